@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# nfxdp build: bpf/*.bpf.c -> build/*.bpf.o (BTF) -> build/*.skel.h,
+# user/*.c -> build/libnfx.a -> build/nfxdp; tests/unit/test_*.c -> build/tests/.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  ?= $(PREFIX)/sbin
+BPFDIR  ?= $(PREFIX)/lib/bpf
+OUT     ?= build
+ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+
+V ?= 0
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS    := libbpf libxdp libelf zlib json-c libpcap
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Iuser -I$(OUT) \
+	   -D_GNU_SOURCE $(EXTRA_CFLAGS)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lelf -lz -ljson-c -lpcap) -lpthread
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ivmlinux/$(ARCH) -Ibpf
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(TEST_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps-check test tests install clean vmlinux fuzz
+
+all: deps-check $(OUT)/nfxdp $(BPF_OBJS) tests
+
+deps-check:
+	@missing=""; \
+	for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	for t in $(CLANG) $(BPFTOOL); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "missing build dependencies:$$missing"; \
+		echo "run: sudo scripts/install-deps.sh"; exit 1; \
+	fi
+
+vmlinux:
+	scripts/gen-vmlinux.sh $(VMLINUX)
+
+$(VMLINUX):
+	scripts/gen-vmlinux.sh $@
+
+$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c include/nfx/shared.h $(wildcard bpf/*.h) $(VMLINUX) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) include/nfx/shared.h $(BPF_SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/libnfx.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(OUT)/nfxdp: $(OUT)/user/main.o $(OUT)/libnfx.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+tests: $(TEST_BINS)
+
+$(OUT)/tests/%: tests/unit/%.c tests/unit/check.h $(OUT)/libnfx.a | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+
+# libFuzzer targets, built with clang and the sanitizers (make fuzz FUZZ_SECONDS=N).
+FUZZ_SECONDS ?= 60
+fuzz: $(BPF_SKELS) | $(OUT)/fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+test: all
+	tests/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(BPFDIR)
+	install -m 0755 $(OUT)/nfxdp $(DESTDIR)$(BINDIR)/nfxdp
+	install -m 0644 $(OUT)/nfx_xdp.bpf.o $(DESTDIR)$(BPFDIR)/nfx_xdp.bpf.o
+
+clean:
+	rm -rf $(OUT)

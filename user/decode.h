@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * decode.h - the decoder stage: one export message in, flow records out.
+ *
+ * Every decoder has the same narrow signature.  It reads only inside
+ * [buf, buf + len), never writes to buf, and reports each flow record
+ * through the sink.  A malformed message is dropped (whole or from the
+ * first bad set on) and counted in struct nfx_dec_stats; nothing is fatal.
+ */
+#ifndef NFX_DECODE_H
+#define NFX_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+#include "nfx/shared.h"
+
+/* Where a message came from and when it arrived. */
+struct nfx_src {
+	struct nfx_addr addr;
+	uint16_t port;
+	uint64_t now_ms;		/* wall clock at reception, ms since epoch */
+};
+
+typedef void (*nfx_emit_fn)(void *ctx, const struct nfx_flow *f);
+
+struct nfx_sink {
+	nfx_emit_fn emit;
+	void *ctx;
+};
+
+/* Daemon-side counters (the kernel ones are in struct nfx_ctr). */
+struct nfx_dec_stats {
+	uint64_t packets[NFX_SLOT_MAX];		/* messages handed to a decoder */
+	uint64_t records[NFX_SLOT_MAX];		/* flow records emitted */
+	uint64_t dropped[NFX_SLOT_MAX];		/* messages dropped whole */
+	uint64_t options_records;		/* options data records read */
+	uint64_t short_pkt;			/* shorter than the header */
+	uint64_t bad_version;
+	uint64_t bad_count;
+	uint64_t length_mismatch;		/* count/length vs payload */
+	uint64_t bad_set_length;
+	uint64_t bad_template;			/* malformed (options) template */
+	uint64_t template_not_found;		/* data sets without template */
+	uint64_t record_overrun;		/* record runs past its set */
+	uint64_t templates_learned;
+	uint64_t templates_withdrawn;
+	uint64_t template_limit;		/* rejected: cache full */
+	uint64_t seq_lost;			/* flows/packets/records missed */
+	uint64_t seq_resets;
+};
+
+struct nfx_tmpl_cache;
+
+struct nfx_decoder_opts {
+	uint32_t max_templates;		/* whole cache; 0 = default */
+	uint32_t max_sessions;		/* legacy sequence sessions; 0 = default */
+	int template_scope_addr_only;	/* ignore exporter source port */
+};
+
+struct nfx_decoder {
+	struct nfx_dec_stats stats;
+	struct nfx_tmpl_cache *tmpl;	/* v9 + IPFIX templates and options state */
+	struct nfx_seq_table *seq;	/* legacy per-exporter sessions */
+	struct nfx_decoder_opts opts;
+};
+
+/* Returns NULL with errno set on failure. */
+struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts);
+void nfx_decoder_free(struct nfx_decoder *d);
+
+/**
+ * nfx_decode() - decode one UDP payload, whatever its version.
+ * @return number of flow records emitted, or -EINVAL when the message was
+ *         dropped whole (the reason is counted in d->stats).
+ */
+int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
+	       const uint8_t *buf, size_t len, const struct nfx_sink *out);
+
+/* Per-version entry points, same contract as nfx_decode(). */
+int nfx_decode_v5(struct nfx_decoder *d, const struct nfx_src *src,
+		  const uint8_t *buf, size_t len, const struct nfx_sink *out);
+int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
+		  const uint8_t *buf, size_t len, const struct nfx_sink *out);
+int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
+		     const uint8_t *buf, size_t len, const struct nfx_sink *out);
+
+/* Big-endian readers; callers check bounds first. */
+static inline uint16_t nfx_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t nfx_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t nfx_get64(const uint8_t *p)
+{
+	return (uint64_t)nfx_get32(p) << 32 | nfx_get32(p + 4);
+}
+
+/*
+ * Uptime-relative time to epoch ms.  Both uptimes are 32-bit ms counters
+ * that wrap every ~49.7 days; the unsigned difference is right across the
+ * wrap as long as the flow started less than one wrap before the export.
+ */
+static inline uint64_t nfx_uptime_to_epoch_ms(uint64_t export_ms, uint32_t sys_uptime,
+					      uint32_t t)
+{
+	uint32_t age = sys_uptime - t;
+
+	/* Some exporters stamp flows a little after the header: treat as 0 age. */
+	if (age > 0x80000000u)
+		return export_ms + (uint32_t)(t - sys_uptime);
+	return export_ms - age;
+}
+
+#endif /* NFX_DECODE_H */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * flow.h - the neutral flow record every decoder fills and every sink reads.
+ * Decoders never write into their input; they fill one of these per record.
+ */
+#ifndef NFX_FLOW_H
+#define NFX_FLOW_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* IPv4 is kept as ::ffff:a.b.c.d so that one 16-byte form serves both. */
+struct nfx_addr {
+	uint8_t b[16];
+};
+
+static inline int nfx_addr_is_v4(const struct nfx_addr *a)
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	return memcmp(a->b, pfx, 12) == 0;
+}
+
+static inline void nfx_addr_set_v4(struct nfx_addr *a, const uint8_t v4[4])
+{
+	memset(a->b, 0, 10);
+	a->b[10] = 0xff;
+	a->b[11] = 0xff;
+	memcpy(a->b + 12, v4, 4);
+}
+
+static inline void nfx_addr_set_v6(struct nfx_addr *a, const uint8_t v6[16])
+{
+	memcpy(a->b, v6, 16);
+}
+
+/* Buffer for nfx_addr_str(): longest IPv6 text plus NUL. */
+#define NFX_ADDR_STRLEN 46
+const char *nfx_addr_str(const struct nfx_addr *a, char buf[NFX_ADDR_STRLEN]);
+int nfx_addr_parse(struct nfx_addr *a, const char *text);
+
+enum nfx_flow_type {
+	NFX_TYPE_NETFLOW1 = 0,
+	NFX_TYPE_NETFLOW5,
+	NFX_TYPE_NETFLOW6,
+	NFX_TYPE_NETFLOW7,
+	NFX_TYPE_NETFLOW9,
+	NFX_TYPE_IPFIX,
+};
+
+/* nfx_flow.present: which optional fields the record carries. */
+#define NFX_F_SRC_MAC		(1u << 0)
+#define NFX_F_DST_MAC		(1u << 1)
+#define NFX_F_SRC_MASK		(1u << 2)
+#define NFX_F_DST_MASK		(1u << 3)
+#define NFX_F_NEXT_HOP		(1u << 4)
+#define NFX_F_BGP_NEXT_HOP	(1u << 5)
+#define NFX_F_SRC_AS		(1u << 6)
+#define NFX_F_DST_AS		(1u << 7)
+#define NFX_F_VLAN		(1u << 8)
+#define NFX_F_ICMP		(1u << 9)
+#define NFX_F_DOMAIN		(1u << 10)
+#define NFX_F_IN_IF		(1u << 11)
+#define NFX_F_OUT_IF		(1u << 12)
+#define NFX_F_TOS		(1u << 13)
+#define NFX_F_START		(1u << 14)
+#define NFX_F_END		(1u << 15)
+#define NFX_F_SRC_ADDR		(1u << 16)
+#define NFX_F_DST_ADDR		(1u << 17)
+#define NFX_F_DIRECTION		(1u << 18)
+#define NFX_F_PROTO		(1u << 19)
+#define NFX_F_SRC_PORT		(1u << 20)
+#define NFX_F_DST_PORT		(1u << 21)
+
+struct nfx_flow {
+	uint64_t bytes;
+	uint64_t packets;
+	uint64_t start_ms;		/* ms since the Unix epoch */
+	uint64_t end_ms;
+	uint64_t sequence;		/* export sequence number of the message */
+	uint32_t present;		/* NFX_F_* */
+	uint32_t sampling_rate;		/* 0 = unknown */
+	uint32_t in_if;
+	uint32_t out_if;
+	uint32_t src_as;
+	uint32_t dst_as;
+	uint32_t domain_id;		/* v9 source id / IPFIX observation domain */
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint16_t vlan;
+	uint8_t type;			/* enum nfx_flow_type */
+	uint8_t ip_version;		/* 4, 6, or 0 when unknown */
+	uint8_t proto;
+	uint8_t tos;
+	uint8_t tcp_flags;
+	uint8_t direction;		/* 0 ingress, 1 egress */
+	uint8_t src_mask;
+	uint8_t dst_mask;
+	uint8_t icmp_type;
+	uint8_t icmp_code;
+	uint8_t src_mac[6];
+	uint8_t dst_mac[6];
+	struct nfx_addr src;
+	struct nfx_addr dst;
+	struct nfx_addr next_hop;
+	struct nfx_addr bgp_next_hop;
+	struct nfx_addr exporter;	/* source address of the export packet */
+	uint16_t exporter_port;
+};
+
+#endif /* NFX_FLOW_H */

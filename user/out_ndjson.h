@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * out_ndjson.h - the NDJSON sink: one JSON object per flow record (SPEC §4),
+ * formatted by hand into a large buffer and written in big chunks, so the
+ * hot path makes no syscall and no allocation per record.
+ */
+#ifndef NFX_OUT_NDJSON_H
+#define NFX_OUT_NDJSON_H
+
+#include <stdint.h>
+
+#include "flow.h"
+
+struct nfx_ndjson;
+
+struct nfx_ndjson_opts {
+	const char *path;		/* NULL or "-" = stdout */
+	const char *namespace;		/* device.namespace; default "default" */
+	const char *host;		/* NULL = gethostname() */
+};
+
+/* Returns NULL with errno set. */
+struct nfx_ndjson *nfx_ndjson_open(const struct nfx_ndjson_opts *opts);
+/* Flushes what is buffered and closes the output (not stdout). */
+void nfx_ndjson_close(struct nfx_ndjson *w);
+
+/* flush_timestamp used for the records written after this call. */
+void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms);
+/* Formats one record; writes out when the buffer is nearly full. 0 or -errno. */
+int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f);
+/* Writes out everything buffered.  Call once per batch / on a timer. */
+int nfx_ndjson_flush(struct nfx_ndjson *w);
+/* nfx_sink callback: ctx is a struct nfx_ndjson *. */
+void nfx_ndjson_emit(void *ctx, const struct nfx_flow *f);
+
+/* Formats one record into buf (no newline); returns its length or -ENOSPC. */
+int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
+		      uint64_t flush_ms, const char *namespace, const char *host);
+
+struct nfx_ndjson_stats {
+	uint64_t records;
+	uint64_t bytes;
+	uint64_t write_errors;
+};
+const struct nfx_ndjson_stats *nfx_ndjson_stats(const struct nfx_ndjson *w);
+
+#endif /* NFX_OUT_NDJSON_H */
