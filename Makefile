@@ -41,7 +41,7 @@ VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps-check test tests install clean vmlinux fuzz
+.PHONY: all deps-check test tests install clean vmlinux fuzz asan fuzz-smoke
 
 all: deps-check $(OUT)/nfxdp $(BPF_OBJS) tests
 
@@ -95,7 +95,17 @@ FUZZ_SECONDS ?= 60
 fuzz: $(BPF_SKELS) | $(OUT)/fuzz
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-test: all
+# The unit tests again under AddressSanitizer + UBSan, in their own tree.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+asan:
+	$(Q)$(MAKE) --no-print-directory OUT=build-asan EXTRA_CFLAGS="$(SAN_FLAGS)" tests
+
+# Each fuzz target for a short while (CI), then the kept crash inputs.
+FUZZ_SMOKE_SECONDS ?= 20
+fuzz-smoke:
+	scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+
+test: all asan
 	tests/run.sh
 
 install: all
@@ -104,4 +114,4 @@ install: all
 	install -m 0644 $(OUT)/nfx_xdp.bpf.o $(DESTDIR)$(BPFDIR)/nfx_xdp.bpf.o
 
 clean:
-	rm -rf $(OUT)
+	rm -rf $(OUT) build-asan

@@ -12,19 +12,28 @@ trap 'rm -f "$log"' EXIT
 
 run_one() {
 	local name=$1; shift
-	local rc
+	local rc tag=""
+	[[ "$name" == asan:* ]] && tag="asan:"
 	echo "== $name"
-	"$@" 2>&1 | tee -a "$log" | sed 's/^/   /'
+	"$@" 2>&1 | sed -E "s/^(ok|FAIL|skip) /\1 $tag/" | tee -a "$log" | sed 's/^/   /'
 	rc=${PIPESTATUS[0]}
 	if [ "$rc" -ne 0 ] && ! grep -q "^FAIL" <<<"$(tail -n 50 "$log")"; then
 		echo "FAIL $name: exited with status $rc" | tee -a "$log"
 	fi
 }
 
-for t in build/tests/test_*; do
+# build-asan/ holds the same unit tests built with ASan + UBSan (make asan)
+for t in build/tests/test_* build-asan/tests/test_*; do
 	[ -x "$t" ] || continue
 	[ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue
-	run_one "$(basename "$t")" "$t"
+	name=$(basename "$t")
+	if [[ "$t" == build-asan/* ]]; then
+		name="asan:$name"
+		run_one "$name" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$t"
+	else
+		run_one "$name" "$t"
+	fi
 done
 for t in tests/test-*.sh; do
 	[ -f "$t" ] || continue

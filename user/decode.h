@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "flow.h"
 #include "nfx/shared.h"
@@ -49,9 +50,11 @@ struct nfx_dec_stats {
 	uint64_t template_limit;		/* rejected: cache full */
 	uint64_t seq_lost;			/* flows/packets/records missed */
 	uint64_t seq_resets;
+	uint64_t session_limit;			/* sessions not tracked: table full */
 };
 
 struct nfx_tmpl_cache;
+struct nfx_seq_table;
 
 struct nfx_decoder_opts {
 	uint32_t max_templates;		/* whole cache; 0 = default */
@@ -69,6 +72,8 @@ struct nfx_decoder {
 /* Returns NULL with errno set on failure. */
 struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts);
 void nfx_decoder_free(struct nfx_decoder *d);
+/* Drop templates, options state and sessions unused for ttl_ms. */
+void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms);
 
 /**
  * nfx_decode() - decode one UDP payload, whatever its version.
@@ -77,6 +82,11 @@ void nfx_decoder_free(struct nfx_decoder *d);
  */
 int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 	       const uint8_t *buf, size_t len, const struct nfx_sink *out);
+
+/* "v1" .. "ipfix", "other" */
+const char *nfx_slot_name(unsigned int slot);
+/* The daemon counters as a table, or as one JSON object when json is set. */
+void nfx_dec_stats_print(FILE *f, const struct nfx_dec_stats *s, int json);
 
 /* Per-version entry points, same contract as nfx_decode(). */
 int nfx_decode_v5(struct nfx_decoder *d, const struct nfx_src *src,

@@ -17,7 +17,11 @@ struct nfx_ndjson_opts {
 	const char *path;		/* NULL or "-" = stdout */
 	const char *namespace;		/* device.namespace; default "default" */
 	const char *host;		/* NULL = gethostname() */
+	unsigned int flags;		/* NFX_NDJSON_* */
 };
+
+/* Also write start_ms/end_ms: exact times, for comparing with references. */
+#define NFX_NDJSON_MS_TIMES	(1u << 0)
 
 /* Returns NULL with errno set. */
 struct nfx_ndjson *nfx_ndjson_open(const struct nfx_ndjson_opts *opts);
@@ -33,9 +37,13 @@ int nfx_ndjson_flush(struct nfx_ndjson *w);
 /* nfx_sink callback: ctx is a struct nfx_ndjson *. */
 void nfx_ndjson_emit(void *ctx, const struct nfx_flow *f);
 
-/* Formats one record into buf (no newline); returns its length or -ENOSPC. */
+/*
+ * Formats one record into buf (no newline); namespace and host must already
+ * be JSON-escaped.  Returns its length or -ENOSPC.
+ */
 int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
-		      uint64_t flush_ms, const char *namespace, const char *host);
+		      uint64_t flush_ms, const char *namespace, const char *host,
+		      unsigned int flags);
 
 struct nfx_ndjson_stats {
 	uint64_t records;

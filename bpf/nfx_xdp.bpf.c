@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * nfx_xdp.bpf.c - the collector's fast path.  Looks at UDP datagrams to a
+ * configured listener port, checks the NetFlow v1/5/6/7/9 or IPFIX header
+ * against the payload length, drops what the daemon could not decode and
+ * redirects the rest to the AF_XDP socket of the receive queue.  Anything
+ * that is not UDP to a listener port goes to the stack untouched.
+ *
+ * Counting rules (struct nfx_ctr in shared.h): a datagram to a listener
+ * port is counted once in packets/bytes of one slot and once in exactly one
+ * of redirected, passed or a drop reason.  The slot is the NetFlow version
+ * when the payload has a readable, known version, otherwise NFX_SLOT_OTHER.
+ * Decisions beyond SPEC §2:
+ *  - a UDP length < 8, beyond the frame or beyond the IP length is
+ *    bad_length in OTHER with 0 bytes (the payload size is unknown);
+ *    Ethernet padding after the datagram is ignored;
+ *  - a source outside the allow-list is not_allowed in OTHER: the payload
+ *    of a source we do not trust is not looked at;
+ *  - v1/5/6/7 with count 0 (header only) is valid and redirected: the
+ *    SPEC range 1..max is relaxed at the bottom because the corpus wants
+ *    "0 records, no error", the daemon's decoder takes it as an empty
+ *    message and its header still carries the sequence number.  The upper
+ *    bounds are not relaxed: v5 count 31 is bad_count;
+ *  - v9 with a full header but no room for a set header is truncated;
+ *  - IPv4 and IPv6 fragments go to the stack (it reassembles and a UDP
+ *    socket can take the datagram); the first fragment, whose UDP header is
+ *    visible, is counted as passed with the whole datagram's payload size.
+ *    Later fragments and IPv6 extension headers other than a leading
+ *    fragment header are passed uncounted.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <xdp/xdp_helpers.h>
+#include "nfx/shared.h"
+#include "parsing.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NFX_SLOT_MAX);
+	__type(key, __u32);
+	__type(value, struct nfx_ctr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NFX_MAP_STATS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NFX_MAX_PORTS);
+	__type(key, __u16);
+	__type(value, struct nfx_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NFX_MAP_PORTS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, NFX_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NFX_MAP_XSKS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NFX_MAX_ALLOW);
+	__type(key, struct nfx_lpm_key);
+	__type(value, __u8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NFX_MAP_ALLOW SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfx_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NFX_MAP_CFG SEC(".maps");
+
+/*
+ * Run after packet filters (xdp-filter 10, libxdp's AF_XDP program 20) and
+ * let later programs see what we pass.
+ */
+struct {
+	__uint(priority, 30);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(nfx_xdp_rx);
+
+/* Which nfx_ctr field a packet ends up in besides packets/bytes. */
+enum nfx_outcome {
+	NFX_OK = 0,		/* header fine: redirect */
+	NFX_REDIRECTED,
+	NFX_PASSED,
+	NFX_SHORT,
+	NFX_BAD_VERSION,
+	NFX_BAD_COUNT,
+	NFX_TRUNCATED,
+	NFX_BAD_LENGTH,
+	NFX_NOT_ALLOWED,
+};
+
+#define NFX_UDP_HLEN	8
+#define NFX_MIN_PAYLOAD	4	/* version + count/length */
+#define NFX_IPFIX_HLEN	16
+#define NFX_SET_HLEN	4
+#define NFX_V9_HLEN	20
+
+static __always_inline void count(__u32 slot, __u32 bytes,
+				  enum nfx_outcome what)
+{
+	struct nfx_ctr *c = bpf_map_lookup_elem(&nfx_stats, &slot);
+
+	if (!c)
+		return;
+	/* Per-CPU values: no other writer, plain increments are enough. */
+	c->packets++;
+	c->bytes += bytes;
+	switch (what) {
+	case NFX_REDIRECTED:
+		c->redirected++;
+		break;
+	case NFX_PASSED:
+		c->passed++;
+		break;
+	case NFX_SHORT:
+		c->short_pkt++;
+		break;
+	case NFX_BAD_VERSION:
+		c->bad_version++;
+		break;
+	case NFX_BAD_COUNT:
+		c->bad_count++;
+		break;
+	case NFX_TRUNCATED:
+		c->truncated++;
+		break;
+	case NFX_BAD_LENGTH:
+		c->bad_length++;
+		break;
+	case NFX_NOT_ALLOWED:
+		c->not_allowed++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* NFX_SLOT_OTHER for anything that is not a version we decode. */
+static __always_inline __u32 version_slot(__u16 version)
+{
+	switch (version) {
+	case 1:
+		return NFX_SLOT_V1;
+	case 5:
+		return NFX_SLOT_V5;
+	case 6:
+		return NFX_SLOT_V6;
+	case 7:
+		return NFX_SLOT_V7;
+	case 9:
+		return NFX_SLOT_V9;
+	case 10:
+		return NFX_SLOT_IPFIX;
+	default:
+		return NFX_SLOT_OTHER;
+	}
+}
+
+/* v1/5/6/7: fixed header, a record count and fixed-size records. */
+static __always_inline enum nfx_outcome
+check_fixed(__u32 plen, __u32 cnt, __u32 hlen, __u32 rlen, __u32 max)
+{
+	if (plen < hlen)
+		return NFX_SHORT;
+	/* count 0 is allowed, see the top of the file */
+	if (cnt > max)
+		return NFX_BAD_COUNT;
+	if (plen < hlen + cnt * rlen)
+		return NFX_TRUNCATED;
+	return NFX_OK;
+}
+
+/* word2 is the second 16-bit header field: count, or IPFIX length. */
+static __always_inline enum nfx_outcome
+check_header(__u16 version, __u32 plen, __u32 word2)
+{
+	switch (version) {
+	case 1:
+		return check_fixed(plen, word2, 16, 48, 24);
+	case 5:
+		return check_fixed(plen, word2, 24, 48, 30);
+	case 6:
+	case 7:
+		return check_fixed(plen, word2, 24, 52, 27);
+	case 9:
+		/* count is unreliable in the wild; the daemon walks flowsets */
+		if (plen < NFX_V9_HLEN)
+			return NFX_SHORT;
+		if (plen < NFX_V9_HLEN + NFX_SET_HLEN)
+			return NFX_TRUNCATED;
+		return NFX_OK;
+	case 10:
+		if (plen < NFX_IPFIX_HLEN)
+			return NFX_SHORT;
+		/* trailing bytes after the message are refused too */
+		if (word2 != plen || word2 < NFX_IPFIX_HLEN + NFX_SET_HLEN)
+			return NFX_BAD_LENGTH;
+		return NFX_OK;
+	default:
+		return NFX_BAD_VERSION;
+	}
+}
+
+/* True if the allow-list is off or holds a prefix covering the source. */
+static __always_inline int source_allowed(const struct l3_info *l3)
+{
+	struct nfx_lpm_key key = { .prefixlen = 128 };
+	struct nfx_cfg *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&nfx_cfg, &zero);
+	if (!cfg || !cfg->allow_enabled)
+		return 1;
+	__builtin_memcpy(key.addr, l3->src, sizeof(key.addr));
+	return bpf_map_lookup_elem(&nfx_allow, &key) != NULL;
+}
+
+/*
+ * First fragment to a listener port: the stack reassembles it, we only
+ * count it, in its version's slot when the payload start is in this frame.
+ */
+static __always_inline int count_fragment(struct udphdr *uh, void *end)
+{
+	__u32 ulen = bpf_ntohs(uh->len);
+	__be16 *ver = (void *)(uh + 1);
+	__u32 slot = NFX_SLOT_OTHER;
+
+	if ((void *)(ver + 1) <= end)
+		slot = version_slot(bpf_ntohs(*ver));
+	count(slot, ulen >= NFX_UDP_HLEN ? ulen - NFX_UDP_HLEN : 0, NFX_PASSED);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int nfx_xdp_rx(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct hdr_cursor c = { .pos = data, .end = end };
+	struct l3_info l3 = {};
+	struct nfx_port *port;
+	enum nfx_outcome res;
+	struct udphdr *uh;
+	__u32 ulen, plen, slot;
+	__u16 dport, version;
+	__be16 *hdr;
+	int proto, r, ret;
+
+	proto = parse_eth(&c);
+	if (proto == ETH_P_IP)
+		r = parse_ipv4(&c, &l3);
+	else if (proto == ETH_P_IPV6)
+		r = parse_ipv6(&c, &l3);
+	else
+		return XDP_PASS;
+	/* malformed IP and later fragments are the stack's business */
+	if (r != 0 || l3.proto != IPPROTO_UDP)
+		return XDP_PASS;
+
+	uh = parse_udp(&c);
+	if (!uh)
+		return XDP_PASS;
+	dport = bpf_ntohs(uh->dest);
+	port = bpf_map_lookup_elem(&nfx_ports, &dport);
+	if (!port)
+		return XDP_PASS;
+
+	if (l3.first_frag)
+		return count_fragment(uh, end);
+
+	ulen = bpf_ntohs(uh->len);
+	if (ulen < NFX_UDP_HLEN || ulen > l3.len ||
+	    (void *)uh + ulen > end) {
+		count(NFX_SLOT_OTHER, 0, NFX_BAD_LENGTH);
+		return XDP_DROP;
+	}
+	plen = ulen - NFX_UDP_HLEN;
+
+	if (!source_allowed(&l3)) {
+		count(NFX_SLOT_OTHER, plen, NFX_NOT_ALLOWED);
+		return XDP_DROP;
+	}
+
+	hdr = c.pos;
+	/* the second test is implied by the first; it is for the verifier */
+	if (plen < NFX_MIN_PAYLOAD || (void *)(hdr + 2) > end) {
+		count(NFX_SLOT_OTHER, plen, NFX_SHORT);
+		return XDP_DROP;
+	}
+	version = bpf_ntohs(hdr[0]);
+	slot = version_slot(version);
+	if (slot == NFX_SLOT_OTHER ||
+	    !(port->versions & NFX_VER_BIT(version))) {
+		count(slot, plen, NFX_BAD_VERSION);
+		return XDP_DROP;
+	}
+
+	res = check_header(version, plen, bpf_ntohs(hdr[1]));
+	if (res != NFX_OK) {
+		count(slot, plen, res);
+		return XDP_DROP;
+	}
+
+	/* no socket on this queue (daemon down): let a UDP socket have it */
+	ret = bpf_redirect_map(&nfx_xsks, ctx->rx_queue_index, XDP_PASS);
+	count(slot, plen, ret == XDP_REDIRECT ? NFX_REDIRECTED : NFX_PASSED);
+	return ret;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Compare `nfxdp decode --ms-times` output with a tshark reference decode.
+
+usage: corpus_compare.py REF.ref.ndjson PKTS.pkts.ndjson OURS.ndjson
+
+The reference (tests/data/corpus/*.ref.ndjson, made by tshark; see its
+README) lists every decoded record in packet order; ours lists every flow
+record in packet order.  Options records are not flow records and are only
+used for systemInitTimeMilliseconds.  Every field both sides carry is
+compared; the first difference is named.  Exit 0 when all agree.
+"""
+import json
+import sys
+from datetime import datetime, timezone
+
+PROTO = {0: "HOPOPT", 1: "ICMP", 2: "IGMP", 4: "IPv4", 6: "TCP", 17: "UDP",
+         41: "IPv6", 47: "GRE", 50: "ESP", 51: "AH", 58: "IPv6-ICMP", 132: "SCTP"}
+FLAGS = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def tshark_time_ms(text):
+    # "Nov 21, 2026 20:21:46.341000000 UTC"
+    day, frac = text.replace(" UTC", "").rsplit(".", 1)
+    t = datetime.strptime(day, "%b %d, %Y %H:%M:%S").replace(tzinfo=timezone.utc)
+    return int(t.timestamp()) * 1000 + int(frac[:3])
+
+
+def expected_ms(ref, key, pkt, sysinit):
+    """The absolute time, in ms, of first_*/last_* of a reference record."""
+    if key + "_ns" in ref:
+        return ref[key + "_ns"] // 1000000
+    rel = ref.get(key + "_ms")
+    if rel is None:
+        return None
+    if pkt["version"] == 10:
+        if sysinit is None:
+            return None
+        return sysinit + rel
+    export_ms = pkt["unix_secs"] * 1000 + pkt.get("unix_nsecs", 0) // 1000000
+    age = (pkt["sysuptime_ms"] - rel) & 0xffffffff
+    if age > 0x80000000:
+        return export_ms + ((rel - pkt["sysuptime_ms"]) & 0xffffffff)
+    return export_ms - age
+
+
+def mask_bits(text):
+    return int(text.rsplit("/", 1)[1])
+
+
+def flag_bits(names):
+    return sum(1 << FLAGS.index(n) for n in names)
+
+
+def expectations(ref, pkt, sysinit):
+    """(name, expected, actual-getter) for every field the reference has."""
+    other = ref.get("other", {})
+    checks = []
+
+    def add(name, want, get):
+        if want is not None:
+            checks.append((name, want, get))
+
+    add("src_addr", ref.get("src_addr"), lambda o: o["source"]["ip"])
+    add("dst_addr", ref.get("dst_addr"), lambda o: o["destination"]["ip"])
+    add("src_port", None if "src_port" not in ref else str(ref["src_port"]),
+        lambda o: o["source"]["port"])
+    add("dst_port", None if "dst_port" not in ref else str(ref["dst_port"]),
+        lambda o: o["destination"]["port"])
+    if "proto" in ref:
+        add("proto", PROTO.get(ref["proto"], str(ref["proto"])), lambda o: o["ip_protocol"])
+    add("bytes", ref.get("bytes"), lambda o: o["bytes"])
+    add("packets", ref.get("packets"), lambda o: o["packets"])
+    add("tcp_flags", ref.get("tcp_flags"), lambda o: flag_bits(o.get("tcp_flags", [])))
+    add("tos", ref.get("tos"), lambda o: o.get("tos"))
+    add("in_if", ref.get("in_if"), lambda o: o["ingress"]["interface"]["index"])
+    add("out_if", ref.get("out_if"), lambda o: o["egress"]["interface"]["index"])
+    add("nexthop", ref.get("nexthop"), lambda o: o.get("next_hop", {}).get("ip"))
+    add("bgp_nexthop", ref.get("bgp_nexthop"), lambda o: o.get("bgp_next_hop", {}).get("ip"))
+    add("src_as", ref.get("src_as"), lambda o: o.get("src_as"))
+    add("dst_as", ref.get("dst_as"), lambda o: o.get("dst_as"))
+    add("src_mask", ref.get("src_mask"), lambda o: mask_bits(o["source"]["mask"]))
+    add("dst_mask", ref.get("dst_mask"), lambda o: mask_bits(o["destination"]["mask"]))
+    add("icmp_type", ref.get("icmp_type"), lambda o: o.get("icmp_type"))
+    add("icmp_code", ref.get("icmp_code"), lambda o: o.get("icmp_code"))
+    add("start_ms", expected_ms(ref, "first", pkt, sysinit), lambda o: o.get("start_ms"))
+    add("end_ms", expected_ms(ref, "last", pkt, sysinit), lambda o: o.get("end_ms"))
+    if "cflow.direction" in other:
+        add("direction", "egress" if other["cflow.direction"] == "1" else "ingress",
+            lambda o: o["direction"])
+    mac = other.get("cflow.srcmac") or other.get("cflow.post_srcmac")
+    add("src_mac", mac, lambda o: o["source"]["mac"])
+    mac = other.get("cflow.dstmac") or other.get("cflow.post_dstmac")
+    add("dst_mac", mac, lambda o: o["destination"]["mac"])
+    return checks
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    refs, pkts, ours = (load(p) for p in sys.argv[1:])
+    pkt_by_frame = {p["frame"]: p for p in pkts}
+    sysinit = {}
+    flows = []
+    for r in refs:
+        if r["kind"] == "options":
+            t = r.get("other", {}).get("cflow.sys_init_time")
+            if t:
+                sysinit[r["exporter"]] = tshark_time_ms(t)
+            continue
+        flows.append((r, sysinit.get(r["exporter"])))
+    if len(flows) != len(ours):
+        print(f"record count: reference {len(flows)}, nfxdp {len(ours)}")
+    fields = 0
+    for i, ((ref, init), our) in enumerate(zip(flows, ours)):
+        exp_ip = ref["exporter"].rsplit(":", 1)[0]
+        if our["exporter"]["ip"] != exp_ip:
+            print(f"record {i} (frame {ref['frame']} idx {ref['idx']}): exporter "
+                  f"{our['exporter']['ip']} != {exp_ip}")
+            sys.exit(1)
+        for name, want, get in expectations(ref, pkt_by_frame[ref["frame"]], init):
+            try:
+                got = get(our)
+            except (KeyError, IndexError, ValueError) as e:
+                got = f"<missing {e}>"
+            if got != want:
+                print(f"record {i} (frame {ref['frame']} idx {ref['idx']}): {name}: "
+                      f"nfxdp {got!r}, reference {want!r}")
+                print("  reference:", json.dumps(ref))
+                print("  nfxdp:    ", json.dumps(our))
+                sys.exit(1)
+            fields += 1
+    if len(flows) != len(ours):
+        sys.exit(1)
+    print(f"{len(flows)} records, {fields} fields agree")
+
+
+if __name__ == "__main__":
+    main()

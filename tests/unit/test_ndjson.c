@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* test_ndjson.c - the NDJSON record format (SPEC §4), checked with json-c. */
+#include <json-c/json.h>
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "out_ndjson.h"
+
+static struct json_object *format(const struct nfx_flow *f, const char *ns, const char *host)
+{
+	static char buf[4096];
+	int n = nfx_ndjson_format(buf, sizeof(buf), f, 1700000000123ull, ns, host, 0);
+
+	if (n < 0)
+		return NULL;
+	buf[n] = 0;
+	return json_tokener_parse(buf);
+}
+
+static const char *str_at(struct json_object *o, const char *a, const char *b)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, a, &v))
+		return NULL;
+	if (b && !json_object_object_get_ex(v, b, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct nfx_flow v4_flow(void)
+{
+	struct nfx_flow f = { 0 };
+
+	f.type = NFX_TYPE_NETFLOW5;
+	f.ip_version = 4;
+	f.present = NFX_F_START | NFX_F_END | NFX_F_NEXT_HOP | NFX_F_SRC_AS | NFX_F_TOS;
+	nfx_addr_parse(&f.src, "10.1.2.3");
+	nfx_addr_parse(&f.dst, "192.168.255.1");
+	nfx_addr_parse(&f.next_hop, "10.0.0.254");
+	nfx_addr_parse(&f.exporter, "127.0.0.1");
+	f.src_mask = 16;
+	f.dst_mask = 25;
+	f.src_port = 51000;
+	f.dst_port = 443;
+	f.proto = 6;
+	f.tcp_flags = 0x13;
+	f.bytes = 1ull << 40;
+	f.packets = 3;
+	f.start_ms = 1699999999999ull;
+	f.end_ms = 1700000000000ull;
+	f.in_if = 4;
+	f.out_if = 70000;
+	f.src_as = 4200000001u;
+	f.tos = 184;
+	f.direction = 1;
+	f.sampling_rate = 512;
+	memcpy(f.src_mac, "\x02\xab\x00\x10\xff\x01", 6);
+	return f;
+}
+
+static void test_v4_record(void)
+{
+	struct nfx_flow f = v4_flow();
+	struct json_object *o = format(&f, "prod", "collector-1");
+
+	CHECK(o, "valid JSON");
+	if (!o)
+		return;
+	CHECK(!strcmp(str_at(o, "type", NULL), "netflow5"), "type");
+	CHECK(!strcmp(str_at(o, "flush_timestamp", NULL), "1700000000123"), "flush ts");
+	CHECK(!strcmp(str_at(o, "direction", NULL), "egress"), "direction");
+	CHECK(!strcmp(str_at(o, "start", NULL), "1699999999"), "start seconds");
+	CHECK(!strcmp(str_at(o, "end", NULL), "1700000000"), "end seconds");
+	CHECK(!strcmp(str_at(o, "bytes", NULL), "1099511627776"), "64-bit bytes");
+	CHECK(!strcmp(str_at(o, "ether_type", NULL), "IPv4"), "ether_type");
+	CHECK(!strcmp(str_at(o, "ip_protocol", NULL), "TCP"), "protocol name");
+	CHECK(!strcmp(str_at(o, "device", "namespace"), "prod"), "namespace");
+	CHECK(!strcmp(str_at(o, "exporter", "ip"), "127.0.0.1"), "exporter");
+	CHECK(!strcmp(str_at(o, "source", "ip"), "10.1.2.3"), "src ip");
+	CHECK(!strcmp(str_at(o, "source", "port"), "51000"), "src port is a string");
+	CHECK(!strcmp(str_at(o, "source", "mac"), "02:ab:00:10:ff:01"), "src mac");
+	CHECK(!strcmp(str_at(o, "source", "mask"), "10.1.0.0/16"), "src mask %s",
+	      str_at(o, "source", "mask"));
+	CHECK(!strcmp(str_at(o, "destination", "mask"), "192.168.255.0/25"), "dst mask");
+	CHECK(!strcmp(str_at(o, "host", NULL), "collector-1"), "host");
+	CHECK(!strcmp(str_at(o, "next_hop", "ip"), "10.0.0.254"), "next hop");
+	CHECK(!strcmp(str_at(o, "tcp_flags", NULL), "[ \"FIN\", \"SYN\", \"ACK\" ]"), "flags %s",
+	      str_at(o, "tcp_flags", NULL));
+	CHECK(!strcmp(str_at(o, "src_as", NULL), "4200000001"), "src_as");
+	CHECK(!strcmp(str_at(o, "tos", NULL), "184"), "tos");
+	CHECK(!str_at(o, "dst_as", NULL), "absent dst_as omitted");
+	CHECK(!strcmp(str_at(o, "sampling_rate", NULL), "512"), "sampling rate");
+	json_object_put(o);
+}
+
+static void test_v6_record(void)
+{
+	struct nfx_flow f = v4_flow();
+	struct json_object *o;
+
+	f.type = NFX_TYPE_IPFIX;
+	f.ip_version = 6;
+	f.proto = 58;
+	f.tcp_flags = 0;
+	f.present = NFX_F_DOMAIN | NFX_F_ICMP;
+	f.domain_id = 7;
+	f.icmp_type = 128;
+	nfx_addr_parse(&f.src, "2001:db8:abcd:12::1");
+	nfx_addr_parse(&f.dst, "fe80::1");
+	f.src_mask = 48;
+	f.dst_mask = 0;
+	o = format(&f, "a\\\"b", "h");	/* escaped form of a"b */
+	CHECK(o, "valid JSON with escaped namespace");
+	CHECK(o && !strcmp(str_at(o, "device", "namespace"), "a\"b"), "namespace");
+	if (!o)
+		return;
+	CHECK(!strcmp(str_at(o, "ether_type", NULL), "IPv6"), "ether_type");
+	CHECK(!strcmp(str_at(o, "ip_protocol", NULL), "IPv6-ICMP"), "protocol");
+	CHECK(!strcmp(str_at(o, "source", "mask"), "2001:db8:abcd::/48"), "v6 mask %s",
+	      str_at(o, "source", "mask"));
+	CHECK(!strcmp(str_at(o, "destination", "mask"), "::/0"), "zero mask");
+	CHECK(!str_at(o, "tcp_flags", NULL), "no flags key when none");
+	CHECK(!str_at(o, "next_hop", NULL), "no next hop when absent");
+	CHECK(!strcmp(str_at(o, "observation_domain_id", NULL), "7"), "domain");
+	CHECK(!strcmp(str_at(o, "icmp_type", NULL), "128"), "icmp type");
+	CHECK(!strcmp(str_at(o, "start", NULL), "1700000000"), "start defaults to flush time");
+	json_object_put(o);
+}
+
+static void test_unknown_protocol_and_small_buffer(void)
+{
+	struct nfx_flow f = v4_flow();
+	char small[64];
+	struct json_object *o;
+
+	f.proto = 253;
+	o = format(&f, "n", "h");
+	CHECK(o && !strcmp(str_at(o, "ip_protocol", NULL), "253"), "number for unknown protocol");
+	json_object_put(o);
+	CHECK(nfx_ndjson_format(small, sizeof(small), &f, 1, "n", "h", 0) == -ENOSPC,
+	      "too small a buffer is refused, not overrun");
+}
+
+int main(void)
+{
+	RUN_TEST(test_v4_record);
+	RUN_TEST(test_v6_record);
+	RUN_TEST(test_unknown_protocol_and_small_buffer);
+	CHECK_EXIT();
+}

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * out_ndjson.c - NDJSON records (SPEC §4, the Datadog Agent's NetFlow
+ * payload plus extra top-level keys).  json-c would allocate a tree per
+ * record; this formats straight into one large buffer instead, and the
+ * only syscalls are the big writes when it fills or is flushed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "out_ndjson.h"
+
+#define OUT_BUF_SIZE	(1u << 20)
+#define REC_MAX		2048	/* one record's worst case is well below this */
+
+struct nfx_ndjson {
+	int fd;
+	int own_fd;
+	uint64_t now_ms;
+	unsigned int flags;
+	size_t used;
+	struct nfx_ndjson_stats stats;
+	char ns[256];			/* namespace, already JSON-escaped */
+	char host[512];			/* host name, already JSON-escaped */
+	char buf[OUT_BUF_SIZE];
+};
+
+struct wbuf {
+	char *p;
+	char *end;
+};
+
+static void put_mem(struct wbuf *w, const char *s, size_t n)
+{
+	if (w->p > w->end || (size_t)(w->end - w->p) < n) {
+		w->p = w->end + 1;	/* mark overflow; checked by the caller */
+		return;
+	}
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+#define put_lit(w, s) put_mem(w, s, sizeof(s) - 1)
+
+static void put_str(struct wbuf *w, const char *s)
+{
+	put_mem(w, s, strlen(s));
+}
+
+static void put_u64(struct wbuf *w, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put_mem(w, tmp + sizeof(tmp) - n, (size_t)n);
+}
+
+static void put_ip(struct wbuf *w, const struct nfx_addr *a)
+{
+	char tmp[NFX_ADDR_STRLEN];
+
+	if (nfx_addr_is_v4(a)) {
+		char *p = tmp;
+
+		/* dotted quad by hand: inet_ntop is a large share of the record cost */
+		for (int i = 12; i < 16; i++) {
+			uint8_t o = a->b[i];
+
+			if (o >= 100)
+				*p++ = (char)('0' + o / 100);
+			if (o >= 10)
+				*p++ = (char)('0' + o / 10 % 10);
+			*p++ = (char)('0' + o % 10);
+			*p++ = '.';
+		}
+		put_mem(w, tmp, (size_t)(p - tmp - 1));
+		return;
+	}
+	put_str(w, nfx_addr_str(a, tmp));
+}
+
+static void put_mac(struct wbuf *w, const uint8_t m[6])
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[17];
+
+	for (int i = 0; i < 6; i++) {
+		tmp[i * 3] = hex[m[i] >> 4];
+		tmp[i * 3 + 1] = hex[m[i] & 15];
+		if (i < 5)
+			tmp[i * 3 + 2] = ':';
+	}
+	put_mem(w, tmp, sizeof(tmp));
+}
+
+/* "mask": the address with host bits cleared, as CIDR. */
+static void put_mask(struct wbuf *w, const struct nfx_addr *a, uint8_t bits, int v4)
+{
+	struct nfx_addr m = *a;
+	unsigned int total = v4 ? 32 : 128, first = v4 ? 12 : 0;
+
+	if (bits > total)
+		bits = (uint8_t)total;
+	for (unsigned int i = 0; i < total; i++)
+		if (i >= bits)
+			m.b[first + i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	put_ip(w, &m);
+	put_lit(w, "/");
+	put_u64(w, bits);
+}
+
+static const char *const proto_names[256] = {
+	[0] = "HOPOPT", [1] = "ICMP", [2] = "IGMP", [4] = "IPv4", [6] = "TCP",
+	[8] = "EGP", [9] = "IGP", [17] = "UDP", [27] = "RDP", [33] = "DCCP",
+	[41] = "IPv6", [43] = "IPv6-Route", [44] = "IPv6-Frag", [46] = "RSVP",
+	[47] = "GRE", [50] = "ESP", [51] = "AH", [58] = "IPv6-ICMP",
+	[59] = "IPv6-NoNxt", [60] = "IPv6-Opts", [88] = "EIGRP", [89] = "OSPFIGP",
+	[94] = "IPIP", [103] = "PIM", [112] = "VRRP", [115] = "L2TP",
+	[132] = "SCTP", [136] = "UDPLite", [137] = "MPLS-in-IP",
+};
+
+static const char *const flag_names[8] = {
+	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
+};
+
+static void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src)
+{
+	const struct nfx_addr *a = src ? &f->src : &f->dst;
+	int v4 = f->ip_version != 6 && nfx_addr_is_v4(a);
+
+	put_lit(w, "{\"ip\":\"");
+	put_ip(w, a);
+	put_lit(w, "\",\"port\":\"");
+	put_u64(w, src ? f->src_port : f->dst_port);
+	put_lit(w, "\",\"mac\":\"");
+	put_mac(w, src ? f->src_mac : f->dst_mac);
+	put_lit(w, "\",\"mask\":\"");
+	put_mask(w, a, src ? f->src_mask : f->dst_mask, v4);
+	put_lit(w, "\"}");
+}
+
+static void put_tcp_flags(struct wbuf *w, uint8_t flags)
+{
+	int first = 1;
+
+	if (!flags)
+		return;
+	put_lit(w, ",\"tcp_flags\":[");
+	for (int i = 0; i < 8; i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		if (!first)
+			put_lit(w, ",");
+		put_lit(w, "\"");
+		put_str(w, flag_names[i]);
+		put_lit(w, "\"");
+		first = 0;
+	}
+	put_lit(w, "]");
+}
+
+static void put_key_u64(struct wbuf *w, const char *key, uint64_t v)
+{
+	put_lit(w, ",\"");
+	put_str(w, key);
+	put_lit(w, "\":");
+	put_u64(w, v);
+}
+
+static void put_extras(struct wbuf *w, const struct nfx_flow *f)
+{
+	if (f->present & NFX_F_TOS)
+		put_key_u64(w, "tos", f->tos);
+	if (f->present & NFX_F_SRC_AS)
+		put_key_u64(w, "src_as", f->src_as);
+	if (f->present & NFX_F_DST_AS)
+		put_key_u64(w, "dst_as", f->dst_as);
+	if (f->present & NFX_F_VLAN)
+		put_key_u64(w, "vlan", f->vlan);
+	if (f->present & NFX_F_ICMP) {
+		put_key_u64(w, "icmp_type", f->icmp_type);
+		put_key_u64(w, "icmp_code", f->icmp_code);
+	}
+	if (f->present & NFX_F_DOMAIN)
+		put_key_u64(w, "observation_domain_id", f->domain_id);
+	if (f->present & NFX_F_BGP_NEXT_HOP) {
+		put_lit(w, ",\"bgp_next_hop\":{\"ip\":\"");
+		put_ip(w, &f->bgp_next_hop);
+		put_lit(w, "\"}");
+	}
+}
+
+static const char *const type_names[] = {
+	[NFX_TYPE_NETFLOW1] = "netflow1", [NFX_TYPE_NETFLOW5] = "netflow5",
+	[NFX_TYPE_NETFLOW6] = "netflow6", [NFX_TYPE_NETFLOW7] = "netflow7",
+	[NFX_TYPE_NETFLOW9] = "netflow9", [NFX_TYPE_IPFIX] = "ipfix",
+};
+
+static void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush_ms,
+		       const char *ns, const char *host, unsigned int flags)
+{
+	uint64_t start = f->present & NFX_F_START ? f->start_ms : flush_ms;
+	uint64_t end = f->present & NFX_F_END ? f->end_ms : start;
+	const char *pname = proto_names[f->proto];
+
+	put_lit(w, "{\"flush_timestamp\":");
+	put_u64(w, flush_ms);
+	put_lit(w, ",\"type\":\"");
+	put_str(w, f->type < sizeof(type_names) / sizeof(type_names[0]) ? type_names[f->type] : "unknown");
+	put_lit(w, "\",\"sampling_rate\":");
+	put_u64(w, f->sampling_rate);
+	put_str(w, f->direction ? ",\"direction\":\"egress\"" : ",\"direction\":\"ingress\"");
+	put_key_u64(w, "start", start / 1000);
+	put_key_u64(w, "end", end / 1000);
+	put_key_u64(w, "bytes", f->bytes);
+	put_key_u64(w, "packets", f->packets);
+	if (f->ip_version == 4)
+		put_lit(w, ",\"ether_type\":\"IPv4\"");
+	else if (f->ip_version == 6)
+		put_lit(w, ",\"ether_type\":\"IPv6\"");
+	put_lit(w, ",\"ip_protocol\":\"");
+	if (pname)
+		put_str(w, pname);
+	else
+		put_u64(w, f->proto);
+	put_lit(w, "\",\"device\":{\"namespace\":\"");
+	put_str(w, ns);
+	put_lit(w, "\"},\"exporter\":{\"ip\":\"");
+	put_ip(w, &f->exporter);
+	put_lit(w, "\"},\"source\":");
+	put_endpoint(w, f, 1);
+	put_lit(w, ",\"destination\":");
+	put_endpoint(w, f, 0);
+	put_lit(w, ",\"ingress\":{\"interface\":{\"index\":");
+	put_u64(w, f->in_if);
+	put_lit(w, "}},\"egress\":{\"interface\":{\"index\":");
+	put_u64(w, f->out_if);
+	put_lit(w, "}},\"host\":\"");
+	put_str(w, host);
+	put_lit(w, "\"");
+	put_tcp_flags(w, f->tcp_flags);
+	if (f->present & NFX_F_NEXT_HOP) {
+		put_lit(w, ",\"next_hop\":{\"ip\":\"");
+		put_ip(w, &f->next_hop);
+		put_lit(w, "\"}");
+	}
+	put_extras(w, f);
+	if (flags & NFX_NDJSON_MS_TIMES) {
+		put_key_u64(w, "start_ms", start);
+		put_key_u64(w, "end_ms", end);
+	}
+	put_lit(w, "}");
+}
+
+int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
+		      uint64_t flush_ms, const char *ns, const char *host,
+		      unsigned int flags)
+{
+	struct wbuf w = { buf, buf + size };
+
+	put_record(&w, f, flush_ms, ns, host, flags);
+	if (w.p > w.end)
+		return -ENOSPC;
+	return (int)(w.p - buf);
+}
+
+/* JSON string body of s, or -ENAMETOOLONG. */
+static int json_escape(char *dst, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (n + 7 > size)
+			return -ENAMETOOLONG;
+		if (c == '"' || c == '\\') {
+			dst[n++] = '\\';
+			dst[n++] = (char)c;
+		} else if (c < 0x20) {
+			n += (size_t)snprintf(dst + n, size - n, "\\u%04x", c);
+		} else {
+			dst[n++] = (char)c;
+		}
+	}
+	dst[n] = 0;
+	return 0;
+}
+
+struct nfx_ndjson *nfx_ndjson_open(const struct nfx_ndjson_opts *opts)
+{
+	struct nfx_ndjson *w;
+	char host[256] = "";
+	int err;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->fd = STDOUT_FILENO;
+	w->flags = opts->flags;
+	if (opts->path && strcmp(opts->path, "-")) {
+		w->fd = open(opts->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (w->fd < 0)
+			goto err_free;
+		w->own_fd = 1;
+	}
+	if (opts->host)
+		snprintf(host, sizeof(host), "%s", opts->host);
+	else
+		gethostname(host, sizeof(host) - 1);
+	err = json_escape(w->host, sizeof(w->host), host);
+	if (!err)
+		err = json_escape(w->ns, sizeof(w->ns), opts->namespace ? opts->namespace : "default");
+	if (err) {
+		errno = -err;
+		goto err_close;
+	}
+	return w;
+
+err_close:
+	if (w->own_fd)
+		close(w->fd);
+err_free:
+	err = errno;
+	free(w);
+	errno = err;
+	return NULL;
+}
+
+int nfx_ndjson_flush(struct nfx_ndjson *w)
+{
+	size_t off = 0;
+
+	while (off < w->used) {
+		ssize_t n = write(w->fd, w->buf + off, w->used - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? -errno : -EIO;
+
+			/* a failing sink loses this buffer, counted, never blocks the decoder */
+			w->stats.write_errors++;
+			w->used = 0;
+			return err;
+		}
+		off += (size_t)n;
+		w->stats.bytes += (uint64_t)n;
+	}
+	w->used = 0;
+	return 0;
+}
+
+void nfx_ndjson_close(struct nfx_ndjson *w)
+{
+	if (!w)
+		return;
+	nfx_ndjson_flush(w);
+	if (w->own_fd)
+		close(w->fd);
+	free(w);
+}
+
+void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms)
+{
+	w->now_ms = now_ms;
+}
+
+int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f)
+{
+	int n;
+
+	if (OUT_BUF_SIZE - w->used < REC_MAX) {
+		int err = nfx_ndjson_flush(w);
+
+		if (err)
+			return err;
+	}
+	n = nfx_ndjson_format(w->buf + w->used, OUT_BUF_SIZE - w->used - 1, f,
+			      w->now_ms, w->ns, w->host, w->flags);
+	if (n < 0) {
+		w->stats.write_errors++;
+		return n;
+	}
+	w->used += (size_t)n;
+	w->buf[w->used++] = '\n';
+	w->stats.records++;
+	return 0;
+}
+
+void nfx_ndjson_emit(void *ctx, const struct nfx_flow *f)
+{
+	nfx_ndjson_write(ctx, f);
+}
+
+const struct nfx_ndjson_stats *nfx_ndjson_stats(const struct nfx_ndjson *w)
+{
+	return &w->stats;
+}

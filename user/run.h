@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * run.h - the collector daemon (`nfxdp run`): XDP + AF_XDP input, or plain
+ * UDP sockets, into the decoders and the NDJSON writer, driven by one
+ * poll() loop.  The entry point is nfx_cmd_run() in cmd.h.
+ */
+#ifndef NFX_RUN_H
+#define NFX_RUN_H
+
+#include <stddef.h>
+
+#include "loader.h"
+
+struct nfx_run_opts {
+	const char *ifname;		/* NULL: --udp mode */
+	const char *out_path;		/* NULL or "-" = stdout */
+	const char *pin_dir;
+	const char *bind_addr;
+	const char *namespace;
+	struct nfx_port_want ports[NFX_MAX_PORTS];
+	size_t nports;
+	int raw;
+	int skb_mode;
+	int no_attach;
+	int force;
+	int udp_only;
+	int ms_times;			/* also write start_ms/end_ms */
+};
+
+/* Parses the command line of `nfxdp run`; 0, 1 after --help, or -EINVAL. */
+int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o);
+/* Runs until SIGINT/SIGTERM; 0 or -errno. */
+int nfx_run(const struct nfx_run_opts *o);
+
+#endif /* NFX_RUN_H */
