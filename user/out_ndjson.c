@@ -10,20 +10,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "out_file.h"
 #include "out_ndjson.h"
 
 #define OUT_BUF_SIZE	(1u << 20)
 #define REC_MAX		2048	/* one record's worst case is well below this */
 
 struct nfx_ndjson {
-	int fd;
-	int own_fd;
+	struct nfx_outfile *file;
 	uint64_t now_ms;
+	uint64_t last_warn_ms;
 	unsigned int flags;
 	size_t used;
+	uint64_t records_buffered;	/* approximate loss when a buffer is lost */
 	struct nfx_ndjson_stats stats;
 	char ns[256];			/* namespace, already JSON-escaped */
 	char host[512];			/* host name, already JSON-escaped */
@@ -305,14 +308,13 @@ struct nfx_ndjson *nfx_ndjson_open(const struct nfx_ndjson_opts *opts)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	w->fd = STDOUT_FILENO;
 	w->flags = opts->flags;
-	if (opts->path && strcmp(opts->path, "-")) {
-		w->fd = open(opts->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (w->fd < 0)
-			goto err_free;
-		w->own_fd = 1;
-	}
+	w->file = nfx_outfile_open(&(struct nfx_outfile_opts){
+		.path = opts->path, .rotate_bytes = opts->rotate_bytes,
+		.rotate_secs = opts->rotate_secs, .gzip = opts->gzip,
+		.nonblock = opts->nonblock });
+	if (!w->file)
+		goto err_free;
 	if (opts->host)
 		snprintf(host, sizeof(host), "%s", opts->host);
 	else
@@ -327,8 +329,7 @@ struct nfx_ndjson *nfx_ndjson_open(const struct nfx_ndjson_opts *opts)
 	return w;
 
 err_close:
-	if (w->own_fd)
-		close(w->fd);
+	nfx_outfile_close(w->file);
 err_free:
 	err = errno;
 	free(w);
@@ -336,37 +337,66 @@ err_free:
 	return NULL;
 }
 
+/* A failing or backed-up sink is logged, at most once a minute. */
+static void sink_warn(struct nfx_ndjson *w, const char *what, int err)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 60000;
+	if (now - w->last_warn_ms < 60000)
+		return;
+	w->last_warn_ms = now;
+	pr_warn("output: %s%s%s (%llu records lost so far)\n", what, err ? ": " : "",
+		err ? strerror(-err) : "", (unsigned long long)w->stats.dropped);
+}
+
 int nfx_ndjson_flush(struct nfx_ndjson *w)
 {
-	size_t off = 0;
+	ssize_t n;
 
-	while (off < w->used) {
-		ssize_t n = write(w->fd, w->buf + off, w->used - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int err = n < 0 ? -errno : -EIO;
-
-			/* a failing sink loses this buffer, counted, never blocks the decoder */
-			w->stats.write_errors++;
-			w->used = 0;
-			return err;
-		}
-		off += (size_t)n;
-		w->stats.bytes += (uint64_t)n;
+	if (!w->used)
+		return 0;
+	n = nfx_outfile_write(w->file, w->buf, w->used, w->now_ms);
+	if (n < 0) {
+		w->stats.write_errors++;
+		w->stats.dropped += w->records_buffered;
+		w->used = 0;
+		w->records_buffered = 0;
+		sink_warn(w, "write failed", (int)n);
+		return (int)n;
 	}
-	w->used = 0;
+	/* the sink took part of it: keep the rest for the next flush */
+	memmove(w->buf, w->buf + n, w->used - (size_t)n);
+	w->used -= (size_t)n;
+	if (!w->used)
+		w->records_buffered = 0;
 	return 0;
+}
+
+int nfx_ndjson_reopen(struct nfx_ndjson *w)
+{
+	nfx_ndjson_flush(w);
+	return nfx_outfile_reopen(w->file);
 }
 
 void nfx_ndjson_close(struct nfx_ndjson *w)
 {
 	if (!w)
 		return;
-	nfx_ndjson_flush(w);
-	if (w->own_fd)
-		close(w->fd);
+	/* give a slow sink up to 5 s to take the rest before it is counted lost */
+	for (int i = 0; i < 50 && w->used; i++) {
+		size_t before = w->used;
+
+		if (nfx_ndjson_flush(w))
+			break;
+		if (w->used == before)
+			usleep(100000);
+	}
+	if (w->used)
+		w->stats.dropped += w->records_buffered;
+	nfx_outfile_close(w->file);
 	free(w);
 }
 
@@ -380,10 +410,12 @@ int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f)
 	int n;
 
 	if (OUT_BUF_SIZE - w->used < REC_MAX) {
-		int err = nfx_ndjson_flush(w);
-
-		if (err)
-			return err;
+		nfx_ndjson_flush(w);
+		if (OUT_BUF_SIZE - w->used < REC_MAX) {
+			w->stats.dropped++;
+			sink_warn(w, "sink backed up, dropping records", 0);
+			return -ENOBUFS;
+		}
 	}
 	n = nfx_ndjson_format(w->buf + w->used, OUT_BUF_SIZE - w->used - 1, f,
 			      w->now_ms, w->ns, w->host, w->flags);
@@ -394,6 +426,7 @@ int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f)
 	w->used += (size_t)n;
 	w->buf[w->used++] = '\n';
 	w->stats.records++;
+	w->records_buffered++;
 	return 0;
 }
 
@@ -402,7 +435,12 @@ void nfx_ndjson_emit(void *ctx, const struct nfx_flow *f)
 	nfx_ndjson_write(ctx, f);
 }
 
-const struct nfx_ndjson_stats *nfx_ndjson_stats(const struct nfx_ndjson *w)
+const struct nfx_ndjson_stats *nfx_ndjson_stats(struct nfx_ndjson *w)
 {
+	const struct nfx_outfile_stats *fs = nfx_outfile_stats(w->file);
+
+	w->stats.bytes = fs->bytes;
+	w->stats.rotations = fs->rotations;
+	w->stats.reopens = fs->reopens;
 	return &w->stats;
 }

@@ -18,6 +18,10 @@ struct nfx_ndjson_opts {
 	const char *namespace;		/* device.namespace; default "default" */
 	const char *host;		/* NULL = gethostname() */
 	unsigned int flags;		/* NFX_NDJSON_* */
+	uint64_t rotate_bytes;		/* see struct nfx_outfile_opts */
+	uint32_t rotate_secs;
+	int gzip;
+	int nonblock;			/* a backed-up sink drops records, counted */
 };
 
 /* Also write start_ms/end_ms: exact times, for comparing with references. */
@@ -32,8 +36,13 @@ void nfx_ndjson_close(struct nfx_ndjson *w);
 void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms);
 /* Formats one record; writes out when the buffer is nearly full. 0 or -errno. */
 int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f);
-/* Writes out everything buffered.  Call once per batch / on a timer. */
+/*
+ * Writes out what is buffered, as far as the sink takes it.  Call once per
+ * batch / on a timer.  0 or -errno of a write error (those records lost).
+ */
 int nfx_ndjson_flush(struct nfx_ndjson *w);
+/* SIGHUP: reopen the output file (logrotate).  0 or -errno. */
+int nfx_ndjson_reopen(struct nfx_ndjson *w);
 /* nfx_sink callback: ctx is a struct nfx_ndjson *. */
 void nfx_ndjson_emit(void *ctx, const struct nfx_flow *f);
 
@@ -46,10 +55,14 @@ int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
 		      unsigned int flags);
 
 struct nfx_ndjson_stats {
-	uint64_t records;
-	uint64_t bytes;
+	uint64_t records;		/* records formatted */
+	uint64_t dropped;		/* records lost: sink backed up or failing */
 	uint64_t write_errors;
+	uint64_t bytes;			/* bytes given to the sink */
+	uint64_t rotations;
+	uint64_t reopens;
 };
-const struct nfx_ndjson_stats *nfx_ndjson_stats(const struct nfx_ndjson *w);
+/* The writer's counters, its file's folded in. */
+const struct nfx_ndjson_stats *nfx_ndjson_stats(struct nfx_ndjson *w);
 
 #endif /* NFX_OUT_NDJSON_H */
