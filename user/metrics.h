@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * metrics.h - Prometheus text exposition of the collector's counters,
+ * served by libmicrohttpd on its own thread.  The event loop builds the
+ * page from its counters (once a second) and publishes it; scrapes read
+ * the last published copy, so no counter is ever read while it changes.
+ */
+#ifndef NFX_METRICS_H
+#define NFX_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growing text buffer for one exposition page. */
+struct nfx_prom {
+	char *buf;
+	size_t len;
+	size_t cap;
+	int oom;			/* an append failed; the page is incomplete */
+};
+
+void nfx_prom_reset(struct nfx_prom *p);
+void nfx_prom_free(struct nfx_prom *p);
+/* "# HELP" and "# TYPE" lines; type is "counter" or "gauge". */
+void nfx_prom_family(struct nfx_prom *p, const char *name, const char *type,
+		     const char *help);
+/* One sample; labels is the text between the braces (escaped) or NULL. */
+void nfx_prom_sample(struct nfx_prom *p, const char *name, const char *labels,
+		     uint64_t value);
+
+struct nfx_metrics;
+
+/**
+ * nfx_metrics_new() - serve GET /metrics on @listen ("ADDR:PORT", "[v6]:PORT"
+ * or "PORT" = 127.0.0.1:PORT).
+ * @return the server, or NULL with errno set (EINVAL for a bad address,
+ *         EADDRINUSE and the like from the bind).
+ */
+struct nfx_metrics *nfx_metrics_new(const char *listen);
+void nfx_metrics_free(struct nfx_metrics *m);
+/* Replace the page served from now on with a copy of @p. */
+void nfx_metrics_publish(struct nfx_metrics *m, const struct nfx_prom *p);
+/* The port actually bound (useful with port 0). */
+uint16_t nfx_metrics_port(const struct nfx_metrics *m);
+
+#endif /* NFX_METRICS_H */
