@@ -1,0 +1,913 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * test_config.c - the configuration file (parsing, defaults, every kind of
+ * invalid file, the port map it implies, the diff), reconcile on real BPF
+ * maps created here (needs root), and the inotify watch.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "check.h"
+#include "config.h"
+#include "log.h"
+#include "reconcile.h"
+
+static char example_path[PATH_MAX] = "doc/nfxdp.example.json";
+
+static struct nfx_config *parse(const char *text)
+{
+	struct nfx_config *c = NULL;
+	char err[256];
+	int rc = nfx_config_parse("config.json", text, strlen(text), &c, err, sizeof(err));
+
+	CHECK(rc == 0 && c, "parse failed (%d): %s\n  text: %s", rc, err, text);
+	return c;
+}
+
+static int write_file(const char *path, const char *text, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+
+	if (!f)
+		return NULL;
+	buf = calloc(1, 1 << 16);
+	*len = buf ? fread(buf, 1, (1 << 16) - 1, f) : 0;
+	fclose(f);
+	return buf;
+}
+
+/* ---- parsing ---- */
+
+static void test_example(void)
+{
+	struct nfx_port_want w[8];
+	struct nfx_config *c = NULL;
+	char err[256], buf[64];
+	int rc, n;
+
+	rc = nfx_config_load(example_path, &c, err, sizeof(err));
+	CHECK(rc == 0, "%s: %s", example_path, err);
+	if (rc)
+		return;
+	CHECK_EQ(c->enabled, 1);
+	CHECK(!strcmp(c->namespace, "dc1"), "namespace %s", c->namespace);
+	CHECK_EQ(c->nlisteners, 3);
+	CHECK_EQ(c->listeners[0].flow_type, NFX_LISTEN_NETFLOW5);
+	CHECK_EQ(c->listeners[0].port, 2055);
+	CHECK_EQ(c->listeners[0].versions, NFX_VERS_LEGACY);
+	CHECK(!strcmp(c->listeners[0].namespace, "dc1"), "ns0 %s", c->listeners[0].namespace);
+	CHECK_EQ(c->listeners[0].nmapping, 0);
+	CHECK_EQ(c->listeners[1].flow_type, NFX_LISTEN_NETFLOW9);
+	CHECK_EQ(c->listeners[1].versions, NFX_VERS_MODERN);
+	CHECK(!strcmp(c->listeners[1].namespace, "dc1-core"), "ns1 %s", c->listeners[1].namespace);
+	CHECK_EQ(c->listeners[1].nmapping, 1);
+	CHECK_EQ(c->listeners[1].mapping[0].field, 34);
+	CHECK_EQ(c->listeners[1].mapping[0].type, NFX_MAP_INTEGER);
+	CHECK_EQ(c->listeners[1].mapping[0].little_endian, 0);
+	CHECK(!strcmp(c->listeners[1].mapping[0].destination, "sampling_interval"), "dest");
+	CHECK_EQ(c->listeners[2].flow_type, NFX_LISTEN_IPFIX);
+	CHECK_EQ(c->listeners[2].port, 4739);
+	CHECK_EQ(c->listeners[2].nmapping, 4);
+	CHECK_EQ(c->listeners[2].mapping[0].type, NFX_MAP_HEX);
+	CHECK_EQ(c->listeners[2].mapping[1].type, NFX_MAP_STRING);
+	CHECK_EQ(c->listeners[2].mapping[2].type, NFX_MAP_IP);
+	CHECK(!strcmp(c->listeners[2].mapping[3].destination, "destination.port"), "dest");
+	CHECK_EQ(c->agg_flush_interval, 300);
+	CHECK_EQ(c->agg_flow_context_ttl, 600);
+	CHECK_EQ(c->agg_port_rollup_threshold, 10);
+	CHECK_EQ(c->agg_port_rollup_disabled, 0);
+	CHECK_EQ(c->agg_rollup_tracker_refresh, 300);
+	CHECK_EQ(c->agg_max_contexts, 1048576);
+	CHECK_EQ(c->template_ttl, 1800);
+	CHECK_EQ(c->template_sweep_interval, 300);
+	CHECK_EQ(c->max_exporters, 4096);
+	CHECK_EQ(c->max_templates, 4096);
+	CHECK_EQ(c->nallow, 3);
+	if (c->nallow == 3) {
+		/* sorted as a set: ::ffff:a.b.c.d sorts before 2001:... */
+		CHECK(!strcmp(nfx_allow_str(&c->allow[0], buf, sizeof(buf)), "10.0.0.0/8"), "%s", buf);
+		CHECK_EQ(c->allow[0].prefixlen, 104);
+		CHECK(!strcmp(nfx_allow_str(&c->allow[1], buf, sizeof(buf)), "192.0.2.17/32"), "%s", buf);
+		CHECK_EQ(c->allow[1].prefixlen, 128);
+		CHECK(!strcmp(nfx_allow_str(&c->allow[2], buf, sizeof(buf)), "2001:db8::/32"), "%s", buf);
+		CHECK_EQ(c->allow[2].prefixlen, 32);
+	}
+	CHECK(!strcmp(c->output.path, "/var/log/nfxdp/flows.ndjson"), "path %s", c->output.path);
+	CHECK_EQ(c->output.rotate_size, 104857600);
+	CHECK_EQ(c->output.rotate_interval, 3600);
+	CHECK_EQ(c->output.gzip, 1);
+	CHECK_EQ(c->output.raw, 0);
+	n = nfx_config_ports(c, w, 8);
+	CHECK_EQ(n, 2);
+	CHECK(n == 2 && w[0].port == 2055 && w[0].versions == NFX_VERS_ALL, "2055 merged");
+	CHECK(n == 2 && w[1].port == 4739 && w[1].versions == NFX_VERS_MODERN, "4739");
+	nfx_config_free(c);
+}
+
+static void check_defaults(const struct nfx_config *c, const char *ns, unsigned int flush)
+{
+	CHECK_EQ(c->enabled, 1);
+	CHECK(!strcmp(c->namespace, ns), "namespace %s", c->namespace);
+	CHECK_EQ(c->nlisteners, 3);
+	for (size_t i = 0; i < c->nlisteners; i++)
+		CHECK(!strcmp(c->listeners[i].namespace, ns), "listener %zu ns %s", i,
+		      c->listeners[i].namespace);
+	CHECK_EQ(c->agg_flush_interval, flush);
+	CHECK_EQ(c->agg_flow_context_ttl, flush);
+	CHECK_EQ(c->agg_port_rollup_threshold, 10);
+	CHECK_EQ(c->agg_port_rollup_disabled, 0);
+	CHECK_EQ(c->agg_rollup_tracker_refresh, 300);
+	CHECK_EQ(c->template_ttl, 1800);
+	CHECK_EQ(c->template_sweep_interval, 300);
+	CHECK_EQ(c->nallow, 0);
+	CHECK(!strcmp(c->output.path, "-"), "output.path %s", c->output.path);
+	CHECK_EQ(c->output.rotate_size, 0);
+	CHECK_EQ(c->output.rotate_interval, 0);
+	CHECK_EQ(c->output.gzip, 0);
+	CHECK_EQ(c->output.raw, 0);
+}
+
+static void test_defaults(void)
+{
+	struct nfx_config *d = nfx_config_default(), *e, *f;
+	struct nfx_port_want w[4];
+
+	CHECK(d != NULL, "nfx_config_default");
+	if (!d)
+		return;
+	check_defaults(d, "default", 300);
+	CHECK_EQ(d->agg_flow_context_ttl, 300);
+	/* same port map as `nfxdp run` without -p */
+	CHECK_EQ(nfx_config_ports(d, w, 4), 2);
+	CHECK(w[0].port == 2055 && w[0].versions == NFX_VERS_ALL, "2055 all");
+	CHECK(w[1].port == 4739 && w[1].versions == NFX_VERS_MODERN, "4739 modern");
+
+	e = parse("{}");
+	if (e) {
+		check_defaults(e, "default", 300);
+		CHECK_EQ(nfx_config_diff(d, e), 0);
+		nfx_config_free(e);
+	}
+	/* the TTL follows the flush interval; default listeners follow the namespace */
+	f = parse("{\"aggregator_flush_interval\": 60, \"namespace\": \"lab\"}");
+	if (f) {
+		check_defaults(f, "lab", 60);
+		nfx_config_free(f);
+	}
+	f = parse("{\"listeners\": []}");
+	if (f) {
+		CHECK_EQ(f->nlisteners, 0);
+		CHECK_EQ(nfx_config_ports(f, w, 4), 0);
+		nfx_config_free(f);
+	}
+	nfx_config_free(d);
+}
+
+struct bad_case {
+	const char *text;
+	int err;
+	const char *msg;	/* the whole message */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "{\"enabled\": true,}", -EINVAL,
+	  "config.json: 1:18: JSON syntax error at offset 17: unexpected character" },
+	{ "{\n  \"enabled\": true,\n  \"namespace\": dc1\n}", -EINVAL,
+	  "config.json: 3:16: JSON syntax error at offset 36: unexpected character" },
+	{ "{\n  \"enabled\": tru\n}", -EINVAL,
+	  "config.json: 2:17: JSON syntax error at offset 18: boolean expected" },
+	{ "{\"listeners\": [{\"flow_type\": \"ipfix\"", -EINVAL,
+	  "config.json: 1:37: unexpected end of file (offset 36): truncated or half-written JSON" },
+	{ "{} {}", -EINVAL, "config.json: 1:4: JSON syntax error at offset 3: unexpected character" },
+	{ "  \n", -EINVAL, "config.json: empty file, expected a JSON object" },
+	{ "[1, 2]", -EINVAL, "config.json: expected a JSON object at the top, got an array" },
+	{ "{\"enabled\": \"yes\"}", -EINVAL,
+	  "config.json: enabled: expected true or false, got a string \"yes\"" },
+	{ "{\"aggregator_flush_interval\": \"300\"}", -EINVAL,
+	  "config.json: aggregator_flush_interval: expected an integer, got a string \"300\"" },
+	{ "{\"aggregator_flush_interval\": 1.5}", -EINVAL,
+	  "config.json: aggregator_flush_interval: expected an integer, got a number with a fraction 1.5" },
+	{ "{\"aggregator_flush_interval\": 0}", -EINVAL,
+	  "config.json: aggregator_flush_interval: 0 is out of range (1-86400)" },
+	{ "{\"aggregator_port_rollup_threshold\": -3}", -EINVAL,
+	  "config.json: aggregator_port_rollup_threshold: -3 is out of range (1-65535)" },
+	{ "{\"template_ttl\": 99999999999999999999}", -EINVAL,
+	  "config.json: template_ttl: 18446744073709551615 is out of range (1-604800)" },
+	{ "{\"namespace\": \"\"}", -EINVAL, "config.json: namespace: must not be empty" },
+	{ "{\"namespace\": \"a\\u0000b\"}", -EINVAL,
+	  "config.json: namespace: contains a NUL character" },
+	{ "{\"output\": {\"rotate_size\": -1}}", -EINVAL,
+	  "config.json: output.rotate_size: -1 is out of range (0-1125899906842624)" },
+	{ "{\"output\": {\"path\": \"\"}}", -EINVAL, "config.json: output.path: must not be empty" },
+	{ "{\"output\": \"-\"}", -EINVAL,
+	  "config.json: output: expected an object, got a string \"-\"" },
+	{ "{\"listeners\": {}}", -EINVAL,
+	  "config.json: listeners: expected an array, got an object" },
+	{ "{\"listeners\": [{\"flow_type\": \"netflow5\"}, {\"flow_type\": \"ipfix\", \"port\": 70000}]}",
+	  -EINVAL, "config.json: listeners[1].port: 70000 is not a port (1-65535)" },
+	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"port\": 0}]}", -EINVAL,
+	  "config.json: listeners[0].port: 0 is not a port (1-65535)" },
+	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"port\": \"4739\"}]}", -EINVAL,
+	  "config.json: listeners[0].port: expected an integer port, got a string \"4739\"" },
+	{ "{\"listeners\": [{\"flow_type\": \"netflow7\"}]}", -EINVAL,
+	  "config.json: listeners[0].flow_type: \"netflow7\" is not one of netflow5, netflow9, ipfix" },
+	{ "{\"listeners\": [{\"flow_type\": \"sflow5\"}]}", -EINVAL,
+	  "config.json: listeners[0].flow_type: \"sflow5\" is not supported by nfxdp (use netflow5, netflow9, ipfix)" },
+	{ "{\"listeners\": [{\"port\": 2055}]}", -EINVAL,
+	  "config.json: listeners[0].flow_type: missing (required)" },
+	{ "{\"listeners\": [7]}", -EINVAL,
+	  "config.json: listeners[0]: expected an object, got an integer" },
+	{ "{\"listeners\": [{\"flow_type\": \"netflow9\", \"namespace\": \"a\"},"
+	  " {\"flow_type\": \"ipfix\", \"port\": 2055, \"namespace\": \"b\"}]}", -EINVAL,
+	  "config.json: listeners[1]: ipfix on port 2055 conflicts with listeners[0] (netflow9 on the same port, different namespace or mapping)" },
+	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"mapping\": [{\"field\": 0, \"destination\": \"x\"}]}]}",
+	  -EINVAL, "config.json: listeners[0].mapping[0].field: 0 is out of range (1-65535)" },
+	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"mapping\": [{\"field\": 95}]}]}", -EINVAL,
+	  "config.json: listeners[0].mapping[0].destination: missing (required)" },
+	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"mapping\": [{\"field\": 95, \"destination\": \"x\", \"type\": \"float\"}]}]}",
+	  -EINVAL, "config.json: listeners[0].mapping[0].type: \"float\" is not one of hex, string, integer, ip" },
+	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"mapping\": [{\"field\": 95, \"destination\": \"x\", \"endianness\": \"middle\"}]}]}",
+	  -EINVAL, "config.json: listeners[0].mapping[0].endianness: \"middle\" is not one of big, little" },
+	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"mapping\": {}}]}", -EINVAL,
+	  "config.json: listeners[0].mapping: expected an array, got an object" },
+	{ "{\"exporter_allowlist\": \"10.0.0.0/8\"}", -EINVAL,
+	  "config.json: exporter_allowlist: expected an array of addresses, got a string" },
+	{ "{\"exporter_allowlist\": [\"10.0.0.0/8\", 10]}", -EINVAL,
+	  "config.json: exporter_allowlist[1]: expected a string \"ADDR[/LEN]\", got an integer" },
+	{ "{\"exporter_allowlist\": [\"10.0.0.0/33\"]}", -EINVAL,
+	  "config.json: exporter_allowlist[0]: \"10.0.0.0/33\": prefix length \"33\" is not 0-32" },
+	{ "{\"exporter_allowlist\": [\"2001:db8::/129\"]}", -EINVAL,
+	  "config.json: exporter_allowlist[0]: \"2001:db8::/129\": prefix length \"129\" is not 0-128" },
+	{ "{\"exporter_allowlist\": [\"10.0.0.0/\"]}", -EINVAL,
+	  "config.json: exporter_allowlist[0]: \"10.0.0.0/\": prefix length \"\" is not 0-32" },
+	{ "{\"exporter_allowlist\": [\"10.0.0.0/-1\"]}", -EINVAL,
+	  "config.json: exporter_allowlist[0]: \"10.0.0.0/-1\": prefix length \"-1\" is not 0-32" },
+	{ "{\"exporter_allowlist\": [\"10.0.0.256\"]}", -EINVAL,
+	  "config.json: exporter_allowlist[0]: \"10.0.0.256\" is not an IPv4 or IPv6 address" },
+	{ "{\"exporter_allowlist\": [\"\"]}", -EINVAL,
+	  "config.json: exporter_allowlist[0]: \"\" is not an IPv4 or IPv6 address" },
+	{ "{\"exporter_allowlist\": [\"10.1.2.3/8\"]}", -EINVAL,
+	  "config.json: exporter_allowlist[0]: \"10.1.2.3/8\" has host bits set (did you mean 10.0.0.0/8?)" },
+	{ "{\"exporter_allowlist\": [\"2001:db8::1/64\"]}", -EINVAL,
+	  "config.json: exporter_allowlist[0]: \"2001:db8::1/64\" has host bits set (did you mean 2001:db8::/64?)" },
+};
+
+static void test_invalid(void)
+{
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *b = &bad_cases[i];
+		struct nfx_config *sentinel = (struct nfx_config *)&bad_cases, *c = sentinel;
+		char err[512] = "";
+		int rc;
+
+		rc = nfx_config_parse("config.json", b->text, strlen(b->text), &c, err, sizeof(err));
+		CHECK(rc == b->err, "case %zu: rc %d, expected %d (%s)", i, rc, b->err, err);
+		CHECK(c == sentinel, "case %zu: *out was touched", i);
+		CHECK(!strcmp(err, b->msg), "case %zu:\n       got      \"%s\"\n       expected \"%s\"",
+		      i, err, b->msg);
+	}
+}
+
+/* A file cut in the middle of a write: reported with its position, nothing loaded. */
+static void test_half_written(void)
+{
+	char dir[] = "/tmp/nfxcfg.XXXXXX", path[PATH_MAX], err[512] = "";
+	struct nfx_config *sentinel = (struct nfx_config *)dir, *c = sentinel;
+	size_t len = 0;
+	char *text = read_all(example_path, &len);
+	int rc;
+
+	CHECK(text && len > 100, "cannot read %s", example_path);
+	if (!text || !mkdtemp(dir)) {
+		free(text);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/nfxdp.json", dir);
+	CHECK_EQ(write_file(path, text, len / 2), 0);
+	rc = nfx_config_load(path, &c, err, sizeof(err));
+	CHECK_EQ(rc, -EINVAL);
+	CHECK(c == sentinel, "*out touched");
+	CHECK(!strncmp(err, path, strlen(path)) &&
+	      strstr(err, "unexpected end of file") && strstr(err, "half-written"), "%s", err);
+
+	/* an empty file (truncated by O_TRUNC, not yet written) */
+	CHECK_EQ(write_file(path, "", 0), 0);
+	rc = nfx_config_load(path, &c, err, sizeof(err));
+	CHECK(rc == -EINVAL && c == sentinel && strstr(err, "empty file"), "%d %s", rc, err);
+
+	unlink(path);
+	rc = nfx_config_load(path, &c, err, sizeof(err));
+	CHECK(rc == -ENOENT && c == sentinel && strstr(err, "cannot read: No such file"),
+	      "%d %s", rc, err);
+	rc = nfx_config_load(dir, &c, err, sizeof(err));
+	CHECK(rc == -EINVAL && c == sentinel && strstr(err, "not a regular file"), "%d %s", rc, err);
+	rmdir(dir);
+	free(text);
+}
+
+/* Unknown keys warn (on stderr, with where) and the file still loads. */
+static void test_unknown_keys(void)
+{
+	char tmpl[] = "/tmp/nfxcfg-log.XXXXXX", buf[1024] = "";
+	int fd = mkstemp(tmpl), saved = dup(2);
+	struct nfx_config *c;
+	ssize_t n;
+
+	CHECK(fd >= 0 && saved >= 0, "mkstemp/dup");
+	if (fd < 0 || saved < 0)
+		return;
+	fflush(stderr);
+	dup2(fd, 2);
+	c = parse("{\"flush_intervall\": 3, \"output\": {\"gzipp\": true},"
+		  " \"listeners\": [{\"flow_type\": \"ipfix\", \"prot\": 1,"
+		  " \"mapping\": [{\"field\": 1, \"destination\": \"b\", \"typ\": \"hex\"}]}]}");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(tmpl);
+	CHECK(c != NULL, "not loaded");
+	nfx_config_free(c);
+	CHECK(strstr(buf, "config.json: flush_intervall: unknown key, ignored"), "%s", buf);
+	CHECK(strstr(buf, "config.json: output.gzipp: unknown key, ignored"), "%s", buf);
+	CHECK(strstr(buf, "config.json: listeners[0].prot: unknown key, ignored"), "%s", buf);
+	CHECK(strstr(buf, "config.json: listeners[0].mapping[0].typ: unknown key, ignored"), "%s", buf);
+}
+
+static void test_ports(void)
+{
+	struct nfx_port_want w[8];
+	struct nfx_config *c;
+	int n;
+
+	/* same port, distinct versions: merged; different ports: sorted */
+	c = parse("{\"listeners\": [{\"flow_type\": \"ipfix\", \"port\": 9995},"
+		  " {\"flow_type\": \"netflow5\", \"port\": 2056},"
+		  " {\"flow_type\": \"netflow9\", \"port\": 2056, \"namespace\": \"v9\"},"
+		  " {\"flow_type\": \"netflow5\", \"port\": 9996}]}");
+	if (!c)
+		return;
+	n = nfx_config_ports(c, w, 8);
+	CHECK_EQ(n, 3);
+	CHECK(w[0].port == 2056 && w[0].versions == NFX_VERS_ALL, "2056 %x", w[0].versions);
+	CHECK(w[1].port == 9995 && w[1].versions == NFX_VERS_MODERN, "9995");
+	CHECK(w[2].port == 9996 && w[2].versions == NFX_VERS_LEGACY, "9996");
+	CHECK_EQ(nfx_config_ports(c, w, 2), -E2BIG);
+	/* the version picks the listener on a shared port */
+	CHECK(nfx_config_listener(c, 2056, 5) == &c->listeners[1], "v5 on 2056");
+	CHECK(nfx_config_listener(c, 2056, 9) == &c->listeners[2], "v9 on 2056");
+	CHECK(nfx_config_listener(c, 2056, 10) == &c->listeners[2], "ipfix on 2056");
+	CHECK(nfx_config_listener(c, 9995, 5) == NULL, "v5 on an ipfix port");
+	CHECK(nfx_config_listener(c, 2055, 5) == NULL, "no listener");
+	nfx_config_free(c);
+
+	/* enabled: false empties the port map */
+	c = parse("{\"enabled\": false}");
+	if (c) {
+		CHECK_EQ(nfx_config_ports(c, w, 8), 0);
+		CHECK(nfx_config_listener(c, 2055, 5) == NULL, "disabled");
+		nfx_config_free(c);
+	}
+	/* overlapping but identical listeners: a duplicate, merged, not an error */
+	c = parse("{\"listeners\": [{\"flow_type\": \"netflow9\"}, {\"flow_type\": \"ipfix\", \"port\": 2055}]}");
+	if (c) {
+		CHECK_EQ(nfx_config_ports(c, w, 8), 1);
+		CHECK(w[0].port == 2055 && w[0].versions == NFX_VERS_MODERN, "merged");
+		nfx_config_free(c);
+	}
+}
+
+/* ---- diff ---- */
+
+static const char base_json[] =
+	"{\"listeners\": [{\"flow_type\": \"netflow9\", \"port\": 2055,"
+	" \"mapping\": [{\"field\": 95, \"destination\": \"app\"}]}],"
+	" \"exporter_allowlist\": [\"10.0.0.0/8\", \"192.0.2.1\"]}";
+
+struct diff_case {
+	const char *text;
+	unsigned int bits;
+};
+
+static const struct diff_case diff_cases[] = {
+	/* the same set written differently: no change */
+	{ "{\"namespace\": \"default\", \"listeners\": [{\"flow_type\": \"netflow9\","
+	  " \"mapping\": [{\"field\": 95, \"destination\": \"app\", \"type\": \"hex\"}]}],"
+	  " \"exporter_allowlist\": [\"192.0.2.1/32\", \"10.0.0.0/8\", \"10.0.0.0/8\"]}", 0 },
+	{ "{\"listeners\": [{\"flow_type\": \"netflow9\", \"port\": 2056,"
+	  " \"mapping\": [{\"field\": 95, \"destination\": \"app\"}]}],"
+	  " \"exporter_allowlist\": [\"10.0.0.0/8\", \"192.0.2.1\"]}", NFX_CFG_CH_PORTS },
+	{ "{\"listeners\": [{\"flow_type\": \"netflow5\", \"port\": 2055,"
+	  " \"mapping\": [{\"field\": 95, \"destination\": \"app\"}]}],"
+	  " \"exporter_allowlist\": [\"10.0.0.0/8\", \"192.0.2.1\"]}", NFX_CFG_CH_PORTS },
+	{ "{\"enabled\": false, \"listeners\": [{\"flow_type\": \"netflow9\", \"port\": 2055,"
+	  " \"mapping\": [{\"field\": 95, \"destination\": \"app\"}]}],"
+	  " \"exporter_allowlist\": [\"10.0.0.0/8\", \"192.0.2.1\"]}", NFX_CFG_CH_PORTS },
+	{ "{\"listeners\": [{\"flow_type\": \"netflow9\", \"port\": 2055,"
+	  " \"mapping\": [{\"field\": 95, \"destination\": \"app\", \"type\": \"string\"}]}],"
+	  " \"exporter_allowlist\": [\"10.0.0.0/8\", \"192.0.2.1\"]}", NFX_CFG_CH_MAPPING },
+	{ "{\"namespace\": \"x\", \"listeners\": [{\"flow_type\": \"netflow9\", \"port\": 2055,"
+	  " \"mapping\": [{\"field\": 95, \"destination\": \"app\"}]}],"
+	  " \"exporter_allowlist\": [\"10.0.0.0/8\", \"192.0.2.1\"]}", NFX_CFG_CH_NAMESPACE },
+	{ "{\"listeners\": [{\"flow_type\": \"netflow9\", \"port\": 2055,"
+	  " \"mapping\": [{\"field\": 95, \"destination\": \"app\"}]}],"
+	  " \"exporter_allowlist\": [\"10.1.0.0/16\", \"192.0.2.1\"]}", NFX_CFG_CH_ALLOW },
+	{ "{\"listeners\": [{\"flow_type\": \"netflow9\", \"port\": 2055,"
+	  " \"mapping\": [{\"field\": 95, \"destination\": \"app\"}]}]}", NFX_CFG_CH_ALLOW },
+};
+
+static void test_diff(void)
+{
+	static const struct { const char *key; unsigned int bits; } scalar[] = {
+		{ "\"aggregator_flush_interval\": 60", NFX_CFG_CH_AGG },
+		{ "\"aggregator_port_rollup_disabled\": true", NFX_CFG_CH_AGG },
+		{ "\"template_ttl\": 60", NFX_CFG_CH_TEMPLATES },
+		{ "\"output\": {\"path\": \"/tmp/x\"}", NFX_CFG_CH_OUTPUT },
+		{ "\"output\": {\"gzip\": true}", NFX_CFG_CH_OUTPUT },
+		{ "\"output\": {\"raw\": true}", NFX_CFG_CH_RAW | NFX_CFG_CH_RESTART },
+		{ "\"max_exporters\": 10", NFX_CFG_CH_LIMITS | NFX_CFG_CH_RESTART },
+		{ "\"enabled\": false", NFX_CFG_CH_PORTS },
+		{ "\"exporter_allowlist\": [\"::1\"]", NFX_CFG_CH_ALLOW },
+	};
+	struct nfx_config *base = parse(base_json), *d = nfx_config_default();
+	char buf[128];
+
+	for (size_t i = 0; base && i < sizeof(diff_cases) / sizeof(diff_cases[0]); i++) {
+		struct nfx_config *c = parse(diff_cases[i].text);
+
+		if (!c)
+			continue;
+		CHECK(nfx_config_diff(base, c) == diff_cases[i].bits, "case %zu: 0x%x, expected 0x%x",
+		      i, nfx_config_diff(base, c), diff_cases[i].bits);
+		CHECK_EQ(nfx_config_diff(c, base), diff_cases[i].bits);
+		nfx_config_free(c);
+	}
+	for (size_t i = 0; d && i < sizeof(scalar) / sizeof(scalar[0]); i++) {
+		struct nfx_config *c;
+		char text[256];
+
+		snprintf(text, sizeof(text), "{%s}", scalar[i].key);
+		c = parse(text);
+		if (!c)
+			continue;
+		CHECK(nfx_config_diff(d, c) == scalar[i].bits, "%s: 0x%x, expected 0x%x", text,
+		      nfx_config_diff(d, c), scalar[i].bits);
+		nfx_config_free(c);
+	}
+	CHECK(!strcmp(nfx_config_diff_str(0, buf, sizeof(buf)), "none"), "%s", buf);
+	CHECK(!strcmp(nfx_config_diff_str(NFX_CFG_CH_PORTS | NFX_CFG_CH_ALLOW, buf, sizeof(buf)),
+		      "ports,allow-list"), "%s", buf);
+	CHECK(!strcmp(nfx_config_diff_str(NFX_CFG_CH_LIMITS | NFX_CFG_CH_RESTART, buf, sizeof(buf)),
+		      "limits,restart-needed"), "%s", buf);
+	nfx_config_free(base);
+	nfx_config_free(d);
+}
+
+/* ---- reconcile on real maps ---- */
+
+static int maps_create(struct nfx_reconcile_maps *m)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, lpm, .map_flags = BPF_F_NO_PREALLOC);
+
+	m->ports_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "nfx_ports", sizeof(__u16),
+				     sizeof(struct nfx_port), NFX_MAX_PORTS, NULL);
+	m->allow_fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "nfx_allow",
+				     sizeof(struct nfx_lpm_key), sizeof(__u8), NFX_MAX_ALLOW, &lpm);
+	m->cfg_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfx_cfg", sizeof(__u32),
+				   sizeof(struct nfx_cfg), 1, NULL);
+	if (m->ports_fd < 0 || m->allow_fd < 0 || m->cfg_fd < 0)
+		return -errno;
+	return 0;
+}
+
+static void maps_close(struct nfx_reconcile_maps *m)
+{
+	if (m->ports_fd >= 0)
+		close(m->ports_fd);
+	if (m->allow_fd >= 0)
+		close(m->allow_fd);
+	if (m->cfg_fd >= 0)
+		close(m->cfg_fd);
+}
+
+/* "2055=ALL 4739=MODERN"-like dump of the port map, sorted. */
+static const char *ports_dump(int fd, char *buf, size_t len)
+{
+	__u16 keys[NFX_MAX_PORTS], key, *prev = NULL;
+	size_t n = 0, used = 0;
+
+	while (n < NFX_MAX_PORTS && !bpf_map_get_next_key(fd, prev, &key)) {
+		keys[n] = key;
+		prev = &keys[n++];
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && keys[j - 1] > keys[j]; j--) {
+			__u16 t = keys[j];
+
+			keys[j] = keys[j - 1];
+			keys[j - 1] = t;
+		}
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		struct nfx_port v = { 0 };
+
+		bpf_map_lookup_elem(fd, &keys[i], &v);
+		used += (size_t)snprintf(buf + used, len - used, "%s%u=%s", i ? " " : "", keys[i],
+					 v.versions == NFX_VERS_ALL ? "all" :
+					 v.versions == NFX_VERS_LEGACY ? "legacy" :
+					 v.versions == NFX_VERS_MODERN ? "modern" : "?");
+	}
+	return buf;
+}
+
+/* The trie's prefixes as text, sorted as nfx_allow sets are. */
+static const char *allow_dump(int fd, char *buf, size_t len)
+{
+	struct nfx_allow a[64];
+	struct nfx_lpm_key key, prev;
+	size_t n = 0, used = 0;
+	bool first = true;
+
+	while (n < 64 && !bpf_map_get_next_key(fd, first ? NULL : &prev, &key)) {
+		a[n].prefixlen = (uint8_t)key.prefixlen;
+		memcpy(a[n++].addr.b, key.addr, 16);
+		prev = key;
+		first = false;
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && nfx_allow_cmp(&a[j - 1], &a[j]) > 0; j--) {
+			struct nfx_allow t = a[j];
+
+			a[j] = a[j - 1];
+			a[j - 1] = t;
+		}
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char s[64];
+
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? " " : "",
+					 nfx_allow_str(&a[i], s, sizeof(s)));
+	}
+	return buf;
+}
+
+static __u32 allow_enabled(int fd)
+{
+	struct nfx_cfg cfg = { 0 };
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(fd, &zero, &cfg);
+	return cfg.allow_enabled;
+}
+
+/* Whether the XDP program would find @addr (v4 text) in the trie. */
+static bool allow_match(int fd, const char *addr)
+{
+	struct nfx_lpm_key k = { .prefixlen = 128 };
+	struct nfx_addr a;
+	__u8 v;
+
+	nfx_addr_parse(&a, addr);
+	memcpy(k.addr, a.b, 16);
+	return !bpf_map_lookup_elem(fd, &k, &v);
+}
+
+/* Parse @text, reconcile against *@running, make it the running one. */
+static int apply(const char *text, struct nfx_config **running, const struct nfx_reconcile_maps *m)
+{
+	struct nfx_config *c = NULL;
+	char err[256];
+	int rc = nfx_config_parse("config.json", text, strlen(text), &c, err, sizeof(err));
+
+	CHECK(rc == 0, "%s", err);
+	if (rc)
+		return rc;
+	rc = nfx_reconcile(c, *running, m);
+	nfx_config_free(*running);
+	*running = c;
+	return rc;
+}
+
+#define L_2055 "{\"flow_type\": \"netflow5\", \"port\": 2055}, {\"flow_type\": \"netflow9\", \"port\": 2055}"
+#define L_2056 "{\"flow_type\": \"netflow5\", \"port\": 2056}, {\"flow_type\": \"netflow9\", \"port\": 2056}"
+#define L_4739 "{\"flow_type\": \"ipfix\"}"
+
+static void test_reconcile(void)
+{
+	struct nfx_reconcile_maps m;
+	struct nfx_config *run = NULL;
+	char buf[512];
+	__u16 stray = 9999;
+	struct nfx_port sv = { .versions = NFX_VERS_ALL };
+	struct nfx_lpm_key sk = { .prefixlen = 128, .addr = { [10] = 0xff, [11] = 0xff, 1, 2, 3, 4 } };
+	__u8 one = 1;
+	int rc = maps_create(&m);
+
+	CHECK(rc == 0, "bpf_map_create: %s", strerror(-rc));
+	if (rc)
+		goto out;
+	/* what an earlier daemon may have left: reconcile diffs the maps, not configs */
+	bpf_map_update_elem(m.ports_fd, &stray, &sv, BPF_ANY);
+	bpf_map_update_elem(m.allow_fd, &sk, &one, BPF_ANY);
+
+	CHECK_EQ(apply("{\"listeners\": [" L_2055 ", " L_4739 "]}", &run, &m), 0);
+	CHECK(!strcmp(ports_dump(m.ports_fd, buf, sizeof(buf)), "2055=all 4739=modern"), "%s", buf);
+	CHECK(!strcmp(allow_dump(m.allow_fd, buf, sizeof(buf)), ""), "%s", buf);
+	CHECK_EQ(allow_enabled(m.cfg_fd), 0);
+
+	/* move a listener */
+	CHECK_EQ(apply("{\"listeners\": [" L_2056 ", " L_4739 "]}", &run, &m), 0);
+	CHECK(!strcmp(ports_dump(m.ports_fd, buf, sizeof(buf)), "2056=all 4739=modern"), "%s", buf);
+	/* change the versions of a kept port */
+	CHECK_EQ(apply("{\"listeners\": [{\"flow_type\": \"netflow5\", \"port\": 2056}, " L_4739 "]}",
+		       &run, &m), 0);
+	CHECK(!strcmp(ports_dump(m.ports_fd, buf, sizeof(buf)), "2056=legacy 4739=modern"), "%s", buf);
+
+	/* toggle enabled */
+	CHECK_EQ(apply("{\"enabled\": false, \"listeners\": [" L_2056 ", " L_4739 "]}", &run, &m), 0);
+	CHECK(!strcmp(ports_dump(m.ports_fd, buf, sizeof(buf)), ""), "%s", buf);
+	CHECK_EQ(apply("{\"enabled\": true, \"listeners\": [" L_2056 ", " L_4739 "]}", &run, &m), 0);
+	CHECK(!strcmp(ports_dump(m.ports_fd, buf, sizeof(buf)), "2056=all 4739=modern"), "%s", buf);
+
+	/* add, then narrow, then widen to IPv6, then empty the allow-list */
+	CHECK_EQ(apply("{\"exporter_allowlist\": [\"10.0.0.0/8\"]}", &run, &m), 0);
+	CHECK(!strcmp(allow_dump(m.allow_fd, buf, sizeof(buf)), "10.0.0.0/8"), "%s", buf);
+	CHECK_EQ(allow_enabled(m.cfg_fd), 1);
+	CHECK(allow_match(m.allow_fd, "10.200.0.1"), "10.200.0.1 allowed");
+	CHECK(!allow_match(m.allow_fd, "11.0.0.1"), "11.0.0.1 not allowed");
+	CHECK(!strcmp(ports_dump(m.ports_fd, buf, sizeof(buf)), "2055=all 4739=modern"), "%s", buf);
+
+	CHECK_EQ(apply("{\"exporter_allowlist\": [\"10.1.0.0/16\", \"192.0.2.7\"]}", &run, &m), 0);
+	CHECK(!strcmp(allow_dump(m.allow_fd, buf, sizeof(buf)), "10.1.0.0/16 192.0.2.7/32"), "%s", buf);
+	CHECK_EQ(allow_enabled(m.cfg_fd), 1);
+	CHECK(allow_match(m.allow_fd, "10.1.9.9"), "10.1.9.9 allowed");
+	CHECK(!allow_match(m.allow_fd, "10.200.0.1"), "10.200.0.1 now excluded");
+
+	CHECK_EQ(apply("{\"exporter_allowlist\": [\"10.1.0.0/16\", \"2001:db8::/32\"]}", &run, &m), 0);
+	CHECK(!strcmp(allow_dump(m.allow_fd, buf, sizeof(buf)), "10.1.0.0/16 2001:db8::/32"), "%s", buf);
+
+	CHECK_EQ(apply("{}", &run, &m), 0);
+	CHECK(!strcmp(allow_dump(m.allow_fd, buf, sizeof(buf)), ""), "%s", buf);
+	CHECK_EQ(allow_enabled(m.cfg_fd), 0);
+
+	/* no allow map (adopted older program): ports still reconciled */
+	m.allow_fd = -m.allow_fd - 1;
+	CHECK_EQ(apply("{\"listeners\": [" L_4739 "], \"exporter_allowlist\": [\"10.0.0.0/8\"]}",
+		       &run, &m), 0);
+	m.allow_fd = -m.allow_fd - 1;
+	CHECK(!strcmp(ports_dump(m.ports_fd, buf, sizeof(buf)), "4739=modern"), "%s", buf);
+	CHECK(!strcmp(allow_dump(m.allow_fd, buf, sizeof(buf)), ""), "%s", buf);
+out:
+	nfx_config_free(run);
+	maps_close(&m);
+}
+
+/*
+ * While configurations alternate, a second thread plays the XDP program:
+ * a port kept by both must never be missing, an exporter allowed by both
+ * must never be refused, and "allow-list on" must never meet an empty trie.
+ */
+struct probe {
+	const struct nfx_reconcile_maps *m;
+	atomic_int stop;
+	atomic_int phase;		/* 1: the list never empties */
+	atomic_uint gen;		/* reconciles completed */
+	atomic_ulong loops;
+	unsigned long port_miss, allow_miss, empty_on;
+};
+
+static void *probe_run(void *arg)
+{
+	struct probe *p = arg;
+	__u16 port = 4739;
+	struct nfx_port v;
+
+	while (!atomic_load(&p->stop)) {
+		unsigned int g0 = atomic_load(&p->gen);
+		__u32 on1 = allow_enabled(p->m->cfg_fd);
+		bool hit = allow_match(p->m->allow_fd, "10.1.2.3");
+		__u32 on2 = allow_enabled(p->m->cfg_fd);
+
+		if (bpf_map_lookup_elem(p->m->ports_fd, &port, &v))
+			p->port_miss++;
+		if (atomic_load(&p->phase) == 1 && !hit)
+			p->allow_miss++;
+		/* on, miss, on within one reconcile: the trie was empty while enforced */
+		if (on1 && on2 && !hit && atomic_load(&p->gen) == g0)
+			p->empty_on++;
+		atomic_fetch_add(&p->loops, 1);
+	}
+	return NULL;
+}
+
+/* Marks a reconcile done and lets the probe look at the result (2 cores, busy CI). */
+static void probe_step(struct probe *p)
+{
+	unsigned long seen = atomic_load(&p->loops);
+
+	atomic_fetch_add(&p->gen, 1);
+	for (int i = 0; i < 1000 && atomic_load(&p->loops) == seen; i++)
+		sched_yield();
+}
+
+static void test_reconcile_no_gap(void)
+{
+	static const char *const cfgs[] = {
+		/* 10.1.2.3 allowed by both of these, 4739 in both */
+		"{\"listeners\": [" L_2055 ", " L_4739 "], \"exporter_allowlist\": [\"10.0.0.0/8\"]}",
+		"{\"listeners\": [" L_2056 ", " L_4739 "], \"exporter_allowlist\": [\"10.1.0.0/16\", \"192.0.2.1\"]}",
+		/* then emptied, then back */
+		"{\"listeners\": [" L_4739 "]}",
+	};
+	struct nfx_reconcile_maps m;
+	struct nfx_config *run = NULL;
+	struct probe p = { .m = &m };
+	pthread_t th;
+	int rc = maps_create(&m), level = nfx_log_level;
+
+	CHECK(rc == 0, "bpf_map_create: %s", strerror(-rc));
+	if (rc)
+		goto out;
+	nfx_log_level = NFX_LOG_WARN;	/* a thousand reconciles: no need to read them */
+	apply(cfgs[0], &run, &m);
+	atomic_store(&p.phase, 1);
+	pthread_create(&th, NULL, probe_run, &p);
+	for (int i = 0; i < 400; i++) {
+		CHECK_EQ(apply(cfgs[i % 2], &run, &m), 0);
+		probe_step(&p);
+	}
+	atomic_store(&p.phase, 2);
+	for (int i = 0; i < 400; i++) {
+		CHECK_EQ(apply(cfgs[1 + i % 2], &run, &m), 0);
+		probe_step(&p);
+	}
+	atomic_store(&p.stop, 1);
+	pthread_join(th, NULL);
+	nfx_log_level = level;
+	CHECK(atomic_load(&p.loops) > 100, "the probe ran only %lu times",
+	      atomic_load(&p.loops));
+	CHECK_EQ(p.port_miss, 0);
+	CHECK_EQ(p.allow_miss, 0);
+	CHECK_EQ(p.empty_on, 0);
+	printf("     probe: %lu lookups during 800 reconciles\n", atomic_load(&p.loops));
+out:
+	nfx_config_free(run);
+	maps_close(&m);
+}
+
+/* ---- watching ---- */
+
+static bool readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
+static void test_watch(void)
+{
+	char dir[] = "/tmp/nfxwatch.XXXXXX", path[PATH_MAX], tmp[PATH_MAX], other[PATH_MAX];
+	char data1[128], data2[128], link[128], lpath[128];
+	struct nfx_config *good = NULL, *next = NULL;
+	struct nfx_config_watch *w;
+	char err[512];
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/nfxdp.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.nfxdp.json.swp", dir);
+	snprintf(other, sizeof(other), "%s/unrelated.txt", dir);
+	write_file(path, "{}", 2);
+	w = nfx_config_watch_new(path);
+	CHECK(w != NULL, "watch_new: %s", strerror(errno));
+	if (!w)
+		goto out;
+	CHECK_EQ(nfx_config_watch_changed(w), 0);
+	CHECK_EQ(nfx_config_load(path, &good, err, sizeof(err)), 0);
+
+	/* an editor: write a temp file, rename it over */
+	write_file(tmp, "{\"namespace\": \"a\"}", 18);
+	CHECK_EQ(rename(tmp, path), 0);
+	CHECK(readable(nfx_config_watch_fd(w)), "fd not readable after rename");
+	CHECK_EQ(nfx_config_watch_changed(w), 1);
+	CHECK_EQ(nfx_config_watch_changed(w), 0);
+	CHECK(!readable(nfx_config_watch_fd(w)), "fd still readable after draining");
+
+	/* a half-written file: reported, the last good configuration stays */
+	write_file(path, "{\"namespace\": \"b\", \"listen", 26);
+	CHECK_EQ(nfx_config_watch_changed(w), 1);
+	CHECK(nfx_config_load(path, &next, err, sizeof(err)) == -EINVAL && !next, "loaded");
+	CHECK(good && !strcmp(good->namespace, "default"), "last good lost");
+
+	/* in place, completed */
+	write_file(path, "{\"namespace\": \"b\"}", 18);
+	CHECK_EQ(nfx_config_watch_changed(w), 1);
+	CHECK(nfx_config_load(path, &next, err, sizeof(err)) == 0 && next &&
+	      !strcmp(next->namespace, "b"), "%s", err);
+
+	/* other files in the directory do not count */
+	write_file(other, "x", 1);
+	CHECK_EQ(nfx_config_watch_changed(w), 0);
+	unlink(other);
+	CHECK_EQ(nfx_config_watch_changed(w), 0);
+	nfx_config_watch_free(w);
+
+	/* a Kubernetes ConfigMap: nfxdp.json -> ..data/nfxdp.json, ..data swapped */
+	snprintf(data1, sizeof(data1), "%s/..2024_1", dir);
+	snprintf(data2, sizeof(data2), "%s/..2024_2", dir);
+	snprintf(link, sizeof(link), "%s/..data", dir);
+	snprintf(lpath, sizeof(lpath), "%s/cm.json", dir);
+	mkdir(data1, 0755);
+	mkdir(data2, 0755);
+	snprintf(tmp, sizeof(tmp), "%s/nfxdp.json", data1);
+	write_file(tmp, "{}", 2);
+	snprintf(tmp, sizeof(tmp), "%s/nfxdp.json", data2);
+	write_file(tmp, "{\"namespace\": \"k8s\"}", 20);
+	CHECK_EQ(symlink("..2024_1", link), 0);
+	CHECK_EQ(symlink("..data/nfxdp.json", lpath), 0);
+	w = nfx_config_watch_new(lpath);
+	CHECK(w != NULL, "watch_new: %s", strerror(errno));
+	if (!w)
+		goto out;
+	snprintf(tmp, sizeof(tmp), "%s/..data_tmp", dir);
+	CHECK_EQ(symlink("..2024_2", tmp), 0);
+	CHECK_EQ(rename(tmp, link), 0);
+	CHECK_EQ(nfx_config_watch_changed(w), 1);
+	nfx_config_watch_free(w);
+	unlink(lpath);
+	unlink(link);
+	snprintf(tmp, sizeof(tmp), "%s/nfxdp.json", data1);
+	unlink(tmp);
+	snprintf(tmp, sizeof(tmp), "%s/nfxdp.json", data2);
+	unlink(tmp);
+	rmdir(data1);
+	rmdir(data2);
+out:
+	nfx_config_free(good);
+	nfx_config_free(next);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* The example ships in doc/: found from the repository root or the binary. */
+static void find_example(const char *argv0)
+{
+	char copy[PATH_MAX];
+
+	if (!access(example_path, R_OK))
+		return;
+	snprintf(copy, sizeof(copy), "%s", argv0);
+	snprintf(example_path, sizeof(example_path), "%s/../../doc/nfxdp.example.json",
+		 dirname(copy));
+}
+
+int main(int argc, char **argv)
+{
+	find_example(argv[0]);
+	RUN_TEST(test_example);
+	RUN_TEST(test_defaults);
+	RUN_TEST(test_invalid);
+	RUN_TEST(test_half_written);
+	RUN_TEST(test_unknown_keys);
+	RUN_TEST(test_ports);
+	RUN_TEST(test_diff);
+	if (geteuid()) {
+		printf("skip test_reconcile: needs root\n");
+		printf("skip test_reconcile_no_gap: needs root\n");
+	} else {
+		RUN_TEST(test_reconcile);
+		RUN_TEST(test_reconcile_no_gap);
+	}
+	RUN_TEST(test_watch);
+	CHECK_EXIT();
+}
