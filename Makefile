@@ -90,20 +90,22 @@ $(OUT)/tests/%: tests/unit/%.c tests/unit/check.h $(OUT)/libnfx.a | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
 
-# libFuzzer targets, built with clang and the sanitizers (make fuzz FUZZ_SECONDS=N).
+# libFuzzer targets, built with clang and the sanitizers, each run for
+# FUZZ_SECONDS (make fuzz FUZZ_SECONDS=N FUZZ_TARGETS="fuzz_v9 fuzz_xdp").
 FUZZ_SECONDS ?= 60
-fuzz: $(BPF_SKELS) | $(OUT)/fuzz
-	scripts/fuzz.sh $(FUZZ_SECONDS)
+FUZZ_TARGETS ?=
+fuzz: $(BPF_SKELS)
+	FUZZ_OUT=$(OUT)/fuzz NFX_BUILD=$(OUT) scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The unit tests again under AddressSanitizer + UBSan, in their own tree.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 asan:
 	$(Q)$(MAKE) --no-print-directory OUT=build-asan EXTRA_CFLAGS="$(SAN_FLAGS)" tests
 
-# Each fuzz target for a short while (CI), then the kept crash inputs.
-FUZZ_SMOKE_SECONDS ?= 20
-fuzz-smoke:
-	scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+# CI: the kept crash inputs and the seeds, then each target for a short while.
+FUZZ_SMOKE_SECONDS ?= 15
+fuzz-smoke: $(BPF_SKELS)
+	FUZZ_OUT=$(OUT)/fuzz NFX_BUILD=$(OUT) FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) tests/test-fuzz.sh
 
 test: all asan
 	tests/run.sh

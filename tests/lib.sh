@@ -72,7 +72,7 @@ nfxt_cleanup() {
 	rm -f /sys/fs/bpf/tc/globals/nfx_* /sys/fs/bpf/xdp/globals/nfx_* 2>/dev/null
 	umount /sys/fs/bpf 2>/dev/null
 	if [ "${DEBUG_TESTENV:-0}" = 1 ] || [ "$NFXT_FAILED" = 1 ]; then
-		[ -s "$ERR" ] && sed 's/^/# nfxdp: /' "$ERR" | tail -n 40
+		[ -s "$ERR" ] && sed 's/^/# /' "$ERR" | tail -n 40
 	fi
 	rm -rf "$WORK"
 	exit "$rc"
@@ -96,8 +96,6 @@ nfxt_setup() {
 	nfxt_e ip addr add "$IP_E/24" dev "$IF_E"
 	nfxt_c ip link set "$IF_C" mtu "$mtu" up
 	nfxt_e ip link set "$IF_E" mtu "$mtu" up
-	# the exporter resolves the collector once, not per test step
-	nfxt_e ping -c 1 -W 2 "$IP_C" >/dev/null || return 1
 }
 
 # nfxt_start ARGS...: `nfxdp run ARGS -o $OUT` in the collector netns; waits
@@ -105,7 +103,8 @@ nfxt_setup() {
 nfxt_start() {
 	: >"$OUT"
 	: >"$ERR"
-	nfxt_c "$NFXDP" run "$@" -o "$OUT" 2>"$ERR" &
+	# nsenter execs nfxdp, so $! is nfxdp itself and gets our signals
+	nsenter --net="/run/netns/$NS_C" "$NFXDP" run "$@" -o "$OUT" 2>"$ERR" &
 	NFXDP_PID=$!
 	for _ in $(seq 1 100); do
 		grep -q "collecting on" "$ERR" && return 0
@@ -141,7 +140,7 @@ nfxt_wait_records() {
 
 # nfxt_stat SLOT FIELD: a summed nfx_stats counter, read through `nfxdp stats`.
 nfxt_stat() {
-	nfxt_c "$NFXDP" stats --pin-dir "${2:+$PIN_DIR}" --json 2>/dev/null |
+	nfxt_c "$NFXDP" stats --pin-dir "${NFXT_STATS_DIR:-$PIN_DIR}" --json 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]][sys.argv[2]])' \
 			"$1" "$2"
 }

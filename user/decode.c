@@ -95,7 +95,9 @@ const char *nfx_slot_name(unsigned int slot)
 	X(length_mismatch) X(bad_set_length) X(bad_template)                   \
 	X(template_not_found) X(record_overrun) X(templates_learned)           \
 	X(templates_withdrawn) X(template_limit) X(seq_lost) X(seq_resets)     \
-	X(session_limit)
+	X(session_limit) X(exporter_limit) X(template_exporter_limit)          \
+	X(templates_expired) X(exporters_expired) X(pending_buffered)          \
+	X(pending_decoded) X(pending_dropped)
 
 void nfx_dec_stats_print(FILE *f, const struct nfx_dec_stats *s, int json)
 {

@@ -51,6 +51,14 @@ struct nfx_dec_stats {
 	uint64_t seq_lost;			/* flows/packets/records missed */
 	uint64_t seq_resets;
 	uint64_t session_limit;			/* sessions not tracked: table full */
+	uint64_t exporter_limit;		/* v9/IPFIX messages of exporter-domains
+						 * not tracked: table full */
+	uint64_t template_exporter_limit;	/* rejected: exporter's quota full */
+	uint64_t templates_expired;		/* removed by the TTL sweep */
+	uint64_t exporters_expired;		/* exporter-domain states swept */
+	uint64_t pending_buffered;		/* data sets held for their template */
+	uint64_t pending_decoded;		/* flow records decoded from them */
+	uint64_t pending_dropped;		/* held sets aged out / no room */
 };
 
 struct nfx_tmpl_cache;
@@ -60,6 +68,15 @@ struct nfx_decoder_opts {
 	uint32_t max_templates;		/* whole cache; 0 = default */
 	uint32_t max_sessions;		/* legacy sequence sessions; 0 = default */
 	int template_scope_addr_only;	/* ignore exporter source port */
+	/* v9 + IPFIX bounds (0 = default, see tmpl_cache.h) */
+	uint32_t max_exporters;		/* exporter-domain states */
+	uint32_t max_templates_per_exporter;
+	uint32_t max_template_fields;	/* at most NFX_TMPL_MAX_FIELDS */
+	/* data sets that arrive before their template */
+	uint32_t pending_bytes_per_exporter;
+	uint32_t pending_total_bytes;	/* preallocated once */
+	uint32_t pending_max_age_ms;
+	int pending_off;		/* do not hold them at all */
 };
 
 struct nfx_decoder {

@@ -10,6 +10,7 @@
  * (RFC 5103 reverse elements included) are skipped by length.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "decode.h"
 #include "tmpl_cache.h"
@@ -26,18 +27,32 @@ static void learn(struct nfx_msg *m, const struct nfx_tkey *k,
 {
 	int err = nfx_tmpl_learn(m->c, k, fs, n, nscope, options, IPFIX_MAX_REC, m->now_ms);
 
-	if (!err)
+	switch (err) {
+	case 0:
 		m->st->templates_learned++;
-	else if (err == -EINVAL)
+		nfx_tmpl_pending_run(m, k);
+		break;
+	case -EINVAL:
 		m->st->bad_template++;
-	else
+		break;
+	case -EDQUOT:
+		m->st->template_exporter_limit++;
+		break;
+	case -ENFILE:
+		break;		/* the message already counts as exporter_limit */
+	default:
 		m->st->template_limit++;
+		break;
+	}
 }
 
 static void withdraw(struct nfx_msg *m, const struct nfx_tkey *k, uint16_t set_id)
 {
 	if (k->tid == set_id) {
 		m->st->templates_withdrawn += nfx_tmpl_remove_all(m->c, k, set_id == 3);
+		/* data after a withdrawal has no layout we could trust: never hold it */
+		if (m->dom)
+			memset(m->dom->seen_tids, 0xff, sizeof(m->dom->seen_tids));
 		return;
 	}
 	if (k->tid < 256) {
@@ -45,6 +60,8 @@ static void withdraw(struct nfx_msg *m, const struct nfx_tkey *k, uint16_t set_i
 		return;
 	}
 	m->st->templates_withdrawn += nfx_tmpl_remove(m->c, k);
+	if (m->dom)
+		nfx_dom_tid_seen(m->dom, k->tid);
 }
 
 /*
@@ -131,6 +148,10 @@ static void data_set(struct nfx_msg *m, const struct nfx_src *src, uint32_t doma
 	t = nfx_tmpl_find(m->c, &k, m->now_ms);
 	if (!t) {
 		m->st->template_not_found++;
+		if (m->dom)
+			m->dom->template_not_found++;
+		/* held, and decoded if the template follows soon */
+		nfx_tmpl_pending_add(m, tid, p, len);
 		return;
 	}
 	if (nfx_tmpl_data_set(m, t, p, len))
@@ -166,7 +187,7 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 	nfx_tmpl_key(m.c, &dk, NFX_PROTO_IPFIX, src, domain, 0);
 	m.dom = nfx_tmpl_domain(m.c, &dk, m.now_ms);
 	if (!m.dom)
-		d->stats.template_limit++;
+		d->stats.exporter_limit++;
 
 	m.base.type = NFX_TYPE_IPFIX;
 	m.base.exporter = src->addr;
@@ -194,6 +215,8 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 	}
 	nfx_tmpl_seq(m.dom, &d->stats, seq, m.data_records, IPFIX_MAX_GAP, IPFIX_MAX_BACK);
 	d->stats.records[NFX_SLOT_IPFIX] += m.emitted;
+	if (m.dom)
+		m.dom->records += m.emitted;
 	return (int)m.emitted;
 
 drop:

@@ -25,14 +25,32 @@ static void learn(struct nfx_msg *m, const struct nfx_tkey *k,
 		  const struct nfx_field_spec *fs, unsigned int n, unsigned int nscope,
 		  int options)
 {
-	int err = nfx_tmpl_learn(m->c, k, fs, n, nscope, options, V9_MAX_REC, m->now_ms);
+	int err = 0;
 
+	/* 65535 is IPFIX's varlen marker; in v9 it is a length no record fits */
+	for (unsigned int i = 0; i < n && !err; i++)
+		if (fs[i].len == NFX_VARLEN)
+			err = -EINVAL;
 	if (!err)
+		err = nfx_tmpl_learn(m->c, k, fs, n, nscope, options, V9_MAX_REC, m->now_ms);
+
+	switch (err) {
+	case 0:
 		m->st->templates_learned++;
-	else if (err == -EINVAL)
+		nfx_tmpl_pending_run(m, k);
+		break;
+	case -EINVAL:
 		m->st->bad_template++;
-	else
+		break;
+	case -EDQUOT:
+		m->st->template_exporter_limit++;
+		break;
+	case -ENFILE:
+		break;		/* the message already counts as exporter_limit */
+	default:
 		m->st->template_limit++;
+		break;
+	}
 }
 
 /* Flowset 0: template records (id, count, count x (type, length)). */
@@ -119,6 +137,10 @@ static void data_set(struct nfx_msg *m, const struct nfx_src *src, uint32_t doma
 	t = nfx_tmpl_find(m->c, &k, m->now_ms);
 	if (!t) {
 		m->st->template_not_found++;
+		if (m->dom)
+			m->dom->template_not_found++;
+		/* held, and decoded if the template follows soon */
+		nfx_tmpl_pending_add(m, tid, p, len);
 		return;
 	}
 	if (nfx_tmpl_data_set(m, t, p, len))
@@ -151,7 +173,7 @@ int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
 	nfx_tmpl_key(m.c, &dk, NFX_PROTO_V9, src, domain, 0);
 	m.dom = nfx_tmpl_domain(m.c, &dk, m.now_ms);
 	if (!m.dom)
-		d->stats.template_limit++;
+		d->stats.exporter_limit++;
 
 	m.base.type = NFX_TYPE_NETFLOW9;
 	m.base.exporter = src->addr;
@@ -181,6 +203,8 @@ int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
 	}
 	nfx_tmpl_seq(m.dom, &d->stats, seq, 1, V9_MAX_GAP, V9_MAX_BACK);
 	d->stats.records[NFX_SLOT_V9] += m.emitted;
+	if (m.dom)
+		m.dom->records += m.emitted;
 	return (int)m.emitted;
 
 drop:

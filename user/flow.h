@@ -70,6 +70,9 @@ enum nfx_flow_type {
 #define NFX_F_PROTO		(1u << 19)
 #define NFX_F_SRC_PORT		(1u << 20)
 #define NFX_F_DST_PORT		(1u << 21)
+/* Port rolled up by the aggregator (ephemeral side): printed as "*", port 0. */
+#define NFX_F_SRC_PORT_ROLLUP	(1u << 22)
+#define NFX_F_DST_PORT_ROLLUP	(1u << 23)
 
 struct nfx_flow {
 	uint64_t bytes;

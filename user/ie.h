@@ -54,8 +54,10 @@ enum nfx_xf {
 	NFX_XF_END_S,
 	NFX_XF_START_MS,
 	NFX_XF_END_MS,
-	NFX_XF_START_NTP,	/* NTP 64-bit timestamp (IE 154-157) */
-	NFX_XF_END_NTP,
+	NFX_XF_START_NTP_US,	/* NTP 64-bit timestamp, µs resolution (IE 154/155) */
+	NFX_XF_END_NTP_US,
+	NFX_XF_START_NTP_NS,	/* NTP 64-bit timestamp, ns resolution (IE 156/157) */
+	NFX_XF_END_NTP_NS,
 	NFX_XF_START_DUS,	/* µs before the export time */
 	NFX_XF_END_DUS,
 	/* options data only */
@@ -156,14 +158,21 @@ static inline uint64_t nfx_ie_uint(const uint8_t *p, unsigned int len)
 	}
 }
 
-/* NTP timestamp (seconds since 1900 . 2^-32 fraction) to Unix ms, truncated. */
-static inline uint64_t nfx_ntp_to_ms(uint64_t ntp)
+/*
+ * NTP timestamp (seconds since 1900 . 2^-32 s fraction) to Unix ms.  The
+ * fraction is first rounded to the element's resolution (@per_sec = 1e6 for
+ * dateTimeMicroseconds, 1e9 for nanoseconds), because exporters truncate
+ * when they encode: 655000 µs arrives as 654999.5 µs and must not become
+ * 654 ms.  Then it is truncated to ms.
+ */
+static inline uint64_t nfx_ntp_to_ms(uint64_t ntp, uint64_t per_sec)
 {
 	uint64_t sec = ntp >> 32, frac = ntp & 0xffffffffu;
+	uint64_t sub = (frac * per_sec + 0x80000000u) >> 32;
 
 	if (sec < 2208988800u)
 		return 0;
-	return (sec - 2208988800u) * 1000 + ((frac * 1000) >> 32);
+	return (sec - 2208988800u) * 1000 + sub / (per_sec / 1000);
 }
 
 /*
@@ -323,12 +332,20 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 		f->end_ms = nfx_ie_uint(p, len);
 		f->present |= NFX_F_END;
 		break;
-	case NFX_XF_START_NTP:
-		f->start_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len));
+	case NFX_XF_START_NTP_US:
+		f->start_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000);
 		f->present |= NFX_F_START;
 		break;
-	case NFX_XF_END_NTP:
-		f->end_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len));
+	case NFX_XF_END_NTP_US:
+		f->end_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000);
+		f->present |= NFX_F_END;
+		break;
+	case NFX_XF_START_NTP_NS:
+		f->start_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000000);
+		f->present |= NFX_F_START;
+		break;
+	case NFX_XF_END_NTP_NS:
+		f->end_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000000);
 		f->present |= NFX_F_END;
 		break;
 	case NFX_XF_START_DUS:

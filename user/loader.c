@@ -283,10 +283,13 @@ static int attach_own(struct nfx_loader *l, int skb_only)
 	unsigned int before;
 	int err;
 
-	if (mkdir(l->pin_dir, 0700) == 0)
+	if (mkdir(l->pin_dir, 0700) == 0) {
 		l->created_dir = 1;
-	else if (errno != EEXIST)
-		return -errno;
+	} else if (errno != EEXIST) {
+		err = -errno;
+		pr_warn("cannot create pin directory %s: %s\n", l->pin_dir, strerror(-err));
+		return err;
+	}
 	before = existing_pins(l->pin_dir);
 
 	l->skel = nfx_xdp_bpf__open_opts(&oo);
@@ -893,7 +896,7 @@ int nfx_cmd_detach(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ifname = NULL, *pin_dir = NFX_PIN_DIR_DEFAULT;
-	char name[BPF_OBJ_NAME_LEN] = "";
+	char name[BPF_OBJ_NAME_LEN] = "", desc[512] = "";
 	int c, ifindex, err;
 	__u32 id = 0;
 	__u8 mode = 0;
@@ -922,10 +925,9 @@ int nfx_cmd_detach(int argc, char **argv)
 		return 1;
 	}
 	if (id && !prog_name_by_id(id, name, sizeof(name)) && strcmp(name, NFX_PROG_NAME) &&
-	    describe_attached(ifindex, name, sizeof(name)) <= 0) {
-		pr_warn("the XDP program on %s is '%s' (id %u), not nfxdp's: remove it with "
-			"'ip link set dev %s xdp off' or 'xdp-loader unload'\n", ifname, name, id,
-			ifname);
+	    describe_attached(ifindex, desc, sizeof(desc)) <= 0) {
+		pr_warn("the XDP %s on %s is not nfxdp's: remove it with 'ip link set dev %s "
+			"xdp off' or 'xdp-loader unload'\n", desc, ifname, ifname);
 		return 1;
 	}
 	if (id) {

@@ -23,8 +23,12 @@ void nfx_log(int level, const char *fmt, ...)
 
 static int lib_print(int level, const char *fmt, va_list ap)
 {
-	/* libraries are chatty about things we handle: demote by one level */
-	if (level + 1 > nfx_log_level)
+	/*
+	 * Libraries are chatty about things we handle and report ourselves
+	 * (libxdp's dispatcher probe failing, then the fallback that works):
+	 * their warnings show with -v, their info with -vv, debug with -vvv.
+	 */
+	if (level + 2 > nfx_log_level)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }

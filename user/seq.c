@@ -107,7 +107,7 @@ uint32_t nfx_seq_account(struct nfx_seq_table *t, struct nfx_dec_stats *st,
 			 uint32_t reset_gap, uint64_t now_ms)
 {
 	struct seq_slot *s;
-	int32_t delta;
+	uint32_t ahead;
 	int created;
 
 	s = seq_find_or_add(t, key, &created);
@@ -120,14 +120,18 @@ uint32_t nfx_seq_account(struct nfx_seq_table *t, struct nfx_dec_stats *st,
 		s->next = seq + advance;
 		return 0;
 	}
-	/* signed distance: right across the 32-bit wrap */
-	delta = (int32_t)(seq - s->next);
-	if (delta >= 0) {
+	/*
+	 * Distance on the 32-bit circle, so right across the wrap.  A jump
+	 * forward by more than a thousand resets' worth is a restart with a
+	 * new initial sequence, not a loss of millions of flows.
+	 */
+	ahead = seq - s->next;
+	if (ahead <= (uint64_t)reset_gap * 1000 && ahead < 0x80000000u) {
 		s->next = seq + advance;
-		st->seq_lost += (uint32_t)delta;
-		return (uint32_t)delta;
+		st->seq_lost += ahead;
+		return ahead;
 	}
-	if (delta < 0 && (uint32_t)-delta <= reset_gap)
+	if (ahead >= 0x80000000u && 0u - ahead <= reset_gap)
 		return 0;	/* late or duplicate: keep expecting the newer one */
 	st->seq_resets++;
 	s->next = seq + advance;

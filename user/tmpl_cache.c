@@ -7,6 +7,13 @@
  * Linear probing with backward-shift deletion keeps lookups short without
  * tombstones, so withdrawals and sweeps never degrade the table.  The index
  * holds slot numbers + 1 (0 = empty) and is twice the slab size.
+ *
+ * Data sets that arrive before their template wait in one ring buffer,
+ * allocated once: entries are appended in arrival order, so the oldest is
+ * always at the head and both aging and making room pop from there.  Sets
+ * decoded (or dropped) out of order are marked dead and their bytes come
+ * back when the head passes them; each exporter-domain links its own
+ * entries, oldest first, so the template that arrives finds them directly.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -33,16 +40,50 @@ struct nfx_index {
 	uint32_t max;
 };
 
+/* Ring entry header; data set body follows, the entry padded to 8 bytes. */
+struct nfx_pend {
+	uint32_t size;		/* whole entry; the only field a filler has */
+	uint32_t dom;		/* domain slot, or PEND_DEAD (filler, decoded, dropped) */
+	uint32_t next;		/* domain's next entry: ring offset + 1, 0 = last */
+	uint32_t sys_uptime;	/* v9 header */
+	uint64_t export_ms;
+	uint64_t arrival_ms;
+	uint32_t seq;
+	uint16_t tid;
+	uint16_t port;		/* exporter source port, for the flows */
+	uint16_t len;		/* set body length */
+	uint8_t pad[6];
+};
+
+#define PEND_DEAD	UINT32_MAX
+#define PEND_ALIGN	8u
+
+struct nfx_ring {
+	uint8_t *buf;
+	uint32_t size;
+	uint32_t head;		/* oldest entry */
+	uint32_t tail;		/* where the next one goes */
+	uint32_t used;		/* bytes between head and tail, fillers included */
+};
+
 struct nfx_tmpl_cache {
 	struct nfx_index t;	/* struct nfx_tmpl */
 	struct nfx_index d;	/* struct nfx_dom */
+	struct nfx_ring pend;
+	struct nfx_dec_stats *st;	/* own_st unless given one */
+	struct nfx_dec_stats own_st;
 	uint64_t seed;
+	uint32_t max_per_dom;
+	uint32_t max_fields;
+	uint32_t pend_per_dom;	/* 0 = holding is off */
+	uint32_t pend_age_ms;
 	int scope_addr_only;
 };
 
 _Static_assert(sizeof(struct nfx_tkey) == 28, "nfx_tkey has no hidden padding");
 _Static_assert(offsetof(struct nfx_tmpl, hash) == offsetof(struct nfx_centry, hash), "head");
 _Static_assert(offsetof(struct nfx_dom, hash) == offsetof(struct nfx_centry, hash), "head");
+_Static_assert(sizeof(struct nfx_pend) % PEND_ALIGN == 0, "entries stay aligned");
 
 static uint32_t key_hash(const struct nfx_tkey *k, uint64_t seed)
 {
@@ -154,42 +195,103 @@ static struct nfx_centry *idx_insert(struct nfx_index *x, uint32_t pos,
 	return e;
 }
 
-static void tmpl_release(struct nfx_tmpl *t)
+static void ops_release(struct nfx_tmpl *t)
 {
 	if (t->ops && t->ops != t->inl)
 		free(t->ops);
 	t->ops = NULL;
 }
 
-struct nfx_tmpl_cache *nfx_tmpl_cache_new(uint32_t max_templates, int scope_addr_only)
+static void tmpl_release(struct nfx_tmpl *t)
 {
+	ops_release(t);
+	if (t->dom)
+		t->dom->ntemplates--;
+	t->dom = NULL;
+}
+
+static uint32_t opt_or(uint32_t v, uint32_t def)
+{
+	return v ? v : def;
+}
+
+/* Take the bounds from @o; -EINVAL for ones no table could honour. */
+static int cache_bounds(struct nfx_tmpl_cache *c, const struct nfx_decoder_opts *o,
+			uint32_t *max_t, uint32_t *max_d, uint32_t *ring)
+{
+	*max_t = opt_or(o->max_templates, NFX_TMPL_DEFAULT_MAX);
+	*max_d = opt_or(o->max_exporters, NFX_EXP_DEFAULT_MAX);
+	if (*max_t > (1u << 24) || *max_d > (1u << 24))
+		return -EINVAL;
+	c->max_per_dom = opt_or(o->max_templates_per_exporter, NFX_TMPL_PER_EXP_DEFAULT);
+	c->max_fields = opt_or(o->max_template_fields, NFX_TMPL_MAX_FIELDS);
+	if (c->max_fields > NFX_TMPL_MAX_FIELDS)
+		c->max_fields = NFX_TMPL_MAX_FIELDS;
+	c->pend_age_ms = opt_or(o->pending_max_age_ms, NFX_PEND_AGE_DEFAULT);
+	c->scope_addr_only = o->template_scope_addr_only;
+	*ring = 0;
+	c->pend_per_dom = 0;
+	if (o->pending_off)
+		return 0;
+	*ring = opt_or(o->pending_total_bytes, NFX_PEND_TOTAL_DEFAULT);
+	if (*ring > (1u << 30))
+		return -EINVAL;
+	*ring = (*ring + PEND_ALIGN - 1) & ~(PEND_ALIGN - 1);
+	c->pend_per_dom = opt_or(o->pending_bytes_per_exporter, NFX_PEND_PER_EXP_DEFAULT);
+	if (c->pend_per_dom > *ring)
+		c->pend_per_dom = *ring;
+	return 0;
+}
+
+struct nfx_tmpl_cache *nfx_tmpl_cache_new_opts(const struct nfx_decoder_opts *o,
+					       struct nfx_dec_stats *st)
+{
+	static const struct nfx_decoder_opts defaults;
+	uint32_t max_t, max_d, ring;
 	struct nfx_tmpl_cache *c;
 	struct timespec ts;
 	int err;
 
-	if (!max_templates)
-		max_templates = NFX_TMPL_DEFAULT_MAX;
-	if (max_templates > (1u << 24)) {
-		errno = EINVAL;
-		return NULL;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	err = idx_init(&c->t, max_templates, sizeof(struct nfx_tmpl));
+	c->st = st ? st : &c->own_st;
+	err = cache_bounds(c, o ? o : &defaults, &max_t, &max_d, &ring);
 	if (!err)
-		err = idx_init(&c->d, max_templates, sizeof(struct nfx_dom));
-	if (err) {
-		nfx_tmpl_cache_free(c);
-		errno = -err;
-		return NULL;
+		err = idx_init(&c->t, max_t, sizeof(struct nfx_tmpl));
+	if (!err)
+		err = idx_init(&c->d, max_d, sizeof(struct nfx_dom));
+	if (!err && ring) {
+		c->pend.buf = malloc(ring);
+		c->pend.size = ring;
+		if (!c->pend.buf)
+			err = -ENOMEM;
 	}
+	if (err)
+		goto err_free;
 	/* a per-process seed keeps exporters from aiming at one probe chain */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	c->seed = ((uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uintptr_t)c) |
 		  1;
-	c->scope_addr_only = scope_addr_only;
 	return c;
+
+err_free:
+	nfx_tmpl_cache_free(c);
+	errno = -err;
+	return NULL;
+}
+
+struct nfx_tmpl_cache *nfx_tmpl_cache_new(uint32_t max_templates, int scope_addr_only)
+{
+	struct nfx_decoder_opts o = { .max_templates = max_templates,
+				      .template_scope_addr_only = scope_addr_only };
+
+	return nfx_tmpl_cache_new_opts(&o, NULL);
+}
+
+const struct nfx_dec_stats *nfx_tmpl_cache_stats(const struct nfx_tmpl_cache *c)
+{
+	return c->st;
 }
 
 void nfx_tmpl_cache_free(struct nfx_tmpl_cache *c)
@@ -199,10 +301,11 @@ void nfx_tmpl_cache_free(struct nfx_tmpl_cache *c)
 	if (c->t.slot && c->t.base) {
 		for (uint32_t p = 0; p <= c->t.mask; p++)
 			if (c->t.slot[p])
-				tmpl_release((struct nfx_tmpl *)idx_entry(&c->t, c->t.slot[p] - 1));
+				ops_release((struct nfx_tmpl *)idx_entry(&c->t, c->t.slot[p] - 1));
 	}
 	idx_fini(&c->t);
 	idx_fini(&c->d);
+	free(c->pend.buf);
 	free(c);
 }
 
@@ -339,13 +442,17 @@ static int tmpl_store(struct nfx_tmpl *t, const struct plan *pl, int options)
 		if (!ops)
 			return -ENOMEM;
 	}
-	tmpl_release(t);
+	ops_release(t);
 	memcpy(ops, pl->ops, pl->nops * sizeof(*ops));
 	t->ops = ops;
 	t->nops = (uint16_t)pl->nops;
 	t->rec_len = pl->rec_len;
 	t->varlen = (uint8_t)pl->varlen;
 	t->options = !!options;
+	t->flow = 0;
+	for (unsigned int i = 0; i < pl->nops && !options; i++)
+		if (pl->ops[i].xf != NFX_XF_SKIP)
+			t->flow = 1;
 	return 0;
 }
 
@@ -353,12 +460,14 @@ int nfx_tmpl_learn(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 		   const struct nfx_field_spec *fs, unsigned int n, unsigned int nscope,
 		   int options, uint32_t max_rec, uint64_t now_ms)
 {
+	struct nfx_dom *dm = NULL;
+	struct nfx_tkey dk;
 	struct plan pl;
 	struct nfx_tmpl *t;
 	uint32_t h, pos;
 	int found, err;
 
-	if (!n || n > NFX_TMPL_MAX_FIELDS || nscope > n)
+	if (!n || n > c->max_fields || nscope > n)
 		return -EINVAL;
 	compile(&pl, fs, n, nscope, options);
 	/* a record must fit a message and make the data walk move forward */
@@ -369,6 +478,13 @@ int nfx_tmpl_learn(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 	if (found) {
 		t = (struct nfx_tmpl *)idx_entry(&c->t, c->t.slot[pos] - 1);
 	} else {
+		dk = *k;
+		dk.tid = 0;
+		dm = nfx_tmpl_domain(c, &dk, now_ms);
+		if (!dm)
+			return -ENFILE;
+		if (dm->ntemplates >= c->max_per_dom)
+			return -EDQUOT;
 		t = (struct nfx_tmpl *)idx_insert(&c->t, pos, k, h);
 		if (!t)
 			return -ENOSPC;
@@ -381,6 +497,11 @@ int nfx_tmpl_learn(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 			nfx_tmpl_remove(c, k);
 		return err;
 	}
+	if (!found) {
+		t->dom = dm;
+		dm->ntemplates++;
+	}
+	nfx_dom_tid_seen(t->dom, k->tid);
 	t->last_ms = now_ms;
 	return 0;
 }
@@ -401,7 +522,8 @@ int nfx_tmpl_remove(struct nfx_tmpl_cache *c, const struct nfx_tkey *k)
 /* Remove the entries @match accepts; restarts the scan after each shift. */
 static unsigned int idx_remove_if(struct nfx_index *x,
 				  int (*match)(const struct nfx_centry *e, const void *arg),
-				  const void *arg, void (*release)(struct nfx_centry *e))
+				  const void *arg,
+				  void (*release)(const void *arg, struct nfx_centry *e))
 {
 	unsigned int removed = 0;
 	uint32_t p = 0;
@@ -420,7 +542,7 @@ static unsigned int idx_remove_if(struct nfx_index *x,
 			continue;
 		}
 		if (release)
-			release(e);
+			release(arg, e);
 		idx_delete_pos(x, p);
 		removed++;
 		/*
@@ -450,7 +572,7 @@ static int match_domain_kind(const struct nfx_centry *e, const void *arg)
 	       ((const struct nfx_tmpl *)e)->options == !!a->options;
 }
 
-static void release_tmpl(struct nfx_centry *e)
+static void release_tmpl(const void *arg, struct nfx_centry *e)
 {
 	tmpl_release((struct nfx_tmpl *)e);
 }
@@ -481,7 +603,224 @@ struct nfx_dom *nfx_tmpl_domain(struct nfx_tmpl_cache *c, const struct nfx_tkey 
 	return dm;
 }
 
+/* ---- pending data sets ---- */
+
+static struct nfx_pend *pend_at(const struct nfx_tmpl_cache *c, uint32_t off)
+{
+	return (struct nfx_pend *)(c->pend.buf + off);
+}
+
+static uint32_t dom_slot(const struct nfx_tmpl_cache *c, const struct nfx_dom *dm)
+{
+	return (uint32_t)(((const char *)dm - c->d.base) / c->d.stride);
+}
+
+static struct nfx_dom *dom_at(const struct nfx_tmpl_cache *c, uint32_t slot)
+{
+	return (struct nfx_dom *)idx_entry(&c->d, slot);
+}
+
+/* Entry @e (ring offset @off) leaves its domain's list; @prev is the one before it. */
+static void pend_unlink(struct nfx_dom *dm, struct nfx_pend *e, uint32_t off, struct nfx_pend *prev,
+			uint32_t prev_off)
+{
+	if (prev)
+		prev->next = e->next;
+	else
+		dm->pend_head = e->next;
+	if (dm->pend_tail == off + 1)
+		dm->pend_tail = prev ? prev_off + 1 : 0;
+	dm->pend_bytes -= e->size;
+	dm->npend--;
+	e->dom = PEND_DEAD;
+}
+
+/* Pop the oldest entry; a live one is its domain's oldest too, and is lost. */
+static void ring_pop(struct nfx_tmpl_cache *c)
+{
+	struct nfx_ring *r = &c->pend;
+	struct nfx_pend *e = pend_at(c, r->head);
+
+	if (e->dom != PEND_DEAD) {
+		pend_unlink(dom_at(c, e->dom), e, r->head, NULL, 0);
+		c->st->pending_dropped++;
+	}
+	r->used -= e->size;
+	r->head += e->size;
+	if (r->head == r->size)
+		r->head = 0;
+}
+
+/* Pop dead entries and live ones older than the age bound from the head. */
+static void ring_expire(struct nfx_tmpl_cache *c, uint64_t now_ms)
+{
+	struct nfx_ring *r = &c->pend;
+
+	while (r->used) {
+		const struct nfx_pend *e = pend_at(c, r->head);
+
+		if (e->dom != PEND_DEAD && e->arrival_ms + c->pend_age_ms >= now_ms)
+			break;
+		ring_pop(c);
+	}
+}
+
+/* Room for @need contiguous bytes, popping the oldest entries as needed. @return its offset. */
+static uint32_t ring_reserve(struct nfx_tmpl_cache *c, uint32_t need)
+{
+	struct nfx_ring *r = &c->pend;
+
+	for (;;) {
+		if (!r->used)
+			r->head = r->tail = 0;
+		if (r->used < r->size) {
+			if (r->tail >= r->head) {
+				struct nfx_pend *fill;
+
+				if (r->size - r->tail >= need)
+					return r->tail;
+				/* too little before the end: a filler, then go on at 0 */
+				fill = pend_at(c, r->tail);
+				fill->size = r->size - r->tail;
+				fill->dom = PEND_DEAD;
+				r->used += fill->size;
+				r->tail = 0;
+				continue;
+			}
+			if (r->head - r->tail >= need)
+				return r->tail;
+		}
+		ring_pop(c);
+	}
+}
+
+int nfx_tmpl_pending_add(struct nfx_msg *m, uint16_t tid, const uint8_t *p, size_t len)
+{
+	struct nfx_tmpl_cache *c = m->c;
+	struct nfx_dom *dm = m->dom;
+	struct nfx_pend *e;
+	uint32_t need, off;
+
+	if (!c->pend_per_dom)
+		return -ENODATA;
+	if (dm && nfx_dom_tid_was_seen(dm, tid))
+		return -ENODATA;
+	need = (uint32_t)((sizeof(*e) + len + PEND_ALIGN - 1) & ~(size_t)(PEND_ALIGN - 1));
+	ring_expire(c, m->now_ms);
+	if (!dm || dm->npend >= NFX_PEND_MAX_SETS || need > c->pend_per_dom - dm->pend_bytes) {
+		m->st->pending_dropped++;
+		return -ENOSPC;
+	}
+	off = ring_reserve(c, need);
+	e = pend_at(c, off);
+	memset(e, 0, sizeof(*e));
+	e->size = need;
+	e->dom = dom_slot(c, dm);
+	e->sys_uptime = m->sys_uptime;
+	e->export_ms = m->export_ms;
+	e->arrival_ms = m->now_ms;
+	e->seq = (uint32_t)m->base.sequence;
+	e->tid = tid;
+	e->port = m->base.exporter_port;
+	e->len = (uint16_t)len;
+	memcpy(e + 1, p, len);
+	c->pend.used += need;
+	c->pend.tail += need;
+	if (c->pend.tail == c->pend.size)
+		c->pend.tail = 0;
+	if (dm->pend_tail)
+		pend_at(c, dm->pend_tail - 1)->next = off + 1;
+	else
+		dm->pend_head = off + 1;
+	dm->pend_tail = off + 1;
+	dm->pend_bytes += need;
+	dm->npend++;
+	dm->pend_tids |= 1ull << (tid % 64);
+	m->st->pending_buffered++;
+	return 0;
+}
+
+/* Decode held entry @e with @t as message @m's header would have. @return 0 or -EINVAL. */
+static int pend_decode(struct nfx_msg *m, const struct nfx_tmpl *t, const struct nfx_pend *e)
+{
+	struct nfx_msg pm = {
+		.c = m->c, .st = m->st, .out = m->out, .dom = m->dom,
+		.export_ms = e->export_ms, .now_ms = m->now_ms, .sys_uptime = e->sys_uptime,
+		.proto = m->proto, .slot = m->slot,
+	};
+	int err;
+
+	pm.base.type = m->proto == NFX_PROTO_V9 ? NFX_TYPE_NETFLOW9 : NFX_TYPE_IPFIX;
+	memcpy(pm.base.exporter.b, m->dom->key.addr, sizeof(pm.base.exporter.b));
+	pm.base.exporter_port = e->port;
+	pm.base.domain_id = m->dom->key.domain;
+	pm.base.sequence = e->seq;
+	pm.base.present = NFX_F_DOMAIN;
+	err = nfx_tmpl_data_set(&pm, t, (const uint8_t *)(e + 1), e->len);
+	m->emitted += pm.emitted;
+	m->st->pending_decoded += pm.emitted;
+	return err;
+}
+
+unsigned int nfx_tmpl_pending_run(struct nfx_msg *m, const struct nfx_tkey *k)
+{
+	struct nfx_tmpl_cache *c = m->c;
+	struct nfx_dom *dm = m->dom;
+	uint32_t cur, prev_off = 0, emitted = m->emitted;
+	struct nfx_pend *prev = NULL;
+	const struct nfx_tmpl *t;
+	uint64_t tids = 0;
+
+	if (!dm || !dm->npend || !(dm->pend_tids & 1ull << (k->tid % 64)))
+		return 0;
+	t = nfx_tmpl_find(c, k, m->now_ms);
+	for (cur = dm->pend_head; cur;) {
+		struct nfx_pend *e = pend_at(c, cur - 1);
+		uint32_t next = e->next;
+
+		if (!t || e->tid != k->tid) {
+			tids |= 1ull << (e->tid % 64);
+			prev = e;
+			prev_off = cur - 1;
+			cur = next;
+			continue;
+		}
+		pend_unlink(dm, e, cur - 1, prev, prev_off);
+		if (e->arrival_ms + c->pend_age_ms < m->now_ms) {
+			m->st->pending_dropped++;
+		} else if (pend_decode(m, t, e)) {
+			/* malformed: the template goes, as for live data */
+			nfx_tmpl_remove(c, k);
+			t = NULL;
+		}
+		cur = next;
+	}
+	dm->pend_tids = tids;
+	ring_expire(c, m->now_ms);	/* the head may be dead now */
+	return m->emitted - emitted;
+}
+
+/* Forget every held set of @dm (it is going away). */
+static void pend_drop_dom(struct nfx_tmpl_cache *c, struct nfx_dom *dm)
+{
+	while (dm->pend_head) {
+		uint32_t off = dm->pend_head - 1;
+
+		pend_unlink(dm, pend_at(c, off), off, NULL, 0);
+		c->st->pending_dropped++;
+	}
+	dm->pend_tids = 0;
+}
+
+uint32_t nfx_tmpl_pending_bytes(const struct nfx_tmpl_cache *c)
+{
+	return c->pend.used;
+}
+
+/* ---- TTL sweep ---- */
+
 struct sweep_arg {
+	struct nfx_tmpl_cache *c;
 	uint64_t now_ms;
 	uint64_t ttl_ms;
 };
@@ -494,22 +833,33 @@ static int match_tmpl_idle(const struct nfx_centry *e, const void *arg)
 	return last + a->ttl_ms < a->now_ms;
 }
 
+/* Domains go only after their templates, which point at them. */
 static int match_dom_idle(const struct nfx_centry *e, const void *arg)
 {
 	const struct sweep_arg *a = arg;
-	uint64_t last = ((const struct nfx_dom *)e)->last_ms;
+	const struct nfx_dom *dm = (const struct nfx_dom *)e;
 
-	return last + a->ttl_ms < a->now_ms;
+	return !dm->ntemplates && dm->last_ms + a->ttl_ms < a->now_ms;
+}
+
+static void release_dom(const void *arg, struct nfx_centry *e)
+{
+	const struct sweep_arg *a = arg;
+
+	pend_drop_dom(a->c, (struct nfx_dom *)e);
 }
 
 void nfx_tmpl_cache_sweep(struct nfx_tmpl_cache *c, uint64_t now_ms, uint64_t ttl_ms)
 {
-	struct sweep_arg a = { .now_ms = now_ms, .ttl_ms = ttl_ms };
+	struct sweep_arg a = { .c = c, .now_ms = now_ms, .ttl_ms = ttl_ms };
 
 	if (!c)
 		return;
-	idx_remove_if(&c->t, match_tmpl_idle, &a, release_tmpl);
-	idx_remove_if(&c->d, match_dom_idle, &a, NULL);
+	ring_expire(c, now_ms);
+	c->st->templates_expired += idx_remove_if(&c->t, match_tmpl_idle, &a, release_tmpl);
+	c->st->exporters_expired += idx_remove_if(&c->d, match_dom_idle, &a, release_dom);
+	/* sets of removed domains are dead now: give their bytes back */
+	ring_expire(c, now_ms);
 }
 
 uint32_t nfx_tmpl_count(const struct nfx_tmpl_cache *c)
@@ -520,6 +870,37 @@ uint32_t nfx_tmpl_count(const struct nfx_tmpl_cache *c)
 uint32_t nfx_tmpl_domain_count(const struct nfx_tmpl_cache *c)
 {
 	return c->d.max - c->d.nfree;
+}
+
+unsigned int nfx_tmpl_max_fields(const struct nfx_tmpl_cache *c)
+{
+	return c->max_fields;
+}
+
+void nfx_tmpl_foreach_exporter(const struct nfx_tmpl_cache *c,
+			       void (*fn)(void *ctx, const struct nfx_exporter_info *e),
+			       void *ctx)
+{
+	for (uint32_t p = 0; p <= c->d.mask; p++) {
+		const struct nfx_dom *dm;
+		struct nfx_exporter_info e;
+
+		if (!c->d.slot[p])
+			continue;
+		dm = (const struct nfx_dom *)idx_entry(&c->d, c->d.slot[p] - 1);
+		memset(&e, 0, sizeof(e));
+		memcpy(e.addr.b, dm->key.addr, sizeof(e.addr.b));
+		e.port = dm->key.port;
+		e.domain = dm->key.domain;
+		e.version = dm->key.proto;
+		e.records = dm->records;
+		e.template_not_found = dm->template_not_found;
+		e.seq_lost = dm->seq_lost;
+		e.seq_resets = dm->seq_resets;
+		e.templates = dm->ntemplates;
+		e.last_seen_ms = dm->last_ms;
+		fn(ctx, &e);
+	}
 }
 
 /*
@@ -616,11 +997,10 @@ static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_
 		options_record(m, r);
 		return;
 	}
+	if (!t->flow)
+		return;
 	if (r->have)
 		flow_times(m, r);
-	/* options-like data in a data template is not a flow */
-	if (!(r->f.present & (NFX_F_SRC_ADDR | NFX_F_DST_ADDR)))
-		return;
 	m->out->emit(m->out->ctx, &r->f);
 	m->emitted++;
 }
@@ -719,10 +1099,13 @@ void nfx_tmpl_seq(struct nfx_dom *dm, struct nfx_dec_stats *st, uint32_t seq, ui
 	}
 	exp = dm->last_seq + (dm->seq_quirk ? adv : dm->last_adv);
 	d = (int32_t)(seq - exp);
-	if (d > 0 && (uint32_t)d <= max_gap)
+	if (d > 0 && (uint32_t)d <= max_gap) {
 		st->seq_lost += (uint32_t)d;
-	else if (d > 0 || (uint32_t)-(int64_t)d > max_back)
+		dm->seq_lost += (uint32_t)d;
+	} else if (d > 0 || (uint32_t)-(int64_t)d > max_back) {
 		st->seq_resets++;
+		dm->seq_resets++;
+	}
 	/* a small backward step is a duplicate or reordering: not a loss */
 update:
 	dm->last_seq = seq;

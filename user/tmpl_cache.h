@@ -9,6 +9,19 @@
  * decode plan (struct nfx_op[]) so that the data path is a loop over ops.
  * All slots are allocated up front; only plans longer than the inline array
  * allocate, and only when such a template is learned.
+ *
+ * Bounds, each counted in struct nfx_dec_stats when it refuses something:
+ *  - templates in all (max_templates -> template_limit);
+ *  - exporter-domain states (max_exporters -> exporter_limit).  A full table
+ *    refuses newcomers rather than evicting: under a spoofed-source flood,
+ *    evicting would let junk push out the real exporters, while refusing
+ *    keeps every known exporter decoding and the TTL sweep frees the junk;
+ *  - templates per exporter-domain (max_templates_per_exporter ->
+ *    template_exporter_limit), so one exporter cannot fill the cache;
+ *  - fields per template (max_template_fields -> bad_template);
+ *  - data sets held for a missing template (pending_* -> pending_dropped).
+ * Memory is therefore fixed at creation, plus at most one heap plan per
+ * template longer than NFX_TMPL_INLINE_OPS ops.
  */
 #ifndef NFX_TMPL_CACHE_H
 #define NFX_TMPL_CACHE_H
@@ -19,6 +32,18 @@
 
 #define NFX_TMPL_DEFAULT_MAX	4096
 #define NFX_TMPL_MAX_FIELDS	512	/* larger templates are rejected */
+#define NFX_EXP_DEFAULT_MAX	4096	/* exporter-domain states */
+#define NFX_TMPL_PER_EXP_DEFAULT 256
+/*
+ * Pending data sets.  Data before its template happens when the collector
+ * (re)starts or an exporter sends its first data ahead of the template;
+ * the template normally follows within seconds, so a few seconds and a
+ * few packets' worth per exporter catch it without holding stale flows.
+ */
+#define NFX_PEND_PER_EXP_DEFAULT (16u << 10)
+#define NFX_PEND_TOTAL_DEFAULT	(1u << 20)
+#define NFX_PEND_AGE_DEFAULT	10000	/* ms */
+#define NFX_PEND_MAX_SETS	32	/* per exporter: bounds the replay walk */
 #define NFX_TMPL_INLINE_OPS	40
 #define NFX_VARLEN		0xffff	/* IPFIX variable-length field length */
 
@@ -51,6 +76,8 @@ struct nfx_tmpl {
 	uint16_t nops;
 	uint8_t varlen;		/* plan walks every field, lengths read at run time */
 	uint8_t options;	/* options template: data feeds struct nfx_dom */
+	uint8_t flow;		/* data template with a flow field: records are flows */
+	struct nfx_dom *dom;	/* its exporter-domain: outlives its templates */
 	struct nfx_op *ops;	/* inl or heap */
 	struct nfx_op inl[NFX_TMPL_INLINE_OPS];
 };
@@ -67,7 +94,36 @@ struct nfx_dom {
 	uint8_t has_sysinit;
 	uint8_t seq_valid;
 	uint8_t seq_quirk;	/* exporter counts the current message's records */
+	uint8_t pad;
+	uint32_t ntemplates;	/* templates held for this domain */
+	/* data sets waiting for a template, oldest first (ring offsets + 1) */
+	uint32_t pend_head, pend_tail;
+	uint32_t pend_bytes;
+	uint32_t npend;
+	uint64_t pend_tids;	/* bit (tid % 64) of each held set: cheap "any for tid?" */
+	/*
+	 * Bit (tid % 256) of every template this domain defined.  Only data for
+	 * ids never defined is held: data for a withdrawn or broken template
+	 * must not be decoded with whatever layout that id gets next.
+	 */
+	uint64_t seen_tids[4];
+	/* per-exporter counters for the metrics endpoint */
+	uint64_t records;
+	uint64_t template_not_found;
+	uint64_t seq_lost;
+	uint64_t seq_resets;
 };
+
+/* Note that @dm's exporter defined or withdrew @tid: no more holding for it. */
+static inline void nfx_dom_tid_seen(struct nfx_dom *dm, uint16_t tid)
+{
+	dm->seen_tids[tid / 64 % 4] |= 1ull << (tid % 64);
+}
+
+static inline int nfx_dom_tid_was_seen(const struct nfx_dom *dm, uint16_t tid)
+{
+	return !!(dm->seen_tids[tid / 64 % 4] & 1ull << (tid % 64));
+}
 
 /* A template field as sent (v9: pen 0, never varlen). */
 struct nfx_field_spec {
@@ -77,15 +133,32 @@ struct nfx_field_spec {
 };
 
 /**
- * nfx_tmpl_cache_new() - allocate the cache.
- * @max_templates: template slots (and exporter-domain slots); 0 = 4096
- * @scope_addr_only: ignore the exporter source port in keys
+ * nfx_tmpl_cache_new_opts() - allocate the cache with every bound it takes
+ * from @o (NULL: all defaults) and all its memory.
+ * @st: where the sweep and the pending buffer count what they drop; NULL
+ *      keeps those counts inside the cache (nfx_tmpl_cache_stats()).
+ * @return the cache, or NULL with errno set (EINVAL for absurd bounds).
+ */
+struct nfx_tmpl_cache *nfx_tmpl_cache_new_opts(const struct nfx_decoder_opts *o,
+					       struct nfx_dec_stats *st);
+
+/**
+ * nfx_tmpl_cache_new() - nfx_tmpl_cache_new_opts() with default bounds
+ * except @max_templates (0 = 4096) and @scope_addr_only.
  * @return the cache, or NULL with errno set.
  */
 struct nfx_tmpl_cache *nfx_tmpl_cache_new(uint32_t max_templates, int scope_addr_only);
 void nfx_tmpl_cache_free(struct nfx_tmpl_cache *c);
 
-/* Remove templates and domain state not used for ttl_ms. */
+/* The counters the cache updates when not given a stats struct. */
+const struct nfx_dec_stats *nfx_tmpl_cache_stats(const struct nfx_tmpl_cache *c);
+
+/*
+ * nfx_tmpl_cache_sweep() - remove templates, exporter-domain states and
+ * held data sets not used for @ttl_ms, and held data sets older than the
+ * pending age bound.  Counted as templates_expired, exporters_expired and
+ * pending_dropped.
+ */
 void nfx_tmpl_cache_sweep(struct nfx_tmpl_cache *c, uint64_t now_ms, uint64_t ttl_ms);
 
 /* Fill a key (zeroing it first); the port is dropped if the cache says so. */
@@ -100,12 +173,15 @@ struct nfx_tmpl *nfx_tmpl_find(struct nfx_tmpl_cache *c, const struct nfx_tkey *
 			       uint64_t now_ms);
 
 /**
- * nfx_tmpl_learn() - compile and store (or replace) a template.
+ * nfx_tmpl_learn() - compile and store (or replace) a template.  Its
+ * exporter-domain state is found or created.
  * @nscope: leading scope fields (options templates; their values are skipped)
  * @max_rec: largest record a message could hold; longer templates are bad
- * @return 0, -EINVAL for a template that cannot be decoded (count it as
- *         bad_template), -ENOSPC when the cache is full (template_limit),
- *         -ENOMEM.
+ * @return 0, -EINVAL for a template that cannot be decoded or has more than
+ *         max_template_fields fields (count it as bad_template), -ENOSPC
+ *         when the cache is full (template_limit), -EDQUOT when the
+ *         exporter-domain has its quota (template_exporter_limit), -ENFILE
+ *         when the exporter-domain table is full (exporter_limit), -ENOMEM.
  */
 int nfx_tmpl_learn(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 		   const struct nfx_field_spec *fs, unsigned int n, unsigned int nscope,
@@ -153,8 +229,9 @@ struct nfx_msg {
 /**
  * nfx_tmpl_data_set() - decode the records of one data set body (after the
  * 4-byte set header) with template @t.  Trailing bytes shorter than a record
- * are padding.  Options records update m->dom; flow records with an address
- * go to m->out.
+ * are padding.  Options records update m->dom; records of data templates
+ * that map at least one flow field go to m->out (PSAMP packet reports and
+ * other field-less data never become empty flows).
  * @return 0, or -EINVAL when a record overran the set (counted as
  *         record_overrun; the caller drops the template).
  */
@@ -169,8 +246,53 @@ int nfx_tmpl_data_set(struct nfx_msg *m, const struct nfx_tmpl *t, const uint8_t
 void nfx_tmpl_seq(struct nfx_dom *dm, struct nfx_dec_stats *st, uint32_t seq, uint32_t adv,
 		  uint32_t max_gap, uint32_t max_back);
 
-/* Number of templates / domains held (tests and stats). */
+/**
+ * nfx_tmpl_pending_add() - hold a copy of data set body @p (template @tid
+ * unknown) with the header values of message @m, for
+ * nfx_tmpl_pending_run().  Counted as pending_buffered, or pending_dropped
+ * when the exporter's share, the set count or the buffer is exhausted (the
+ * buffer makes room by dropping its oldest sets, of any exporter).
+ * @return 0, -ENOSPC when the set was not kept (counted), -ENODATA when
+ *         holding is off or this domain defined @tid before (see seen_tids).
+ */
+int nfx_tmpl_pending_add(struct nfx_msg *m, uint16_t tid, const uint8_t *p, size_t len);
+
+/**
+ * nfx_tmpl_pending_run() - decode, in arrival order, the held data sets of
+ * @m's exporter-domain for template @k (just learned).  Their flows go to
+ * m->out and count in m->emitted and pending_decoded; sets older than the
+ * age bound are dropped instead.
+ * @return the number of flow records emitted.
+ */
+unsigned int nfx_tmpl_pending_run(struct nfx_msg *m, const struct nfx_tkey *k);
+
+/* Number of templates / domains / held bytes (tests and stats). */
 uint32_t nfx_tmpl_count(const struct nfx_tmpl_cache *c);
 uint32_t nfx_tmpl_domain_count(const struct nfx_tmpl_cache *c);
+uint32_t nfx_tmpl_pending_bytes(const struct nfx_tmpl_cache *c);
+/* Largest template (in fields) the cache accepts. */
+unsigned int nfx_tmpl_max_fields(const struct nfx_tmpl_cache *c);
+
+/* One exporter-domain, as the metrics endpoint shows it. */
+struct nfx_exporter_info {
+	struct nfx_addr addr;
+	uint16_t port;		/* 0 when templates are scoped by address only */
+	uint32_t domain;	/* v9 source id / IPFIX observation domain */
+	uint8_t version;	/* 9 or 10 */
+	uint64_t records;	/* flow records decoded */
+	uint64_t template_not_found;	/* data sets without template */
+	uint64_t seq_lost;
+	uint64_t seq_resets;
+	uint64_t templates;	/* held now */
+	uint64_t last_seen_ms;
+};
+
+/*
+ * nfx_tmpl_foreach_exporter() - call @fn for every exporter-domain held, in
+ * no particular order.  @fn must not change the cache.
+ */
+void nfx_tmpl_foreach_exporter(const struct nfx_tmpl_cache *c,
+			       void (*fn)(void *ctx, const struct nfx_exporter_info *e),
+			       void *ctx);
 
 #endif /* NFX_TMPL_CACHE_H */

@@ -124,7 +124,8 @@ static int umem_create(struct nfx_xsk *x)
 static int socket_create(struct nfx_xsk *x, const char *ifname, __u16 mode_flag)
 {
 	struct xsk_socket_config cfg = {
-		.rx_size = x->frames / 2,
+		/* as deep as the UMEM: a slow batch drops only when all frames wait */
+		.rx_size = x->frames,
 		.tx_size = 0,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.bind_flags = mode_flag | XDP_USE_NEED_WAKEUP,

@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * fuzz_decode.c - libFuzzer target for every decoder.  FUZZ_VERSION picks
- * the decoder (1, 5, 6, 7, 9, 10: the first two bytes are forced to that
- * version so the fuzzer spends its time past the dispatch), 0 feeds the
- * dispatcher as is.  The decoder lives across inputs, so template state
- * learned from one input is used by the next, as with a real exporter.
- * The first byte also picks one of four exporters to spread that state.
+ * the decoder (1, 5, 6, 7, 9, 10: the first two bytes of every message are
+ * forced to that version so the fuzzer spends its time past the dispatch),
+ * 0 feeds the dispatcher as is.
+ *
+ * Input: one selector byte, then one or more export messages separated by
+ * FUZZ_SEP.  The messages of one input share the decoder state, as those
+ * of a real exporter do; after the input a sweep far in the future expires
+ * all of it, so that a crash needing state (a template, a sequence session)
+ * reproduces from its one file.  (A new decoder per input would be cleaner
+ * but costs most of the run time: its tables are allocated up front.)
+ * Selector: bits 0-1 pick one of four exporters, bit 2 makes the messages
+ * alternate between two exporters, bits 4-7 all set sweep the caches
+ * between messages (the TTL path).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,46 +24,81 @@
 #define FUZZ_VERSION 0
 #endif
 
-static struct nfx_decoder *dec;
-static uint64_t sink_bytes;
+/* Message separator; in the dictionaries too. */
+#define FUZZ_SEP	"\xff" "NFX"
+#define FUZZ_SEP_LEN	4
+
+static uint64_t sink_sum;
+static int sink_count;
 
 static void sink_emit(void *ctx, const struct nfx_flow *f)
 {
-	/* touch the record so that uninitialised or bogus fields get noticed */
-	sink_bytes += f->bytes + f->packets + f->src.b[15] + f->start_ms;
+	/* read the record, so that uninitialised fields reach a sanitizer */
+	sink_sum += f->bytes + f->packets + f->src.b[15] + f->start_ms;
+	sink_count++;
+}
+
+static const uint8_t *next_sep(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *q = memmem(p, end - p, FUZZ_SEP, FUZZ_SEP_LEN);
+
+	return q ? q : end;
+}
+
+static void decode_one(struct nfx_decoder *dec, const struct nfx_src *src,
+		       const uint8_t *p, size_t len)
+{
+	const struct nfx_sink sink = { sink_emit, NULL };
+	/* an exact-size heap copy lets ASan catch a read one past the end */
+	uint8_t *msg = malloc(len ? len : 1);
+	int ret;
+
+	if (!msg)
+		abort();
+	memcpy(msg, p, len);
+	if (FUZZ_VERSION && len >= 2) {
+		msg[0] = 0;
+		msg[1] = FUZZ_VERSION;
+	}
+	sink_count = 0;
+	ret = nfx_decode(dec, src, msg, len, &sink);
+	/* the contract in decode.h: records emitted, or -EINVAL */
+	if (ret >= 0 && ret != sink_count)
+		abort();
+	free(msg);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t buf[65536];
-	const struct nfx_sink sink = { sink_emit, NULL };
+	/* small bounds: cheap to set up per input, and the limits get hit */
+	static const struct nfx_decoder_opts o = {
+		.max_templates = 64, .max_sessions = 16, .max_exporters = 8,
+		.pending_bytes_per_exporter = 4096, .pending_total_bytes = 16384,
+	};
 	struct nfx_src src = { .port = 2055, .now_ms = 1700000000000ull };
+	const uint8_t *p, *q, *end = data + size;
+	static struct nfx_decoder *dec;
+	unsigned int sel, i;
 
-	if (!dec) {
-		struct nfx_decoder_opts o = { .max_templates = 64, .max_sessions = 16 };
-
-		dec = nfx_decoder_new(&o);
-		if (!dec)
-			abort();
-	}
-	if (size < 1 || size > sizeof(buf) + 1)
+	if (size < 1)
 		return 0;
-	src.addr.b[15] = data[0] & 3;
-	src.now_ms += data[0];
-	size--;
-	memcpy(buf, data + 1, size);
-	if (FUZZ_VERSION && size >= 2) {
-		buf[0] = 0;
-		buf[1] = FUZZ_VERSION;
+	sel = data[0];
+	if (!dec)
+		dec = nfx_decoder_new(&o);
+	if (!dec)
+		abort();
+	src.now_ms += sel;
+	for (p = data + 1, i = 0; p <= end; p = q + FUZZ_SEP_LEN, i++) {
+		q = next_sep(p, end);
+		src.addr.b[15] = (sel + ((sel & 4) ? i : 0)) & 3;
+		decode_one(dec, &src, p, q - p);
+		if ((sel & 0xf0) == 0xf0)
+			nfx_decoder_sweep(dec, src.now_ms + 3600000, 60000);
+		src.now_ms += 1000;
+		if (q == end)
+			break;
 	}
-	/* an exact-size heap copy lets ASan catch a read one past the end */
-	uint8_t *msg = malloc(size ? size : 1);
-
-	memcpy(msg, buf, size);
-	nfx_decode(dec, &src, msg, size, &sink);
-	free(msg);
-	/* sweep now and then so the TTL path is fuzzed too */
-	if ((data[0] & 0xf0) == 0xf0)
-		nfx_decoder_sweep(dec, src.now_ms + 3600000, 60000);
+	/* forget everything: idle for ten days, TTL 0 */
+	nfx_decoder_sweep(dec, src.now_ms + 864000000ull, 0);
 	return 0;
 }

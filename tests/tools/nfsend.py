@@ -82,8 +82,8 @@ def malformed(kind):
         return b"\x00\x05"
     if kind == "bad_version":	# version 3 does not exist
         return struct.pack("!H", 3) + good[2:]
-    if kind == "bad_count":	# v5 with count 0
-        return struct.pack("!HH", 5, 0) + good[4:24]
+    if kind == "bad_count":	# v5 count 31, above the maximum of 30
+        return struct.pack("!HH", 5, 31) + good[4:]
     if kind == "truncated":	# count 10, two records present
         return struct.pack("!HH", 5, 10) + good[4:]
     if kind == "bad_length":	# IPFIX length field != payload length

@@ -203,9 +203,17 @@ static void test_v5_sequence(void)
 	CHECK_EQ(dec->stats.seq_resets, resets);
 	msg_init(&m, 5, 2, 1000, 1, 0xF0000000u);	/* far back: restart */
 	decode(&m);
-	msg_init(&m, 5, 2, 1000, 1, 100);
+	msg_init(&m, 5, 2, 1000, 1, 0xF0000002u);	/* and on from there */
 	decode(&m);
 	CHECK_EQ(dec->stats.seq_resets, resets + 1);
+	lost = dec->stats.seq_lost;
+	msg_init(&m, 5, 2, 1000, 1, 0xF0000004u + 5000000u);	/* far ahead: restart too */
+	decode(&m);
+	CHECK_EQ(dec->stats.seq_resets, resets + 2);
+	CHECK_EQ(dec->stats.seq_lost, lost);
+	msg_init(&m, 5, 2, 1000, 1, 0x80000000u);	/* exactly half the circle away */
+	decode(&m);
+	CHECK_EQ(dec->stats.seq_resets, resets + 3);
 	src.addr.b[15] = 0;
 }
 

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# test-xsk.sh - the XDP + AF_XDP path end to end: nfxdp attaches to a
+# 2-queue veth in the collector netns, the exporter netns sends NetFlow v5,
+# v9 (template + data) and IPFIX from many source ports; every record must
+# reach the NDJSON with its fields, the XDP program must have redirected
+# them, both RX queues' sockets must have received frames, and on exit the
+# program and its pins must be gone.
+source "$(dirname "$0")/lib.sh"
+
+nfxt_setup || { fail "netns/veth setup"; exit 1; }
+nfxt_start -i "$IF_C" --pin-dir "$PIN_DIR" || { fail "nfxdp run did not start"; exit 1; }
+
+# 16 source ports: the sender's TX queue, hence our RX queue, follows the socket
+nfxt_e $NFSEND --dst "$IP_C" --port 2055 --kind v5 --messages 40 --records 3 \
+	--sockets 16 --sport 41000
+nfxt_e $NFSEND --dst "$IP_C" --port 2055 --kind v9 --messages 32 --records 4 \
+	--sockets 16 --sport 42000
+nfxt_e $NFSEND --dst "$IP_C" --port 4739 --kind ipfix --messages 32 --records 4 \
+	--sockets 16 --sport 43000
+nfxt_wait_records $((120 + 128 + 128)) 10
+
+for t in "netflow5 120" "netflow9 128" "ipfix 128"; do
+	set -- $t
+	if why=$(nfxt_check_records "$1" 0 "$2"); then ok "$1 records"; else fail "$1: $why"; fi
+done
+
+red=$(nfxt_stat v5 redirected)
+red9=$(nfxt_stat v9 redirected)
+redx=$(nfxt_stat ipfix redirected)
+if [ "${red:-0}" -ge 40 ] && [ "${red9:-0}" -ge 32 ] && [ "${redx:-0}" -ge 32 ]; then
+	ok "redirected v5=$red v9=$red9 ipfix=$redx"
+else
+	fail "nfx_stats redirected v5=$red v9=$red9 ipfix=$redx, want 40/32/32"
+fi
+pins=$(ls "$PIN_DIR" 2>/dev/null | wc -l)
+[ "$pins" -ge 3 ] || fail "maps not pinned in $PIN_DIR"
+
+nfxt_stop; rc=$?
+[ "$rc" -eq 0 ] && ok "exit status 0" || fail "nfxdp exited with $rc"
+
+q0=$(grep -o 'xsk\[0\] frames=[0-9]*' "$ERR" | cut -d= -f2)
+q1=$(grep -o 'xsk\[1\] frames=[0-9]*' "$ERR" | cut -d= -f2)
+info "frames per RX queue: q0=${q0:-?} q1=${q1:-?}"
+if [ "${q0:-0}" -gt 0 ] && [ "${q1:-0}" -gt 0 ]; then
+	ok "both RX queues received (q0=$q0 q1=$q1)"
+else
+	fail "queue spread: q0=${q0:-none} q1=${q1:-none}"
+fi
+[ $((q0 + q1)) -eq 104 ] || fail "sockets got $((q0 + q1)) frames, sent 104"
+
+if nfxt_c ip link show dev "$IF_C" | grep -q "prog/xdp"; then
+	fail "XDP program still attached after exit"
+elif [ -e "$PIN_DIR" ]; then
+	fail "pins left in $PIN_DIR: $(ls "$PIN_DIR")"
+else
+	ok "detached and unpinned on exit"
+fi
+exit $NFXT_FAILED

@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * test_pending.c - the template cache's bounds: data held until its
+ * template arrives, exporter / template / field limits under a flood, the
+ * TTL sweep leaving nothing behind, and the per-exporter counters.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "decode.h"
+#include "msgbuild.h"
+#include "tmpl_cache.h"
+
+#define EXPORT_SECS	1795290000u
+#define T0_MS		((uint64_t)EXPORT_SECS * 1000)
+
+static struct mb msg;
+static struct mb_sink sink;
+static const struct nfx_sink out = { .emit = mb_collect, .ctx = &sink };
+
+/*
+ * A decoder whose cache honours every bound in @o, counting into the
+ * decoder's stats (nfx_decoder_new() may not pass them all on yet).
+ */
+static struct nfx_decoder *dec_new(const struct nfx_decoder_opts *o)
+{
+	struct nfx_decoder *d = nfx_decoder_new(o);
+
+	if (!d)
+		return NULL;
+	nfx_tmpl_cache_free(d->tmpl);
+	d->tmpl = nfx_tmpl_cache_new_opts(o, &d->stats);
+	if (!d->tmpl) {
+		nfx_decoder_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static struct nfx_src src_n(uint32_t n, uint16_t port, uint64_t now_ms)
+{
+	struct nfx_src s = { .port = port, .now_ms = now_ms };
+	const uint8_t a[4] = { 10, (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+
+	nfx_addr_set_v4(&s.addr, a);
+	return s;
+}
+
+static int run(struct nfx_decoder *d, const struct nfx_src *s)
+{
+	sink.n = sink.total = 0;
+	return nfx_decode(d, s, msg.b, mb_finish(&msg), &out);
+}
+
+/* IPFIX (src 4, dst 4, bytes 4): 12-byte records. */
+static void tmpl_small(uint16_t tid)
+{
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, tid, 3);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 1, 4);
+	mb_set_end(&msg);
+}
+
+static void data_small(uint16_t tid, int nrec, uint32_t bytes)
+{
+	mb_set_begin(&msg, tid);
+	for (int i = 0; i < nrec; i++) {
+		mb_ip4(&msg, 10, 1, 1, (uint8_t)i);
+		mb_ip4(&msg, 10, 2, 2, 2);
+		mb_u32(&msg, bytes + (uint32_t)i);
+	}
+	mb_set_end(&msg);
+}
+
+/* Held sets come back in arrival order, each with its own message's header. */
+static void test_pending_order_and_header(void)
+{
+	struct nfx_decoder_opts o = { 0 };
+	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_src s = src_n(1, 5000, T0_MS);
+	int n;
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 100, 7);
+	data_small(300, 2, 1000);
+	data_small(301, 1, 5000);
+	CHECK_EQ(run(d, &s), 0);
+	mb_ipfix_hdr(&msg, EXPORT_SECS + 1, 102, 7);
+	data_small(300, 1, 2000);
+	s.now_ms += 1000;
+	CHECK_EQ(run(d, &s), 0);
+	CHECK_EQ(d->stats.template_not_found, 3);
+	CHECK_EQ(d->stats.pending_buffered, 3);
+	/* template 300 then fresh data in one message: held ones first */
+	mb_ipfix_hdr(&msg, EXPORT_SECS + 2, 103, 7);
+	tmpl_small(300);
+	data_small(300, 1, 3000);
+	s.now_ms += 1000;
+	n = run(d, &s);
+	CHECK_EQ(n, 4);
+	CHECK_EQ(sink.f[0].bytes, 1000);
+	CHECK_EQ(sink.f[0].sequence, 100);
+	CHECK_EQ(sink.f[1].bytes, 1001);
+	CHECK_EQ(sink.f[2].bytes, 2000);
+	CHECK_EQ(sink.f[2].sequence, 102);
+	CHECK_EQ(sink.f[3].bytes, 3000);
+	CHECK_EQ(sink.f[3].sequence, 103);
+	CHECK_EQ(sink.f[0].domain_id, 7);
+	CHECK_EQ(sink.f[0].type, NFX_TYPE_IPFIX);
+	CHECK_EQ(sink.f[0].exporter_port, 5000);
+	CHECK_EQ(d->stats.pending_decoded, 3);
+	CHECK_EQ(d->stats.records[NFX_SLOT_IPFIX], 4);
+	/* 301 still waits */
+	CHECK(nfx_tmpl_pending_bytes(d->tmpl) > 0, "301 held");
+	mb_ipfix_hdr(&msg, EXPORT_SECS + 3, 104, 7);
+	tmpl_small(301);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].bytes, 5000);
+	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	CHECK_EQ(d->stats.pending_dropped, 0);
+	nfx_decoder_free(d);
+}
+
+/* Another domain or another source port never gets the held data. */
+static void test_pending_scope(void)
+{
+	struct nfx_decoder_opts o = { 0 };
+	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_src a = src_n(2, 5000, T0_MS), b = src_n(2, 5001, T0_MS);
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	data_small(300, 2, 1);
+	run(d, &a);
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 2);
+	tmpl_small(300);
+	CHECK_EQ(run(d, &a), 0);
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(300);
+	CHECK_EQ(run(d, &b), 0);
+	/* v9 template 300 of the same exporter and id is another scope too */
+	mb_v9_hdr(&msg, 1, 1000, EXPORT_SECS, 0, 1);
+	mb_set_begin(&msg, 0);
+	mb_tmpl(&msg, 300, 1);
+	mb_field(&msg, 1, 4);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &a), 0);
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(300);
+	CHECK_EQ(run(d, &a), 2);
+	nfx_decoder_free(d);
+}
+
+/* Held data older than the age bound is dropped, not decoded late. */
+static void test_pending_age(void)
+{
+	struct nfx_decoder_opts o = { .pending_max_age_ms = 5000 };
+	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_src s = src_n(3, 5000, T0_MS);
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	data_small(300, 2, 1);
+	run(d, &s);
+	s.now_ms += 5001;
+	mb_ipfix_hdr(&msg, EXPORT_SECS + 5, 0, 1);
+	tmpl_small(300);
+	CHECK_EQ(run(d, &s), 0);
+	CHECK_EQ(d->stats.pending_dropped, 1);
+	CHECK_EQ(d->stats.pending_decoded, 0);
+	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	/* and the sweep ages them out too, template or not */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	data_small(301, 2, 1);
+	run(d, &s);
+	CHECK(nfx_tmpl_pending_bytes(d->tmpl) > 0, "held");
+	nfx_tmpl_cache_sweep(d->tmpl, s.now_ms + 6000, 3600000);
+	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	CHECK_EQ(d->stats.pending_dropped, 2);
+	nfx_decoder_free(d);
+}
+
+/* Data for an id that was defined or withdrawn is never held (layout unknown). */
+static void test_pending_not_after_withdrawal(void)
+{
+	struct nfx_decoder_opts o = { 0 };
+	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_src s = src_n(4, 5000, T0_MS);
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(300);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 300, 0);
+	mb_set_end(&msg);
+	data_small(300, 2, 1);
+	data_small(301, 1, 9);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 302, 0);
+	mb_set_end(&msg);
+	data_small(302, 1, 9);
+	CHECK_EQ(run(d, &s), 0);
+	CHECK_EQ(d->stats.template_not_found, 3);
+	CHECK_EQ(d->stats.pending_buffered, 1);	/* only 301 */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(300);
+	tmpl_small(302);
+	CHECK_EQ(run(d, &s), 0);
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(301);
+	CHECK_EQ(run(d, &s), 1);
+	nfx_decoder_free(d);
+}
+
+/* Per-exporter share (bytes and sets) and the shared ring, under pressure. */
+static void test_pending_bounds(void)
+{
+	struct nfx_decoder_opts o = { .pending_bytes_per_exporter = 2048,
+				      .pending_total_bytes = 8192 };
+	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_src s = src_n(5, 5000, T0_MS);
+	uint64_t held;
+
+	/* one exporter: 100 sets of ~300 bytes -> its 2 KiB share */
+	for (int i = 0; i < 100; i++) {
+		mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+		data_small((uint16_t)(300 + i % 8), 25, 1);
+		run(d, &s);
+	}
+	held = d->stats.pending_buffered;
+	CHECK(held >= 4 && held <= 6, "held %llu sets", (unsigned long long)held);
+	CHECK_EQ(d->stats.pending_dropped, 100 - held);
+	CHECK(nfx_tmpl_pending_bytes(d->tmpl) <= 2048, "share");
+	/* tiny sets: the set count bounds it */
+	s = src_n(6, 5000, T0_MS);
+	for (int i = 0; i < 100; i++) {
+		mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+		mb_set_begin(&msg, 300);
+		mb_u32(&msg, 0);
+		mb_set_end(&msg);
+		run(d, &s);
+	}
+	CHECK_EQ(d->stats.pending_buffered, held + NFX_PEND_MAX_SETS);
+	/* many exporters: the ring drops the oldest, whoever they belong to */
+	held = d->stats.pending_dropped;
+	for (uint32_t e = 0; e < 1000; e++) {
+		s = src_n(100 + e, 5000, T0_MS + e);
+		mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+		data_small(300, 25, e);
+		run(d, &s);
+		if (nfx_tmpl_pending_bytes(d->tmpl) > 8192)
+			break;
+	}
+	CHECK(nfx_tmpl_pending_bytes(d->tmpl) <= 8192, "ring bound");
+	/* 1000 sets of ~350 bytes through 8 KiB: all but ~23 pushed out */
+	CHECK(d->stats.pending_dropped - held >= 970, "ring evictions %llu",
+	      (unsigned long long)(d->stats.pending_dropped - held));
+	/* the newest exporter's set is still there and decodes */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(300);
+	CHECK_EQ(run(d, &s), 25);
+	CHECK_EQ(sink.f[0].bytes, 999);
+	nfx_decoder_free(d);
+}
+
+static void test_pending_off(void)
+{
+	struct nfx_decoder_opts o = { .pending_off = 1 };
+	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_src s = src_n(7, 5000, T0_MS);
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	data_small(300, 2, 1);
+	run(d, &s);
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(300);
+	CHECK_EQ(run(d, &s), 0);
+	CHECK_EQ(d->stats.pending_buffered, 0);
+	CHECK_EQ(d->stats.pending_dropped, 0);
+	CHECK_EQ(d->stats.template_not_found, 1);
+	nfx_decoder_free(d);
+}
+
+/* v9 options data before its options template still sets the sampling rate. */
+static void test_pending_v9_options(void)
+{
+	struct nfx_decoder_opts o = { 0 };
+	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_src s = src_n(8, 5000, T0_MS);
+
+	mb_v9_hdr(&msg, 1, 100000, EXPORT_SECS, 1, 3);
+	mb_set_begin(&msg, 500);
+	mb_u32(&msg, 1);	/* scope: system 1 */
+	mb_u32(&msg, 64);	/* sampling interval */
+	mb_set_end(&msg);
+	run(d, &s);
+	mb_v9_hdr(&msg, 2, 100000, EXPORT_SECS, 2, 3);
+	mb_set_begin(&msg, 1);
+	mb_v9_opt_tmpl(&msg, 500, 4, 4);
+	mb_field(&msg, 1, 4);
+	mb_field(&msg, 34, 4);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 0);
+	mb_tmpl(&msg, 256, 3);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 1, 4);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 256);
+	mb_ip4(&msg, 1, 1, 1, 1);
+	mb_ip4(&msg, 2, 2, 2, 2);
+	mb_u32(&msg, 10);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(d->stats.options_records, 1);
+	CHECK_EQ(sink.f[0].sampling_rate, 64);
+	nfx_decoder_free(d);
+}
+
+/* Templates per exporter and fields per template. */
+static void test_template_bounds(void)
+{
+	struct nfx_decoder_opts o = { .max_templates_per_exporter = 4, .max_template_fields = 8 };
+	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_src s = src_n(9, 5000, T0_MS), s2 = src_n(10, 5000, T0_MS);
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	for (uint16_t t = 256; t < 266; t++)
+		tmpl_small(t);
+	run(d, &s);
+	CHECK_EQ(d->stats.templates_learned, 4);
+	CHECK_EQ(d->stats.template_exporter_limit, 6);
+	CHECK_EQ(d->stats.template_limit, 0);
+	/* refreshing a held one is fine; another exporter has its own quota */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(257);
+	data_small(257, 1, 5);
+	CHECK_EQ(run(d, &s), 1);
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(300);
+	CHECK_EQ(run(d, &s2), 0);
+	CHECK_EQ(d->stats.templates_learned, 6);
+	CHECK_EQ(d->stats.template_exporter_limit, 6);
+	/* a withdrawal gives the quota back */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 256, 0);
+	mb_set_end(&msg);
+	tmpl_small(270);
+	run(d, &s);
+	CHECK_EQ(d->stats.templates_learned, 7);
+	/* 9 fields > 8 */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 2);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 400, 9);
+	for (int i = 0; i < 9; i++)
+		mb_field(&msg, 1, 1);
+	mb_set_end(&msg);
+	run(d, &s2);
+	CHECK_EQ(d->stats.bad_template, 1);
+	CHECK_EQ(nfx_tmpl_max_fields(d->tmpl), 8);
+	nfx_decoder_free(d);
+}
+
+struct count_ctx {
+	unsigned int n;
+	uint64_t records, tnf, lost, resets, templates;
+	struct nfx_exporter_info last;
+};
+
+static void count_exp(void *ctx, const struct nfx_exporter_info *e)
+{
+	struct count_ctx *c = ctx;
+
+	c->n++;
+	c->records += e->records;
+	c->tnf += e->template_not_found;
+	c->lost += e->seq_lost;
+	c->resets += e->seq_resets;
+	c->templates += e->templates;
+	c->last = *e;
+}
+
+/*
+ * 100k spoofed exporters, each with templates: tables stay at their
+ * bounds, every refusal is counted, and an exporter known before the flood
+ * keeps decoding.  After the TTL nothing of the flood is left.
+ */
+static void test_flood(void)
+{
+	struct nfx_decoder_opts o = { .max_exporters = 256, .max_templates = 1024,
+				      .max_templates_per_exporter = 4,
+				      .pending_total_bytes = 65536 };
+	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_src known = src_n(0xfffff0, 2055, T0_MS);
+	struct count_ctx cc = { 0 };
+	uint32_t max_t = 0, max_d = 0, max_p = 0;
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(256);
+	CHECK_EQ(run(d, &known), 0);
+	for (uint32_t e = 0; e < 100000; e++) {
+		struct nfx_src s = src_n(e, (uint16_t)(1024 + e % 7), T0_MS + e / 100);
+
+		mb_ipfix_hdr(&msg, EXPORT_SECS, e, e % 3);
+		for (uint16_t t = 0; t < 6; t++)
+			tmpl_small((uint16_t)(256 + (e + t) % 1000));
+		data_small((uint16_t)(2000 + e % 100), 2, e);
+		run(d, &s);
+		if (nfx_tmpl_count(d->tmpl) > max_t)
+			max_t = nfx_tmpl_count(d->tmpl);
+		if (nfx_tmpl_domain_count(d->tmpl) > max_d)
+			max_d = nfx_tmpl_domain_count(d->tmpl);
+		if (nfx_tmpl_pending_bytes(d->tmpl) > max_p)
+			max_p = nfx_tmpl_pending_bytes(d->tmpl);
+	}
+	CHECK(max_d <= 256, "domains %u", max_d);
+	CHECK(max_t <= 1024, "templates %u", max_t);
+	CHECK(max_p <= 65536, "pending %u", max_p);
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 256);
+	CHECK_EQ(d->stats.exporter_limit, 100000 - 255);
+	CHECK_EQ(d->stats.template_exporter_limit, 255 * 2);
+	CHECK_EQ(d->stats.templates_learned, 1 + 255 * 4);
+	CHECK_EQ(d->stats.template_not_found, 100000);
+	CHECK_EQ(d->stats.pending_buffered + d->stats.pending_dropped, 100000);
+	/* the known exporter still decodes */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 1, 1);
+	data_small(256, 3, 77);
+	CHECK_EQ(run(d, &known), 3);
+	CHECK_EQ(sink.f[2].bytes, 79);
+	/* the flood stops; the known exporter keeps talking; the TTL passes */
+	known.now_ms = T0_MS + 1000 + 1800000 + 1;
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 4, 1);
+	data_small(256, 1, 1);
+	CHECK_EQ(run(d, &known), 1);
+	nfx_tmpl_cache_sweep(d->tmpl, known.now_ms, 1800000);
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 1);
+	CHECK_EQ(nfx_tmpl_count(d->tmpl), 1);
+	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	CHECK_EQ(d->stats.exporters_expired, 255);
+	CHECK_EQ(d->stats.templates_expired, 255 * 4);
+	nfx_tmpl_foreach_exporter(d->tmpl, count_exp, &cc);
+	CHECK_EQ(cc.n, 1);
+	CHECK_EQ(cc.records, 4);
+	CHECK_EQ(cc.templates, 1);
+	/* newcomers are welcome again */
+	{
+		struct nfx_src s = src_n(12345, 999, known.now_ms);
+
+		mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 0);
+		tmpl_small(256);
+		data_small(256, 1, 1);
+		CHECK_EQ(run(d, &s), 1);
+	}
+	nfx_decoder_free(d);
+}
+
+/* An exporter that stops sending leaves nothing after the sweep. */
+static void test_ttl_sweep(void)
+{
+	struct nfx_decoder_opts o = { 0 };
+	struct nfx_decoder *d = dec_new(&o);
+	uint64_t now = T0_MS;
+	struct nfx_src s = src_n(20, 5000, now);
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(256);
+	tmpl_small(257);
+	data_small(256, 1, 1);
+	data_small(999, 1, 1);	/* held */
+	CHECK_EQ(run(d, &s), 1);
+	mb_v9_hdr(&msg, 1, 1000, EXPORT_SECS, 0, 1);
+	mb_set_begin(&msg, 0);
+	mb_tmpl(&msg, 300, 1);
+	mb_field(&msg, 1, 4);
+	mb_set_end(&msg);
+	run(d, &s);
+	CHECK_EQ(nfx_tmpl_count(d->tmpl), 3);
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 2);
+	CHECK(nfx_tmpl_pending_bytes(d->tmpl) > 0, "held");
+	/* not yet idle for the TTL: all stays */
+	nfx_tmpl_cache_sweep(d->tmpl, now + 60000, 60000);
+	CHECK_EQ(nfx_tmpl_count(d->tmpl), 3);
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 2);
+	nfx_decoder_sweep(d, now + 60001, 60000);
+	CHECK_EQ(nfx_tmpl_count(d->tmpl), 0);
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 0);
+	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	CHECK_EQ(d->stats.templates_expired, 3);
+	CHECK_EQ(d->stats.exporters_expired, 2);
+	CHECK_EQ(d->stats.pending_dropped, 1);
+	/* it comes back: learned afresh, sequence starts over */
+	s.now_ms = now + 120000;
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 50, 1);
+	tmpl_small(256);
+	data_small(256, 1, 1);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(d->stats.seq_resets, 0);
+	nfx_decoder_free(d);
+}
+
+/* The per-exporter counters the metrics endpoint reads. */
+static void test_exporter_counters(void)
+{
+	struct nfx_decoder_opts o = { 0 };
+	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_src a = src_n(30, 5000, T0_MS), b = src_n(31, 6000, T0_MS);
+	struct count_ctx cc = { 0 };
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 5);
+	tmpl_small(256);
+	data_small(256, 3, 1);
+	data_small(257, 1, 1);
+	run(d, &a);
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 10, 5);	/* 7 records lost */
+	data_small(256, 2, 1);
+	run(d, &a);
+	nfx_tmpl_foreach_exporter(d->tmpl, count_exp, &cc);
+	CHECK_EQ(cc.n, 1);
+	CHECK_EQ(cc.records, 5);
+	CHECK_EQ(cc.tnf, 1);
+	CHECK_EQ(cc.lost, 7);
+	CHECK_EQ(cc.templates, 1);
+	CHECK_EQ(cc.last.version, 10);
+	CHECK_EQ(cc.last.domain, 5);
+	CHECK_EQ(cc.last.port, 5000);
+	CHECK_EQ(cc.last.addr.b[15], 30);
+	CHECK_EQ(cc.last.last_seen_ms, T0_MS);
+	mb_v9_hdr(&msg, 1, 1000, EXPORT_SECS, 0, 6);
+	run(d, &b);
+	memset(&cc, 0, sizeof(cc));
+	nfx_tmpl_foreach_exporter(d->tmpl, count_exp, &cc);
+	CHECK_EQ(cc.n, 2);
+	CHECK_EQ(cc.records, 5);
+	nfx_decoder_free(d);
+}
+
+/* Every exporter-domain slot taken: new ones are refused and counted. */
+static void test_exporter_limit(void)
+{
+	struct nfx_decoder_opts o = { .max_exporters = 2 };
+	struct nfx_decoder *d = dec_new(&o);
+
+	for (uint32_t e = 0; e < 5; e++) {
+		struct nfx_src s = src_n(40 + e, 5000, T0_MS);
+
+		mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+		tmpl_small(256);
+		data_small(256, 1, 1);
+		CHECK_EQ(run(d, &s), e < 2 ? 1 : 0);
+	}
+	CHECK_EQ(d->stats.exporter_limit, 3);
+	CHECK_EQ(d->stats.templates_learned, 2);
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 2);
+	nfx_decoder_free(d);
+}
+
+/*
+ * Random traffic through a tiny ring (wraps, fillers, evictions, dead
+ * entries in the middle) with templates, withdrawals and sweeps mixed in;
+ * ASan checks the memory, the end state checks the accounting.
+ */
+static void test_pending_random(void)
+{
+	struct nfx_decoder_opts o = { .pending_bytes_per_exporter = 600,
+				      .pending_total_bytes = 1000, .pending_max_age_ms = 3000,
+				      .max_exporters = 6, .max_templates = 16 };
+	struct nfx_decoder *d = dec_new(&o);
+	uint64_t now = T0_MS;
+	unsigned int seed = 12345;
+	int bad = 0;
+
+	for (int i = 0; i < 200000; i++) {
+		struct nfx_src s = src_n((uint32_t)(rand_r(&seed) % 8), 5000, now);
+		uint16_t tid = (uint16_t)(256 + rand_r(&seed) % 6);
+		int what = rand_r(&seed) % 10;
+
+		mb_ipfix_hdr(&msg, EXPORT_SECS, 0, (uint32_t)(rand_r(&seed) % 2));
+		if (what == 0) {
+			tmpl_small(tid);
+		} else if (what == 1) {
+			mb_set_begin(&msg, 2);
+			mb_tmpl(&msg, tid, 0);
+			mb_set_end(&msg);
+		} else {
+			data_small(tid, 1 + rand_r(&seed) % 30, 1);
+			if (what == 2)
+				tmpl_small((uint16_t)(256 + rand_r(&seed) % 6));
+		}
+		if (run(d, &s) < 0)
+			bad++;
+		if (nfx_tmpl_pending_bytes(d->tmpl) > 1000)
+			bad++;
+		now += (uint64_t)(rand_r(&seed) % 50);
+		if (rand_r(&seed) % 1000 == 0)
+			nfx_tmpl_cache_sweep(d->tmpl, now, 2000);
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(d->stats.pending_decoded > 0, "some decoded");
+	CHECK(d->stats.pending_dropped > 0, "some dropped");
+	nfx_tmpl_cache_sweep(d->tmpl, now + 10000, 1000);
+	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	CHECK_EQ(nfx_tmpl_count(d->tmpl), 0);
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 0);
+	nfx_decoder_free(d);
+}
+
+int main(void)
+{
+	RUN_TEST(test_pending_order_and_header);
+	RUN_TEST(test_pending_scope);
+	RUN_TEST(test_pending_age);
+	RUN_TEST(test_pending_not_after_withdrawal);
+	RUN_TEST(test_pending_bounds);
+	RUN_TEST(test_pending_off);
+	RUN_TEST(test_pending_v9_options);
+	RUN_TEST(test_template_bounds);
+	RUN_TEST(test_flood);
+	RUN_TEST(test_ttl_sweep);
+	RUN_TEST(test_exporter_counters);
+	RUN_TEST(test_exporter_limit);
+	RUN_TEST(test_pending_random);
+	CHECK_EXIT();
+}
