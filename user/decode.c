@@ -21,7 +21,7 @@ struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts)
 		return NULL;
 	if (opts)
 		d->opts = *opts;
-	d->tmpl = nfx_tmpl_cache_new(d->opts.max_templates, d->opts.template_scope_addr_only);
+	d->tmpl = nfx_tmpl_cache_new_opts(&d->opts, &d->stats);
 	if (!d->tmpl)
 		goto err_free;
 	d->seq = nfx_seq_table_new(d->opts.max_sessions);
