@@ -8,7 +8,8 @@
 # test.  It then offers:
 #   nfxt_setup        two netns (exporter, collector) joined by a 2-queue veth
 #   nfxt_c / nfxt_e   run a command in the collector / exporter netns
-#   nfxt_start ARGS   start `nfxdp run ARGS` in the collector, output in $OUT
+#   nfxt_start ARGS   start `nfxdp run --raw ARGS` in the collector (NFXT_AGG=1:
+#                     without --raw), output in $OUT
 #   nfxt_stop         SIGTERM it and wait; its stderr is in $ERR
 #   ok / fail / skip  the result lines tests/run.sh counts
 # and a cleanup trap that removes every netns, link, XDP program and pin
@@ -104,7 +105,10 @@ nfxt_start() {
 	: >"$OUT"
 	: >"$ERR"
 	# nsenter execs nfxdp, so $! is nfxdp itself and gets our signals
-	nsenter --net="/run/netns/$NS_C" "$NFXDP" run "$@" -o "$OUT" 2>"$ERR" &
+	# raw records unless a test asks for aggregation (NFXT_AGG=1)
+	local mode=--raw
+	[ "${NFXT_AGG:-0}" = 1 ] && mode=
+	nsenter --net="/run/netns/$NS_C" "$NFXDP" run $mode "$@" -o "$OUT" 2>"$ERR" &
 	NFXDP_PID=$!
 	for _ in $(seq 1 100); do
 		grep -q "collecting on" "$ERR" && return 0
@@ -177,4 +181,177 @@ if bad:
     print("; ".join(bad[:5]) + (" (+%d more)" % (len(bad) - 5) if len(bad) > 5 else ""))
     sys.exit(1)
 EOF
+}
+
+# ---- helpers for the reconcile, aggregation and metrics tests ----
+
+# nfxt_wait_log PATTERN [COUNT] [SECONDS]: until $ERR has COUNT (default 1)
+# lines matching the extended regex PATTERN.
+nfxt_wait_log() {
+	local pat=$1 want=${2:-1} t=${3:-10} i
+
+	for ((i = 0; i < t * 10; i++)); do
+		[ "$(grep -cE -- "$pat" "$ERR")" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# nfxt_log_count PATTERN: lines of $ERR matching the extended regex PATTERN.
+nfxt_log_count() {
+	grep -cE -- "$1" "$ERR"
+}
+
+# nfxt_write_config FILE: stdin to FILE atomically (temp file + rename),
+# the way editors and configuration managers replace a file.
+nfxt_write_config() {
+	cat >"$1.tmp.$$" && mv -f "$1.tmp.$$" "$1"
+}
+
+# nfxt_prog_id: id of the XDP program attached to $IF_C ("none" if none).
+nfxt_prog_id() {
+	nfxt_c ip -j link show dev "$IF_C" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)[0].get("xdp", {}).get("prog", {}).get("id", "none"))'
+}
+
+# nfxt_xsk_inodes [PID]: the socket inodes of PID's (default nfxdp's) AF_XDP
+# sockets, sorted, space separated.  Each socket fd is duplicated with
+# pidfd_getfd() and its family read with SO_DOMAIN (ss --xdp needs
+# xsk_diag, which this kernel may lack).
+nfxt_xsk_inodes() {
+	python3 - "${1:-$NFXDP_PID}" <<'PYEOF'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+pid = int(sys.argv[1])
+pfd = os.pidfd_open(pid)
+out = []
+for name in os.listdir("/proc/%d/fd" % pid):
+    try:
+        link = os.readlink("/proc/%d/fd/%s" % (pid, name))
+    except OSError:
+        continue
+    if not link.startswith("socket:["):
+        continue
+    fd = libc.syscall(438, pfd, int(name), 0)        # pidfd_getfd
+    if fd < 0:
+        continue
+    dom, ln = ctypes.c_int(0), ctypes.c_uint(4)
+    rc = libc.getsockopt(fd, 1, 39, ctypes.byref(dom), ctypes.byref(ln))  # SO_DOMAIN
+    os.close(fd)
+    if rc == 0 and dom.value == 44:                 # AF_XDP
+        out.append(int(link[8:-1]))
+print(" ".join(str(i) for i in sorted(out)))
+PYEOF
+}
+
+# nfxt_ports_map: the port map as "PORT:VERSIONS ..." sorted ("" when empty).
+nfxt_ports_map() {
+	bpftool -j map dump pinned "${NFXT_STATS_DIR:-$PIN_DIR}/nfx_ports" | python3 -c '
+import json, sys
+m = [e.get("formatted", e) for e in json.load(sys.stdin)]
+print(" ".join("%s:%s" % (e["key"], e["value"]["versions"])
+               for e in sorted(m, key=lambda e: int(e["key"]))))'
+}
+
+# nfxt_stat_sum FIELD: an nfx_stats field summed over every slot.
+nfxt_stat_sum() {
+	nfxt_c "$NFXDP" stats --pin-dir "${NFXT_STATS_DIR:-$PIN_DIR}" --json 2>/dev/null |
+		python3 -c 'import json,sys; print(sum(v[sys.argv[1]] for v in json.load(sys.stdin).values()))' "$1"
+}
+
+# nfxt_wait_stat SLOT FIELD MIN [SECONDS]: until nfx_stats SLOT.FIELD >= MIN.
+nfxt_wait_stat() {
+	local t=${4:-10} i v
+
+	for ((i = 0; i < t * 10; i++)); do
+		v=$(nfxt_stat "$1" "$2")
+		[ "${v:-0}" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# nfxt_indices TYPE LO HI: the nfsend.py record numbers in [LO, HI) found
+# in $OUT (from the source port), sorted, one per line, repeats kept.
+nfxt_indices() {
+	python3 - "$OUT" "$@" <<'PYEOF'
+import json, sys
+path, typ, lo, hi = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+got = []
+for line in open(path):
+    r = json.loads(line)
+    if r.get("type") != typ:
+        continue
+    i = int(r["source"]["port"]) - 1000
+    if lo <= i < hi:
+        got.append(i)
+for i in sorted(got):
+    print(i)
+PYEOF
+}
+
+# nfxt_udp_recv_start PORT FILE COUNT: a plain UDP socket on PORT in the
+# collector netns writes the first COUNT datagrams it receives to FILE
+# (concatenated) and exits (after 20 s at the latest).  Waits until it is
+# bound; returns 1 if it cannot bind.  Its pid is in NFXT_RECV_PID.
+nfxt_udp_recv_start() {
+	rm -f "$2" "$2.bound"
+	nfxt_c python3 - "$1" "$2" "$3" <<'PYEOF' &
+import socket, sys, time
+port, path, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(50):
+    try:
+        s.bind(("0.0.0.0", port))
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit(1)
+open(path + ".bound", "w").close()
+s.settimeout(20)
+data = b""
+try:
+    for _ in range(count):
+        data += s.recv(65535)
+except socket.timeout:
+    pass
+open(path + ".part", "wb").write(data)
+import os
+os.rename(path + ".part", path)
+PYEOF
+	NFXT_RECV_PID=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$2.bound" ] && return 0
+		kill -0 "$NFXT_RECV_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# nfxt_send_exact PORT FILE KIND BASE COUNT: from the exporter netns, COUNT
+# nfsend.py messages of KIND (records BASE...) to PORT, their bytes also
+# written (concatenated) to FILE.
+nfxt_send_exact() {
+	nfxt_e python3 - "$NFXT_ROOT/tests/tools" "$IP_C" "$@" <<'PYEOF'
+import socket, sys
+sys.path.insert(0, sys.argv[1])
+import nfsend
+dst, port, path, kind, base, count = sys.argv[2], int(sys.argv[3]), sys.argv[4], \
+    sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+data = b""
+for m in range(count):
+    msg = nfsend.build(kind, base + m, 1, m)
+    s.sendto(msg, (dst, port))
+    data += msg
+open(path, "wb").write(data)
+PYEOF
+}
+
+# nfxt_metrics PORT: the /metrics page of an nfxdp in the collector netns.
+nfxt_metrics() {
+	nfxt_c curl -sf --max-time 5 "http://127.0.0.1:$1/metrics"
 }

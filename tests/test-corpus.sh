@@ -45,3 +45,6 @@ if out=$(/usr/bin/python3 tests/schema_check.py doc/flow.schema.json "$tmp"/*.nd
 else
 	echo "FAIL schema-corpus-records: $out"
 fi
+
+# The crafted malformed captures: record counts, counters, and expected fields.
+python3 tests/malformed_decode.py "$NFXDP" tests/data/malformed

@@ -58,6 +58,11 @@ void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms)
 int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 	       const uint8_t *buf, size_t len, const struct nfx_sink *out)
 {
+	d->cur = src;
+	if (d->allow && !src->allow_checked && !d->allow(d->allow_ctx, &src->addr)) {
+		d->stats.not_allowed++;
+		return -EPERM;
+	}
 	if (len < 2) {
 		d->stats.short_pkt++;
 		d->stats.dropped[NFX_SLOT_OTHER]++;
@@ -95,7 +100,8 @@ const char *nfx_slot_name(unsigned int slot)
 	X(length_mismatch) X(bad_set_length) X(bad_template)                   \
 	X(template_not_found) X(record_overrun) X(templates_learned)           \
 	X(templates_withdrawn) X(template_limit) X(seq_lost) X(seq_resets)     \
-	X(session_limit) X(exporter_limit) X(template_exporter_limit)          \
+	X(session_limit) X(not_allowed) X(exporter_limit)                      \
+	X(template_exporter_limit)                                             \
 	X(templates_expired) X(exporters_expired) X(pending_buffered)          \
 	X(pending_decoded) X(pending_dropped)
 

@@ -21,8 +21,13 @@
 struct nfx_src {
 	struct nfx_addr addr;
 	uint16_t port;
+	uint16_t dst_port;		/* the listener port it was sent to */
+	uint8_t allow_checked;		/* the XDP program applied the allow-list */
 	uint64_t now_ms;		/* wall clock at reception, ms since epoch */
 };
+
+/* Exporter allow-list for input the kernel did not check: non-zero = allowed. */
+typedef int (*nfx_allow_fn)(void *ctx, const struct nfx_addr *exporter);
 
 typedef void (*nfx_emit_fn)(void *ctx, const struct nfx_flow *f);
 
@@ -51,6 +56,7 @@ struct nfx_dec_stats {
 	uint64_t seq_lost;			/* flows/packets/records missed */
 	uint64_t seq_resets;
 	uint64_t session_limit;			/* sessions not tracked: table full */
+	uint64_t not_allowed;			/* exporter not in the allow-list */
 	uint64_t exporter_limit;		/* v9/IPFIX messages of exporter-domains
 						 * not tracked: table full */
 	uint64_t template_exporter_limit;	/* rejected: exporter's quota full */
@@ -84,6 +90,14 @@ struct nfx_decoder {
 	struct nfx_tmpl_cache *tmpl;	/* v9 + IPFIX templates and options state */
 	struct nfx_seq_table *seq;	/* legacy per-exporter sessions */
 	struct nfx_decoder_opts opts;
+	/*
+	 * The message being decoded, valid inside sink callbacks: sinks that
+	 * route by listener port or exporter read it instead of every flow
+	 * carrying a copy.
+	 */
+	const struct nfx_src *cur;
+	nfx_allow_fn allow;		/* NULL: every exporter is allowed */
+	void *allow_ctx;
 };
 
 /* Returns NULL with errno set on failure. */

@@ -628,6 +628,16 @@ int nfx_loader_stats_fd(const struct nfx_loader *l)
 	return map_fd(l, PIN_STATS);
 }
 
+int nfx_loader_allow_fd(const struct nfx_loader *l)
+{
+	return map_fd(l, PIN_ALLOW);
+}
+
+int nfx_loader_cfg_fd(const struct nfx_loader *l)
+{
+	return map_fd(l, PIN_CFG);
+}
+
 int nfx_loader_attached(const struct nfx_loader *l)
 {
 	return l->attached;

@@ -44,6 +44,8 @@ void nfx_loader_keep(struct nfx_loader *l);
 int nfx_loader_ports_fd(const struct nfx_loader *l);
 int nfx_loader_xsks_fd(const struct nfx_loader *l);
 int nfx_loader_stats_fd(const struct nfx_loader *l);
+int nfx_loader_allow_fd(const struct nfx_loader *l);
+int nfx_loader_cfg_fd(const struct nfx_loader *l);
 /* Non-zero when the program is ours (we attached it). */
 int nfx_loader_attached(const struct nfx_loader *l);
 /* "native", "skb" or "adopted". */

@@ -28,6 +28,7 @@ struct nfx_ndjson {
 	size_t used;
 	uint64_t records_buffered;	/* approximate loss when a buffer is lost */
 	struct nfx_ndjson_stats stats;
+	const char *ns_src;		/* the unescaped string ns was made from */
 	char ns[256];			/* namespace, already JSON-escaped */
 	char host[512];			/* host name, already JSON-escaped */
 	char buf[OUT_BUF_SIZE];
@@ -143,7 +144,10 @@ static void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src)
 	put_lit(w, "{\"ip\":\"");
 	put_ip(w, a);
 	put_lit(w, "\",\"port\":\"");
-	put_u64(w, src ? f->src_port : f->dst_port);
+	if (f->present & (src ? NFX_F_SRC_PORT_ROLLUP : NFX_F_DST_PORT_ROLLUP))
+		put_lit(w, "*");	/* ephemeral side rolled up by the aggregator */
+	else
+		put_u64(w, src ? f->src_port : f->dst_port);
 	put_lit(w, "\",\"mac\":\"");
 	put_mac(w, src ? f->src_mac : f->dst_mac);
 	put_lit(w, "\",\"mask\":\"");
@@ -398,6 +402,14 @@ void nfx_ndjson_close(struct nfx_ndjson *w)
 		w->stats.dropped += w->records_buffered;
 	nfx_outfile_close(w->file);
 	free(w);
+}
+
+int nfx_ndjson_set_namespace(struct nfx_ndjson *w, const char *ns)
+{
+	if (ns == w->ns_src)
+		return 0;
+	w->ns_src = ns;
+	return json_escape(w->ns, sizeof(w->ns), ns ? ns : "default");
 }
 
 void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms)

@@ -32,6 +32,12 @@ struct nfx_ndjson *nfx_ndjson_open(const struct nfx_ndjson_opts *opts);
 /* Flushes what is buffered and closes the output (not stdout). */
 void nfx_ndjson_close(struct nfx_ndjson *w);
 
+/*
+ * device.namespace of the records written after this call.  Cheap when
+ * @ns is the same pointer as last time (records are routed per listener).
+ * 0 or -ENAMETOOLONG.
+ */
+int nfx_ndjson_set_namespace(struct nfx_ndjson *w, const char *ns);
 /* flush_timestamp used for the records written after this call. */
 void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms);
 /* Formats one record; writes out when the buffer is nearly full. 0 or -errno. */

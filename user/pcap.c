@@ -16,6 +16,7 @@
 #include "frame.h"
 #include "log.h"
 #include "out_ndjson.h"
+#include "reasm.h"
 
 #define DECODE_MAX_PORTS 64
 
@@ -29,7 +30,7 @@ struct decode_opts {
 
 struct decode_counts {
 	uint64_t frames;
-	uint64_t not_udp;		/* incl. fragments: reassembly is the stack's job */
+	uint64_t not_udp;		/* not UDP, or a fragment still incomplete */
 	uint64_t other_port;
 };
 
@@ -41,7 +42,7 @@ static void decode_usage(FILE *f)
 		"Decodes the NetFlow/IPFIX export packets of a capture (Ethernet, raw IP or\n"
 		"Linux cooked) and writes one NDJSON record per flow.  The exporter is each\n"
 		"packet's source address; flush_timestamp is the packet's capture time.\n"
-		"IP fragments are skipped (reassembly is the kernel's job in live mode).\n\n"
+		"IP fragments are reassembled (in live mode the kernel does it).\n\n"
 		"  -p, --port PORT     UDP destination port to decode (default 2055, 4739)\n"
 		"      --any-port      decode every UDP datagram\n"
 		"  -o, --output FILE   NDJSON output (default stdout)\n"
@@ -131,16 +132,18 @@ static int port_wanted(const struct decode_opts *o, uint16_t port)
 }
 
 static void decode_one(const struct decode_opts *o, struct nfx_decoder *dec,
-		       struct nfx_ndjson *w, enum nfx_link link,
+		       struct nfx_ndjson *w, struct nfx_reasm *ra, enum nfx_link link,
 		       const struct pcap_pkthdr *h, const uint8_t *data,
 		       struct decode_counts *n)
 {
 	const struct nfx_sink sink = { nfx_ndjson_emit, w };
+	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
 	struct nfx_udp_view v;
 	struct nfx_src src;
 
 	n->frames++;
-	if (nfx_frame_parse(link, data, h->caplen, &v)) {
+	if (nfx_frame_parse(link, data, h->caplen, &v) &&
+	    nfx_reasm_frame(ra, link, data, h->caplen, ts, &v) != 1) {
 		n->not_udp++;
 		return;
 	}
@@ -150,7 +153,9 @@ static void decode_one(const struct decode_opts *o, struct nfx_decoder *dec,
 	}
 	src.addr = v.src;
 	src.port = v.sport;
-	src.now_ms = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
+	src.dst_port = v.dport;
+	src.allow_checked = 0;
+	src.now_ms = ts;
 	nfx_ndjson_set_now(w, src.now_ms);
 	nfx_decode(dec, &src, v.payload, v.len, &sink);
 }
@@ -162,6 +167,7 @@ int nfx_cmd_decode(int argc, char **argv)
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct nfx_decoder *dec = NULL;
 	struct nfx_ndjson *w = NULL;
+	struct nfx_reasm *ra = NULL;
 	struct pcap_pkthdr *h;
 	const uint8_t *data;
 	enum nfx_link link;
@@ -181,14 +187,15 @@ int nfx_cmd_decode(int argc, char **argv)
 		goto out;
 	}
 	dec = nfx_decoder_new(NULL);
+	ra = nfx_reasm_new();
 	w = nfx_ndjson_open(&o.out);
-	if (!dec || !w) {
+	if (!dec || !w || !ra) {
 		fprintf(stderr, "nfxdp decode: %s: %s\n", o.out.path ? o.out.path : "stdout",
 			strerror(errno));
 		goto out;
 	}
 	while ((r = pcap_next_ex(p, &h, &data)) == 1)
-		decode_one(&o, dec, w, link, h, data, &n);
+		decode_one(&o, dec, w, ra, link, h, data, &n);
 	if (r == PCAP_ERROR) {
 		fprintf(stderr, "nfxdp decode: %s: %s\n", argv[optind], pcap_geterr(p));
 		goto out;
@@ -199,15 +206,21 @@ int nfx_cmd_decode(int argc, char **argv)
 	}
 	rc = 0;
 	if (o.stats == 1) {
-		fprintf(stderr, "frames %llu, not udp/fragment %llu, other port %llu\n",
+		fprintf(stderr, "frames %llu, not udp/incomplete fragment %llu, other port %llu, "
+			"reassembled %llu from %llu fragments (%llu invalid, %llu evicted)\n",
 			(unsigned long long)n.frames, (unsigned long long)n.not_udp,
-			(unsigned long long)n.other_port);
+			(unsigned long long)n.other_port,
+			(unsigned long long)nfx_reasm_stats(ra)->datagrams,
+			(unsigned long long)nfx_reasm_stats(ra)->fragments,
+			(unsigned long long)nfx_reasm_stats(ra)->invalid,
+			(unsigned long long)nfx_reasm_stats(ra)->evicted);
 		nfx_dec_stats_print(stderr, &dec->stats, 0);
 	} else if (o.stats == 2) {
 		nfx_dec_stats_print(stderr, &dec->stats, 1);
 	}
 out:
 	nfx_ndjson_close(w);
+	nfx_reasm_free(ra);
 	nfx_decoder_free(dec);
 	pcap_close(p);
 	return rc;

@@ -21,22 +21,35 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agg.h"
 #include "cmd.h"
+#include "config.h"
 #include "decode.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "out_ndjson.h"
+#include "reconcile.h"
 #include "run.h"
+#include "run_metrics.h"
 #include "udp_sock.h"
 #include "xsk.h"
 
 #define TICK_MS		100
 #define RX_BUDGET	1024
-#define SWEEP_MS	(5 * 60 * 1000ull)
-#define TEMPLATE_TTL_MS	(30 * 60 * 1000ull)
+
+/* One namespace: its aggregator (NULL in raw mode) and where it flushes. */
+struct run_ns {
+	char *name;
+	struct nfx_agg *agg;
+	struct nfx_run *r;
+	struct nfx_sink flush;		/* { ns_flush_emit, this } */
+};
 
 struct nfx_run {
 	const struct nfx_run_opts *o;
+	struct nfx_config *cfg;		/* running configuration (file or defaults) */
+	struct nfx_config_watch *watch;
 	struct nfx_loader *ldr;
 	struct nfx_xsk **xsks;
 	int nxsk;
@@ -44,11 +57,25 @@ struct nfx_run {
 	int nudp;
 	struct nfx_decoder *dec;
 	struct nfx_ndjson *out;
-	struct nfx_sink sink;
+	struct nfx_sink sink;		/* what the decoders emit into: run_emit */
+	struct run_ns ns[NFX_MAX_PORTS + 1];
+	int nns;
+	int raw;
+	/* last routing decision: records of one message share it */
+	uint16_t route_port;
+	uint8_t route_type;
+	int route_ns;
+	struct nfx_metrics *metrics;
+	struct nfx_prom prom;
+	uint64_t last_metrics;
+	uint64_t now;
 	int sigfd;
 	int timerfd;
-	struct pollfd *pfds;		/* xsks, then udps, then signal, timer */
+	struct pollfd *pfds;		/* xsks, udps, signal, timer, config watch */
+	int npfd;
 	uint64_t last_sweep;
+	uint64_t sweep_ms;
+	uint64_t ttl_ms;
 };
 
 static uint64_t now_ms(void)
@@ -62,43 +89,110 @@ static uint64_t now_ms(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nfxdp run -i IF [-p PORT[/legacy|/modern|/all]]... [-o FILE|-] [--raw]\n"
-		"                 [--skb] [--no-attach] [--pin-dir DIR] [--force] [--namespace NS]\n"
-		"       nfxdp run --udp [-p PORT]... [--bind ADDR] [-o FILE|-] [--namespace NS]\n"
+		"usage: nfxdp run -i IF [-c FILE] [-p PORT[/legacy|/modern|/all]]... [-o FILE|-]\n"
+		"                 [--raw] [--metrics [ADDR:]PORT] [--skb] [--no-attach]\n"
+		"                 [--pin-dir DIR] [--force] [--namespace NS]\n"
+		"       nfxdp run --udp [-c FILE] [-p PORT]... [--bind ADDR] [-o FILE|-] ...\n"
 		"\n"
 		"Collects NetFlow v1/v5/v6/v7/v9 and IPFIX and writes one JSON object per flow.\n"
 		"With -i, an XDP program on IF checks export packets and hands them to one\n"
 		"AF_XDP socket per RX queue; UDP sockets on the same ports take what the\n"
 		"program passes to the stack (IP fragments).  With --udp, UDP sockets only.\n"
+		"Flows are aggregated the Datadog Agent's way (10 s tick, flush interval,\n"
+		"port roll-up) unless --raw.  SIGHUP reloads -c FILE and reopens the output;\n"
+		"the file is also watched.  Flags given here override the file.\n"
 		"\n"
-		"  -i, --interface IF  interface to attach to\n"
-		"  -p, --port PORT     listener port, repeatable (default 2055 and 4739);\n"
-		"                      /legacy = v1/5/6/7, /modern = v9/IPFIX, /all (default,\n"
-		"                      except 4739: modern)\n"
-		"  -o, --output FILE   NDJSON output, appended (default - = stdout)\n"
-		"      --raw           one record per decoded flow, no aggregation (default)\n"
-		"      --skb           attach in generic (skb) mode\n"
-		"      --no-attach     use a program attached by 'ip link set dev IF xdp obj\n"
-		"                      nfx_xdp.bpf.o sec xdp' and its pinned maps\n"
-		"      --pin-dir DIR   map pin directory (default %s; with --no-attach\n"
-		"                      searched: %s, %s/tc/globals, %s/xdp/globals)\n"
-		"      --force         replace another XDP program on IF\n"
-		"      --udp           plain UDP sockets, no XDP (no root needed)\n"
-		"      --bind ADDR     UDP listen address (default :: = all, dual stack)\n"
-		"      --namespace NS  device.namespace of the records (default \"default\")\n"
-		"      --ms-times      also write start_ms/end_ms\n",
+		"  -i, --interface IF    interface to attach to\n"
+		"  -c, --config FILE     JSON configuration (doc/nfxdp.example.json)\n"
+		"  -p, --port PORT       listener port, repeatable (default: the configuration's\n"
+		"                        listeners, else 2055 and 4739); /legacy = v1/5/6/7,\n"
+		"                        /modern = v9/IPFIX, /all (default, except 4739: modern)\n"
+		"  -o, --output FILE     NDJSON output, appended (default - = stdout)\n"
+		"      --gzip            gzip-compress the output file\n"
+		"      --rotate-size N   rotate the output file at N bytes\n"
+		"      --rotate-interval S  rotate the output file every S seconds\n"
+		"      --raw             one record per decoded flow, no aggregation\n"
+		"      --metrics [ADDR:]PORT  Prometheus /metrics (default address 127.0.0.1)\n"
+		"      --skb             attach in generic (skb) mode\n"
+		"      --no-attach       use a program attached by 'ip link set dev IF xdp obj\n"
+		"                        nfx_xdp.bpf.o sec xdp' and its pinned maps\n"
+		"      --pin-dir DIR     map pin directory (default %s; with --no-attach\n"
+		"                        searched: %s, %s/tc/globals, %s/xdp/globals)\n"
+		"      --force           replace another XDP program on IF\n"
+		"      --udp             plain UDP sockets, no XDP (no root needed)\n"
+		"      --bind ADDR       UDP listen address (default :: = all, dual stack)\n"
+		"      --namespace NS    device.namespace of the records (default \"default\")\n"
+		"      --ms-times        also write start_ms/end_ms\n",
 		NFX_PIN_DIR_DEFAULT, NFX_PIN_DIR_DEFAULT, NFX_BPFFS, NFX_BPFFS);
 }
 
 enum {
 	OPT_RAW = 0x100, OPT_SKB, OPT_NO_ATTACH, OPT_PIN_DIR, OPT_FORCE, OPT_NS, OPT_UDP,
-	OPT_BIND, OPT_MS,
+	OPT_BIND, OPT_MS, OPT_METRICS, OPT_GZIP, OPT_ROT_SIZE, OPT_ROT_SECS,
 };
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || end == s || v > max || s[0] == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_one(int c, struct nfx_run_opts *o)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'i': o->ifname = optarg; return 0;
+	case 'c': o->config_path = optarg; return 0;
+	case 'p':
+		if (o->nports == NFX_MAX_PORTS || nfx_port_parse(optarg, &o->ports[o->nports])) {
+			pr_warn("bad port '%s' (PORT[/legacy|/modern|/all], at most %d)\n", optarg,
+				NFX_MAX_PORTS);
+			return -EINVAL;
+		}
+		o->nports++;
+		return 0;
+	case 'o': o->out_path = optarg; return 0;
+	case OPT_RAW: o->raw = 1; return 0;
+	case OPT_SKB: o->skb_mode = 1; return 0;
+	case OPT_NO_ATTACH: o->no_attach = 1; return 0;
+	case OPT_PIN_DIR: o->pin_dir = optarg; return 0;
+	case OPT_FORCE: o->force = 1; return 0;
+	case OPT_NS: o->namespace = optarg; return 0;
+	case OPT_UDP: o->udp_only = 1; return 0;
+	case OPT_BIND: o->bind_addr = optarg; return 0;
+	case OPT_MS: o->ms_times = 1; return 0;
+	case OPT_METRICS: o->metrics_listen = optarg; return 0;
+	case OPT_GZIP: o->gzip = 1; return 0;
+	case OPT_ROT_SIZE:
+		if (parse_u64(optarg, UINT64_MAX, &o->rotate_size))
+			goto bad_number;
+		return 0;
+	case OPT_ROT_SECS:
+		if (parse_u64(optarg, 31 * 86400, &v))
+			goto bad_number;
+		o->rotate_secs = (uint32_t)v;
+		return 0;
+	case 'h': usage(stdout); return 1;
+	default: usage(stderr); return -EINVAL;
+	}
+bad_number:
+	pr_warn("bad number '%s'\n", optarg);
+	return -EINVAL;
+}
 
 int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 {
 	static const struct option lo[] = {
 		{ "interface", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "raw", no_argument, NULL, OPT_RAW },
@@ -110,39 +204,21 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 		{ "udp", no_argument, NULL, OPT_UDP },
 		{ "bind", required_argument, NULL, OPT_BIND },
 		{ "ms-times", no_argument, NULL, OPT_MS },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "gzip", no_argument, NULL, OPT_GZIP },
+		{ "rotate-size", required_argument, NULL, OPT_ROT_SIZE },
+		{ "rotate-interval", required_argument, NULL, OPT_ROT_SECS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, err;
 
 	memset(o, 0, sizeof(*o));
-	o->raw = 1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:p:o:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'i': o->ifname = optarg; break;
-		case 'p':
-			if (o->nports == NFX_MAX_PORTS ||
-			    nfx_port_parse(optarg, &o->ports[o->nports])) {
-				pr_warn("bad port '%s' (PORT[/legacy|/modern|/all], at most %d)\n",
-					optarg, NFX_MAX_PORTS);
-				return -EINVAL;
-			}
-			o->nports++;
-			break;
-		case 'o': o->out_path = optarg; break;
-		case OPT_RAW: o->raw = 1; break;
-		case OPT_SKB: o->skb_mode = 1; break;
-		case OPT_NO_ATTACH: o->no_attach = 1; break;
-		case OPT_PIN_DIR: o->pin_dir = optarg; break;
-		case OPT_FORCE: o->force = 1; break;
-		case OPT_NS: o->namespace = optarg; break;
-		case OPT_UDP: o->udp_only = 1; break;
-		case OPT_BIND: o->bind_addr = optarg; break;
-		case OPT_MS: o->ms_times = 1; break;
-		case 'h': usage(stdout); return 1;
-		default: usage(stderr); return -EINVAL;
-		}
+	while ((c = getopt_long(argc, argv, "i:c:p:o:h", lo, NULL)) != -1) {
+		err = parse_one(c, o);
+		if (err)
+			return err;
 	}
 	if (optind < argc) {
 		pr_warn("unexpected argument '%s'\n", argv[optind]);
@@ -152,10 +228,6 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 		pr_warn("give either -i IF (XDP) or --udp\n");
 		usage(stderr);
 		return -EINVAL;
-	}
-	if (!o->nports) {
-		nfx_port_parse("2055", &o->ports[o->nports++]);
-		nfx_port_parse("4739", &o->ports[o->nports++]);
 	}
 	return 0;
 }
@@ -171,6 +243,7 @@ static int setup_signals(struct nfx_run *r)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	/* -o - into a closed pipe must not kill us before the summary */
@@ -186,26 +259,65 @@ static int setup_signals(struct nfx_run *r)
 	return 0;
 }
 
-static int open_udp(struct nfx_run *r)
+/* The listener ports in force: -p, else the configuration's (none if disabled). */
+static int wanted_ports(const struct nfx_run *r, struct nfx_port_want *want)
 {
-	const struct nfx_run_opts *o = r->o;
+	int n;
 
-	r->udps = calloc(o->nports, sizeof(*r->udps));
-	if (!r->udps)
-		return -ENOMEM;
-	for (size_t i = 0; i < o->nports; i++) {
-		int dup = 0;
+	if (r->o->nports) {
+		if (!r->cfg->enabled)
+			return 0;
+		memcpy(want, r->o->ports, r->o->nports * sizeof(*want));
+		return (int)r->o->nports;
+	}
+	n = nfx_config_ports(r->cfg, want, NFX_MAX_PORTS);
+	if (n < 0)
+		pr_warn("too many listener ports (at most %d)\n", NFX_MAX_PORTS);
+	return n < 0 ? 0 : n;
+}
 
-		for (int j = 0; j < r->nudp; j++)
-			dup |= nfx_udp_port(r->udps[j]) == o->ports[i].port;
-		if (dup)
+static int udp_wanted(const struct nfx_port_want *want, int n, uint16_t port)
+{
+	for (int i = 0; i < n; i++)
+		if (want[i].port == port)
+			return 1;
+	return 0;
+}
+
+/* Open a UDP socket on every wanted port, close those no longer wanted. */
+static int sync_udp(struct nfx_run *r)
+{
+	struct nfx_port_want want[NFX_MAX_PORTS];
+	int n = wanted_ports(r, want), kept = 0, err = 0;
+
+	if (!r->udps) {
+		r->udps = calloc(NFX_MAX_PORTS, sizeof(*r->udps));
+		if (!r->udps)
+			return -ENOMEM;
+	}
+	for (int u = 0; u < r->nudp; u++) {
+		if (udp_wanted(want, n, nfx_udp_port(r->udps[u])))
+			r->udps[kept++] = r->udps[u];
+		else
+			nfx_udp_free(r->udps[u]);
+	}
+	r->nudp = kept;
+	for (int i = 0; i < n; i++) {
+		int have = 0;
+
+		for (int u = 0; u < r->nudp; u++)
+			have |= nfx_udp_port(r->udps[u]) == want[i].port;
+		if (have)
 			continue;
-		r->udps[r->nudp] = nfx_udp_new(o->bind_addr, o->ports[i].port);
-		if (!r->udps[r->nudp])
-			return -errno;
+		r->udps[r->nudp] = nfx_udp_new(r->o->bind_addr, want[i].port);
+		if (!r->udps[r->nudp]) {
+			err = -errno;
+			pr_warn("UDP port %u: %s\n", want[i].port, strerror(-err));
+			continue;
+		}
 		r->nudp++;
 	}
-	return 0;
+	return err;
 }
 
 static int open_xsks(struct nfx_run *r)
@@ -232,8 +344,9 @@ static int open_xsks(struct nfx_run *r)
 
 static int setup_poll(struct nfx_run *r)
 {
-	int n = r->nxsk + r->nudp + 2, i = 0;
+	int n = r->nxsk + r->nudp + 3, i = 0;
 
+	free(r->pfds);
 	r->pfds = calloc((size_t)n, sizeof(*r->pfds));
 	if (!r->pfds)
 		return -ENOMEM;
@@ -243,14 +356,172 @@ static int setup_poll(struct nfx_run *r)
 		r->pfds[i++] = (struct pollfd){ .fd = nfx_udp_fd(r->udps[u]), .events = POLLIN };
 	r->pfds[i++] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
 	r->pfds[i++] = (struct pollfd){ .fd = r->timerfd, .events = POLLIN };
+	r->pfds[i++] = (struct pollfd){ .fd = r->watch ? nfx_config_watch_fd(r->watch) : -1,
+					 .events = POLLIN };
+	r->npfd = n;
 	return 0;
 }
+
+/* ---- routing: listener -> namespace -> aggregator or output ---- */
+
+static const uint8_t type_version[] = {
+	[NFX_TYPE_NETFLOW1] = 1, [NFX_TYPE_NETFLOW5] = 5, [NFX_TYPE_NETFLOW6] = 6,
+	[NFX_TYPE_NETFLOW7] = 7, [NFX_TYPE_NETFLOW9] = 9, [NFX_TYPE_IPFIX] = 10,
+};
+
+static const char *ns_name_for(const struct nfx_run *r, uint16_t port, uint8_t type)
+{
+	const struct nfx_listener *l;
+
+	if (r->o->namespace)
+		return r->o->namespace;
+	l = r->o->nports ? NULL : nfx_config_listener(r->cfg, port, type_version[type % 6]);
+	return l ? l->namespace : r->cfg->namespace;
+}
+
+static int ns_index(const struct nfx_run *r, const char *name)
+{
+	for (int i = 0; i < r->nns; i++)
+		if (!strcmp(r->ns[i].name, name))
+			return i;
+	return 0;
+}
+
+static void ns_flush_emit(void *ctx, const struct nfx_flow *f)
+{
+	struct run_ns *ns = ctx;
+
+	nfx_ndjson_set_namespace(ns->r->out, ns->name);
+	nfx_ndjson_write(ns->r->out, f);
+}
+
+static void run_emit(void *ctx, const struct nfx_flow *f)
+{
+	struct nfx_run *r = ctx;
+	uint16_t port = r->dec->cur ? r->dec->cur->dst_port : 0;
+	struct run_ns *ns;
+
+	if (port != r->route_port || f->type != r->route_type || r->route_ns < 0) {
+		r->route_port = port;
+		r->route_type = f->type;
+		r->route_ns = ns_index(r, ns_name_for(r, port, f->type));
+	}
+	ns = &r->ns[r->route_ns];
+	if (ns->agg)
+		nfx_agg_add(ns->agg, f, r->now);
+	else
+		ns_flush_emit(ns, f);
+}
+
+static struct nfx_agg *agg_new(const struct nfx_run *r, struct run_ns *ns)
+{
+	const struct nfx_config *c = r->cfg;
+	struct nfx_agg_opts ao = {
+		.flush_interval_ms = c->agg_flush_interval * 1000ull,
+		.flow_context_ttl_ms = c->agg_flow_context_ttl * 1000ull,
+		.rollup_refresh_ms = c->agg_rollup_tracker_refresh * 1000ull,
+		.rollup_threshold = c->agg_port_rollup_threshold,
+		.rollup_disabled = c->agg_port_rollup_disabled,
+		.max_contexts = c->agg_max_contexts,
+		.overflow = ns->flush,
+	};
+
+	if (ao.rollup_threshold < 2)
+		ao.rollup_threshold = 2;
+	if (ao.rollup_threshold > 255)
+		ao.rollup_threshold = 255;
+	return nfx_agg_new(&ao);
+}
+
+/* Everything held is written out: nothing received is lost. */
+static void ns_flush_all(struct nfx_run *r)
+{
+	for (int i = 0; i < r->nns; i++)
+		if (r->ns[i].agg)
+			nfx_agg_flush_all(r->ns[i].agg, r->now, &r->ns[i].flush);
+	nfx_ndjson_flush(r->out);
+}
+
+static void ns_free(struct nfx_run *r)
+{
+	ns_flush_all(r);
+	for (int i = 0; i < r->nns; i++) {
+		nfx_agg_free(r->ns[i].agg);
+		free(r->ns[i].name);
+	}
+	r->nns = 0;
+	r->route_ns = -1;
+}
+
+static int ns_add(struct nfx_run *r, const char *name)
+{
+	struct run_ns *ns;
+
+	for (int i = 0; i < r->nns; i++)
+		if (!strcmp(r->ns[i].name, name))
+			return 0;
+	if (r->nns == (int)(sizeof(r->ns) / sizeof(r->ns[0])))
+		return -E2BIG;
+	ns = &r->ns[r->nns];
+	ns->name = strdup(name);
+	if (!ns->name)
+		return -ENOMEM;
+	ns->r = r;
+	ns->flush = (struct nfx_sink){ ns_flush_emit, ns };
+	ns->agg = NULL;
+	r->nns++;
+	if (r->raw)
+		return 0;
+	ns->agg = agg_new(r, ns);
+	if (!ns->agg) {
+		pr_warn("cannot create the aggregator for namespace %s: %s\n", name,
+			strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* One entry per namespace in use; index 0 is the default one. */
+static int ns_build(struct nfx_run *r)
+{
+	int err;
+
+	r->raw = r->o->raw || r->cfg->output.raw;
+	err = ns_add(r, r->o->namespace ? r->o->namespace : r->cfg->namespace);
+	for (size_t i = 0; !err && !r->o->namespace && !r->o->nports && i < r->cfg->nlisteners; i++)
+		err = ns_add(r, r->cfg->listeners[i].namespace);
+	r->route_ns = -1;
+	return err;
+}
+
+/* Allow-list for datagrams the XDP program did not check (UDP sockets). */
+static int run_allow(void *ctx, const struct nfx_addr *a)
+{
+	const struct nfx_config *c = ((struct nfx_run *)ctx)->cfg;
+
+	if (!c->nallow)
+		return 1;
+	for (size_t i = 0; i < c->nallow; i++) {
+		const struct nfx_allow *e = &c->allow[i];
+		unsigned int full = e->prefixlen / 8, rest = e->prefixlen % 8;
+
+		if (memcmp(a->b, e->addr.b, full))
+			continue;
+		if (rest && ((a->b[full] ^ e->addr.b[full]) & (0xff00u >> rest) & 0xff))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- the loop ---- */
 
 /* Reads what is ready; @all ignores revents (the final drain). */
 static void drain(struct nfx_run *r, uint64_t now, int all)
 {
 	int i = 0;
 
+	r->now = now;
 	nfx_ndjson_set_now(r->out, now);
 	for (int q = 0; q < r->nxsk; q++, i++)
 		if (all || r->pfds[i].revents)
@@ -263,6 +534,27 @@ static void drain(struct nfx_run *r, uint64_t now, int all)
 	}
 }
 
+static void publish_metrics(struct nfx_run *r)
+{
+	struct nfx_agg *aggs[NFX_MAX_PORTS + 1];
+	const char *names[NFX_MAX_PORTS + 1];
+	struct nfx_run_view v = {
+		.stats_fd = r->ldr ? nfx_loader_stats_fd(r->ldr) : -1,
+		.dec = r->dec, .xsks = r->xsks, .nxsk = r->nxsk,
+		.udps = r->udps, .nudp = r->nudp, .aggs = aggs, .agg_ns = names,
+		.out = r->out,
+	};
+
+	for (int i = 0; i < r->nns; i++) {
+		if (!r->ns[i].agg)
+			continue;
+		aggs[v.nagg] = r->ns[i].agg;
+		names[v.nagg++] = r->ns[i].name;
+	}
+	nfx_run_metrics(&r->prom, &v);
+	nfx_metrics_publish(r->metrics, &r->prom);
+}
+
 static void tick(struct nfx_run *r, uint64_t now)
 {
 	uint64_t expirations;
@@ -270,39 +562,168 @@ static void tick(struct nfx_run *r, uint64_t now)
 
 	if (read(r->timerfd, &expirations, sizeof(expirations)) < 0)
 		return;
+	r->now = now;
+	nfx_ndjson_set_now(r->out, now);
+	for (int i = 0; i < r->nns; i++)
+		if (r->ns[i].agg)
+			nfx_agg_tick(r->ns[i].agg, now, &r->ns[i].flush);
 	err = nfx_ndjson_flush(r->out);
 	if (err)
 		pr_warn("output write failed: %s (records of this flush lost)\n", strerror(-err));
-	if (now - r->last_sweep >= SWEEP_MS) {
-		nfx_decoder_sweep(r->dec, now, TEMPLATE_TTL_MS);
+	if (now - r->last_sweep >= r->sweep_ms) {
+		nfx_decoder_sweep(r->dec, now, r->ttl_ms);
 		r->last_sweep = now;
+	}
+	if (r->metrics && now - r->last_metrics >= 1000) {
+		publish_metrics(r);
+		r->last_metrics = now;
+	}
+}
+
+static int open_output(struct nfx_run *r)
+{
+	const struct nfx_output_cfg *oc = &r->cfg->output;
+	struct nfx_ndjson_opts no = {
+		.path = r->o->out_path ? r->o->out_path : oc->path,
+		.flags = r->o->ms_times ? NFX_NDJSON_MS_TIMES : 0,
+		.rotate_bytes = r->o->rotate_size ? r->o->rotate_size : oc->rotate_size,
+		.rotate_secs = r->o->rotate_secs ? r->o->rotate_secs : oc->rotate_interval,
+		.gzip = r->o->gzip || oc->gzip,
+		.nonblock = 1,
+	};
+
+	r->out = nfx_ndjson_open(&no);
+	if (!r->out) {
+		pr_warn("cannot open output %s: %s\n", no.path ? no.path : "-", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void apply_templates(struct nfx_run *r)
+{
+	r->sweep_ms = r->cfg->template_sweep_interval * 1000ull;
+	r->ttl_ms = r->cfg->template_ttl * 1000ull;
+}
+
+static int reconcile_maps(struct nfx_run *r, const struct nfx_config *old)
+{
+	struct nfx_reconcile_maps maps = {
+		.ports_fd = nfx_loader_ports_fd(r->ldr),
+		.allow_fd = nfx_loader_allow_fd(r->ldr),
+		.cfg_fd = nfx_loader_cfg_fd(r->ldr),
+	};
+	struct nfx_port_want want[NFX_MAX_PORTS];
+	int err, n;
+
+	if (!r->o->nports)
+		return nfx_reconcile(r->cfg, old, &maps);
+	/* -p overrides the file's listeners; the allow-list still comes from it */
+	maps.ports_fd = -1;
+	err = nfx_reconcile(r->cfg, old, &maps);
+	n = wanted_ports(r, want);
+	return err ? err : nfx_ports_reconcile(nfx_loader_ports_fd(r->ldr), want, (size_t)n);
+}
+
+/* Apply what changed between the running configuration and @next. */
+static void apply_config(struct nfx_run *r, struct nfx_config *next)
+{
+	struct nfx_config *old = r->cfg;
+	unsigned int diff = nfx_config_diff(old, next);
+	char what[256];
+
+	pr_info("configuration changed: %s\n", nfx_config_diff_str(diff, what, sizeof(what)));
+	r->cfg = next;
+	if (r->ldr && reconcile_maps(r, old))
+		pr_warn("could not apply every map change; will retry on the next change\n");
+	if (diff & NFX_CFG_CH_PORTS) {
+		sync_udp(r);
+		setup_poll(r);
+	}
+	if (diff & (NFX_CFG_CH_AGG | NFX_CFG_CH_NAMESPACE | NFX_CFG_CH_RAW | NFX_CFG_CH_PORTS)) {
+		ns_free(r);	/* writes out what the old aggregators held */
+		if (ns_build(r))
+			pr_warn("aggregation not fully set up after the change\n");
+	}
+	if (diff & NFX_CFG_CH_OUTPUT) {
+		struct nfx_ndjson *prev = r->out;
+
+		ns_flush_all(r);
+		if (open_output(r)) {
+			r->out = prev;	/* keep writing where we did */
+		} else {
+			nfx_ndjson_close(prev);
+			nfx_ndjson_set_now(r->out, r->now);
+		}
+	}
+	if (diff & NFX_CFG_CH_TEMPLATES)
+		apply_templates(r);
+	if (diff & NFX_CFG_CH_RESTART)
+		pr_warn("table sizes (max_*) take effect after a restart\n");
+	nfx_config_free(old);
+}
+
+static void reload(struct nfx_run *r, const char *why)
+{
+	struct nfx_config *next;
+	char err[512];
+
+	if (!r->o->config_path)
+		return;
+	if (nfx_config_load(r->o->config_path, &next, err, sizeof(err))) {
+		pr_warn("%s (%s); the running configuration stays in force\n", err, why);
+		return;
+	}
+	if (!nfx_config_diff(r->cfg, next)) {
+		nfx_config_free(next);
+		return;
+	}
+	apply_config(r, next);
+}
+
+static void on_signal(struct nfx_run *r, int *stop)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			pr_info("SIGHUP: reopening the output%s\n",
+				r->o->config_path ? ", reloading the configuration" : "");
+			if (nfx_ndjson_reopen(r->out))
+				pr_warn("cannot reopen the output: %s\n", strerror(errno));
+			reload(r, "SIGHUP");
+			continue;
+		}
+		pr_info("signal %u: shutting down\n", si.ssi_signo);
+		*stop = 1;
 	}
 }
 
 static int loop(struct nfx_run *r)
 {
-	const int nfds = r->nxsk + r->nudp + 2, isig = nfds - 2, itimer = nfds - 1;
-	struct signalfd_siginfo si;
-	uint64_t now;
+	int stop = 0;
 
 	r->last_sweep = now_ms();
-	for (;;) {
-		if (poll(r->pfds, (nfds_t)nfds, -1) < 0) {
+	while (!stop) {
+		/* these move when the configuration changes the UDP sockets */
+		int isig = r->npfd - 3, itimer = r->npfd - 2, iwatch = r->npfd - 1;
+
+		if (poll(r->pfds, (nfds_t)r->npfd, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		now = now_ms();
-		drain(r, now, 0);
+		drain(r, now_ms(), 0);
 		if (r->pfds[itimer].revents)
-			tick(r, now);
-		if (r->pfds[isig].revents && read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
-			pr_info("signal %u: shutting down\n", si.ssi_signo);
-			drain(r, now_ms(), 1);
-			nfx_ndjson_flush(r->out);
-			return 0;
-		}
+			tick(r, r->now);
+		if (r->pfds[iwatch].revents && nfx_config_watch_changed(r->watch) > 0)
+			reload(r, "file changed");
+		if (r->pfds[isig].revents)
+			on_signal(r, &stop);
 	}
+	drain(r, now_ms(), 1);
+	ns_flush_all(r);
+	return 0;
 }
 
 static void print_summary(struct nfx_run *r)
@@ -334,6 +755,16 @@ static void print_summary(struct nfx_run *r)
 	for (int u = 0; u < r->nudp; u++)
 		ADD("; udp[%u] datagrams=%" PRIu64, nfx_udp_port(r->udps[u]),
 		    nfx_udp_stats(r->udps[u])->datagrams);
+	for (int i = 0; i < r->nns; i++) {
+		const struct nfx_agg_stats *as;
+
+		if (!r->ns[i].agg)
+			continue;
+		as = nfx_agg_stats(r->ns[i].agg);
+		ADD("; agg[%s] flows=%" PRIu64 " merged=%" PRIu64 " records=%" PRIu64
+		    " contexts_dropped=%" PRIu64, r->ns[i].name, as->flows_added,
+		    as->flows_merged, as->records_flushed, as->contexts_dropped);
+	}
 #undef ADD
 	pr_info("%s\n", line);
 }
@@ -381,16 +812,16 @@ static int open_inputs(struct nfx_run *r)
 		if (!r->ldr)
 			return -errno;
 	}
-	err = open_udp(r);
+	err = sync_udp(r);
 	if (err || o->udp_only)
 		return err;
 	err = open_xsks(r);
 	if (err)
 		return err;
 	/* last: until now the program passed our ports to the stack */
-	err = nfx_ports_reconcile(nfx_loader_ports_fd(r->ldr), o->ports, o->nports);
+	err = reconcile_maps(r, NULL);
 	if (err)
-		pr_warn("cannot set the listener ports: %s\n", strerror(-err));
+		pr_warn("cannot set the listener ports and allow-list: %s\n", strerror(-err));
 	return err;
 }
 
@@ -406,44 +837,97 @@ static void close_inputs(struct nfx_run *r)
 	r->ldr = NULL;
 }
 
+static int load_config(struct nfx_run *r)
+{
+	char err[512];
+
+	if (!r->o->config_path) {
+		r->cfg = nfx_config_default();
+		return r->cfg ? 0 : -ENOMEM;
+	}
+	if (nfx_config_load(r->o->config_path, &r->cfg, err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		return -EINVAL;
+	}
+	r->watch = nfx_config_watch_new(r->o->config_path);
+	if (!r->watch)
+		pr_warn("%s: cannot watch for changes (%s); SIGHUP still reloads it\n",
+			r->o->config_path, strerror(errno));
+	return 0;
+}
+
+static int open_decoder(struct nfx_run *r)
+{
+	struct nfx_decoder_opts dop = {
+		.max_exporters = r->cfg->max_exporters,
+		.max_templates = r->cfg->max_templates,
+	};
+
+	r->dec = nfx_decoder_new(&dop);
+	if (!r->dec)
+		return -errno;
+	r->dec->allow = run_allow;
+	r->dec->allow_ctx = r;
+	r->sink = (struct nfx_sink){ .emit = run_emit, .ctx = r };
+	apply_templates(r);
+	return 0;
+}
+
+static int open_metrics(struct nfx_run *r)
+{
+	if (!r->o->metrics_listen)
+		return 0;
+	r->metrics = nfx_metrics_new(r->o->metrics_listen);
+	if (!r->metrics) {
+		pr_warn("metrics on %s: %s\n", r->o->metrics_listen, strerror(errno));
+		return -errno;
+	}
+	pr_info("metrics on http://%s/metrics (port %u)\n", r->o->metrics_listen,
+		nfx_metrics_port(r->metrics));
+	publish_metrics(r);
+	return 0;
+}
+
 int nfx_run(const struct nfx_run_opts *o)
 {
-	struct nfx_ndjson_opts no = {
-		.path = o->out_path,
-		.namespace = o->namespace,
-		.flags = o->ms_times ? NFX_NDJSON_MS_TIMES : 0,
-	};
-	struct nfx_run r = { .o = o, .sigfd = -1, .timerfd = -1 };
+	struct nfx_run r = { .o = o, .sigfd = -1, .timerfd = -1, .route_ns = -1 };
 	int err;
 
-	r.dec = nfx_decoder_new(NULL);
-	if (!r.dec)
-		return -errno;
-	r.out = nfx_ndjson_open(&no);
-	if (!r.out) {
-		err = -errno;
-		pr_warn("cannot open output %s: %s\n", o->out_path, strerror(-err));
+	r.now = now_ms();
+	err = load_config(&r);
+	if (err)
+		return err;
+	err = open_decoder(&r);
+	if (err)
+		goto out_cfg;
+	err = open_output(&r);
+	if (err)
 		goto out_dec;
-	}
-	r.sink = (struct nfx_sink){ .emit = nfx_ndjson_emit, .ctx = r.out };
-	err = setup_signals(&r);
+	err = ns_build(&r);
+	if (!err)
+		err = setup_signals(&r);
 	if (err)
 		goto out_out;
 	err = open_inputs(&r);
 	if (!err)
 		err = setup_poll(&r);
+	if (!err)
+		err = open_metrics(&r);
 	if (err)
 		goto out_inputs;
-	pr_info("collecting on %s, %zu port(s)\n", o->udp_only ? "UDP sockets" : o->ifname,
-		o->nports);
+	pr_info("collecting on %s, %s\n", o->udp_only ? "UDP sockets" : o->ifname,
+		r.raw ? "raw records" : "aggregated");
 	err = loop(&r);
 	print_summary(&r);
 	print_kernel_summary(&r);
 
 out_inputs:
+	nfx_metrics_free(r.metrics);
+	nfx_prom_free(&r.prom);
 	close_inputs(&r);
 	free(r.pfds);
 out_out:
+	ns_free(&r);
 	if (r.timerfd >= 0)
 		close(r.timerfd);
 	if (r.sigfd >= 0)
@@ -451,6 +935,9 @@ out_out:
 	nfx_ndjson_close(r.out);
 out_dec:
 	nfx_decoder_free(r.dec);
+out_cfg:
+	nfx_config_watch_free(r.watch);
+	nfx_config_free(r.cfg);
 	return err;
 }
 

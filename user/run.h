@@ -8,18 +8,24 @@
 #define NFX_RUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "loader.h"
 
 struct nfx_run_opts {
 	const char *ifname;		/* NULL: --udp mode */
-	const char *out_path;		/* NULL or "-" = stdout */
+	const char *config_path;	/* -c: JSON configuration, watched */
+	const char *metrics_listen;	/* --metrics [ADDR:]PORT, NULL = off */
+	const char *out_path;		/* NULL: the configuration's, "-" = stdout */
 	const char *pin_dir;
 	const char *bind_addr;
-	const char *namespace;
+	const char *namespace;		/* NULL: the configuration's */
 	struct nfx_port_want ports[NFX_MAX_PORTS];
-	size_t nports;
-	int raw;
+	size_t nports;			/* 0: the configuration's listeners */
+	int raw;			/* --raw; the configuration's output.raw too */
+	int gzip;
+	uint64_t rotate_size;
+	uint32_t rotate_secs;
 	int skb_mode;
 	int no_attach;
 	int force;

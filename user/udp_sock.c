@@ -171,7 +171,7 @@ int nfx_udp_rx(struct nfx_udp *u, struct nfx_decoder *d, const struct nfx_sink *
 	       uint64_t now_ms, unsigned int budget)
 {
 	unsigned int done = 0;
-	struct nfx_src src = { .now_ms = now_ms };
+	struct nfx_src src = { .now_ms = now_ms, .dst_port = u->port };
 	int n;
 
 	while (done < budget) {

@@ -272,6 +272,8 @@ static void decode_frame(struct nfx_xsk *x, const struct xdp_desc *desc,
 	}
 	src.addr = v.src;
 	src.port = v.sport;
+	src.dst_port = v.dport;
+	src.allow_checked = 1;
 	src.now_ms = now_ms;
 	nfx_decode(d, &src, v.payload, v.len, out);
 }

@@ -20,15 +20,30 @@ def addr(net, i):
     return bytes([10, net, (i >> 8) & 0xFF, i & 0xFF])
 
 
+# --key-mod / --one-pair: which record's addresses and ports record i carries
+KEY_MOD = 0
+ONE_PAIR = False
+BASE = 0
+
+
+def key(i):
+    """(src index, dst index, sport, dport) of record i: all i by default."""
+    k = BASE + (i - BASE) % KEY_MOD if KEY_MOD else i
+    if ONE_PAIR:
+        return BASE, BASE, 1000 + BASE, 2000 + k
+    return k, k, 1000 + k, 2000 + k
+
+
 def v5(first, n, seq):
     now = int(time.time())
     hdr = struct.pack("!HHIIIIBBH", 5, n, 100000, now, 0, seq, 0, 1, 0)
     recs = b""
     for i in range(first, first + n):
+        s, d, sp, dp = key(i)
         recs += struct.pack("!4s4s4sHHIIIIHHBBBBHHBBH",
-                            addr(1, i), addr(2, i), bytes(4), 1, 2,
+                            addr(1, s), addr(2, d), bytes(4), 1, 2,
                             1 + i, 100 + i, 90000, 99000,
-                            1000 + i, 2000 + i, 0, 0, 17, 0, 0, 0, 24, 24, 0)
+                            sp, dp, 0, 0, 17, 0, 0, 0, 24, 24, 0)
     return hdr + recs
 
 
@@ -47,8 +62,9 @@ def v9(first, n, seq, template=True, data=True, tid=256):
     if data and n:
         body = b""
         for i in range(first, first + n):
-            body += struct.pack("!4s4sHHBIIII", addr(1, i), addr(2, i),
-                                1000 + i, 2000 + i, 17, 100 + i, 1 + i, 90000, 99000)
+            sa, da, sp, dp = key(i)
+            body += struct.pack("!4s4sHHBIIII", addr(1, sa), addr(2, da),
+                                sp, dp, 17, 100 + i, 1 + i, 90000, 99000)
         body += bytes((4 - len(body) % 4) % 4)
         sets += struct.pack("!HH", tid, 4 + len(body)) + body
         count += n
@@ -69,8 +85,9 @@ def ipfix(first, n, seq, template=True, data=True, tid=256):
     if data and n:
         body = b""
         for i in range(first, first + n):
-            body += struct.pack("!4s4sHHBQQQQ", addr(1, i), addr(2, i), 1000 + i,
-                                2000 + i, 17, 100 + i, 1 + i, ms - 9000, ms - 1000)
+            sa, da, sp, dp = key(i)
+            body += struct.pack("!4s4sHHBQQQQ", addr(1, sa), addr(2, da), sp,
+                                dp, 17, 100 + i, 1 + i, ms - 9000, ms - 1000)
         sets += struct.pack("!HH", tid, 4 + len(body)) + body
     return struct.pack("!HHIII", 10, 16 + len(sets), now, seq, 9) + sets
 
@@ -124,7 +141,21 @@ def main():
     ap.add_argument("--repeat", type=int, default=0,
                     help="send the first message this many times, as fast as possible")
     ap.add_argument("--gap", type=float, default=0.0, help="seconds between messages")
+    ap.add_argument("--key-mod", type=int, default=0,
+                    help="record i carries the addresses and ports of record "
+                    "base + (i - base) %% M (bytes and packets still from i): flows that merge")
+    ap.add_argument("--one-pair", action="store_true",
+                    help="every record carries the addresses and source port of record "
+                    "base, destination port 2000+i: one address pair, distinct "
+                    "destination ports (port roll-up)")
+    ap.add_argument("--no-connect", action="store_true",
+                    help="sendto() on unconnected sockets: an ICMP port unreachable "
+                    "cannot make a later send fail")
+    ap.add_argument("--log", help="append 'PORT SEQ MONOTONIC_NS' per message sent")
     a = ap.parse_args()
+    global KEY_MOD, ONE_PAIR, BASE
+    KEY_MOD, ONE_PAIR, BASE = a.key_mod, a.one_pair, a.base
+    log = open(a.log, "a", buffering=1) if a.log else None
 
     fam = socket.AF_INET6 if ":" in a.dst else socket.AF_INET
     socks = []
@@ -133,8 +164,10 @@ def main():
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
         if a.sport:
             s.bind(("", a.sport + k))
-        s.connect((a.dst, a.port))
+        if not a.no_connect:
+            s.connect((a.dst, a.port))
         socks.append(s)
+    dst = (a.dst, a.port)
 
     if a.repeat:
         msg = build(a.kind, a.base, a.records, 0)
@@ -154,9 +187,14 @@ def main():
     for m in range(a.messages):
         msg = build(a.kind, a.base + m * a.records, a.records, m * a.records)
         try:
-            socks[m % len(socks)].send(msg)
+            if a.no_connect:
+                socks[m % len(socks)].sendto(msg, dst)
+            else:
+                socks[m % len(socks)].send(msg)
         except ConnectionRefusedError:
             pass
+        if log:
+            log.write("%d %d %d\n" % (a.port, a.base + m * a.records, time.monotonic_ns()))
         if a.gap:
             time.sleep(a.gap)
 

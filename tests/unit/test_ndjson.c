@@ -143,10 +143,23 @@ static void test_unknown_protocol_and_small_buffer(void)
 	      "too small a buffer is refused, not overrun");
 }
 
+static void test_rolled_up_port(void)
+{
+	struct nfx_flow f = v4_flow();
+	struct json_object *o;
+
+	f.present |= NFX_F_DST_PORT_ROLLUP;
+	o = format(&f, "n", "h");
+	CHECK(o && !strcmp(str_at(o, "destination", "port"), "*"), "rolled-up side is *");
+	CHECK(o && !strcmp(str_at(o, "source", "port"), "51000"), "other side keeps its port");
+	json_object_put(o);
+}
+
 int main(void)
 {
 	RUN_TEST(test_v4_record);
 	RUN_TEST(test_v6_record);
 	RUN_TEST(test_unknown_protocol_and_small_buffer);
+	RUN_TEST(test_rolled_up_port);
 	CHECK_EXIT();
 }

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * run_metrics.c - Prometheus names follow the usual conventions: nfx_
+ * prefix, _total on counters, one family per quantity with the version,
+ * queue, port, exporter or namespace as labels.
+ */
+#include <stdio.h>
+
+#include "loader.h"
+#include "run_metrics.h"
+#include "tmpl_cache.h"
+
+#define LBL_MAX 160
+
+static void kernel_metrics(struct nfx_prom *p, int stats_fd)
+{
+	struct nfx_ctr c[NFX_SLOT_MAX];
+	char lbl[LBL_MAX];
+
+	if (stats_fd < 0 || nfx_stats_read(stats_fd, c))
+		return;
+#define X(field, help)                                                                \
+	nfx_prom_family(p, "nfx_xdp_" #field "_total", "counter", help);              \
+	for (int s = 0; s < NFX_SLOT_MAX; s++) {                                       \
+		snprintf(lbl, sizeof(lbl), "version=\"%s\"", nfx_slot_name((unsigned)s)); \
+		nfx_prom_sample(p, "nfx_xdp_" #field "_total", lbl, c[s].field);       \
+	}
+	X(packets, "UDP datagrams to a listener port seen by the XDP program.")
+	X(bytes, "Their UDP payload bytes.")
+	X(redirected, "Handed to an AF_XDP socket.")
+	X(passed, "Passed to the stack: IP fragment or no socket on the queue.")
+	X(short_pkt, "Dropped: shorter than the version's header.")
+	X(bad_version, "Dropped: unknown version or not accepted on the port.")
+	X(bad_count, "Dropped: record count out of range.")
+	X(truncated, "Dropped: fewer record bytes than the count says.")
+	X(bad_length, "Dropped: IPFIX length or UDP length wrong.")
+	X(not_allowed, "Dropped: exporter not in the allow-list.")
+#undef X
+}
+
+static void xsk_metrics(struct nfx_prom *p, struct nfx_xsk *const *xsks, int n)
+{
+	struct nfx_xsk_stats st[NFX_MAX_QUEUES];
+	char lbl[LBL_MAX];
+
+	if (n > NFX_MAX_QUEUES)
+		n = NFX_MAX_QUEUES;
+	for (int q = 0; q < n; q++)
+		if (nfx_xsk_stats(xsks[q], &st[q]))
+			st[q] = (struct nfx_xsk_stats){ 0 };
+#define X(field, help)                                                         \
+	nfx_prom_family(p, "nfx_xsk_" #field "_total", "counter", help);       \
+	for (int q = 0; q < n; q++) {                                          \
+		snprintf(lbl, sizeof(lbl), "queue=\"%d\"", q);                 \
+		nfx_prom_sample(p, "nfx_xsk_" #field "_total", lbl, st[q].field); \
+	}
+	if (!n)
+		return;
+	X(rx_frames, "Frames read from the AF_XDP RX ring.")
+	X(rx_not_udp, "Frames that were not an unfragmented UDP datagram.")
+	X(rx_dropped, "XDP_STATISTICS rx_dropped.")
+	X(rx_invalid_descs, "XDP_STATISTICS rx_invalid_descs.")
+	X(rx_ring_full, "XDP_STATISTICS rx_ring_full.")
+	X(rx_fill_ring_empty_descs, "XDP_STATISTICS rx_fill_ring_empty_descs.")
+#undef X
+}
+
+static void udp_metrics(struct nfx_prom *p, struct nfx_udp *const *udps, int n)
+{
+	char lbl[LBL_MAX];
+
+	if (!n)
+		return;
+#define X(field, help)                                                          \
+	nfx_prom_family(p, "nfx_udp_" #field "_total", "counter", help);        \
+	for (int u = 0; u < n; u++) {                                           \
+		snprintf(lbl, sizeof(lbl), "port=\"%u\"", nfx_udp_port(udps[u])); \
+		nfx_prom_sample(p, "nfx_udp_" #field "_total", lbl,             \
+				nfx_udp_stats(udps[u])->field);                 \
+	}
+	X(datagrams, "Datagrams read from the kernel UDP socket.")
+	X(bytes, "Their bytes.")
+	X(truncated, "Datagrams larger than the receive buffer.")
+#undef X
+}
+
+static void exporter_sample(void *ctx, const struct nfx_exporter_info *e)
+{
+	struct nfx_prom *p = ctx;
+	char ip[NFX_ADDR_STRLEN], lbl[LBL_MAX];
+
+	snprintf(lbl, sizeof(lbl), "exporter=\"%s\",port=\"%u\",domain=\"%u\",version=\"%s\"",
+		 nfx_addr_str(&e->addr, ip), e->port, e->domain, e->version == 9 ? "v9" : "ipfix");
+	nfx_prom_sample(p, "nfx_exporter_records_total", lbl, e->records);
+	nfx_prom_sample(p, "nfx_exporter_template_not_found_total", lbl, e->template_not_found);
+	nfx_prom_sample(p, "nfx_exporter_sequence_lost_total", lbl, e->seq_lost);
+	nfx_prom_sample(p, "nfx_exporter_sequence_resets_total", lbl, e->seq_resets);
+	nfx_prom_sample(p, "nfx_exporter_templates", lbl, e->templates);
+}
+
+static void decoder_metrics(struct nfx_prom *p, const struct nfx_decoder *d)
+{
+	const struct nfx_dec_stats *s = &d->stats;
+	char lbl[LBL_MAX];
+
+#define X(field, help)                                                                \
+	nfx_prom_family(p, "nfx_decoder_" #field "_total", "counter", help);          \
+	for (int v = 0; v < NFX_SLOT_MAX; v++) {                                       \
+		snprintf(lbl, sizeof(lbl), "version=\"%s\"", nfx_slot_name((unsigned)v)); \
+		nfx_prom_sample(p, "nfx_decoder_" #field "_total", lbl, s->field[v]);  \
+	}
+	X(packets, "Export messages handed to a decoder.")
+	X(records, "Flow records decoded.")
+	X(dropped, "Messages dropped whole.")
+#undef X
+#define X(field)                                                                       \
+	nfx_prom_family(p, "nfx_decoder_" #field "_total", "counter", "Decoder counter " #field "."); \
+	nfx_prom_sample(p, "nfx_decoder_" #field "_total", NULL, s->field);
+	X(options_records) X(short_pkt) X(bad_version) X(bad_count) X(length_mismatch)
+	X(bad_set_length) X(bad_template) X(template_not_found) X(record_overrun)
+	X(templates_learned) X(templates_withdrawn) X(template_limit) X(seq_lost)
+	X(seq_resets) X(session_limit) X(not_allowed) X(exporter_limit)
+	X(template_exporter_limit) X(templates_expired) X(exporters_expired)
+	X(pending_buffered) X(pending_decoded) X(pending_dropped)
+#undef X
+	nfx_prom_family(p, "nfx_exporter_records_total", "counter",
+			"Flow records decoded per v9/IPFIX exporter and domain.");
+	nfx_prom_family(p, "nfx_exporter_template_not_found_total", "counter",
+			"Data sets without their template, per exporter and domain.");
+	nfx_prom_family(p, "nfx_exporter_sequence_lost_total", "counter",
+			"Export packets (v9) or records (IPFIX) missing by sequence number.");
+	nfx_prom_family(p, "nfx_exporter_sequence_resets_total", "counter",
+			"Sequence restarts seen.");
+	nfx_prom_family(p, "nfx_exporter_templates", "gauge", "Templates held.");
+	nfx_tmpl_foreach_exporter(d->tmpl, exporter_sample, p);
+}
+
+struct agg_seq_ctx {
+	struct nfx_prom *p;
+	const char *ns;
+};
+
+static void agg_exporter_sample(void *ctx, const struct nfx_agg_exporter *e)
+{
+	static const char *const types[] = { "netflow1", "netflow5", "netflow6", "netflow7",
+					     "netflow9", "ipfix" };
+	struct agg_seq_ctx *c = ctx;
+	char ip[NFX_ADDR_STRLEN], lbl[LBL_MAX];
+
+	snprintf(lbl, sizeof(lbl), "namespace=\"%s\",exporter=\"%s\",type=\"%s\"", c->ns,
+		 nfx_addr_str(&e->addr, ip), e->type < 6 ? types[e->type] : "?");
+	nfx_prom_sample(c->p, "nfx_flush_sequence_delta_total", lbl, e->delta_total);
+	nfx_prom_sample(c->p, "nfx_flush_sequence_resets_total", lbl, e->resets);
+	nfx_prom_sample(c->p, "nfx_flush_sequence_last", lbl, e->last_seq);
+}
+
+static void agg_metrics(struct nfx_prom *p, struct nfx_agg *const *aggs, const char *const *ns,
+			int n)
+{
+	char lbl[LBL_MAX];
+
+	if (!n)
+		return;
+#define X(field, type, help)                                                      \
+	nfx_prom_family(p, "nfx_agg_" #field, type, help);                         \
+	for (int i = 0; i < n; i++) {                                              \
+		snprintf(lbl, sizeof(lbl), "namespace=\"%s\"", ns[i]);             \
+		nfx_prom_sample(p, "nfx_agg_" #field, lbl, nfx_agg_stats(aggs[i])->field); \
+	}
+	X(contexts, "gauge", "Flow contexts held.")
+	X(flows_added, "counter", "Flows handed to the aggregator.")
+	X(flows_merged, "counter", "Flows merged into a context already held.")
+	X(records_flushed, "counter", "Aggregated records emitted.")
+	X(contexts_dropped, "counter", "Flows not held: maximum contexts reached.")
+	X(overflow_emitted, "counter", "Of those, emitted unaggregated.")
+	X(contexts_expired, "counter", "Contexts removed after their TTL.")
+	X(ports_rolled_up, "counter", "Flows whose ephemeral port became *.")
+	X(rollup_cur_size, "gauge", "Port roll-up tracker entries, current generation.")
+	X(rollup_new_size, "gauge", "Port roll-up tracker entries, next generation.")
+	X(rollup_dropped, "counter", "Ports not tracked: roll-up tracker full.")
+#undef X
+	nfx_prom_family(p, "nfx_flush_sequence_delta_total", "counter",
+			"Sequence advance per exporter, accounted at flush (SPEC 5).");
+	nfx_prom_family(p, "nfx_flush_sequence_resets_total", "counter",
+			"Sequence resets per exporter, accounted at flush.");
+	nfx_prom_family(p, "nfx_flush_sequence_last", "gauge", "Highest sequence flushed.");
+	for (int i = 0; i < n; i++) {
+		struct agg_seq_ctx c = { p, ns[i] };
+
+		nfx_agg_foreach_exporter(aggs[i], agg_exporter_sample, &c);
+	}
+}
+
+static void output_metrics(struct nfx_prom *p, struct nfx_ndjson *w)
+{
+	const struct nfx_ndjson_stats *s = nfx_ndjson_stats(w);
+
+#define X(field, help)                                                           \
+	nfx_prom_family(p, "nfx_output_" #field "_total", "counter", help);      \
+	nfx_prom_sample(p, "nfx_output_" #field "_total", NULL, s->field);
+	X(records, "Records written to the output buffer.")
+	X(dropped, "Records lost: output backed up or failing.")
+	X(write_errors, "Output write errors.")
+	X(bytes, "Bytes written to the output.")
+	X(rotations, "Output file rotations.")
+	X(reopens, "Output reopens (SIGHUP).")
+#undef X
+}
+
+void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
+{
+	nfx_prom_reset(p);
+	nfx_prom_family(p, "nfx_up", "gauge", "1 while the collector runs.");
+	nfx_prom_sample(p, "nfx_up", NULL, 1);
+	kernel_metrics(p, v->stats_fd);
+	xsk_metrics(p, v->xsks, v->nxsk);
+	udp_metrics(p, v->udps, v->nudp);
+	if (v->dec)
+		decoder_metrics(p, v->dec);
+	agg_metrics(p, v->aggs, v->agg_ns, v->nagg);
+	if (v->out)
+		output_metrics(p, v->out);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * run_metrics.h - the daemon's counters as one Prometheus page: kernel
+ * nfx_stats, AF_XDP XDP_STATISTICS, UDP sockets, decoders (per version and
+ * per exporter), aggregators and output.
+ */
+#ifndef NFX_RUN_METRICS_H
+#define NFX_RUN_METRICS_H
+
+#include <stddef.h>
+
+#include "agg.h"
+#include "decode.h"
+#include "metrics.h"
+#include "out_ndjson.h"
+#include "udp_sock.h"
+#include "xsk.h"
+
+/* What the page is built from; any pointer may be NULL / count 0. */
+struct nfx_run_view {
+	int stats_fd;				/* pinned nfx_stats, -1 in UDP mode */
+	struct nfx_decoder *dec;
+	struct nfx_xsk *const *xsks;
+	int nxsk;
+	struct nfx_udp *const *udps;
+	int nudp;
+	struct nfx_agg *const *aggs;
+	const char *const *agg_ns;		/* namespace of each aggregator */
+	int nagg;
+	struct nfx_ndjson *out;
+};
+
+void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v);
+
+#endif /* NFX_RUN_METRICS_H */
