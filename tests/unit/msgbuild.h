@@ -215,6 +215,50 @@ static inline size_t mb_unhex(uint8_t *out, size_t cap, const char *hex)
 	}
 	return n;
 }
+
+/* xorshift: the same sequence on every run, so a failure reproduces. */
+static inline uint32_t mb_rnd(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (uint32_t)(*state >> 16);
+}
+
+/*
+ * One hostile message on the heap, at exactly its length so that ASan sees
+ * a read past the end: one in eight is random bytes starting with
+ * @version, the others a seed cut short now and then and with up to seven
+ * bytes changed.  The caller frees *buf.
+ */
+static inline size_t mb_mutate(uint64_t *rng, int i, uint16_t version,
+			       uint8_t seeds[][2048], const size_t *seed_len, unsigned int nseeds,
+			       uint8_t **buf)
+{
+	size_t len;
+
+	if (i % 8 == 0) {
+		len = mb_rnd(rng) % 300;
+		*buf = malloc(len ? len : 1);
+		for (size_t j = 0; j < len; j++)
+			(*buf)[j] = (uint8_t)mb_rnd(rng);
+		if (len >= 2) {
+			(*buf)[0] = (uint8_t)(version >> 8);
+			(*buf)[1] = (uint8_t)version;
+		}
+		return len;
+	}
+	unsigned int k = mb_rnd(rng) % nseeds;
+
+	len = seed_len[k];
+	if (mb_rnd(rng) % 4 == 0)
+		len = mb_rnd(rng) % (len + 1);
+	*buf = malloc(len ? len : 1);
+	memcpy(*buf, seeds[k], len);
+	for (unsigned int m = mb_rnd(rng) % 8; m-- && len;)
+		(*buf)[mb_rnd(rng) % len] = (uint8_t)mb_rnd(rng);
+	return len;
+}
 #endif
 
 #endif /* NFX_MSGBUILD_H */

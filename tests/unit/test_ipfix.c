@@ -825,10 +825,7 @@ static uint64_t rng = 0x2545f4914f6cdd1dull;
 
 static uint32_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 16);
+	return mb_rnd(&rng);
 }
 
 /*
@@ -866,25 +863,10 @@ static void test_ipfix_fuzz(void)
 
 	for (int i = 0; i < 200000; i++) {
 		struct nfx_src s = src4((uint16_t)(50000 + rnd() % 4));
-		unsigned int k = rnd() % 5;
 		uint8_t *buf;
-		size_t len;
+		size_t len = mb_mutate(&rng, i, 10, seeds, seed_len, 5, &buf);
 		int r;
 
-		if (i % 8 == 0) {
-			len = rnd() % 300;
-			buf = malloc(len ? len : 1);
-			for (size_t j = 0; j < len; j++)
-				buf[j] = (uint8_t)rnd();
-		} else {
-			len = seed_len[k];
-			if (rnd() % 4 == 0)
-				len = rnd() % (len + 1);
-			buf = malloc(len ? len : 1);
-			memcpy(buf, seeds[k], len);
-			for (unsigned int m = rnd() % 8; m-- && len;)
-				buf[rnd() % len] = (uint8_t)rnd();
-		}
 		if (len >= 4 && rnd() % 2) {
 			buf[0] = 0;
 			buf[1] = 10;
