@@ -67,6 +67,24 @@ void nfx_prom_free(struct nfx_prom *p)
 	memset(p, 0, sizeof(*p));
 }
 
+const char *nfx_prom_escape(char *out, size_t size, const char *value)
+{
+	size_t n = 0;
+
+	for (; *value && n + 3 < size; value++) {
+		char c = *value;
+
+		if (c == '\\' || c == '"' || c == '\n') {
+			out[n++] = '\\';
+			c = c == '\n' ? 'n' : c;
+		}
+		out[n++] = c;
+	}
+	if (size)
+		out[n < size ? n : size - 1] = 0;
+	return out;
+}
+
 void nfx_prom_family(struct nfx_prom *p, const char *name, const char *type,
 		     const char *help)
 {

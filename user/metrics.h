@@ -24,6 +24,11 @@ void nfx_prom_free(struct nfx_prom *p);
 /* "# HELP" and "# TYPE" lines; type is "counter" or "gauge". */
 void nfx_prom_family(struct nfx_prom *p, const char *name, const char *type,
 		     const char *help);
+/*
+ * A label value as the exposition format wants it (\\, \" and \n escaped),
+ * cut to fit @size.  Returns @out.
+ */
+const char *nfx_prom_escape(char *out, size_t size, const char *value);
 /* One sample; labels is the text between the braces (escaped) or NULL. */
 void nfx_prom_sample(struct nfx_prom *p, const char *name, const char *labels,
 		     uint64_t value);

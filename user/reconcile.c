@@ -307,8 +307,6 @@ static int reconcile_allow(const struct nfx_reconcile_maps *m, const struct nfx_
 int nfx_reconcile(const struct nfx_config *want, const struct nfx_config *running,
 		  const struct nfx_reconcile_maps *maps)
 {
-	unsigned int ch;
-	char buf[128];
 	int err;
 
 	if (maps->ports_fd >= 0 && (err = reconcile_ports(maps->ports_fd, want, running)))
@@ -321,12 +319,7 @@ int nfx_reconcile(const struct nfx_config *want, const struct nfx_config *runnin
 		pr_warn("exporter_allowlist: the XDP program has no %s map, list not enforced\n",
 			nfx_textify(NFX_MAP_ALLOW));
 	}
-	if (!running)
-		return 0;
-	/* the rest is the daemon's to apply; say what it is */
-	ch = nfx_config_diff(running, want) & ~(NFX_CFG_CH_PORTS | NFX_CFG_CH_ALLOW);
-	if (ch)
-		pr_info("configuration changed: %s\n", nfx_config_diff_str(ch, buf, sizeof(buf)));
+	/* the rest is the daemon's to apply, and it logs the whole change */
 	return 0;
 }
 

@@ -632,7 +632,6 @@ static void apply_config(struct nfx_run *r, struct nfx_config *next)
 	unsigned int diff = nfx_config_diff(old, next);
 	char what[256];
 
-	pr_info("configuration changed: %s\n", nfx_config_diff_str(diff, what, sizeof(what)));
 	r->cfg = next;
 	if (r->ldr && reconcile_maps(r, old))
 		pr_warn("could not apply every map change; will retry on the next change\n");
@@ -660,6 +659,8 @@ static void apply_config(struct nfx_run *r, struct nfx_config *next)
 		apply_templates(r);
 	if (diff & NFX_CFG_CH_RESTART)
 		pr_warn("table sizes (max_*) take effect after a restart\n");
+	/* logged once everything is in force: tests and operators key on it */
+	pr_info("configuration changed: %s\n", nfx_config_diff_str(diff, what, sizeof(what)));
 	nfx_config_free(old);
 }
 

@@ -145,7 +145,7 @@ static void agg_exporter_sample(void *ctx, const struct nfx_agg_exporter *e)
 	static const char *const types[] = { "netflow1", "netflow5", "netflow6", "netflow7",
 					     "netflow9", "ipfix" };
 	struct agg_seq_ctx *c = ctx;
-	char ip[NFX_ADDR_STRLEN], lbl[LBL_MAX];
+	char ip[NFX_ADDR_STRLEN], lbl[LBL_MAX + 128];
 
 	snprintf(lbl, sizeof(lbl), "namespace=\"%s\",exporter=\"%s\",type=\"%s\"", c->ns,
 		 nfx_addr_str(&e->addr, ip), e->type < 6 ? types[e->type] : "?");
@@ -157,27 +157,31 @@ static void agg_exporter_sample(void *ctx, const struct nfx_agg_exporter *e)
 static void agg_metrics(struct nfx_prom *p, struct nfx_agg *const *aggs, const char *const *ns,
 			int n)
 {
-	char lbl[LBL_MAX];
+	char lbl[LBL_MAX + 128], esc[NFX_MAX_PORTS + 1][128];
 
 	if (!n)
 		return;
-#define X(field, type, help)                                                      \
-	nfx_prom_family(p, "nfx_agg_" #field, type, help);                         \
+	/* namespaces come from the configuration and may hold quotes */
+	for (int i = 0; i < n && i <= NFX_MAX_PORTS; i++)
+		nfx_prom_escape(esc[i], sizeof(esc[i]), ns[i]);
+#define X(field, suffix, type, help)                                              \
+	nfx_prom_family(p, "nfx_agg_" #field suffix, type, help);                  \
 	for (int i = 0; i < n; i++) {                                              \
-		snprintf(lbl, sizeof(lbl), "namespace=\"%s\"", ns[i]);             \
-		nfx_prom_sample(p, "nfx_agg_" #field, lbl, nfx_agg_stats(aggs[i])->field); \
+		snprintf(lbl, sizeof(lbl), "namespace=\"%.127s\"", esc[i]);        \
+		nfx_prom_sample(p, "nfx_agg_" #field suffix, lbl,                  \
+				nfx_agg_stats(aggs[i])->field);                    \
 	}
-	X(contexts, "gauge", "Flow contexts held.")
-	X(flows_added, "counter", "Flows handed to the aggregator.")
-	X(flows_merged, "counter", "Flows merged into a context already held.")
-	X(records_flushed, "counter", "Aggregated records emitted.")
-	X(contexts_dropped, "counter", "Flows not held: maximum contexts reached.")
-	X(overflow_emitted, "counter", "Of those, emitted unaggregated.")
-	X(contexts_expired, "counter", "Contexts removed after their TTL.")
-	X(ports_rolled_up, "counter", "Flows whose ephemeral port became *.")
-	X(rollup_cur_size, "gauge", "Port roll-up tracker entries, current generation.")
-	X(rollup_new_size, "gauge", "Port roll-up tracker entries, next generation.")
-	X(rollup_dropped, "counter", "Ports not tracked: roll-up tracker full.")
+	X(contexts, "", "gauge", "Flow contexts held.")
+	X(flows_added, "_total", "counter", "Flows handed to the aggregator.")
+	X(flows_merged, "_total", "counter", "Flows merged into a context already held.")
+	X(records_flushed, "_total", "counter", "Aggregated records emitted.")
+	X(contexts_dropped, "_total", "counter", "Flows not held: maximum contexts reached.")
+	X(overflow_emitted, "_total", "counter", "Of those, emitted unaggregated.")
+	X(contexts_expired, "_total", "counter", "Contexts removed after their TTL.")
+	X(ports_rolled_up, "_total", "counter", "Flows whose ephemeral port became *.")
+	X(rollup_cur_size, "", "gauge", "Port roll-up tracker entries, current generation.")
+	X(rollup_new_size, "", "gauge", "Port roll-up tracker entries, next generation.")
+	X(rollup_dropped, "_total", "counter", "Ports not tracked: roll-up tracker full.")
 #undef X
 	nfx_prom_family(p, "nfx_flush_sequence_delta_total", "counter",
 			"Sequence advance per exporter, accounted at flush (SPEC 5).");
@@ -185,7 +189,7 @@ static void agg_metrics(struct nfx_prom *p, struct nfx_agg *const *aggs, const c
 			"Sequence resets per exporter, accounted at flush.");
 	nfx_prom_family(p, "nfx_flush_sequence_last", "gauge", "Highest sequence flushed.");
 	for (int i = 0; i < n; i++) {
-		struct agg_seq_ctx c = { p, ns[i] };
+		struct agg_seq_ctx c = { p, esc[i] };
 
 		nfx_agg_foreach_exporter(aggs[i], agg_exporter_sample, &c);
 	}
