@@ -22,11 +22,11 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS    := libbpf libxdp libelf zlib json-c libpcap libmicrohttpd
+PKGS    := libbpf libxdp libelf zlib json-c libpcap libmicrohttpd libcurl libcares
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Iuser -I$(OUT) \
 	   -D_GNU_SOURCE $(EXTRA_CFLAGS)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lelf -lz -ljson-c -lpcap -lmicrohttpd) -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lelf -lz -ljson-c -lpcap -lmicrohttpd -lcurl -lcares) -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ivmlinux/$(ARCH) -Ibpf
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -117,3 +117,27 @@ install: all
 
 clean:
 	rm -rf $(OUT) build-asan
+
+# Benchmarks (bench/, BENCHMARKS.md): load generator, microbenchmarks, the
+# end-to-end comparison with nfcapd and nfacctd.  BENCH_QUICK=1: a few minutes.
+BENCH_QUICK ?= 0
+.PHONY: bench bench-build
+bench-build: $(OUT)/nfxdp $(BPF_OBJS) $(OUT)/bench/nfgen $(OUT)/bench/micro $(OUT)/bench/xdp_drop.bpf.o
+
+$(OUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUT)/bench/nfgen: bench/nfgen.c | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+
+$(OUT)/bench/micro: bench/micro.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+
+$(OUT)/bench/xdp_drop.bpf.o: bench/xdp_drop.bpf.c | $(OUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -c $< -o $@
+
+bench: deps-check bench-build
+	BENCH_QUICK=$(BENCH_QUICK) NFX_BUILD=$(OUT) bench/run.sh

@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "rdns.h"
 
 /* A configuration file is small; anything bigger is a mistake (a log?). */
 #define CFG_MAX_FILE		(1u << 20)
@@ -125,6 +126,9 @@ static int dflt_listeners(void *base);
 static int parse_allow(struct pctx *p, const struct opt *o, json_object *v, void *base,
 		       const char *where);
 static unsigned int diff_allow(const void *a, const void *b);
+static int parse_rdns_prefixes(struct pctx *p, const struct opt *o, json_object *v, void *base,
+			       const char *where);
+static unsigned int diff_rdns_prefixes(const void *a, const void *b);
 
 static const struct opt output_opts[] = {
 	{ .name = "path", .type = OPT_STR, .min = 1, .max = 4095, .def_str = "-",
@@ -180,6 +184,22 @@ static const struct opt top_opts[] = {
 	  .diff = diff_allow },
 	{ .name = "output", .type = OPT_OBJECT, .sub = output_opts,
 	  .nsub = ARRAY_LEN(output_opts) },
+	{ .name = "reverse_dns_enrichment_enabled", .type = OPT_BOOL,
+	  .off = CFG_OFF(rdns_enabled), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_server", .type = OPT_STR, .min = 0, .max = 255, .def_str = "",
+	  .off = CFG_OFF(rdns_server), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_prefixes", .type = OPT_LIST, .parse = parse_rdns_prefixes,
+	  .diff = diff_rdns_prefixes },
+	{ .name = "reverse_dns_cache_ttl", .type = OPT_U32, .min = 1, .max = 30 * DAY,
+	  .def = 86400, .off = CFG_OFF(rdns_cache_ttl), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_negative_ttl", .type = OPT_U32, .min = 1, .max = 30 * DAY,
+	  .def = 300, .off = CFG_OFF(rdns_negative_ttl), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_error_ttl", .type = OPT_U32, .min = 1, .max = DAY,
+	  .def = 30, .off = CFG_OFF(rdns_error_ttl), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_max_entries", .type = OPT_U32, .min = 2, .max = 1u << 26,
+	  .def = 1000000, .off = CFG_OFF(rdns_max_entries), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_rate_limit", .type = OPT_U32, .min = 1, .max = 1000000,
+	  .def = 1000, .off = CFG_OFF(rdns_rate_limit), .change = NFX_CFG_CH_RDNS },
 };
 
 /* Listener and mapping objects, relative to their own structs. */
@@ -821,6 +841,65 @@ static unsigned int diff_allow(const void *a, const void *b)
 	return 0;
 }
 
+/* "reverse_dns_prefixes": ["default", "100.64.0.0/10", "!10.99.0.0/16"] (rdns.h). */
+static int parse_rdns_prefixes(struct pctx *p, const struct opt *o, json_object *v, void *base,
+			       const char *where)
+{
+	struct nfx_config *c = base;
+	size_t n;
+	char **l;
+
+	if (!json_object_is_type(v, json_type_array))
+		return perr(p, -EINVAL, where, "expected an array of prefixes, got %s",
+			    json_type_word(v));
+	n = json_object_array_length(v);
+	if (n > NFX_RDNS_MAX_PREFIXES)
+		return perr(p, -E2BIG, where, "%zu entries (at most %u)", n,
+			    NFX_RDNS_MAX_PREFIXES);
+	l = calloc(n ? n : 1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		char w[64];
+
+		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
+		if (!json_object_is_type(e, json_type_string) ||
+		    nfx_rdns_prefix_check(json_object_get_string(e))) {
+			for (size_t j = 0; j < i; j++)
+				free(l[j]);
+			free(l);
+			return perr(p, -EINVAL, w,
+				    "expected \"default\", \"ADDR[/LEN]\" or \"!ADDR[/LEN]\"");
+		}
+		l[i] = strdup(json_object_get_string(e));
+		if (!l[i]) {
+			for (size_t j = 0; j < i; j++)
+				free(l[j]);
+			free(l);
+			return -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < c->nrdns_prefixes; i++)
+		free(c->rdns_prefixes[i]);
+	free(c->rdns_prefixes);
+	c->rdns_prefixes = l;
+	c->nrdns_prefixes = n;
+	return 0;
+}
+
+static unsigned int diff_rdns_prefixes(const void *a, const void *b)
+{
+	const struct nfx_config *x = a, *y = b;
+
+	if (!x->rdns_prefixes != !y->rdns_prefixes || x->nrdns_prefixes != y->nrdns_prefixes)
+		return NFX_CFG_CH_RDNS;
+	for (size_t i = 0; i < x->nrdns_prefixes; i++)
+		if (strcmp(x->rdns_prefixes[i], y->rdns_prefixes[i]))
+			return NFX_CFG_CH_RDNS;
+	return 0;
+}
+
 /* ---- load ---- */
 
 void nfx_config_free(struct nfx_config *c)
@@ -831,6 +910,10 @@ void nfx_config_free(struct nfx_config *c)
 	listeners_free(c->listeners, c->nlisteners);
 	free(c->allow);
 	free(c->output.path);
+	free(c->rdns_server);
+	for (size_t i = 0; i < c->nrdns_prefixes; i++)
+		free(c->rdns_prefixes[i]);
+	free(c->rdns_prefixes);
 	free(c);
 }
 
@@ -1157,7 +1240,8 @@ const char *nfx_config_diff_str(unsigned int mask, char *buf, size_t len)
 		{ NFX_CFG_CH_AGG, "aggregator" },      { NFX_CFG_CH_OUTPUT, "output" },
 		{ NFX_CFG_CH_TEMPLATES, "templates" }, { NFX_CFG_CH_MAPPING, "mapping" },
 		{ NFX_CFG_CH_NAMESPACE, "namespace" }, { NFX_CFG_CH_LIMITS, "limits" },
-		{ NFX_CFG_CH_RAW, "raw" },	       { NFX_CFG_CH_RESTART, "restart-needed" },
+		{ NFX_CFG_CH_RAW, "raw" },	       { NFX_CFG_CH_RDNS, "reverse-dns" },
+		{ NFX_CFG_CH_RESTART, "restart-needed" },
 	};
 	size_t used = 0;
 

@@ -84,6 +84,17 @@ struct nfx_config {
 	size_t nallow;
 
 	struct nfx_output_cfg output;
+
+	/* reverse DNS enrichment (user/rdns.h) */
+	bool rdns_enabled;		/* reverse_dns_enrichment_enabled */
+	char *rdns_server;		/* "" = /etc/resolv.conf */
+	char **rdns_prefixes;		/* NULL = the default (private) set */
+	size_t nrdns_prefixes;
+	uint32_t rdns_cache_ttl;	/* s */
+	uint32_t rdns_negative_ttl;	/* s */
+	uint32_t rdns_error_ttl;	/* s */
+	uint32_t rdns_max_entries;
+	uint32_t rdns_rate_limit;	/* queries/s */
 };
 
 /* nfx_config_diff() bits. */
@@ -96,7 +107,8 @@ struct nfx_config {
 #define NFX_CFG_CH_NAMESPACE	(1u << 6)	/* top-level or listener namespace */
 #define NFX_CFG_CH_LIMITS	(1u << 7)	/* max_* table sizes */
 #define NFX_CFG_CH_RAW		(1u << 8)	/* output.raw (aggregation on/off) */
-#define NFX_CFG_CH_ALL		0x1ffu		/* every change bit above */
+#define NFX_CFG_CH_RDNS		(1u << 9)	/* reverse DNS settings */
+#define NFX_CFG_CH_ALL		0x3ffu		/* every change bit above */
 #define NFX_CFG_CH_RESTART	(1u << 31)	/* some changed option needs a restart */
 
 /**

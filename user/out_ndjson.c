@@ -16,6 +16,7 @@
 #include "log.h"
 #include "out_file.h"
 #include "out_ndjson.h"
+#include "rdns.h"
 
 #define OUT_BUF_SIZE	(1u << 20)
 #define REC_MAX		2048	/* one record's worst case is well below this */
@@ -28,6 +29,7 @@ struct nfx_ndjson {
 	size_t used;
 	uint64_t records_buffered;	/* approximate loss when a buffer is lost */
 	struct nfx_ndjson_stats stats;
+	struct nfx_rdns *rdns;		/* reverse DNS names, NULL = off */
 	const char *ns_src;		/* the unescaped string ns was made from */
 	char ns[256];			/* namespace, already JSON-escaped */
 	char host[512];			/* host name, already JSON-escaped */
@@ -136,7 +138,8 @@ static const char *const flag_names[8] = {
 	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
 };
 
-static void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src)
+static void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src,
+			 struct nfx_rdns *rdns, uint64_t now_ms)
 {
 	const struct nfx_addr *a = src ? &f->src : &f->dst;
 	int v4 = f->ip_version != 6 && nfx_addr_is_v4(a);
@@ -152,6 +155,15 @@ static void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src)
 	put_mac(w, src ? f->src_mac : f->dst_mac);
 	put_lit(w, "\",\"mask\":\"");
 	put_mask(w, a, src ? f->src_mask : f->dst_mask, v4);
+	if (rdns) {
+		/* JSON-safe as returned; valid until the next call into rdns */
+		const char *name = nfx_rdns_lookup(rdns, a, now_ms);
+
+		if (name) {
+			put_lit(w, "\",\"reverse_dns_hostname\":\"");
+			put_str(w, name);
+		}
+	}
 	put_lit(w, "\"}");
 }
 
@@ -213,7 +225,8 @@ static const char *const type_names[] = {
 };
 
 static void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush_ms,
-		       const char *ns, const char *host, unsigned int flags)
+		       const char *ns, const char *host, unsigned int flags,
+		       struct nfx_rdns *rdns)
 {
 	uint64_t start = f->present & NFX_F_START ? f->start_ms : flush_ms;
 	uint64_t end = f->present & NFX_F_END ? f->end_ms : start;
@@ -244,9 +257,9 @@ static void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush_
 	put_lit(w, "\"},\"exporter\":{\"ip\":\"");
 	put_ip(w, &f->exporter);
 	put_lit(w, "\"},\"source\":");
-	put_endpoint(w, f, 1);
+	put_endpoint(w, f, 1, rdns, flush_ms);
 	put_lit(w, ",\"destination\":");
-	put_endpoint(w, f, 0);
+	put_endpoint(w, f, 0, rdns, flush_ms);
 	put_lit(w, ",\"ingress\":{\"interface\":{\"index\":");
 	put_u64(w, f->in_if);
 	put_lit(w, "}},\"egress\":{\"interface\":{\"index\":");
@@ -274,7 +287,18 @@ int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
 {
 	struct wbuf w = { buf, buf + size };
 
-	put_record(&w, f, flush_ms, ns, host, flags);
+	put_record(&w, f, flush_ms, ns, host, flags, NULL);
+	if (w.p > w.end)
+		return -ENOSPC;
+	return (int)(w.p - buf);
+}
+
+static int format_rdns(char *buf, size_t size, const struct nfx_flow *f, uint64_t flush_ms,
+		       const char *ns, const char *host, unsigned int flags, struct nfx_rdns *rdns)
+{
+	struct wbuf w = { buf, buf + size };
+
+	put_record(&w, f, flush_ms, ns, host, flags, rdns);
 	if (w.p > w.end)
 		return -ENOSPC;
 	return (int)(w.p - buf);
@@ -412,6 +436,11 @@ int nfx_ndjson_set_namespace(struct nfx_ndjson *w, const char *ns)
 	return json_escape(w->ns, sizeof(w->ns), ns ? ns : "default");
 }
 
+void nfx_ndjson_set_rdns(struct nfx_ndjson *w, struct nfx_rdns *rdns)
+{
+	w->rdns = rdns;
+}
+
 void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms)
 {
 	w->now_ms = now_ms;
@@ -429,8 +458,8 @@ int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f)
 			return -ENOBUFS;
 		}
 	}
-	n = nfx_ndjson_format(w->buf + w->used, OUT_BUF_SIZE - w->used - 1, f,
-			      w->now_ms, w->ns, w->host, w->flags);
+	n = format_rdns(w->buf + w->used, OUT_BUF_SIZE - w->used - 1, f, w->now_ms, w->ns,
+			w->host, w->flags, w->rdns);
 	if (n < 0) {
 		w->stats.write_errors++;
 		return n;

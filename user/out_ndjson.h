@@ -38,6 +38,13 @@ void nfx_ndjson_close(struct nfx_ndjson *w);
  * 0 or -ENAMETOOLONG.
  */
 int nfx_ndjson_set_namespace(struct nfx_ndjson *w, const char *ns);
+struct nfx_rdns;
+/*
+ * Reverse DNS enrichment of the records written after this call: each
+ * endpoint's cached name goes into "reverse_dns_hostname" (an address not
+ * cached yet starts a query and goes without).  NULL turns it off.
+ */
+void nfx_ndjson_set_rdns(struct nfx_ndjson *w, struct nfx_rdns *rdns);
 /* flush_timestamp used for the records written after this call. */
 void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms);
 /* Formats one record; writes out when the buffer is nearly full. 0 or -errno. */

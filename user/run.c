@@ -29,6 +29,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "out_ndjson.h"
+#include "rdns.h"
 #include "reconcile.h"
 #include "run.h"
 #include "run_metrics.h"
@@ -71,8 +72,10 @@ struct nfx_run {
 	uint64_t now;
 	int sigfd;
 	int timerfd;
-	struct pollfd *pfds;		/* xsks, udps, signal, timer, config watch */
+	struct nfx_rdns *rdns;		/* reverse DNS, NULL = off */
+	struct pollfd *pfds;		/* xsks, udps, rdns, signal, timer, config watch */
 	int npfd;
+	int irdns;			/* first of NFX_RDNS_MAX_FDS slots in pfds */
 	uint64_t last_sweep;
 	uint64_t sweep_ms;
 	uint64_t ttl_ms;
@@ -92,6 +95,7 @@ static void usage(FILE *f)
 		"usage: nfxdp run -i IF [-c FILE] [-p PORT[/legacy|/modern|/all]]... [-o FILE|-]\n"
 		"                 [--raw] [--metrics [ADDR:]PORT] [--skb] [--no-attach]\n"
 		"                 [--pin-dir DIR] [--force] [--namespace NS]\n"
+		"                 [--rdns] [--rdns-server IP[:PORT]]\n"
 		"       nfxdp run --udp [-c FILE] [-p PORT]... [--bind ADDR] [-o FILE|-] ...\n"
 		"\n"
 		"Collects NetFlow v1/v5/v6/v7/v9 and IPFIX and writes one JSON object per flow.\n"
@@ -122,13 +126,18 @@ static void usage(FILE *f)
 		"      --udp             plain UDP sockets, no XDP (no root needed)\n"
 		"      --bind ADDR       UDP listen address (default :: = all, dual stack)\n"
 		"      --namespace NS    device.namespace of the records (default \"default\")\n"
-		"      --ms-times        also write start_ms/end_ms\n",
+		"      --ms-times        also write start_ms/end_ms\n"
+		"      --rdns            reverse DNS names of private endpoints in the records\n"
+		"                        (source/destination.reverse_dns_hostname)\n"
+		"      --rdns-server IP[:PORT]  resolver for --rdns (default /etc/resolv.conf);\n"
+		"                        implies --rdns\n",
 		NFX_PIN_DIR_DEFAULT, NFX_PIN_DIR_DEFAULT, NFX_BPFFS, NFX_BPFFS);
 }
 
 enum {
 	OPT_RAW = 0x100, OPT_SKB, OPT_NO_ATTACH, OPT_PIN_DIR, OPT_FORCE, OPT_NS, OPT_UDP,
-	OPT_BIND, OPT_MS, OPT_METRICS, OPT_GZIP, OPT_ROT_SIZE, OPT_ROT_SECS,
+	OPT_BIND, OPT_MS, OPT_METRICS, OPT_GZIP, OPT_ROT_SIZE, OPT_ROT_SECS, OPT_RDNS,
+	OPT_RDNS_SERVER,
 };
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -171,6 +180,8 @@ static int parse_one(int c, struct nfx_run_opts *o)
 	case OPT_MS: o->ms_times = 1; return 0;
 	case OPT_METRICS: o->metrics_listen = optarg; return 0;
 	case OPT_GZIP: o->gzip = 1; return 0;
+	case OPT_RDNS: o->rdns = 1; return 0;
+	case OPT_RDNS_SERVER: o->rdns = 1; o->rdns_server = optarg; return 0;
 	case OPT_ROT_SIZE:
 		if (parse_u64(optarg, UINT64_MAX, &o->rotate_size))
 			goto bad_number;
@@ -208,6 +219,8 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 		{ "gzip", no_argument, NULL, OPT_GZIP },
 		{ "rotate-size", required_argument, NULL, OPT_ROT_SIZE },
 		{ "rotate-interval", required_argument, NULL, OPT_ROT_SECS },
+		{ "rdns", no_argument, NULL, OPT_RDNS },
+		{ "rdns-server", required_argument, NULL, OPT_RDNS_SERVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -344,7 +357,7 @@ static int open_xsks(struct nfx_run *r)
 
 static int setup_poll(struct nfx_run *r)
 {
-	int n = r->nxsk + r->nudp + 3, i = 0;
+	int n = r->nxsk + r->nudp + NFX_RDNS_MAX_FDS + 3, i = 0;
 
 	free(r->pfds);
 	r->pfds = calloc((size_t)n, sizeof(*r->pfds));
@@ -354,6 +367,10 @@ static int setup_poll(struct nfx_run *r)
 		r->pfds[i++] = (struct pollfd){ .fd = nfx_xsk_fd(r->xsks[q]), .events = POLLIN };
 	for (int u = 0; u < r->nudp; u++)
 		r->pfds[i++] = (struct pollfd){ .fd = nfx_udp_fd(r->udps[u]), .events = POLLIN };
+	/* the resolver's sockets: refreshed before every poll(), unused = -1 */
+	r->irdns = i;
+	for (int k = 0; k < NFX_RDNS_MAX_FDS; k++)
+		r->pfds[i++] = (struct pollfd){ .fd = -1 };
 	r->pfds[i++] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
 	r->pfds[i++] = (struct pollfd){ .fd = r->timerfd, .events = POLLIN };
 	r->pfds[i++] = (struct pollfd){ .fd = r->watch ? nfx_config_watch_fd(r->watch) : -1,
@@ -407,10 +424,16 @@ static void run_emit(void *ctx, const struct nfx_flow *f)
 		r->route_ns = ns_index(r, ns_name_for(r, port, f->type));
 	}
 	ns = &r->ns[r->route_ns];
-	if (ns->agg)
+	if (ns->agg) {
+		/* ask when the flow is first seen: its first flush then carries the names */
+		if (r->rdns) {
+			nfx_rdns_prefetch(r->rdns, &f->src, r->now);
+			nfx_rdns_prefetch(r->rdns, &f->dst, r->now);
+		}
 		nfx_agg_add(ns->agg, f, r->now);
-	else
+	} else {
 		ns_flush_emit(ns, f);
+	}
 }
 
 static struct nfx_agg *agg_new(const struct nfx_run *r, struct run_ns *ns)
@@ -542,7 +565,7 @@ static void publish_metrics(struct nfx_run *r)
 		.stats_fd = r->ldr ? nfx_loader_stats_fd(r->ldr) : -1,
 		.dec = r->dec, .xsks = r->xsks, .nxsk = r->nxsk,
 		.udps = r->udps, .nudp = r->nudp, .aggs = aggs, .agg_ns = names,
-		.out = r->out,
+		.out = r->out, .rdns = r->rdns,
 	};
 
 	for (int i = 0; i < r->nns; i++) {
@@ -600,6 +623,41 @@ static int open_output(struct nfx_run *r)
 	return 0;
 }
 
+/* Reverse DNS per --rdns/--rdns-server and the configuration; off unless asked. */
+static int open_rdns(struct nfx_run *r)
+{
+	const struct nfx_config *c = r->cfg;
+	const char *server = r->o->rdns_server ? r->o->rdns_server : c->rdns_server;
+	struct nfx_rdns_opts ro = {
+		.server = server && *server ? server : NULL,
+		.prefixes = (const char *const *)c->rdns_prefixes,
+		.nprefixes = c->nrdns_prefixes,
+		.cache_ttl_s = c->rdns_cache_ttl,
+		.negative_ttl_s = c->rdns_negative_ttl,
+		.error_ttl_s = c->rdns_error_ttl,
+		.max_entries = c->rdns_max_entries,
+		.rate_limit = c->rdns_rate_limit,
+	};
+	struct nfx_rdns *prev = r->rdns;
+
+	r->rdns = NULL;
+	if (r->o->rdns || c->rdns_enabled) {
+		r->rdns = nfx_rdns_new(&ro);
+		if (!r->rdns) {
+			int err = -errno;
+
+			pr_warn("reverse DNS (%s): %s\n", ro.server ? ro.server : "/etc/resolv.conf",
+				strerror(-err));
+			r->rdns = prev;		/* a reload keeps the running one */
+			return err;
+		}
+		pr_info("reverse DNS names from %s\n", ro.server ? ro.server : "/etc/resolv.conf");
+	}
+	nfx_ndjson_set_rdns(r->out, r->rdns);
+	nfx_rdns_free(prev);
+	return 0;
+}
+
 static void apply_templates(struct nfx_run *r)
 {
 	r->sweep_ms = r->cfg->template_sweep_interval * 1000ull;
@@ -653,8 +711,11 @@ static void apply_config(struct nfx_run *r, struct nfx_config *next)
 		} else {
 			nfx_ndjson_close(prev);
 			nfx_ndjson_set_now(r->out, r->now);
+			nfx_ndjson_set_rdns(r->out, r->rdns);
 		}
 	}
+	if (diff & NFX_CFG_CH_RDNS)
+		open_rdns(r);	/* a new cache; on failure the running one stays */
 	if (diff & NFX_CFG_CH_TEMPLATES)
 		apply_templates(r);
 	if (diff & NFX_CFG_CH_RESTART)
@@ -709,12 +770,17 @@ static int loop(struct nfx_run *r)
 		/* these move when the configuration changes the UDP sockets */
 		int isig = r->npfd - 3, itimer = r->npfd - 2, iwatch = r->npfd - 1;
 
+		if (r->rdns)
+			nfx_rdns_fds(r->rdns, r->pfds + r->irdns, NFX_RDNS_MAX_FDS);
 		if (poll(r->pfds, (nfds_t)r->npfd, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
 		drain(r, now_ms(), 0);
+		/* answers; timeouts at the 100 ms tick at the latest */
+		if (r->rdns)
+			nfx_rdns_process(r->rdns, r->pfds + r->irdns, NFX_RDNS_MAX_FDS, r->now);
 		if (r->pfds[itimer].revents)
 			tick(r, r->now);
 		if (r->pfds[iwatch].revents && nfx_config_watch_changed(r->watch) > 0)
@@ -765,6 +831,16 @@ static void print_summary(struct nfx_run *r)
 		ADD("; agg[%s] flows=%" PRIu64 " merged=%" PRIu64 " records=%" PRIu64
 		    " contexts_dropped=%" PRIu64, r->ns[i].name, as->flows_added,
 		    as->flows_merged, as->records_flushed, as->contexts_dropped);
+	}
+	if (r->rdns) {
+		const struct nfx_rdns_stats *rs = nfx_rdns_stats(r->rdns);
+
+		ADD("; rdns lookups=%" PRIu64 " cache_hits=%" PRIu64 " queries=%" PRIu64
+		    " answers=%" PRIu64 " nxdomain=%" PRIu64 " timeouts=%" PRIu64 " errors=%" PRIu64
+		    " rate_limited=%" PRIu64 " cache_size=%" PRIu64 " cache_evictions=%" PRIu64,
+		    rs->lookups, rs->cache_hits, rs->queries, rs->answers, rs->nxdomain,
+		    rs->timeouts, rs->errors, rs->rate_limited, rs->cache_size,
+		    rs->cache_evictions);
 	}
 #undef ADD
 	pr_info("%s\n", line);
@@ -906,6 +982,8 @@ int nfx_run(const struct nfx_run_opts *o)
 		goto out_dec;
 	err = ns_build(&r);
 	if (!err)
+		err = open_rdns(&r);
+	if (!err)
 		err = setup_signals(&r);
 	if (err)
 		goto out_out;
@@ -933,6 +1011,8 @@ out_out:
 		close(r.timerfd);
 	if (r.sigfd >= 0)
 		close(r.sigfd);
+	nfx_ndjson_set_rdns(r.out, NULL);
+	nfx_rdns_free(r.rdns);
 	nfx_ndjson_close(r.out);
 out_dec:
 	nfx_decoder_free(r.dec);

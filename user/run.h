@@ -31,6 +31,8 @@ struct nfx_run_opts {
 	int force;
 	int udp_only;
 	int ms_times;			/* also write start_ms/end_ms */
+	int rdns;			/* --rdns: reverse DNS names (else the configuration's) */
+	const char *rdns_server;	/* --rdns-server IP[:PORT]; implies --rdns */
 };
 
 /* Parses the command line of `nfxdp run`; 0, 1 after --help, or -EINVAL. */

@@ -211,6 +211,36 @@ static void output_metrics(struct nfx_prom *p, struct nfx_ndjson *w)
 #undef X
 }
 
+static void rdns_metrics(struct nfx_prom *p, struct nfx_rdns *r)
+{
+	const struct nfx_rdns_stats *s = nfx_rdns_stats(r);
+
+#define X(field, help)                                                           \
+	nfx_prom_family(p, "nfx_rdns_" #field "_total", "counter", help);        \
+	nfx_prom_sample(p, "nfx_rdns_" #field "_total", NULL, s->field);
+	X(lookups, "Reverse DNS lookups by the record writer (one per endpoint).")
+	X(ineligible, "Lookups of addresses outside the reverse DNS prefixes.")
+	X(cache_hits, "Lookups answered from the cache (name or negative).")
+	X(pending, "Lookups whose PTR query was still in flight.")
+	X(queries, "PTR queries sent.")
+	X(answers, "PTR answers with a name.")
+	X(nxdomain, "NXDOMAIN or no PTR record.")
+	X(timeouts, "PTR queries timed out.")
+	X(errors, "PTR queries failed: SERVFAIL, REFUSED, connection refused, bad answer.")
+	X(rate_limited, "PTR queries not sent: rate limit or in-flight bound.")
+	X(throttles, "Times the query rate was halved after resolver failures.")
+	X(cache_evictions, "Cache entries evicted because the cache was full.")
+	X(cache_expired, "Expired cache entries removed.")
+#undef X
+#define X(field, help)                                              \
+	nfx_prom_family(p, "nfx_rdns_" #field, "gauge", help);      \
+	nfx_prom_sample(p, "nfx_rdns_" #field, NULL, s->field);
+	X(cache_size, "Reverse DNS cache entries.")
+	X(inflight, "PTR queries in flight.")
+	X(rate, "Current PTR query rate limit, per second.")
+#undef X
+}
+
 void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 {
 	nfx_prom_reset(p);
@@ -224,4 +254,6 @@ void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 	agg_metrics(p, v->aggs, v->agg_ns, v->nagg);
 	if (v->out)
 		output_metrics(p, v->out);
+	if (v->rdns)
+		rdns_metrics(p, v->rdns);
 }

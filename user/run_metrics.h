@@ -13,6 +13,7 @@
 #include "decode.h"
 #include "metrics.h"
 #include "out_ndjson.h"
+#include "rdns.h"
 #include "udp_sock.h"
 #include "xsk.h"
 
@@ -28,6 +29,7 @@ struct nfx_run_view {
 	const char *const *agg_ns;		/* namespace of each aggregator */
 	int nagg;
 	struct nfx_ndjson *out;
+	struct nfx_rdns *rdns;			/* NULL: reverse DNS off */
 };
 
 void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v);
