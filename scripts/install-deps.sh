@@ -3,6 +3,6 @@
 set -e
 export DEBIAN_FRONTEND=noninteractive
 BUILD="make gcc clang llvm pkg-config bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libpcap-dev libmicrohttpd-dev libc-ares-dev libcurl4-openssl-dev libclang-rt-14-dev"
-TEST="iproute2 xdp-tools softflowd pmacct tcpreplay python3 python3-jsonschema procps dnsmasq-base"
+TEST="iproute2 xdp-tools softflowd pmacct tcpreplay python3 python3-jsonschema procps dnsmasq-base clickhouse-server clickhouse-client zookeeper"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $BUILD $TEST

@@ -141,6 +141,14 @@ static const struct opt output_opts[] = {
 	  .change = NFX_CFG_CH_OUTPUT },
 	{ .name = "raw", .type = OPT_BOOL, .flags = NFX_CFG_RESTART, .off = CFG_OFF(output.raw),
 	  .change = NFX_CFG_CH_RAW },
+	{ .name = "clickhouse_url", .type = OPT_STR, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 1024, .def_str = "", .off = CFG_OFF(output.ch_url), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "clickhouse_table", .type = OPT_STR, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 200, .def_str = "", .off = CFG_OFF(output.ch_table), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "clickhouse_spool_dir", .type = OPT_STR, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 4095, .def_str = "", .off = CFG_OFF(output.ch_spool), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "clickhouse_spool_max", .type = OPT_U64, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 1ull << 50, .off = CFG_OFF(output.ch_spool_max), .change = NFX_CFG_CH_OUTPUT },
 };
 
 /*
@@ -910,6 +918,9 @@ void nfx_config_free(struct nfx_config *c)
 	listeners_free(c->listeners, c->nlisteners);
 	free(c->allow);
 	free(c->output.path);
+	free(c->output.ch_url);
+	free(c->output.ch_table);
+	free(c->output.ch_spool);
 	free(c->rdns_server);
 	for (size_t i = 0; i < c->nrdns_prefixes; i++)
 		free(c->rdns_prefixes[i]);

@@ -60,6 +60,10 @@ struct nfx_output_cfg {
 	uint32_t rotate_interval;	/* s, 0 = off */
 	bool gzip;
 	bool raw;			/* one record per flow, no aggregation */
+	char *ch_url;			/* ClickHouse HTTP URL, "" = no ClickHouse sink */
+	char *ch_table;			/* "" = flows */
+	char *ch_spool;			/* spool directory, "" = batches wait in memory */
+	uint64_t ch_spool_max;		/* bytes, 0 = the sink's default */
 };
 
 struct nfx_config {

@@ -16,6 +16,8 @@ static const struct {
 	{ "attach", nfx_cmd_attach, "attach the XDP program to an interface and pin its maps" },
 	{ "detach", nfx_cmd_detach, "detach the XDP program and remove its pins" },
 	{ "stats", nfx_cmd_stats, "print the kernel counters (nfx_stats)" },
+	{ "clickhouse-schema", nfx_cmd_clickhouse_schema,
+	  "print the ClickHouse DDL of the flow table (--table, --cluster)" },
 };
 
 static void usage(FILE *f)
@@ -24,7 +26,7 @@ static void usage(FILE *f)
 		   "NetFlow v1/v5/v6/v7/v9 and IPFIX collector with an XDP fast path.\n\n"
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+		fprintf(f, "  %-17s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "\n'nfxdp COMMAND --help' describes each command.\n"
 		   "  -v    more log output (repeat for debug, incl. libbpf/libxdp)\n");
 }

@@ -33,6 +33,7 @@
 #include "reconcile.h"
 #include "run.h"
 #include "run_metrics.h"
+#include "sink_ch.h"
 #include "udp_sock.h"
 #include "xsk.h"
 
@@ -58,6 +59,7 @@ struct nfx_run {
 	int nudp;
 	struct nfx_decoder *dec;
 	struct nfx_ndjson *out;
+	struct nfx_ch *ch;		/* ClickHouse sink, NULL when off */
 	struct nfx_sink sink;		/* what the decoders emit into: run_emit */
 	struct run_ns ns[NFX_MAX_PORTS + 1];
 	int nns;
@@ -130,14 +132,22 @@ static void usage(FILE *f)
 		"      --rdns            reverse DNS names of private endpoints in the records\n"
 		"                        (source/destination.reverse_dns_hostname)\n"
 		"      --rdns-server IP[:PORT]  resolver for --rdns (default /etc/resolv.conf);\n"
-		"                        implies --rdns\n",
+		"                        implies --rdns\n"
+		"      --clickhouse URL  also insert the records into ClickHouse over HTTP\n"
+		"                        (http://HOST:8123/?database=default)\n"
+		"      --clickhouse-table NAME  table (default flows; nfxdp clickhouse-schema)\n"
+		"      --clickhouse-spool DIR   batches wait here while the server is away\n"
+		"      --clickhouse-spool-max BYTES  spool bound, oldest dropped (default 1 GiB)\n"
+		"      --clickhouse-batch-rows N  rows per INSERT (default 50000)\n"
+		"      --clickhouse-batch-ms MS   a batch is sent at this age (default 1000)\n",
 		NFX_PIN_DIR_DEFAULT, NFX_PIN_DIR_DEFAULT, NFX_BPFFS, NFX_BPFFS);
 }
 
 enum {
 	OPT_RAW = 0x100, OPT_SKB, OPT_NO_ATTACH, OPT_PIN_DIR, OPT_FORCE, OPT_NS, OPT_UDP,
 	OPT_BIND, OPT_MS, OPT_METRICS, OPT_GZIP, OPT_ROT_SIZE, OPT_ROT_SECS, OPT_RDNS,
-	OPT_RDNS_SERVER,
+	OPT_RDNS_SERVER, OPT_CH, OPT_CH_TABLE, OPT_CH_SPOOL, OPT_CH_SPOOL_MAX, OPT_CH_ROWS,
+	OPT_CH_MS,
 };
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -191,6 +201,23 @@ static int parse_one(int c, struct nfx_run_opts *o)
 			goto bad_number;
 		o->rotate_secs = (uint32_t)v;
 		return 0;
+	case OPT_CH: o->ch_url = optarg; return 0;
+	case OPT_CH_TABLE: o->ch_table = optarg; return 0;
+	case OPT_CH_SPOOL: o->ch_spool = optarg; return 0;
+	case OPT_CH_SPOOL_MAX:
+		if (parse_u64(optarg, UINT64_MAX, &o->ch_spool_max))
+			goto bad_number;
+		return 0;
+	case OPT_CH_ROWS:
+		if (parse_u64(optarg, 10000000, &v) || !v)
+			goto bad_number;
+		o->ch_batch_rows = (uint32_t)v;
+		return 0;
+	case OPT_CH_MS:
+		if (parse_u64(optarg, 3600000, &v) || !v)
+			goto bad_number;
+		o->ch_batch_ms = (uint32_t)v;
+		return 0;
 	case 'h': usage(stdout); return 1;
 	default: usage(stderr); return -EINVAL;
 	}
@@ -221,6 +248,12 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 		{ "rotate-interval", required_argument, NULL, OPT_ROT_SECS },
 		{ "rdns", no_argument, NULL, OPT_RDNS },
 		{ "rdns-server", required_argument, NULL, OPT_RDNS_SERVER },
+		{ "clickhouse", required_argument, NULL, OPT_CH },
+		{ "clickhouse-table", required_argument, NULL, OPT_CH_TABLE },
+		{ "clickhouse-spool", required_argument, NULL, OPT_CH_SPOOL },
+		{ "clickhouse-spool-max", required_argument, NULL, OPT_CH_SPOOL_MAX },
+		{ "clickhouse-batch-rows", required_argument, NULL, OPT_CH_ROWS },
+		{ "clickhouse-batch-ms", required_argument, NULL, OPT_CH_MS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -410,6 +443,8 @@ static void ns_flush_emit(void *ctx, const struct nfx_flow *f)
 
 	nfx_ndjson_set_namespace(ns->r->out, ns->name);
 	nfx_ndjson_write(ns->r->out, f);
+	if (ns->r->ch)		/* same record, same flush time, never blocks */
+		nfx_ch_push_flow(ns->r->ch, f, ns->r->now, ns->name, NULL);
 }
 
 static void run_emit(void *ctx, const struct nfx_flow *f)
@@ -565,7 +600,7 @@ static void publish_metrics(struct nfx_run *r)
 		.stats_fd = r->ldr ? nfx_loader_stats_fd(r->ldr) : -1,
 		.dec = r->dec, .xsks = r->xsks, .nxsk = r->nxsk,
 		.udps = r->udps, .nudp = r->nudp, .aggs = aggs, .agg_ns = names,
-		.out = r->out, .rdns = r->rdns,
+		.out = r->out, .rdns = r->rdns, .ch = r->ch,
 	};
 
 	for (int i = 0; i < r->nns; i++) {
@@ -593,6 +628,8 @@ static void tick(struct nfx_run *r, uint64_t now)
 	err = nfx_ndjson_flush(r->out);
 	if (err)
 		pr_warn("output write failed: %s (records of this flush lost)\n", strerror(-err));
+	if (r->ch)
+		nfx_ch_tick(r->ch, now);	/* time-based batch cut */
 	if (now - r->last_sweep >= r->sweep_ms) {
 		nfx_decoder_sweep(r->dec, now, r->ttl_ms);
 		r->last_sweep = now;
@@ -655,6 +692,36 @@ static int open_rdns(struct nfx_run *r)
 	}
 	nfx_ndjson_set_rdns(r->out, r->rdns);
 	nfx_rdns_free(prev);
+	return 0;
+}
+
+/* The configuration says "" for "not set". */
+static const char *empty_null(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+static int open_clickhouse(struct nfx_run *r)
+{
+	const struct nfx_output_cfg *oc = &r->cfg->output;
+	struct nfx_ch_opts co = {
+		.url = r->o->ch_url ? r->o->ch_url : empty_null(oc->ch_url),
+		.table = r->o->ch_table ? r->o->ch_table : empty_null(oc->ch_table),
+		.spool_dir = r->o->ch_spool ? r->o->ch_spool : empty_null(oc->ch_spool),
+		.spool_max_bytes = r->o->ch_spool_max ? r->o->ch_spool_max : oc->ch_spool_max,
+		.batch_rows = r->o->ch_batch_rows,
+		.batch_ms = r->o->ch_batch_ms,
+	};
+
+	if (!co.url)
+		return 0;
+	r->ch = nfx_ch_new(&co);
+	if (!r->ch) {
+		pr_warn("clickhouse %s: %s\n", co.url, strerror(errno));
+		return -errno;
+	}
+	pr_info("clickhouse: inserting into %s at %s%s%s\n", co.table ? co.table : "flows",
+		co.url, co.spool_dir ? ", spool " : "", co.spool_dir ? co.spool_dir : "");
 	return 0;
 }
 
@@ -808,6 +875,14 @@ static void print_summary(struct nfx_run *r)
 			    nfx_slot_name(s), ds->packets[s], ds->records[s], ds->dropped[s]);
 	ADD(" template_not_found=%" PRIu64 " output_records=%" PRIu64,
 	    ds->template_not_found, nfx_ndjson_stats(r->out)->records);
+	if (r->ch) {
+		const struct nfx_ch_stats *cs = nfx_ch_stats(r->ch);
+
+		ADD("; clickhouse rows_pushed=%" PRIu64 " rows_sent=%" PRIu64 " batches=%" PRIu64
+		    " retries=%" PRIu64 " send_errors=%" PRIu64 " rows_dropped=%" PRIu64
+		    " bytes_spooled=%" PRIu64, cs->rows_pushed, cs->rows_sent, cs->batches_sent,
+		    cs->retries, cs->send_errors, cs->rows_dropped, cs->bytes_spooled);
+	}
 	for (int q = 0; q < r->nxsk; q++) {
 		struct nfx_xsk_stats st;
 
@@ -980,6 +1055,9 @@ int nfx_run(const struct nfx_run_opts *o)
 	err = open_output(&r);
 	if (err)
 		goto out_dec;
+	err = open_clickhouse(&r);
+	if (err)
+		goto out_out;
 	err = ns_build(&r);
 	if (!err)
 		err = open_rdns(&r);
@@ -1006,7 +1084,8 @@ out_inputs:
 	close_inputs(&r);
 	free(r.pfds);
 out_out:
-	ns_free(&r);
+	ns_free(&r);		/* the aggregators' last records go to both sinks */
+	nfx_ch_free(r.ch);	/* sends what it holds (5 s at most), spools the rest */
 	if (r.timerfd >= 0)
 		close(r.timerfd);
 	if (r.sigfd >= 0)

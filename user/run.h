@@ -33,6 +33,12 @@ struct nfx_run_opts {
 	int ms_times;			/* also write start_ms/end_ms */
 	int rdns;			/* --rdns: reverse DNS names (else the configuration's) */
 	const char *rdns_server;	/* --rdns-server IP[:PORT]; implies --rdns */
+	const char *ch_url;		/* --clickhouse URL: also insert into ClickHouse */
+	const char *ch_table;		/* --clickhouse-table (default flows) */
+	const char *ch_spool;		/* --clickhouse-spool DIR */
+	uint64_t ch_spool_max;		/* --clickhouse-spool-max BYTES (default 1 GiB) */
+	uint32_t ch_batch_rows;		/* --clickhouse-batch-rows (default 50000) */
+	uint32_t ch_batch_ms;		/* --clickhouse-batch-ms (default 1000) */
 };
 
 /* Parses the command line of `nfxdp run`; 0, 1 after --help, or -EINVAL. */

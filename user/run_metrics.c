@@ -241,6 +241,29 @@ static void rdns_metrics(struct nfx_prom *p, struct nfx_rdns *r)
 #undef X
 }
 
+static void clickhouse_metrics(struct nfx_prom *p, struct nfx_ch *ch)
+{
+	struct nfx_ch_stats s;
+
+	nfx_ch_stats_read(ch, &s);
+#define X(field, name, type, help)                                               \
+	nfx_prom_family(p, "nfx_clickhouse_" name, type, help);                  \
+	nfx_prom_sample(p, "nfx_clickhouse_" name, NULL, s.field);
+	X(rows_pushed, "rows_pushed_total", "counter", "Rows cut into batches for ClickHouse.")
+	X(rows_sent, "rows_sent_total", "counter", "Rows acknowledged by ClickHouse.")
+	X(batches_sent, "batches_sent_total", "counter", "Batches (INSERTs) acknowledged.")
+	X(bytes_sent, "bytes_sent_total", "counter", "Compressed bytes acknowledged.")
+	X(retries, "retries_total", "counter", "Sends of a batch after its first attempt.")
+	X(send_errors, "send_errors_total", "counter", "Failed sends: connection, timeout, HTTP status.")
+	X(rows_dropped, "rows_dropped_total", "counter", "Rows lost: queue, memory or spool bound, shutdown.")
+	X(bytes_spooled, "spool_bytes", "gauge", "Bytes in the spool directory.")
+	X(batches_spooled, "spool_batches", "gauge", "Batch files in the spool directory.")
+	X(bytes_spooled_total, "spooled_bytes_total", "counter", "Bytes ever written to the spool.")
+	X(rows_pending, "rows_pending", "gauge", "Rows cut but not yet acknowledged.")
+	X(server_down, "server_down", "gauge", "1 while the last send failed.")
+#undef X
+}
+
 void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 {
 	nfx_prom_reset(p);
@@ -256,4 +279,6 @@ void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 		output_metrics(p, v->out);
 	if (v->rdns)
 		rdns_metrics(p, v->rdns);
+	if (v->ch)
+		clickhouse_metrics(p, v->ch);
 }

@@ -13,6 +13,7 @@
 #include "decode.h"
 #include "metrics.h"
 #include "out_ndjson.h"
+#include "sink_ch.h"
 #include "rdns.h"
 #include "udp_sock.h"
 #include "xsk.h"
@@ -29,6 +30,7 @@ struct nfx_run_view {
 	const char *const *agg_ns;		/* namespace of each aggregator */
 	int nagg;
 	struct nfx_ndjson *out;
+	struct nfx_ch *ch;			/* ClickHouse sink or NULL */
 	struct nfx_rdns *rdns;			/* NULL: reverse DNS off */
 };
 
