@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fieldmap.h"
 #include "flow.h"
 #include "loader.h"
 
@@ -24,12 +25,6 @@ enum nfx_listen_type {
 	NFX_LISTEN_IPFIX,		/* likewise */
 };
 
-enum nfx_map_type {
-	NFX_MAP_HEX = 0,		/* default: raw bytes as lowercase hex */
-	NFX_MAP_STRING,
-	NFX_MAP_INTEGER,
-	NFX_MAP_IP,
-};
 
 /* One additional-field mapping: IE @field goes to key @destination. */
 struct nfx_mapping {

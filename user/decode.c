@@ -59,6 +59,7 @@ int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 	       const uint8_t *buf, size_t len, const struct nfx_sink *out)
 {
 	d->cur = src;
+	nfx_tmpl_cache_set_port(d->tmpl, src->dst_port);
 	if (d->allow && !src->allow_checked && !d->allow(d->allow_ctx, &src->addr)) {
 		d->stats.not_allowed++;
 		return -EPERM;

@@ -74,6 +74,20 @@ enum nfx_flow_type {
 #define NFX_F_SRC_PORT_ROLLUP	(1u << 22)
 #define NFX_F_DST_PORT_ROLLUP	(1u << 23)
 
+/*
+ * Additional (mapped) fields: which mapping, and where its bytes are in
+ * extra_data.  Kept inside the record, by value, because the aggregator
+ * holds records long after the packet buffer is reused.
+ */
+#define NFX_EXTRA_MAX		4
+#define NFX_EXTRA_BYTES		64
+
+struct nfx_extra {
+	uint8_t map;			/* index in the struct nfx_fieldmap table */
+	uint8_t off;
+	uint8_t len;
+};
+
 struct nfx_flow {
 	uint64_t bytes;
 	uint64_t packets;
@@ -108,6 +122,23 @@ struct nfx_flow {
 	struct nfx_addr bgp_next_hop;
 	struct nfx_addr exporter;	/* source address of the export packet */
 	uint16_t exporter_port;
+	uint8_t nextra;
+	struct nfx_extra extra[NFX_EXTRA_MAX];
+	uint8_t extra_data[NFX_EXTRA_BYTES];
 };
+
+/* Keep a mapped field's bytes; what does not fit is cut (strings) or left out. */
+static inline void nfx_flow_add_extra(struct nfx_flow *f, unsigned int map, const uint8_t *p,
+				      unsigned int len)
+{
+	unsigned int used = f->nextra ? f->extra[f->nextra - 1].off + f->extra[f->nextra - 1].len : 0;
+
+	if (f->nextra >= NFX_EXTRA_MAX || used >= NFX_EXTRA_BYTES)
+		return;
+	if (len > NFX_EXTRA_BYTES - used)
+		len = NFX_EXTRA_BYTES - used;
+	memcpy(f->extra_data + used, p, len);
+	f->extra[f->nextra++] = (struct nfx_extra){ (uint8_t)map, (uint8_t)used, (uint8_t)len };
+}
 
 #endif /* NFX_FLOW_H */

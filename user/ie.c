@@ -109,6 +109,8 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 	case NFX_XF_SAMP_PROB:
 		return len == 8;	/* a float32 would need its own decoding */
 	default:
+		if (xf >= NFX_XF_EXTRA)
+			return 1;	/* mapped fields are kept as they are, any length */
 		return len >= 1 && len <= 8;
 	}
 }

@@ -70,6 +70,8 @@ enum nfx_xf {
 	NFX_XF_SAMP_POP,	/* IE 310 */
 	NFX_XF_SAMP_PROB,	/* IE 311, float64 */
 	NFX_XF_MAX,
+	/* NFX_XF_EXTRA + i: keep the bytes for additional-field mapping i */
+	NFX_XF_EXTRA = 128,
 };
 
 /* Flow fields a transform may write; one op per target survives compilation. */
@@ -389,6 +391,8 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 		r->have |= NFX_R_SAMP_PROB;
 		break;
 	default:
+		if (xf >= NFX_XF_EXTRA)
+			nfx_flow_add_extra(f, xf - NFX_XF_EXTRA, p, len);
 		break;
 	}
 }

@@ -19,7 +19,7 @@
 #include "rdns.h"
 
 #define OUT_BUF_SIZE	(1u << 20)
-#define REC_MAX		2048	/* one record's worst case is well below this */
+#define REC_MAX		4096	/* worst case: IPv6, two DNS names, four mapped fields escaped */
 
 struct nfx_ndjson {
 	struct nfx_outfile *file;
@@ -30,6 +30,8 @@ struct nfx_ndjson {
 	uint64_t records_buffered;	/* approximate loss when a buffer is lost */
 	struct nfx_ndjson_stats stats;
 	struct nfx_rdns *rdns;		/* reverse DNS names, NULL = off */
+	const struct nfx_fieldmap *maps;	/* additional-field keys */
+	unsigned int nmaps;
 	const char *ns_src;		/* the unescaped string ns was made from */
 	char ns[256];			/* namespace, already JSON-escaped */
 	char host[512];			/* host name, already JSON-escaped */
@@ -224,10 +226,104 @@ static const char *const type_names[] = {
 	[NFX_TYPE_NETFLOW9] = "netflow9", [NFX_TYPE_IPFIX] = "ipfix",
 };
 
-static void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush_ms,
-		       const char *ns, const char *host, unsigned int flags,
-		       struct nfx_rdns *rdns)
+/* Everything a record's text depends on besides the flow itself. */
+struct fmt_ctx {
+	const char *ns;			/* JSON-escaped */
+	const char *host;		/* JSON-escaped */
+	unsigned int flags;		/* NFX_NDJSON_* */
+	struct nfx_rdns *rdns;		/* NULL: no names */
+	const struct nfx_fieldmap *maps;
+	unsigned int nmaps;
+};
+
+static void put_hex(struct wbuf *w, const uint8_t *p, unsigned int len)
 {
+	static const char hex[] = "0123456789abcdef";
+	char tmp[2 * NFX_EXTRA_BYTES];
+
+	for (unsigned int i = 0; i < len; i++) {
+		tmp[2 * i] = hex[p[i] >> 4];
+		tmp[2 * i + 1] = hex[p[i] & 15];
+	}
+	put_mem(w, tmp, 2 * (size_t)len);
+}
+
+/* Exporter-supplied text: up to the first NUL, anything unprintable escaped. */
+static void put_text(struct wbuf *w, const uint8_t *p, unsigned int len)
+{
+	for (unsigned int i = 0; i < len && p[i]; i++) {
+		char c = (char)p[i];
+
+		if (p[i] < 0x20 || p[i] >= 0x7f) {
+			put_lit(w, "\\u00");
+			put_hex(w, p + i, 1);
+		} else if (c == '"' || c == '\\') {
+			put_lit(w, "\\");
+			put_mem(w, &c, 1);
+		} else {
+			put_mem(w, &c, 1);
+		}
+	}
+}
+
+static void put_mapped_value(struct wbuf *w, const struct nfx_fieldmap *m, const uint8_t *p,
+			     unsigned int len)
+{
+	struct nfx_addr a;
+	uint64_t v = 0;
+
+	switch (m->type) {
+	case NFX_MAP_INTEGER:
+		if (len >= 1 && len <= 8) {
+			for (unsigned int i = 0; i < len; i++)
+				v = v << 8 | p[m->little_endian ? len - 1 - i : i];
+			put_u64(w, v);
+			return;
+		}
+		break;
+	case NFX_MAP_STRING:
+		put_lit(w, "\"");
+		put_text(w, p, len);
+		put_lit(w, "\"");
+		return;
+	case NFX_MAP_IP:
+		if (len == 4 || len == 16) {
+			if (len == 4)
+				nfx_addr_set_v4(&a, p);
+			else
+				nfx_addr_set_v6(&a, p);
+			put_lit(w, "\"");
+			put_ip(w, &a);
+			put_lit(w, "\"");
+			return;
+		}
+		break;
+	}
+	/* hex, and what does not fit the type it was mapped as */
+	put_lit(w, "\"");
+	put_hex(w, p, len);
+	put_lit(w, "\"");
+}
+
+static void put_mapped(struct wbuf *w, const struct nfx_flow *f, const struct fmt_ctx *cx)
+{
+	for (unsigned int i = 0; i < f->nextra && i < NFX_EXTRA_MAX; i++) {
+		const struct nfx_extra *e = &f->extra[i];
+
+		if (e->map >= cx->nmaps || e->off + e->len > NFX_EXTRA_BYTES)
+			continue;
+		put_lit(w, ",\"");
+		put_str(w, cx->maps[e->map].key);
+		put_lit(w, "\":");
+		put_mapped_value(w, &cx->maps[e->map], f->extra_data + e->off, e->len);
+	}
+}
+
+static void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush_ms,
+		       const struct fmt_ctx *cx)
+{
+	const char *ns = cx->ns, *host = cx->host;
+	struct nfx_rdns *rdns = cx->rdns;
 	uint64_t start = f->present & NFX_F_START ? f->start_ms : flush_ms;
 	uint64_t end = f->present & NFX_F_END ? f->end_ms : start;
 	const char *pname = proto_names[f->proto];
@@ -274,34 +370,32 @@ static void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush_
 		put_lit(w, "\"}");
 	}
 	put_extras(w, f);
-	if (flags & NFX_NDJSON_MS_TIMES) {
+	put_mapped(w, f, cx);
+	if (cx->flags & NFX_NDJSON_MS_TIMES) {
 		put_key_u64(w, "start_ms", start);
 		put_key_u64(w, "end_ms", end);
 	}
 	put_lit(w, "}");
 }
 
-int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
-		      uint64_t flush_ms, const char *ns, const char *host,
-		      unsigned int flags)
+static int format_ctx(char *buf, size_t size, const struct nfx_flow *f, uint64_t flush_ms,
+		      const struct fmt_ctx *cx)
 {
 	struct wbuf w = { buf, buf + size };
 
-	put_record(&w, f, flush_ms, ns, host, flags, NULL);
+	put_record(&w, f, flush_ms, cx);
 	if (w.p > w.end)
 		return -ENOSPC;
 	return (int)(w.p - buf);
 }
 
-static int format_rdns(char *buf, size_t size, const struct nfx_flow *f, uint64_t flush_ms,
-		       const char *ns, const char *host, unsigned int flags, struct nfx_rdns *rdns)
+int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
+		      uint64_t flush_ms, const char *ns, const char *host,
+		      unsigned int flags)
 {
-	struct wbuf w = { buf, buf + size };
+	const struct fmt_ctx cx = { .ns = ns, .host = host, .flags = flags };
 
-	put_record(&w, f, flush_ms, ns, host, flags, rdns);
-	if (w.p > w.end)
-		return -ENOSPC;
-	return (int)(w.p - buf);
+	return format_ctx(buf, size, f, flush_ms, &cx);
 }
 
 /* JSON string body of s, or -ENAMETOOLONG. */
@@ -428,6 +522,13 @@ void nfx_ndjson_close(struct nfx_ndjson *w)
 	free(w);
 }
 
+void nfx_ndjson_set_fieldmaps(struct nfx_ndjson *w, const struct nfx_fieldmap *maps,
+			       unsigned int n)
+{
+	w->maps = maps;
+	w->nmaps = n;
+}
+
 int nfx_ndjson_set_namespace(struct nfx_ndjson *w, const char *ns)
 {
 	if (ns == w->ns_src)
@@ -458,8 +559,10 @@ int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f)
 			return -ENOBUFS;
 		}
 	}
-	n = format_rdns(w->buf + w->used, OUT_BUF_SIZE - w->used - 1, f, w->now_ms, w->ns,
-			w->host, w->flags, w->rdns);
+	const struct fmt_ctx cx = { .ns = w->ns, .host = w->host, .flags = w->flags,
+				    .rdns = w->rdns, .maps = w->maps, .nmaps = w->nmaps };
+
+	n = format_ctx(w->buf + w->used, OUT_BUF_SIZE - w->used - 1, f, w->now_ms, &cx);
 	if (n < 0) {
 		w->stats.write_errors++;
 		return n;

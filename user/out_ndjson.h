@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "fieldmap.h"
 #include "flow.h"
 
 struct nfx_ndjson;
@@ -45,6 +46,9 @@ struct nfx_rdns;
  * cached yet starts a query and goes without).  NULL turns it off.
  */
 void nfx_ndjson_set_rdns(struct nfx_ndjson *w, struct nfx_rdns *rdns);
+/* Keys and types of the additional (mapped) fields; @maps must outlive its use. */
+void nfx_ndjson_set_fieldmaps(struct nfx_ndjson *w, const struct nfx_fieldmap *maps,
+			       unsigned int n);
 /* flush_timestamp used for the records written after this call. */
 void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms);
 /* Formats one record; writes out when the buffer is nearly full. 0 or -errno. */

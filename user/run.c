@@ -34,6 +34,7 @@
 #include "run.h"
 #include "run_metrics.h"
 #include "sink_ch.h"
+#include "tmpl_cache.h"
 #include "udp_sock.h"
 #include "xsk.h"
 
@@ -68,6 +69,8 @@ struct nfx_run {
 	uint16_t route_port;
 	uint8_t route_type;
 	int route_ns;
+	struct nfx_fieldmap maps[NFX_FIELDMAP_MAX];	/* listeners' mappings */
+	unsigned int nmaps;
 	struct nfx_metrics *metrics;
 	struct nfx_prom prom;
 	uint64_t last_metrics;
@@ -725,6 +728,42 @@ static int open_clickhouse(struct nfx_run *r)
 	return 0;
 }
 
+/* The listeners' additional-field mappings, for the template compiler and the writer. */
+static void build_fieldmaps(struct nfx_run *r)
+{
+	const struct nfx_config *c = r->cfg;
+
+	r->nmaps = 0;
+	for (size_t i = 0; i < c->nlisteners; i++) {
+		const struct nfx_listener *l = &c->listeners[i];
+
+		for (size_t j = 0; j < l->nmapping; j++) {
+			const struct nfx_mapping *m = &l->mapping[j];
+			struct nfx_fieldmap *fm = &r->maps[r->nmaps];
+
+			if (r->nmaps == NFX_FIELDMAP_MAX) {
+				pr_warn("more than %d field mappings: the rest are ignored\n",
+					NFX_FIELDMAP_MAX);
+				goto out;
+			}
+			memset(fm, 0, sizeof(*fm));
+			fm->port = l->port;
+			fm->field = m->field;
+			fm->type = m->type;
+			fm->little_endian = m->little_endian;
+			nfx_fieldmap_builtin(m->destination, &fm->builtin4, &fm->builtin16);
+			if (nfx_fieldmap_set_key(fm, m->destination)) {
+				pr_warn("mapping destination '%s' too long, ignored\n", m->destination);
+				continue;
+			}
+			r->nmaps++;
+		}
+	}
+out:
+	nfx_tmpl_cache_set_fieldmaps(r->dec->tmpl, r->maps, r->nmaps);
+	nfx_ndjson_set_fieldmaps(r->out, r->maps, r->nmaps);
+}
+
 static void apply_templates(struct nfx_run *r)
 {
 	r->sweep_ms = r->cfg->template_sweep_interval * 1000ull;
@@ -785,6 +824,17 @@ static void apply_config(struct nfx_run *r, struct nfx_config *next)
 		open_rdns(r);	/* a new cache; on failure the running one stays */
 	if (diff & NFX_CFG_CH_TEMPLATES)
 		apply_templates(r);
+	if (diff & NFX_CFG_CH_MAPPING) {
+		/*
+		 * Plans hold mapping indices: forget the templates so that the
+		 * next ones are compiled with the new mappings (exporters resend
+		 * them; data in between is held as data before its template).
+		 */
+		nfx_decoder_sweep(r->dec, r->now + 1, 0);
+		build_fieldmaps(r);
+	} else if (diff & NFX_CFG_CH_OUTPUT) {
+		nfx_ndjson_set_fieldmaps(r->out, r->maps, r->nmaps);
+	}
 	if (diff & NFX_CFG_CH_RESTART)
 		pr_warn("table sizes (max_*) take effect after a restart\n");
 	/* logged once everything is in force: tests and operators key on it */
@@ -1055,6 +1105,7 @@ int nfx_run(const struct nfx_run_opts *o)
 	err = open_output(&r);
 	if (err)
 		goto out_dec;
+	build_fieldmaps(&r);
 	err = open_clickhouse(&r);
 	if (err)
 		goto out_out;

@@ -78,6 +78,9 @@ struct nfx_tmpl_cache {
 	uint32_t pend_per_dom;	/* 0 = holding is off */
 	uint32_t pend_age_ms;
 	int scope_addr_only;
+	const struct nfx_fieldmap *maps;	/* additional-field mappings */
+	unsigned int nmaps;
+	uint16_t cur_port;		/* listener of the message being decoded */
 };
 
 _Static_assert(sizeof(struct nfx_tkey) == 28, "nfx_tkey has no hidden padding");
@@ -294,6 +297,18 @@ const struct nfx_dec_stats *nfx_tmpl_cache_stats(const struct nfx_tmpl_cache *c)
 	return c->st;
 }
 
+void nfx_tmpl_cache_set_fieldmaps(struct nfx_tmpl_cache *c, const struct nfx_fieldmap *maps,
+				  unsigned int n)
+{
+	c->maps = maps;
+	c->nmaps = n;
+}
+
+void nfx_tmpl_cache_set_port(struct nfx_tmpl_cache *c, uint16_t port)
+{
+	c->cur_port = port;
+}
+
 void nfx_tmpl_cache_free(struct nfx_tmpl_cache *c)
 {
 	if (!c)
@@ -344,15 +359,46 @@ struct plan {
 	int varlen;
 };
 
-/* The transform a field feeds, or SKIP. */
-static unsigned int field_xf(const struct nfx_field_spec *fs, int scope, int options,
-			     const struct nfx_ie **iep)
+/* The mapping of this listener for element @fs, or NULL. */
+static const struct nfx_fieldmap *field_map(const struct nfx_tmpl_cache *c,
+					    const struct nfx_field_spec *fs)
 {
+	if (fs->pen)
+		return NULL;
+	for (unsigned int i = 0; i < c->nmaps; i++)
+		if (c->maps[i].field == fs->id && (!c->maps[i].port || c->maps[i].port == c->cur_port))
+			return &c->maps[i];
+	return NULL;
+}
+
+/*
+ * The transform a field feeds, or SKIP.  A mapping to a built-in field
+ * borrows the transform of the element that normally feeds it, and
+ * @forced says it must win over that element.
+ */
+static unsigned int field_xf(const struct nfx_tmpl_cache *c, const struct nfx_field_spec *fs,
+			     int scope, int options, const struct nfx_ie **iep, int *forced)
+{
+	const struct nfx_fieldmap *map = options ? NULL : field_map(c, fs);
 	const struct nfx_ie *ie;
 
 	*iep = NULL;
+	*forced = 0;
 	if (scope)
 		return NFX_XF_SKIP;
+	if (map && !map->builtin4) {
+		if (map - c->maps >= 255 - NFX_XF_EXTRA)
+			return NFX_XF_SKIP;
+		return NFX_XF_EXTRA + (unsigned int)(map - c->maps);
+	}
+	if (map) {
+		ie = nfx_ie_get(fs->len == 16 && map->builtin16 ? map->builtin16 : map->builtin4, 0);
+		if (!ie || (fs->len != NFX_VARLEN && !nfx_ie_len_ok(ie->xf, fs->len)))
+			return NFX_XF_SKIP;
+		*iep = ie;
+		*forced = 1;
+		return ie->xf;
+	}
 	ie = nfx_ie_get(fs->id, fs->pen);
 	if (!ie || ie->options != !!options)
 		return NFX_XF_SKIP;
@@ -368,8 +414,8 @@ static unsigned int field_xf(const struct nfx_field_spec *fs, int scope, int opt
  * varlen plans keep every field (runs of skipped fixed fields merged) since
  * offsets are only known at run time.
  */
-static int compile(struct plan *pl, const struct nfx_field_spec *fs, unsigned int n,
-		   unsigned int nscope, int options)
+static int compile(const struct nfx_tmpl_cache *c, struct plan *pl,
+		   const struct nfx_field_spec *fs, unsigned int n, unsigned int nscope, int options)
 {
 	int16_t best[NFX_T_MAX];
 	uint32_t off = 0;
@@ -382,13 +428,15 @@ static int compile(struct plan *pl, const struct nfx_field_spec *fs, unsigned in
 			pl->varlen = 1;
 	for (unsigned int i = 0; i < n; i++) {
 		const struct nfx_ie *ie;
-		unsigned int xf = field_xf(&fs[i], i < nscope, options, &ie);
+		int forced;
+		unsigned int xf = field_xf(c, &fs[i], i < nscope, options, &ie, &forced);
 		struct nfx_op *op;
 
 		if (ie && best[ie->target] >= 0) {
 			int16_t o = best[ie->target];
 
-			if (ie->prio < pl->prio[o]) {
+			/* a mapping beats the usual source; prio 0xfe keeps it there */
+			if ((forced || ie->prio < pl->prio[o]) && pl->prio[o] != 0xfe) {
 				/* the earlier op loses its place to this field */
 				pl->ops[o].xf = NFX_XF_SKIP;
 			} else {
@@ -413,7 +461,7 @@ static int compile(struct plan *pl, const struct nfx_field_spec *fs, unsigned in
 		op->len = fs[i].len;
 		op->xf = (uint8_t)xf;
 		op->pad = 0;
-		pl->prio[pl->nops] = ie ? ie->prio : 0xff;
+		pl->prio[pl->nops] = ie ? (forced ? 0xfe : ie->prio) : 0xff;
 		pl->target[pl->nops] = ie ? ie->target : 0;
 		if (ie)
 			best[ie->target] = (int16_t)pl->nops;
@@ -469,7 +517,7 @@ int nfx_tmpl_learn(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 
 	if (!n || n > c->max_fields || nscope > n)
 		return -EINVAL;
-	compile(&pl, fs, n, nscope, options);
+	compile(c, &pl, fs, n, nscope, options);
 	/* a record must fit a message and make the data walk move forward */
 	if (!pl.rec_len || pl.rec_len > max_rec)
 		return -EINVAL;

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "fieldmap.h"
 
 #define NFX_TMPL_DEFAULT_MAX	4096
 #define NFX_TMPL_MAX_FIELDS	512	/* larger templates are rejected */
@@ -291,6 +292,16 @@ struct nfx_exporter_info {
  * nfx_tmpl_foreach_exporter() - call @fn for every exporter-domain held, in
  * no particular order.  @fn must not change the cache.
  */
+/*
+ * Additional-field mappings compiled into the plans of templates learned
+ * from now on (a template already held keeps its plan until the exporter
+ * sends it again).  @maps must stay valid until replaced.
+ */
+void nfx_tmpl_cache_set_fieldmaps(struct nfx_tmpl_cache *c, const struct nfx_fieldmap *maps,
+				  unsigned int n);
+/* The listener port of the message about to be decoded (mappings are per listener). */
+void nfx_tmpl_cache_set_port(struct nfx_tmpl_cache *c, uint16_t port);
+
 void nfx_tmpl_foreach_exporter(const struct nfx_tmpl_cache *c,
 			       void (*fn)(void *ctx, const struct nfx_exporter_info *e),
 			       void *ctx);
