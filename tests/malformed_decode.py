@@ -31,8 +31,8 @@ COUNTERS = {
     "short_set_or_bad_template": ["bad_template", "bad_set_length"],
     "record_overrun": ["record_overrun", "bad_set_length"],
     "bad_count_or_accept": ["bad_count"],
-    # reserved set ids (2..255 in v9, 4..255 in IPFIX) are skipped, not counted
-    "reserved_set_id": None,
+    # reserved set ids (2..255 in v9, 4..255 in IPFIX) are skipped and counted
+    "reserved_set_id": ["reserved_sets"],
 }
 
 

@@ -104,7 +104,7 @@ const char *nfx_slot_name(unsigned int slot)
 	X(session_limit) X(not_allowed) X(exporter_limit)                      \
 	X(template_exporter_limit)                                             \
 	X(templates_expired) X(exporters_expired) X(pending_buffered)          \
-	X(pending_decoded) X(pending_dropped)
+	X(pending_decoded) X(pending_dropped) X(reserved_sets) X(record_truncated)
 
 void nfx_dec_stats_print(FILE *f, const struct nfx_dec_stats *s, int json)
 {

@@ -57,6 +57,8 @@ struct nfx_dec_stats {
 	uint64_t seq_resets;
 	uint64_t session_limit;			/* sessions not tracked: table full */
 	uint64_t not_allowed;			/* exporter not in the allow-list */
+	uint64_t reserved_sets;			/* sets with a reserved id, skipped */
+	uint64_t record_truncated;		/* non-zero bytes after a set's last record */
 	uint64_t exporter_limit;		/* v9/IPFIX messages of exporter-domains
 						 * not tracked: table full */
 	uint64_t template_exporter_limit;	/* rejected: exporter's quota full */

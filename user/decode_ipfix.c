@@ -210,7 +210,8 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 			template_set(&m, src, domain, id, body, slen - 4u);
 		else if (id >= 256)
 			data_set(&m, src, domain, id, body, slen - 4u);
-		/* 0, 1 (v9 ids) and 4..255 are not IPFIX data: skipped by length */
+		else
+			d->stats.reserved_sets++;	/* 0, 1, 4..255: skipped by length */
 		pos += slen;
 	}
 	nfx_tmpl_seq(m.dom, &d->stats, seq, m.data_records, IPFIX_MAX_GAP, IPFIX_MAX_BACK);

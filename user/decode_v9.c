@@ -198,7 +198,8 @@ int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
 			options_template_set(&m, src, domain, body, slen - 4u);
 		else if (id >= 256)
 			data_set(&m, src, domain, id, body, slen - 4u);
-		/* 2..255 are reserved: skipped by length */
+		else
+			d->stats.reserved_sets++;	/* 2..255: skipped by length */
 		pos += slen;
 	}
 	nfx_tmpl_seq(m.dom, &d->stats, seq, 1, V9_MAX_GAP, V9_MAX_BACK);

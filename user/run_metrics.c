@@ -121,7 +121,8 @@ static void decoder_metrics(struct nfx_prom *p, const struct nfx_decoder *d)
 	X(templates_learned) X(templates_withdrawn) X(template_limit) X(seq_lost)
 	X(seq_resets) X(session_limit) X(not_allowed) X(exporter_limit)
 	X(template_exporter_limit) X(templates_expired) X(exporters_expired)
-	X(pending_buffered) X(pending_decoded) X(pending_dropped)
+	X(pending_buffered) X(pending_decoded) X(pending_dropped) X(reserved_sets)
+	X(record_truncated)
 #undef X
 	nfx_prom_family(p, "nfx_exporter_records_total", "counter",
 			"Flow records decoded per v9/IPFIX exporter and domain.");

@@ -1059,7 +1059,9 @@ static int data_set_fixed(struct nfx_msg *m, const struct nfx_tmpl *t, const uin
 	const struct nfx_op *ops = t->ops, *end = t->ops + t->nops;
 	struct nfx_rec r;
 
-	for (size_t pos = 0; len - pos >= t->rec_len; pos += t->rec_len) {
+	size_t pos = 0;
+
+	for (; len - pos >= t->rec_len; pos += t->rec_len) {
 		const uint8_t *rec = p + pos;
 
 		r.f = m->base;
@@ -1067,6 +1069,13 @@ static int data_set_fixed(struct nfx_msg *m, const struct nfx_tmpl *t, const uin
 		for (const struct nfx_op *op = ops; op < end; op++)
 			nfx_ie_apply(&r, op->xf, rec + op->off, op->len);
 		record_done(m, t, &r);
+	}
+	/* padding is zeros (RFC 7011 3.3.1); anything else is a cut record */
+	for (; pos < len; pos++) {
+		if (p[pos]) {
+			m->st->record_truncated++;
+			break;
+		}
 	}
 	return 0;
 }

@@ -887,6 +887,35 @@ static void test_ipfix_fuzz(void)
 	nfx_decoder_free(d);
 }
 
+/* Zero padding after the last record is padding; anything else is a cut record. */
+static void test_ipfix_padding_vs_cut_record(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(40001);
+	size_t len;
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 3);
+	tmpl_v4(400);
+	mb_set_begin(&msg, 400);
+	rec_v4(10, 100);
+	mb_u16(&msg, 0);		/* 2 zero bytes: padding */
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 400);
+	rec_v4(11, 200);
+	mb_u32(&msg, 0x0a0b0c0d);	/* 4 non-zero bytes: a record cut short */
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 77);		/* reserved set id */
+	mb_u32(&msg, 0);
+	mb_set_end(&msg);
+	len = mb_finish(&msg);
+	sink.n = sink.total = 0;
+	CHECK_EQ(nfx_decode_ipfix(d, &s, msg.b, len, &out), 2);
+	CHECK_EQ(d->stats.record_truncated, 1);
+	CHECK_EQ(d->stats.reserved_sets, 1);
+	CHECK_EQ(d->stats.record_overrun, 0);
+	nfx_decoder_free(d);
+}
+
 int main(void)
 {
 	RUN_TEST(test_ipfix_template_then_data);
@@ -904,5 +933,6 @@ int main(void)
 	RUN_TEST(test_ipfix_real_softflowd_nano);
 	RUN_TEST(test_ipfix_real_pmacct);
 	RUN_TEST(test_ipfix_fuzz);
+	RUN_TEST(test_ipfix_padding_vs_cut_record);
 	CHECK_EXIT();
 }
