@@ -27,9 +27,11 @@
 #include <xdp/libxdp.h>
 
 #include "cmd.h"
+#include "daemon_stats.h"
 #include "decode.h"
 #include "loader.h"
 #include "log.h"
+#include "run.h"
 #include "nfx_xdp.skel.h"
 
 #define NFX_PROG_NAME	"nfx_xdp_rx"
@@ -815,7 +817,7 @@ static int open_pinned_stats(const char *pin_dir, char *found, size_t size)
 
 /* ---- subcommands ---- */
 
-enum { OPT_PIN_DIR = 0x100, OPT_FORCE, OPT_SKB, OPT_JSON };
+enum { OPT_PIN_DIR = 0x100, OPT_FORCE, OPT_SKB, OPT_JSON, OPT_DAEMON };
 
 static void attach_usage(FILE *f)
 {
@@ -959,28 +961,39 @@ int nfx_cmd_stats(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "daemon", optional_argument, NULL, OPT_DAEMON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nfx_ctr ctr[NFX_SLOT_MAX];
-	const char *pin_dir = NULL;
+	const char *pin_dir = NULL, *daemon_file = NULL;
 	char path[PATH_MAX] = "";
-	int c, fd, err, json = 0;
+	int c, fd, err, json = 0, daemon = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case OPT_PIN_DIR: pin_dir = optarg; break;
 		case OPT_JSON: json = 1; break;
+		case OPT_DAEMON:
+			daemon = 1;
+			daemon_file = optarg;
+			break;
 		case 'h':
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
 				"usage: nfxdp stats [--pin-dir DIR] [--json]\n"
-				"Prints the XDP program's counters (pinned %s), summed over CPUs.\n",
-				pin_names[PIN_STATS]);
+				"       nfxdp stats --daemon[=FILE] [--json]\n"
+				"Prints the XDP program's counters (pinned %s), summed over CPUs;\n"
+				"with --daemon, the running daemons' own counters (decoders, aggregation,\n"
+				"output, ClickHouse sink, reverse DNS) from their stats files\n"
+				"(default every file in %s).\n",
+				pin_names[PIN_STATS], NFX_STATS_DIR);
 			return c == 'h' ? 0 : 2;
 		}
 	}
+	if (daemon)
+		return nfx_daemon_stats_print(daemon_file, json) ? 1 : 0;
 	if (nfx_loader_check_env())
 		return 1;
 	fd = open_pinned_stats(pin_dir, path, sizeof(path));

@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,6 +75,7 @@ struct nfx_run {
 	struct nfx_fieldmap maps[NFX_FIELDMAP_MAX];	/* listeners' mappings */
 	unsigned int nmaps;
 	struct nfx_metrics *metrics;
+	char stats_path[PATH_MAX];	/* daemon counters for `nfxdp stats`, "" = off */
 	struct nfx_prom prom;
 	uint64_t last_metrics;
 	uint64_t now;
@@ -122,6 +126,9 @@ static void usage(FILE *f)
 		"      --rotate-interval S  rotate the output file every S seconds\n"
 		"      --raw             one record per decoded flow, no aggregation\n"
 		"      --metrics [ADDR:]PORT  Prometheus /metrics (default address 127.0.0.1)\n"
+		"      --stats-file PATH  the same counters as a file, every second, for\n"
+		"                        'nfxdp stats --daemon' (default " NFX_STATS_DIR "/IF.prom\n"
+		"                        or " NFX_STATS_DIR "/udp-PORT.prom; none = off)\n"
 		"      --skb             attach in generic (skb) mode\n"
 		"      --no-attach       use a program attached by 'ip link set dev IF xdp obj\n"
 		"                        nfx_xdp.bpf.o sec xdp' and its pinned maps\n"
@@ -148,7 +155,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_RAW = 0x100, OPT_SKB, OPT_NO_ATTACH, OPT_PIN_DIR, OPT_FORCE, OPT_NS, OPT_UDP,
-	OPT_BIND, OPT_MS, OPT_METRICS, OPT_GZIP, OPT_ROT_SIZE, OPT_ROT_SECS, OPT_RDNS,
+	OPT_BIND, OPT_MS, OPT_METRICS, OPT_STATS_FILE, OPT_GZIP, OPT_ROT_SIZE, OPT_ROT_SECS, OPT_RDNS,
 	OPT_RDNS_SERVER, OPT_CH, OPT_CH_TABLE, OPT_CH_SPOOL, OPT_CH_SPOOL_MAX, OPT_CH_ROWS,
 	OPT_CH_MS,
 };
@@ -192,6 +199,7 @@ static int parse_one(int c, struct nfx_run_opts *o)
 	case OPT_BIND: o->bind_addr = optarg; return 0;
 	case OPT_MS: o->ms_times = 1; return 0;
 	case OPT_METRICS: o->metrics_listen = optarg; return 0;
+	case OPT_STATS_FILE: o->stats_file = optarg; return 0;
 	case OPT_GZIP: o->gzip = 1; return 0;
 	case OPT_RDNS: o->rdns = 1; return 0;
 	case OPT_RDNS_SERVER: o->rdns = 1; o->rdns_server = optarg; return 0;
@@ -246,6 +254,7 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 		{ "bind", required_argument, NULL, OPT_BIND },
 		{ "ms-times", no_argument, NULL, OPT_MS },
 		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "stats-file", required_argument, NULL, OPT_STATS_FILE },
 		{ "gzip", no_argument, NULL, OPT_GZIP },
 		{ "rotate-size", required_argument, NULL, OPT_ROT_SIZE },
 		{ "rotate-interval", required_argument, NULL, OPT_ROT_SECS },
@@ -595,6 +604,26 @@ static void drain(struct nfx_run *r, uint64_t now, int all)
 	}
 }
 
+/*
+ * The same page as /metrics, for `nfxdp stats --daemon`: written next to
+ * the old one and renamed over it, so a reader never sees half a page.
+ */
+static void write_stats_file(struct nfx_run *r)
+{
+	char tmp[PATH_MAX + 8];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", r->stats_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, r->prom.buf, r->prom.len) != (ssize_t)r->prom.len ||
+	    rename(tmp, r->stats_path)) {
+		pr_warn("stats file %s: %s; no longer written\n", r->stats_path, strerror(errno));
+		r->stats_path[0] = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 static void publish_metrics(struct nfx_run *r)
 {
 	struct nfx_agg *aggs[NFX_MAX_PORTS + 1];
@@ -613,7 +642,10 @@ static void publish_metrics(struct nfx_run *r)
 		names[v.nagg++] = r->ns[i].name;
 	}
 	nfx_run_metrics(&r->prom, &v);
-	nfx_metrics_publish(r->metrics, &r->prom);
+	if (r->metrics)
+		nfx_metrics_publish(r->metrics, &r->prom);
+	if (r->stats_path[0])
+		write_stats_file(r);
 }
 
 static void tick(struct nfx_run *r, uint64_t now)
@@ -637,7 +669,7 @@ static void tick(struct nfx_run *r, uint64_t now)
 		nfx_decoder_sweep(r->dec, now, r->ttl_ms);
 		r->last_sweep = now;
 	}
-	if (r->metrics && now - r->last_metrics >= 1000) {
+	if ((r->metrics || r->stats_path[0]) && now - r->last_metrics >= 1000) {
 		publish_metrics(r);
 		r->last_metrics = now;
 	}
@@ -1075,10 +1107,36 @@ static int open_decoder(struct nfx_run *r)
 	return 0;
 }
 
+/* Where the daemon counters go for `nfxdp stats --daemon`. */
+static void setup_stats_file(struct nfx_run *r)
+{
+	const char *f = r->o->stats_file;
+
+	if (f && !strcmp(f, "none"))
+		return;
+	if (!f) {
+		/* one file per daemon: per interface, or per first UDP port */
+		if (mkdir(NFX_STATS_DIR, 0755) && errno != EEXIST)
+			return;
+		if (r->o->ifname)
+			snprintf(r->stats_path, sizeof(r->stats_path), "%s/%s.prom", NFX_STATS_DIR,
+				 r->o->ifname);
+		else
+			snprintf(r->stats_path, sizeof(r->stats_path), "%s/udp-%u.prom",
+				 NFX_STATS_DIR, r->nudp ? nfx_udp_port(r->udps[0]) : 0);
+		return;
+	}
+	snprintf(r->stats_path, sizeof(r->stats_path), "%s", f);
+}
+
 static int open_metrics(struct nfx_run *r)
 {
-	if (!r->o->metrics_listen)
+	setup_stats_file(r);
+	if (!r->o->metrics_listen) {
+		if (r->stats_path[0])
+			publish_metrics(r);
 		return 0;
+	}
 	r->metrics = nfx_metrics_new(r->o->metrics_listen);
 	if (!r->metrics) {
 		pr_warn("metrics on %s: %s\n", r->o->metrics_listen, strerror(errno));
@@ -1130,6 +1188,8 @@ int nfx_run(const struct nfx_run_opts *o)
 	print_kernel_summary(&r);
 
 out_inputs:
+	if (r.stats_path[0])
+		unlink(r.stats_path);
 	nfx_metrics_free(r.metrics);
 	nfx_prom_free(&r.prom);
 	close_inputs(&r);

@@ -12,10 +12,14 @@
 
 #include "loader.h"
 
+/* Default directory of the daemon counter files read by `nfxdp stats --daemon`. */
+#define NFX_STATS_DIR	"/run/nfxdp"
+
 struct nfx_run_opts {
 	const char *ifname;		/* NULL: --udp mode */
 	const char *config_path;	/* -c: JSON configuration, watched */
 	const char *metrics_listen;	/* --metrics [ADDR:]PORT, NULL = off */
+	const char *stats_file;		/* --stats-file, NULL = the default, "none" = off */
 	const char *out_path;		/* NULL: the configuration's, "-" = stdout */
 	const char *pin_dir;
 	const char *bind_addr;
