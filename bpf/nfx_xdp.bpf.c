@@ -14,13 +14,17 @@
  *  - a UDP length < 8, beyond the frame or beyond the IP length is
  *    bad_length in OTHER with 0 bytes (the payload size is unknown);
  *    Ethernet padding after the datagram is ignored;
- *  - a source outside the allow-list is not_allowed in OTHER: the payload
- *    of a source we do not trust is not looked at;
+ *  - a source outside the allow-list is not_allowed in OTHER, checked
+ *    before anything else, fragments included: the payload of a source we
+ *    do not trust is not looked at, and it cannot reach the stack's UDP
+ *    socket by fragmenting;
  *  - v1/5/6/7 with count 0 (header only) is valid and redirected: the
  *    SPEC range 1..max is relaxed at the bottom because the corpus wants
  *    "0 records, no error", the daemon's decoder takes it as an empty
- *    message and its header still carries the sequence number.  The upper
- *    bounds are not relaxed: v5 count 31 is bad_count;
+ *    message and its header still carries the sequence number.  v1's upper
+ *    bound is 30, not 24: softflowd 1.1 sends up to 30 records per v1
+ *    packet (28 in the corpus).  The others are not relaxed: v5 count 31
+ *    is bad_count;
  *  - v9 with a full header but no room for a set header is truncated;
  *  - IPv4 and IPv6 fragments go to the stack (it reassembles and a UDP
  *    socket can take the datagram); the first fragment, whose UDP header is
@@ -185,7 +189,7 @@ check_header(__u16 version, __u32 plen, __u32 word2)
 {
 	switch (version) {
 	case 1:
-		return check_fixed(plen, word2, 16, 48, 24);
+		return check_fixed(plen, word2, 16, 48, 30);	/* softflowd sends up to 30 */
 	case 5:
 		return check_fixed(plen, word2, 24, 48, 30);
 	case 6:
@@ -274,6 +278,18 @@ int nfx_xdp_rx(struct xdp_md *ctx)
 	if (!port)
 		return XDP_PASS;
 
+	/*
+	 * The allow-list comes before the fragment pass: a refused exporter
+	 * must not get in through the stack by fragmenting.  Its later
+	 * fragments still pass, but without the first the stack never
+	 * completes the datagram.
+	 */
+	if (!source_allowed(&l3)) {
+		ulen = bpf_ntohs(uh->len);
+		count(NFX_SLOT_OTHER, ulen >= NFX_UDP_HLEN ? ulen - NFX_UDP_HLEN : 0,
+		      NFX_NOT_ALLOWED);
+		return XDP_DROP;
+	}
 	if (l3.first_frag)
 		return count_fragment(uh, end);
 
@@ -284,11 +300,6 @@ int nfx_xdp_rx(struct xdp_md *ctx)
 		return XDP_DROP;
 	}
 	plen = ulen - NFX_UDP_HLEN;
-
-	if (!source_allowed(&l3)) {
-		count(NFX_SLOT_OTHER, plen, NFX_NOT_ALLOWED);
-		return XDP_DROP;
-	}
 
 	hdr = c.pos;
 	/* the second test is implied by the first; it is for the verifier */

@@ -972,6 +972,9 @@ static uint64_t options_rate(const struct nfx_rec *r)
 		double prob;
 
 		memcpy(&prob, &r->samp_prob_bits, sizeof(prob));
+		/* below 1 in 2^32 the rate is clamped anyway; 1/prob could overflow */
+		if (prob > 0 && prob < 1.0 / UINT32_MAX)
+			return UINT32_MAX;
 		if (prob > 0 && prob <= 1)
 			return (uint64_t)(1 / prob + 0.5);
 	}

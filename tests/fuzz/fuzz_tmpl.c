@@ -80,6 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct nfx_field_spec fs[1024];
 	const struct nfx_src src = { .port = 2055, .now_ms = 1700000000000ull };
+	struct nfx_decoder_opts o = {
+		.max_templates = 16, .max_exporters = 4,
+		.pending_total_bytes = 4096, .pending_bytes_per_exporter = 1024,
+	};
 	struct nfx_dec_stats st = { 0 };
 	struct nfx_tmpl_cache *c;
 	struct nfx_tkey k, dk;
@@ -101,7 +105,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!used && n)
 		return 0;
 
-	c = nfx_tmpl_cache_new(16, flags & 8);
+	/* small tables: set up for every input, so keep that cheap */
+	o.template_scope_addr_only = flags & 8;
+	c = nfx_tmpl_cache_new_opts(&o, &st);
 	if (!c)
 		abort();
 	nfx_tmpl_key(c, &k, ipfix ? NFX_PROTO_IPFIX : NFX_PROTO_V9, &src, 7, 256);

@@ -146,7 +146,7 @@ static const struct listener *listener_of(uint16_t port)
 static struct verdict header_rules(const uint8_t *p, uint32_t plen, int slot)
 {
 	static const struct hdr_rule fixed[NFX_SLOT_MAX] = {
-		[NFX_SLOT_V1] = { 16, 48, 24 },
+		[NFX_SLOT_V1] = { 16, 48, 30 },
 		[NFX_SLOT_V5] = { 24, 48, 30 },
 		[NFX_SLOT_V6] = { 24, 52, 27 },
 		[NFX_SLOT_V7] = { 24, 52, 27 },
@@ -248,6 +248,9 @@ static struct verdict model(const uint8_t *f, size_t len, int allow_enabled)
 	ulen = rd16(f + off + 4);
 	l4 = len - off;		/* bytes from the UDP header to the frame end */
 
+	if (allow_enabled && !allowed(src))
+		return COUNTED(XDP_DROP, NFX_SLOT_OTHER, not_allowed, ulen >= 8 ? ulen - 8 : 0,
+			       "not allowed");
 	if (first_frag) {
 		slot = l4 >= 10 ? slot_of(rd16(f + off + 8)) : NFX_SLOT_OTHER;
 		return COUNTED(XDP_PASS, slot, passed, ulen >= 8 ? ulen - 8 : 0,
@@ -256,8 +259,6 @@ static struct verdict model(const uint8_t *f, size_t len, int allow_enabled)
 	if (ulen < 8 || ulen > l3len || ulen > l4)
 		return COUNTED(XDP_DROP, NFX_SLOT_OTHER, bad_length, 0, "UDP length");
 	plen = ulen - 8;
-	if (allow_enabled && !allowed(src))
-		return COUNTED(XDP_DROP, NFX_SLOT_OTHER, not_allowed, plen, "not allowed");
 	if (plen < 4)
 		return COUNTED(XDP_DROP, NFX_SLOT_OTHER, short_pkt, plen, "payload < 4");
 	slot = slot_of(rd16(f + off + 8));

@@ -352,7 +352,7 @@ static void check_fixed_version(const struct fixed_ver *v)
 
 static void test_v1_header(void)
 {
-	check_fixed_version(&(struct fixed_ver){ 1, NFX_SLOT_V1, 16, 48, 24 });
+	check_fixed_version(&(struct fixed_ver){ 1, NFX_SLOT_V1, 16, 48, 30 });
 }
 
 static void test_v5_header(void)
@@ -684,6 +684,15 @@ static void test_allow_list(void)
 	check_pkt("allowed v6", &ok6, mk(9, 1, 40), VALID(NFX_SLOT_V9, 40));
 	check_pkt("stranger v6", &bad6, mk(9, 1, 40),
 		  DROP(NFX_SLOT_OTHER, not_allowed, 40));
+	/* fragmenting does not get a stranger past the list to the stack */
+	check_pkt("stranger v4, first fragment",
+		  &(struct pkt_spec){ .saddr = 0x0ac90a01, .frag_off = 0x2000,
+				      .dport = PORT_IPFIX, .udp_len_adj = 3216 - 1000 },
+		  mk(10, 3216, 1000), DROP(NFX_SLOT_OTHER, not_allowed, 3216));
+	check_pkt("allowed v4, first fragment",
+		  &(struct pkt_spec){ .saddr = 0x0ac909fe, .frag_off = 0x2000,
+				      .dport = PORT_IPFIX, .udp_len_adj = 3216 - 1000 },
+		  mk(10, 3216, 1000), VALID(NFX_SLOT_IPFIX, 3216));
 	/* an unrelated port is never filtered */
 	check_pkt("stranger to non-listener",
 		  &(struct pkt_spec){ .saddr = 0x0ac90a01, .dport = PORT_NONE },
