@@ -137,13 +137,18 @@ int nfx_decode_v5(struct nfx_decoder *d, const struct nfx_src *src,
 		nfx_seq_account(d->seq, &d->stats, &key, h.sequence, count, V5_RESET_GAP,
 				src->now_ms);
 	}
+	/*
+	 * Cleared once per message, not per record: v5_record() writes the
+	 * same fields for every record of a layout and sinks get it const, so
+	 * the fields it does not write stay zero.
+	 */
+	memset(&f, 0, sizeof(f));
+	f.type = l->type;
+	f.exporter = src->addr;
+	f.exporter_port = src->port;
+	f.sequence = h.sequence;
+	f.sampling_rate = h.sampling_rate;
 	for (uint16_t i = 0; i < count; i++) {
-		memset(&f, 0, sizeof(f));
-		f.type = l->type;
-		f.exporter = src->addr;
-		f.exporter_port = src->port;
-		f.sequence = h.sequence;
-		f.sampling_rate = h.sampling_rate;
 		v5_record(l, &h, buf + l->hdr_len + (size_t)i * l->rec_len, &f);
 		out->emit(out->ctx, &f);
 	}

@@ -41,11 +41,19 @@ struct nfx_ndjson {
 struct wbuf {
 	char *p;
 	char *end;
+	/*
+	 * 0 when the caller made sure the record fits (see FAST_MAX): the
+	 * helpers are inlined into put_record() with this constant, so the
+	 * per-field bounds checks compile away on the common path.
+	 */
+	int checked;
 };
 
-static void put_mem(struct wbuf *w, const char *s, size_t n)
+#define WINLINE static inline __attribute__((always_inline))
+
+WINLINE void put_mem(struct wbuf *w, const char *s, size_t n)
 {
-	if (w->p > w->end || (size_t)(w->end - w->p) < n) {
+	if (w->checked && __builtin_expect(w->p > w->end || (size_t)(w->end - w->p) < n, 0)) {
 		w->p = w->end + 1;	/* mark overflow; checked by the caller */
 		return;
 	}
@@ -55,52 +63,146 @@ static void put_mem(struct wbuf *w, const char *s, size_t n)
 
 #define put_lit(w, s) put_mem(w, s, sizeof(s) - 1)
 
-static void put_str(struct wbuf *w, const char *s)
+WINLINE void put_str(struct wbuf *w, const char *s)
 {
 	put_mem(w, s, strlen(s));
 }
 
-static void put_u64(struct wbuf *w, uint64_t v)
+/* "00" .. "99": two digits per division */
+static const char digits2[200] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+WINLINE void put_u64(struct wbuf *w, uint64_t v)
 {
 	char tmp[20];
-	int n = 0;
+	char *q = tmp + sizeof(tmp);
 
-	do {
-		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put_mem(w, tmp + sizeof(tmp) - n, (size_t)n);
-}
+	if (v < 10) {
+		char c = (char)('0' + v);
 
-static void put_ip(struct wbuf *w, const struct nfx_addr *a)
-{
-	char tmp[NFX_ADDR_STRLEN];
-
-	if (nfx_addr_is_v4(a)) {
-		char *p = tmp;
-
-		/* dotted quad by hand: inet_ntop is a large share of the record cost */
-		for (int i = 12; i < 16; i++) {
-			uint8_t o = a->b[i];
-
-			if (o >= 100)
-				*p++ = (char)('0' + o / 100);
-			if (o >= 10)
-				*p++ = (char)('0' + o / 10 % 10);
-			*p++ = (char)('0' + o % 10);
-			*p++ = '.';
-		}
-		put_mem(w, tmp, (size_t)(p - tmp - 1));
+		put_mem(w, &c, 1);
 		return;
 	}
-	put_str(w, nfx_addr_str(a, tmp));
+	while (v >= 100) {
+		unsigned int r = (unsigned int)(v % 100);
+
+		v /= 100;
+		q -= 2;
+		memcpy(q, digits2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, digits2 + 2 * v, 2);
+	} else {
+		*--q = (char)('0' + v);
+	}
+	put_mem(w, q, (size_t)(tmp + sizeof(tmp) - q));
 }
 
-static void put_mac(struct wbuf *w, const uint8_t m[6])
+/* Dotted-quad text of each octet, NUL-padded to 4 bytes, and its length. */
+static char octet_txt[256][4];
+static uint8_t octet_len[256];
+
+__attribute__((constructor)) static void octet_init(void)
+{
+	for (int o = 0; o < 256; o++) {
+		char *p = octet_txt[o];
+
+		if (o >= 100)
+			*p++ = (char)('0' + o / 100);
+		if (o >= 10)
+			*p++ = (char)('0' + o / 10 % 10);
+		*p++ = (char)('0' + o % 10);
+		octet_len[o] = (uint8_t)(p - octet_txt[o]);
+	}
+}
+
+static inline char *put_v4_raw(char *p, const uint8_t *b)
+{
+	for (int i = 0; i < 4; i++) {
+		memcpy(p, octet_txt[b[i]], 4);	/* the buffer has room for 4 per octet */
+		p += octet_len[b[i]];
+		*p++ = '.';
+	}
+	return p - 1;
+}
+
+/*
+ * IPv6 text as inet_ntop() writes it (RFC 5952 rules as glibc applies
+ * them): the first longest run of two or more zero groups becomes "::",
+ * groups in lower-case hex without leading zeros, and the IPv4-compatible
+ * forms ::a.b.c.d / ::ffff:a.b.c.d keep a dotted quad at the end.
+ */
+static size_t v6_text(char *out, const uint8_t *b)
 {
 	static const char hex[] = "0123456789abcdef";
+	unsigned int g[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0;
+	char *p = out;
+
+	for (int i = 0; i < 8; i++) {
+		g[i] = (unsigned int)b[2 * i] << 8 | b[2 * i + 1];
+		if (!g[i]) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			cur_len++;
+			if (cur_len > best_len)
+				best = cur, best_len = cur_len;
+		} else {
+			cur = -1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && g[5] == 0xffff)))
+			return (size_t)(put_v4_raw(p, b + 12) - out);
+		if (g[i] >= 0x1000)
+			*p++ = hex[g[i] >> 12];
+		if (g[i] >= 0x100)
+			*p++ = hex[g[i] >> 8 & 15];
+		if (g[i] >= 0x10)
+			*p++ = hex[g[i] >> 4 & 15];
+		*p++ = hex[g[i] & 15];
+	}
+	if (best >= 0 && best + best_len == 8)
+		*p++ = ':';
+	return (size_t)(p - out);
+}
+
+WINLINE void put_ip(struct wbuf *w, const struct nfx_addr *a)
+{
+	char tmp[NFX_ADDR_STRLEN + 4];
+
+	/* by hand, not inet_ntop(): that was a large share of the record cost */
+	if (nfx_addr_is_v4(a)) {
+		put_mem(w, tmp, (size_t)(put_v4_raw(tmp, a->b + 12) - tmp));
+		return;
+	}
+	put_mem(w, tmp, v6_text(tmp, a->b));
+}
+
+WINLINE void put_mac(struct wbuf *w, const uint8_t m[6])
+{
+	static const char hex[] = "0123456789abcdef";
+	static const uint8_t zero[6];
 	char tmp[17];
 
+	if (!memcmp(m, zero, 6)) {
+		put_lit(w, "00:00:00:00:00:00");
+		return;
+	}
 	for (int i = 0; i < 6; i++) {
 		tmp[i * 3] = hex[m[i] >> 4];
 		tmp[i * 3 + 1] = hex[m[i] & 15];
@@ -111,16 +213,21 @@ static void put_mac(struct wbuf *w, const uint8_t m[6])
 }
 
 /* "mask": the address with host bits cleared, as CIDR. */
-static void put_mask(struct wbuf *w, const struct nfx_addr *a, uint8_t bits, int v4)
+WINLINE void put_mask(struct wbuf *w, const struct nfx_addr *a, uint8_t bits, int v4)
 {
 	struct nfx_addr m = *a;
 	unsigned int total = v4 ? 32 : 128, first = v4 ? 12 : 0;
 
 	if (bits > total)
 		bits = (uint8_t)total;
-	for (unsigned int i = 0; i < total; i++)
-		if (i >= bits)
-			m.b[first + i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	/* whole bytes: the partial one keeps its top bits, the rest are cleared */
+	if (bits < total) {
+		unsigned int i = first + bits / 8;
+
+		if (bits % 8)
+			m.b[i++] &= (uint8_t)(0xff00u >> (bits % 8));
+		memset(m.b + i, 0, 16 - i);
+	}
 	put_ip(w, &m);
 	put_lit(w, "/");
 	put_u64(w, bits);
@@ -140,7 +247,7 @@ static const char *const flag_names[8] = {
 	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
 };
 
-static void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src,
+WINLINE void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src,
 			 struct nfx_rdns *rdns, uint64_t now_ms)
 {
 	const struct nfx_addr *a = src ? &f->src : &f->dst;
@@ -169,7 +276,7 @@ static void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src,
 	put_lit(w, "\"}");
 }
 
-static void put_tcp_flags(struct wbuf *w, uint8_t flags)
+WINLINE void put_tcp_flags(struct wbuf *w, uint8_t flags)
 {
 	int first = 1;
 
@@ -189,15 +296,14 @@ static void put_tcp_flags(struct wbuf *w, uint8_t flags)
 	put_lit(w, "]");
 }
 
-static void put_key_u64(struct wbuf *w, const char *key, uint64_t v)
-{
-	put_lit(w, ",\"");
-	put_str(w, key);
-	put_lit(w, "\":");
-	put_u64(w, v);
-}
+/* ,"key":value with the key a string literal: one constant-size copy */
+#define put_key_u64(w, key, v)				\
+	do {						\
+		put_lit(w, ",\"" key "\":");		\
+		put_u64(w, v);				\
+	} while (0)
 
-static void put_extras(struct wbuf *w, const struct nfx_flow *f)
+WINLINE void put_extras(struct wbuf *w, const struct nfx_flow *f)
 {
 	if (f->present & NFX_F_TOS)
 		put_key_u64(w, "tos", f->tos);
@@ -319,7 +425,7 @@ static void put_mapped(struct wbuf *w, const struct nfx_flow *f, const struct fm
 	}
 }
 
-static void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush_ms,
+WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush_ms,
 		       const struct fmt_ctx *cx)
 {
 	const char *ns = cx->ns, *host = cx->host;
@@ -378,10 +484,24 @@ static void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush_
 	put_lit(w, "}");
 }
 
+/*
+ * Longest record without reverse DNS names and mapped fields, less the
+ * namespace and host: every key, 20-digit numbers, IPv6 text everywhere
+ * and all eight TCP flags stay well below this (about 1300 bytes).
+ */
+#define FAST_MAX	2048
+
 static int format_ctx(char *buf, size_t size, const struct nfx_flow *f, uint64_t flush_ms,
 		      const struct fmt_ctx *cx)
 {
-	struct wbuf w = { buf, buf + size };
+	struct wbuf w = { buf, buf + size, 1 };
+
+	if (!cx->rdns && !f->nextra && size >= FAST_MAX + strlen(cx->ns) + strlen(cx->host)) {
+		struct wbuf u = { buf, buf + size, 0 };
+
+		put_record(&u, f, flush_ms, cx);
+		return (int)(u.p - buf);
+	}
 
 	put_record(&w, f, flush_ms, cx);
 	if (w.p > w.end)

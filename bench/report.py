@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""report.py RUNS.ndjson OUTDIR MICRO_JSON CALLGRIND_JSON META_JSON
+
+Folds the per-run lines of bench/run.sh into medians per (collector,
+protocol, offered rate), writes OUTDIR/results.json and OUTDIR/results.md.
+
+Whole-machine CPU of a run = busy CPU-seconds of /proc/stat during the run
+less the generator-only baseline scaled to the packets this run offered
+(baseline busy / baseline packets, same protocol and rate)."""
+import json
+import statistics
+import sys
+
+runs_path, outdir, micro, cg, meta = sys.argv[1:6]
+runs, base = [], {}
+for line in open(runs_path):
+    r = json.loads(line)
+    if r["kind"] == "baseline":
+        g = r["gen"]
+        pk = g["packets"] + g["refused_packets"] + g["template_packets"]
+        if pk:
+            base.setdefault((r["proto"], r["rate"]), []).append(r["busy_s"] / pk)
+    else:
+        runs.append(r)
+
+med = statistics.median
+groups = {}
+for r in runs:
+    g = r["gen"]
+    att = g["records"] + g["refused_records"]
+    pk = g["packets"] + g["refused_packets"] + g["template_packets"]
+    per_pkt = med(base.get((r["proto"], r["rate"]), [0]))
+    mcpu = max(r["busy_s"] - per_pkt * pk, 1e-3)
+    rx = r["received"]
+    groups.setdefault((r["collector"], r["proto"], r["rate"]), []).append({
+        "offered_rps": att / g["elapsed_s"] if g["elapsed_s"] else 0,
+        "sent": g["records"], "refused": g["refused_records"], "received": rx,
+        "loss": max(0.0, 1 - rx / att) if att else 0.0,
+        "proc_cpu_s": r["proc_cpu_s"], "machine_cpu_s": mcpu,
+        "rec_per_proc_cpu_s": rx / r["proc_cpu_s"] if r["proc_cpu_s"] > 0 else None,
+        "rec_per_machine_cpu_s": rx / mcpu,
+        "vmhwm_kb": r["vmhwm_kb"],
+    })
+
+summary = []
+for (c, p, rate), xs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2] or 1e12)):
+    s = {"collector": c, "proto": p, "rate": rate, "n": len(xs)}
+    for k in xs[0]:
+        vals = [x[k] for x in xs if x[k] is not None]
+        s[k] = med(vals) if vals else None
+    summary.append(s)
+
+zero = {}
+for s in summary:
+    key = (s["collector"], s["proto"])
+    if s["loss"] <= 1e-6:
+        zero[key] = max(zero.get(key, 0), s["offered_rps"])
+    else:
+        zero.setdefault(key, 0)
+
+result = {"meta": json.loads(meta), "summary": summary,
+          "zero_loss_max_rps": [{"collector": c, "proto": p, "rps": v} for (c, p), v in sorted(zero.items())],
+          "micro_records_per_s": json.loads(micro), "callgrind_instructions_per_record": json.loads(cg),
+          "runs": runs}
+json.dump(result, open(outdir + "/results.json", "w"), indent=1)
+
+
+def m(v):
+    return "-" if v is None else ("%.2f M" % (v / 1e6) if v >= 1e5 else "%.0f k" % (v / 1e3))
+
+
+md = []
+md.append("| proto | collector | offered | loss | collector CPU s | rec / collector CPU-s | machine CPU s | rec / machine CPU-s | peak RSS |")
+md.append("|---|---|---|---|---|---|---|---|---|")
+for s in summary:
+    off = ("max %s" % m(s["offered_rps"])) if not s["rate"] else m(s["rate"])
+    md.append("| %s | %s | %s | %.2f %% | %.2f | %s | %.2f | %s | %d MB |" % (
+        s["proto"], s["collector"], off, 100 * s["loss"], s["proc_cpu_s"], m(s["rec_per_proc_cpu_s"]),
+        s["machine_cpu_s"], m(s["rec_per_machine_cpu_s"]), s["vmhwm_kb"] // 1024))
+md.append("")
+md.append("Highest offered rate with zero loss (records/s):")
+md.append("")
+md.append("| proto | " + " | ".join(sorted({c for c, _ in zero})) + " |")
+cols = sorted({c for c, _ in zero})
+md.append("|---|" + "---|" * len(cols))
+for p in sorted({p for _, p in zero}):
+    md.append("| %s | " % p + " | ".join(m(zero.get((c, p))) for c in cols) + " |")
+md.append("")
+# ratios against nfcapd, per protocol, at each rate, both CPU figures
+md.append("Records per CPU-second relative to nfcapd (collector process / whole machine):")
+md.append("")
+md.append("| proto | offered | " + " | ".join(c for c in cols if c != "nfcapd") + " |")
+md.append("|---|---|" + "---|" * (len(cols) - 1))
+idx = {(s["collector"], s["proto"], s["rate"]): s for s in summary}
+for p in sorted({p for _, p in zero}):
+    for rate in sorted({s["rate"] for s in summary if s["proto"] == p}, key=lambda r: r or 1e12):
+        ref = idx.get(("nfcapd", p, rate))
+        cells = []
+        for c in cols:
+            if c == "nfcapd":
+                continue
+            s = idx.get((c, p, rate))
+            if not s or not ref or not ref["rec_per_proc_cpu_s"] or not s["rec_per_proc_cpu_s"]:
+                cells.append("-")
+                continue
+            cells.append("%.2f× / %.2f×" % (s["rec_per_proc_cpu_s"] / ref["rec_per_proc_cpu_s"],
+                                           s["rec_per_machine_cpu_s"] / ref["rec_per_machine_cpu_s"]))
+        md.append("| %s | %s | " % (p, m(rate) if rate else "max") + " | ".join(cells) + " |")
+md.append("")
+mi, cgj = json.loads(micro), json.loads(cg)
+if mi or cgj:
+    md.append("| microbenchmark | records/s (median) | instructions/record |")
+    md.append("|---|---|---|")
+    for k in sorted(set(mi) | set(cgj)):
+        md.append("| %s | %s | %s |" % (k, m(mi[k]["median"]) if k in mi else "-", cgj.get(k, "-")))
+open(outdir + "/results.md", "w").write("\n".join(md) + "\n")
+print("\n".join(md))

@@ -1,0 +1,338 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# bench/run.sh - the end-to-end benchmark behind `make bench` (BENCHMARKS.md).
+#
+# Two network namespaces joined by a 2-queue veth (names nfxb*); bench/nfgen
+# in the exporter netns (pinned to CPU $GEN_CPU) sends the same NetFlow v5,
+# v9 and IPFIX streams to each collector in turn, pinned to CPU $COL_CPU:
+#   nfxdp-xdp-agg   nfxdp run -i IF (AF_XDP), aggregated NDJSON
+#   nfxdp-xdp-raw   the same with --raw (one NDJSON line per flow)
+#   nfxdp-udp-agg   nfxdp run --udp, aggregated NDJSON
+#   nfacctd         pmacct, print plugin, JSON, 5-tuple+ aggregation
+#   nfcapd          nfdump's collector, binary files
+# For each: records received vs sent (loss), the collector's own CPU seconds
+# (utime+stime of its processes), the whole machine's busy CPU during the
+# run less a generator-only baseline (nfgen into an XDP_DROP program, per
+# packet sent), records per CPU-second both ways, peak RSS (VmHWM), at each
+# offered rate of a ladder (0 = flat out); repeated, medians.  Then the
+# microbenchmarks and callgrind instruction counts.  Output in $BENCH_OUT:
+# results.json, results.md, bench.png.
+#
+# BENCH_QUICK=1: 3 s runs, 3 rates, 1 repetition (a few minutes).
+# Also: BENCH_PROTOS, BENCH_COLLECTORS, BENCH_RATES, BENCH_DURATION,
+# BENCH_REPEAT, BENCH_NO_MICRO=1.
+set -u
+
+if [ -z "${NFXB_PRIVATE_MNT:-}" ]; then
+	[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (netns, XDP)"; exit 1; }
+	exec unshare -m --propagation private env NFXB_PRIVATE_MNT=1 bash "$0" "$@"
+fi
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=$ROOT/${NFX_BUILD:-build}
+NFXDP=$B/nfxdp
+NFGEN=$B/bench/nfgen
+MICRO=$B/bench/micro
+DROP_OBJ=$B/bench/xdp_drop.bpf.o
+PY=/usr/bin/python3
+QUICK=${BENCH_QUICK:-0}
+OUTDIR=${BENCH_OUT:-$ROOT/bench/results}
+GEN_CPU=${GEN_CPU:-1}
+COL_CPU=${COL_CPU:-0}
+if [ "$QUICK" = 1 ]; then
+	DUR=${BENCH_DURATION:-3}; REPEAT=${BENCH_REPEAT:-1}
+	RATES=${BENCH_RATES:-"100000 1000000 0"}
+else
+	DUR=${BENCH_DURATION:-10}; REPEAT=${BENCH_REPEAT:-3}
+	RATES=${BENCH_RATES:-"100000 300000 1000000 2000000 3000000 0"}
+fi
+PROTOS=${BENCH_PROTOS:-"v5 v9 ipfix"}
+COLLECTORS=${BENCH_COLLECTORS:-"nfxdp-xdp-agg nfxdp-xdp-raw nfxdp-udp-agg nfacctd nfcapd"}
+EXPORTERS=${BENCH_EXPORTERS:-8}
+PORT=2055
+
+P=nfxb$$
+NS_C=${P}c
+NS_E=${P}e
+IF_C=${P}a
+IF_E=${P}b
+IP_C=10.233.0.1
+SRC_BASE=10.233.0.10
+PIN_DIR=/sys/fs/bpf/$P
+W=$(mktemp -d /tmp/nfxb.XXXXXX)
+COL_PID=
+
+need() { command -v "$1" >/dev/null 2>&1; }
+for t in nfacctd nfcapd nfdump valgrind; do
+	need "$t" || { echo "bench: $t missing; installing the Debian packages"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y pmacct nfdump valgrind \
+		python3-matplotlib >/dev/null || true; break; }
+done
+$PY -c 'import matplotlib' 2>/dev/null || DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y python3-matplotlib >/dev/null || true
+for f in "$NFXDP" "$NFGEN" "$MICRO" "$DROP_OBJ"; do
+	[ -e "$f" ] || { echo "bench: $f not built (make bench-build)"; exit 1; }
+done
+
+cleanup() {
+	local rc=$?
+	if [ -n "$COL_PID" ] && kill -0 "$COL_PID" 2>/dev/null; then
+		kill -TERM "$COL_PID" 2>/dev/null
+		timeout 10 tail --pid="$COL_PID" -f /dev/null 2>/dev/null
+		kill -KILL "$COL_PID" 2>/dev/null
+	fi
+	if [ -e "/run/netns/$NS_C" ]; then
+		ip -n "$NS_C" link set dev "$IF_C" xdp off 2>/dev/null
+	fi
+	ip netns del "$NS_C" 2>/dev/null
+	ip netns del "$NS_E" 2>/dev/null
+	rm -rf "$PIN_DIR"
+	umount /sys/fs/bpf 2>/dev/null
+	rm -rf "$W"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+mount -t bpf bpf /sys/fs/bpf || { echo "bench: cannot mount bpffs"; exit 1; }
+ns_c() { nsenter --net="/run/netns/$NS_C" "$@"; }
+ns_e() { nsenter --net="/run/netns/$NS_E" "$@"; }
+
+setup_net() {
+	ip netns add "$NS_C" && ip netns add "$NS_E" || return 1
+	ip link add "$IF_C" numtxqueues 2 numrxqueues 2 netns "$NS_C" type veth \
+		peer "$IF_E" numtxqueues 2 numrxqueues 2 netns "$NS_E" || return 1
+	ns_c ip link set lo up
+	ns_e ip link set lo up
+	ns_c ip addr add "$IP_C/24" dev "$IF_C"
+	for i in $(seq 0 $((EXPORTERS - 1))); do
+		ns_e ip addr add "10.233.0.$((10 + i))/24" dev "$IF_E"
+	done
+	ns_c ip link set "$IF_C" up
+	ns_e ip link set "$IF_E" up
+	# the collector never answers; a static neighbour saves the ARP round
+	local mac
+	mac=$(ip -n "$NS_C" link show "$IF_C" | awk '/link\/ether/ { print $2 }')
+	ns_e ip neigh replace "$IP_C" lladdr "$mac" dev "$IF_E" nud permanent
+}
+
+# busy jiffies of the whole machine (user+nice+system+irq+softirq+steal)
+machine_busy() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+HZ=$(getconf CLK_TCK)
+
+# pids of $1 and its descendants
+tree_pids() {
+	local p=$1 c
+	echo "$p"
+	for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+}
+
+# utime+stime (jiffies) over the process tree of $1
+tree_cpu() {
+	local sum=0 p v
+	for p in $(tree_pids "$1"); do
+		v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/"$p"/stat 2>/dev/null)
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
+# peak RSS (kB) over the process tree of $1: the largest VmHWM, summed
+tree_hwm() {
+	local sum=0 p v
+	for p in $(tree_pids "$1"); do
+		v=$(awk '/^VmHWM:/ { print $2 }' /proc/"$p"/status 2>/dev/null)
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
+# wait until the collector's CPU time stops moving (it has drained its input)
+settle() {
+	local last=-1 cur i
+	for i in $(seq 1 100); do
+		cur=$(tree_cpu "$COL_PID")
+		[ "$cur" = "$last" ] && return 0
+		last=$cur
+		sleep 0.3
+	done
+}
+
+start_collector() {
+	local c=$1 d=$W/run
+	rm -rf "$d"; mkdir -p "$d"
+	case $c in
+	nfxdp-xdp-agg|nfxdp-xdp-raw)
+		local raw=; [ "$c" = nfxdp-xdp-raw ] && raw=--raw
+		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" $raw \
+			-p "$PORT" -o "$d/out.ndjson" 2>"$d/err" &
+		COL_PID=$!
+		wait_log "collecting on" ;;
+	nfxdp-udp-agg)
+		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$NFXDP" run --udp -p "$PORT" -o "$d/out.ndjson" \
+			2>"$d/err" &
+		COL_PID=$!
+		wait_log "collecting on" ;;
+	nfacctd)
+		cat >"$d/nfacctd.conf" <<EOF
+daemonize: false
+nfacctd_port: $PORT
+nfacctd_ip: 0.0.0.0
+nfacctd_pipe_size: 8388608
+plugin_pipe_size: 67108864
+plugin_buffer_size: 65536
+plugins: print[p]
+aggregate[p]: src_host, dst_host, src_port, dst_port, proto, tos, peer_src_ip, in_iface
+print_output[p]: json
+print_output_file[p]: $d/nfacctd.json
+print_refresh_time[p]: 3600
+print_cache_entries[p]: 262139
+EOF
+		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" nfacctd -f "$d/nfacctd.conf" >"$d/err" 2>&1 &
+		COL_PID=$!
+		sleep 2 ;;
+	nfcapd)
+		mkdir -p "$d/flows"
+		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" nfcapd -w "$d/flows" -p "$PORT" -t 3600 -B 8388608 \
+			>"$d/err" 2>&1 &
+		COL_PID=$!
+		sleep 1 ;;
+	esac
+	kill -0 "$COL_PID" 2>/dev/null
+}
+
+wait_log() {
+	local i
+	for i in $(seq 1 100); do
+		grep -q "$1" "$W/run/err" 2>/dev/null && return 0
+		kill -0 "$COL_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_collector() {
+	kill -INT "$COL_PID" 2>/dev/null
+	timeout 60 tail --pid="$COL_PID" -f /dev/null 2>/dev/null
+	kill -KILL "$COL_PID" 2>/dev/null
+	wait "$COL_PID" 2>/dev/null
+	COL_PID=
+}
+
+# records the collector got (after stop_collector); $2 = nfgen's JSON
+received() {
+	local c=$1 d=$W/run
+	case $c in
+	nfxdp-*)
+		# the decoder's count in the exit summary: exact
+		sed -n 's/.* \(v5\|v9\|ipfix\) packets=[0-9]* records=\([0-9]*\).*/\2/p' "$d/err" |
+			head -1 ;;
+	nfcapd)
+		local n=0 f v
+		for f in "$d"/flows/nfcapd.*; do
+			[ -e "$f" ] || continue
+			v=$(nfdump -r "$f" -I 2>/dev/null | awk '/^Flows:/ { print $2; exit }')
+			n=$((n + ${v:-0}))
+		done
+		echo "$n" ;;
+	nfacctd)
+		# aggregated: the flows' packet counters received / sent, times records sent
+		$PY - "$d/nfacctd.json" "$2" <<'EOF'
+import json, sys
+rx = 0
+try:
+    for line in open(sys.argv[1]):
+        line = line.strip()
+        if line.startswith("{"):
+            rx += json.loads(line).get("packets", 0)
+except FileNotFoundError:
+    pass
+g = json.loads(sys.argv[2])
+print(int(round(g["records"] * rx / g["flow_packets"])) if g["flow_packets"] else 0)
+EOF
+		;;
+	esac
+}
+
+gen() {	# proto rate -> nfgen JSON on stdout
+	ns_e taskset -c "$GEN_CPU" timeout $((DUR + 30)) "$NFGEN" --dst "$IP_C" --port "$PORT" \
+		--proto "$1" --rate "$2" --duration "$DUR" --exporters "$EXPORTERS" \
+		--src-base "$SRC_BASE" --seed "$3"
+}
+
+RES=$W/runs.ndjson
+: >"$RES"
+
+# generator-only baseline: the same stream into an XDP_DROP program
+baseline() {
+	local proto=$1 rate=$2 rep=$3 b0 b1 g
+	ip -n "$NS_C" link set dev "$IF_C" xdp obj "$DROP_OBJ" sec xdp || return 1
+	b0=$(machine_busy)
+	g=$(gen "$proto" "$rate" "$rep")
+	b1=$(machine_busy)
+	ip -n "$NS_C" link set dev "$IF_C" xdp off
+	echo "{\"kind\":\"baseline\",\"proto\":\"$proto\",\"rate\":$rate,\"rep\":$rep,\"busy_s\":$(
+		$PY -c "print(($b1 - $b0) / $HZ)"),\"gen\":$g}" >>"$RES"
+}
+
+one_run() {
+	local c=$1 proto=$2 rate=$3 rep=$4 b0 b1 g cpu hwm rx
+	if ! start_collector "$c"; then
+		echo "bench: $c did not start"; sed 's/^/#   /' "$W/run/err" | tail -5
+		stop_collector; return 1
+	fi
+	b0=$(machine_busy)
+	local c0; c0=$(tree_cpu "$COL_PID")
+	g=$(gen "$proto" "$rate" "$rep")
+	settle
+	b1=$(machine_busy)
+	cpu=$(( $(tree_cpu "$COL_PID") - c0 ))
+	hwm=$(tree_hwm "$COL_PID")
+	stop_collector
+	rx=$(received "$c" "$g")
+	echo "{\"kind\":\"run\",\"collector\":\"$c\",\"proto\":\"$proto\",\"rate\":$rate,\"rep\":$rep,\"received\":${rx:-0},\"proc_cpu_s\":$($PY -c "print($cpu / $HZ)"),\"busy_s\":$($PY -c "print(($b1 - $b0) / $HZ)"),\"vmhwm_kb\":$hwm,\"gen\":$g}" >>"$RES"
+	$PY - "$(tail -1 "$RES")" <<'EOF'
+import json, sys
+r = json.loads(sys.argv[1]); g = r["gen"]
+att = g["records"] + g["refused_records"]
+print("#   %-14s %-5s rate %9s  sent %9d refused %8d received %9d  loss %6.2f%%  cpu %.2fs  rss %d MB"
+      % (r["collector"], r["proto"], r["rate"] or "max", g["records"], g["refused_records"],
+         r["received"], 100 * (1 - r["received"] / att) if att else 0, r["proc_cpu_s"],
+         r["vmhwm_kb"] // 1024))
+EOF
+}
+
+setup_net || { echo "bench: netns/veth setup failed"; exit 1; }
+mkdir -p "$OUTDIR"
+echo "# bench: quick=$QUICK duration=${DUR}s repeat=$REPEAT rates=[$RATES] protos=[$PROTOS]"
+echo "# machine: $(nproc) CPUs, $(uname -r), generator on CPU $GEN_CPU, collectors on CPU $COL_CPU"
+for rep in $(seq 1 "$REPEAT"); do
+	for proto in $PROTOS; do
+		for rate in $RATES; do
+			baseline "$proto" "$rate" "$rep"
+			for c in $COLLECTORS; do
+				one_run "$c" "$proto" "$rate" "$rep"
+			done
+		done
+	done
+done
+
+MICRO_JSON='{}'
+CG_JSON='{}'
+if [ "${BENCH_NO_MICRO:-0}" != 1 ]; then
+	echo "# microbenchmarks"
+	if [ "$QUICK" = 1 ]; then
+		MICRO_JSON=$(taskset -c "$COL_CPU" "$MICRO" --json --seconds 0.5 --repeat 3)
+		CG_JSON=$(CG_COUNT=50000 NFX_BUILD=${NFX_BUILD:-build} "$ROOT/bench/callgrind.sh" --json)
+	else
+		MICRO_JSON=$(taskset -c "$COL_CPU" "$MICRO" --json --seconds 1 --repeat 7)
+		CG_JSON=$(CG_COUNT=200000 NFX_BUILD=${NFX_BUILD:-build} "$ROOT/bench/callgrind.sh" --json)
+	fi
+fi
+
+$PY "$ROOT/bench/report.py" "$RES" "$OUTDIR" "$MICRO_JSON" "$CG_JSON" \
+	"{\"quick\":$QUICK,\"duration_s\":$DUR,\"repeat\":$REPEAT,\"cpus\":$(nproc),\"kernel\":\"$(uname -r)\",\"gen_cpu\":$GEN_CPU,\"col_cpu\":$COL_CPU,\"exporters\":$EXPORTERS}"
+$PY "$ROOT/bench/plot.py" "$OUTDIR/results.json" "$OUTDIR/bench.png" || echo "bench: no plot"
+echo "# results: $OUTDIR/results.json $OUTDIR/results.md $OUTDIR/bench.png"
