@@ -78,6 +78,12 @@ struct nfx_config {
 	uint32_t template_sweep_interval;	/* s */
 	uint32_t max_exporters;
 	uint32_t max_templates;
+	uint32_t max_templates_per_exporter;
+	uint32_t max_template_fields;
+	uint32_t max_sessions;			/* v5/v7 sequence sessions */
+	uint32_t pending_bytes_per_exporter;	/* 0: data before its template not held */
+	uint32_t pending_total_bytes;
+	uint32_t pending_max_age;		/* s */
 
 	struct nfx_allow *allow;	/* sorted, no duplicates; empty = all allowed */
 	size_t nallow;

@@ -1092,9 +1092,17 @@ static int load_config(struct nfx_run *r)
 
 static int open_decoder(struct nfx_run *r)
 {
+	const struct nfx_config *c = r->cfg;
 	struct nfx_decoder_opts dop = {
-		.max_exporters = r->cfg->max_exporters,
-		.max_templates = r->cfg->max_templates,
+		.max_exporters = c->max_exporters,
+		.max_templates = c->max_templates,
+		.max_templates_per_exporter = c->max_templates_per_exporter,
+		.max_template_fields = c->max_template_fields,
+		.max_sessions = c->max_sessions,
+		.pending_bytes_per_exporter = c->pending_bytes_per_exporter,
+		.pending_total_bytes = c->pending_total_bytes,
+		.pending_max_age_ms = c->pending_max_age * 1000u,
+		.pending_off = !c->pending_bytes_per_exporter || !c->pending_total_bytes,
 	};
 
 	r->dec = nfx_decoder_new(&dop);
