@@ -122,7 +122,8 @@ clean:
 # end-to-end comparison with nfcapd and nfacctd.  BENCH_QUICK=1: a few minutes.
 BENCH_QUICK ?= 0
 .PHONY: bench bench-build
-bench-build: $(OUT)/nfxdp $(BPF_OBJS) $(OUT)/bench/nfgen $(OUT)/bench/micro $(OUT)/bench/xdp_drop.bpf.o
+bench-build: $(OUT)/nfxdp $(BPF_OBJS) $(OUT)/bench/nfgen $(OUT)/bench/micro $(OUT)/bench/xdp_drop.bpf.o \
+	$(OUT)/bench/ch_driver
 
 $(OUT)/bench:
 	$(Q)mkdir -p $@
@@ -132,6 +133,10 @@ $(OUT)/bench/nfgen: bench/nfgen.c | $(OUT)/bench
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
 $(OUT)/bench/micro: bench/micro.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+
+$(OUT)/bench/ch_driver: bench/ch_driver.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
 

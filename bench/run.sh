@@ -18,6 +18,8 @@
 # microbenchmarks and callgrind instruction counts.  Output in $BENCH_OUT:
 # results.json, results.md, bench.png.
 #
+# Then (full mode, or BENCH_CLICKHOUSE=1; BENCH_CLICKHOUSE=0 skips it) the
+# ClickHouse sink, bench/clickhouse.sh: $BENCH_OUT/clickhouse.{json,md}.
 # BENCH_QUICK=1: 3 s runs, 3 rates, 1 repetition (a few minutes).
 # Also: BENCH_PROTOS, BENCH_COLLECTORS, BENCH_RATES, BENCH_DURATION,
 # BENCH_REPEAT, BENCH_NO_MICRO=1.
@@ -318,6 +320,15 @@ for rep in $(seq 1 "$REPEAT"); do
 		done
 	done
 done
+
+# the ClickHouse sink (bench/clickhouse.sh, its own netns and server):
+# BENCH_CLICKHOUSE=1, or full mode unless BENCH_CLICKHOUSE=0
+if [ "${BENCH_CLICKHOUSE:-}" = 1 ] || { [ "$QUICK" != 1 ] && [ "${BENCH_CLICKHOUSE:-}" != 0 ]; }; then
+	echo "# ClickHouse sink"
+	BENCH_CH_OUT=$OUTDIR NFX_BUILD=${NFX_BUILD:-build} COL_CPU=$COL_CPU GEN_CPU=$GEN_CPU \
+		bash "$ROOT/bench/clickhouse.sh" ||
+		echo "bench: ClickHouse sink: failed or skipped (see above)"
+fi
 
 MICRO_JSON='{}'
 CG_JSON='{}'
