@@ -164,7 +164,6 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 	struct nfx_msg m = { .c = d->tmpl, .st = &d->stats, .out = out,
 			     .proto = NFX_PROTO_IPFIX, .slot = NFX_SLOT_IPFIX };
 	uint32_t domain, seq;
-	struct nfx_tkey dk;
 	size_t pos;
 
 	d->stats.packets[NFX_SLOT_IPFIX]++;
@@ -183,18 +182,7 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 	m.export_ms = (uint64_t)nfx_get32(buf + 4) * 1000;
 	seq = nfx_get32(buf + 8);
 	domain = nfx_get32(buf + 12);
-	m.now_ms = src->now_ms;
-	nfx_tmpl_key(m.c, &dk, NFX_PROTO_IPFIX, src, domain, 0);
-	m.dom = nfx_tmpl_domain(m.c, &dk, m.now_ms);
-	if (!m.dom)
-		d->stats.exporter_limit++;
-
-	m.base.type = NFX_TYPE_IPFIX;
-	m.base.exporter = src->addr;
-	m.base.exporter_port = src->port;
-	m.base.domain_id = domain;
-	m.base.sequence = seq;
-	m.base.present = NFX_F_DOMAIN;
+	nfx_msg_begin(&m, src, NFX_TYPE_IPFIX, domain, seq);
 
 	for (pos = IPFIX_HDR_LEN; len - pos >= 4;) {
 		uint16_t id = nfx_get16(buf + pos), slen = nfx_get16(buf + pos + 2);

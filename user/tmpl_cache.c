@@ -309,6 +309,24 @@ void nfx_tmpl_cache_set_port(struct nfx_tmpl_cache *c, uint16_t port)
 	c->cur_port = port;
 }
 
+void nfx_msg_begin(struct nfx_msg *m, const struct nfx_src *src, uint8_t type,
+		   uint32_t domain, uint32_t seq)
+{
+	struct nfx_tkey dk;
+
+	m->now_ms = src->now_ms;
+	nfx_tmpl_key(m->c, &dk, m->proto, src, domain, 0);
+	m->dom = nfx_tmpl_domain(m->c, &dk, m->now_ms);
+	if (!m->dom)
+		m->st->exporter_limit++;
+	m->base.type = type;
+	m->base.exporter = src->addr;
+	m->base.exporter_port = src->port;
+	m->base.domain_id = domain;
+	m->base.sequence = seq;
+	m->base.present = NFX_F_DOMAIN;
+}
+
 void nfx_tmpl_cache_free(struct nfx_tmpl_cache *c)
 {
 	if (!c)

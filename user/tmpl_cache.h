@@ -227,6 +227,14 @@ struct nfx_msg {
 	uint32_t data_records;		/* data records read (flows + options) */
 };
 
+/*
+ * Start decoding a message: its exporter-domain state (counted in
+ * exporter_limit when the table is full) and the fields every record of it
+ * shares.  m->c, m->st, m->out and m->proto must be set.
+ */
+void nfx_msg_begin(struct nfx_msg *m, const struct nfx_src *src, uint8_t type,
+		   uint32_t domain, uint32_t seq);
+
 /**
  * nfx_tmpl_data_set() - decode the records of one data set body (after the
  * 4-byte set header) with template @t.  Trailing bytes shorter than a record
