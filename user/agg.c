@@ -679,7 +679,7 @@ static void pend_fetch_ctx(const struct nfx_agg *a, const struct agg_pend *p)
 	const struct nfx_flow *f = &p->f;
 	uint16_t s = f->src_port, d = f->dst_port;
 	uint32_t roll = 0;
-	const char *c;
+	const struct agg_ctx *c;
 	uint64_t v;
 
 	if (!a->o.rollup_disabled) {
@@ -699,11 +699,20 @@ static void pend_fetch_ctx(const struct nfx_agg *a, const struct agg_pend *p)
 	v = a->idx[key_hash_ports(p->h, f, s, d, roll) & a->idx_mask];
 	if (!v)
 		return;
-	c = (const char *)&a->ctx[idx_ctx(v)];
-	__builtin_prefetch(c);
-	__builtin_prefetch(c + 64);
-	__builtin_prefetch(c + 128);
-	__builtin_prefetch(c + 192);
+	/*
+	 * The lines a lookup and a merge read (a context is 280 bytes, not
+	 * line-aligned, so each field's line is asked for; asking twice for a
+	 * line costs nothing): counters, present and in_if; ports, proto,
+	 * tos and the addresses; the exporter; held.
+	 */
+	c = &a->ctx[idx_ctx(v)];
+	__builtin_prefetch(&c->flow.bytes);
+	__builtin_prefetch(&c->flow.in_if);
+	__builtin_prefetch(&c->flow.src_port);
+	__builtin_prefetch(&c->flow.dst.b[15]);
+	__builtin_prefetch(&c->flow.exporter);
+	__builtin_prefetch(&c->flow.exporter.b[15]);
+	__builtin_prefetch(&c->held);
 }
 
 /* Accounts one queued flow. */
@@ -1017,15 +1026,27 @@ static int opts_resolve(struct nfx_agg_opts *o)
 	return 0;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 /*
  * The big tables are read at random: on 2 MB pages their lookups miss the
  * TLB far less.  Anonymous mappings come zeroed and are only backed once
  * touched, so an idle aggregator costs little.
+ *
+ * @populate: the tables indexed by hash (the context index, the roll-up
+ * tracker) are spread over every page by their first few thousand flows
+ * anyway, so they are backed here, at start: otherwise the first second
+ * of traffic pays a page fault (2 MB zeroed) per page and the receive
+ * rings overflow meanwhile.  The dense context array grows with the
+ * contexts and stays lazy.
  */
-static void *big_alloc(size_t size)
+static void *big_alloc(size_t size, int populate)
 {
 #ifdef __SANITIZE_ADDRESS__
 	/* Heap memory, so that ASan checks every table access. */
+	(void)populate;
 	return calloc(1, size);
 #else
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1033,6 +1054,11 @@ static void *big_alloc(size_t size)
 	if (p == MAP_FAILED)
 		return NULL;
 	madvise(p, size, MADV_HUGEPAGE);
+	/* after MADV_HUGEPAGE, so that it is backed by 2 MB pages; best effort */
+	if (populate && madvise(p, size, MADV_POPULATE_WRITE)) {
+		for (size_t off = 0; off < size; off += 4096)
+			((volatile char *)p)[off] = 0;
+	}
 	return p;
 #endif
 }
@@ -1053,11 +1079,11 @@ static int rt_alloc(struct nfx_agg *a)
 
 	a->rt_stride = (offsetof(struct rt_ent, ports) +
 			2 * a->o.rollup_threshold * sizeof(uint16_t) + 7) & ~(size_t)7;
-	a->rt_slots = big_alloc((size_t)n * a->rt_stride);
-	a->rt_tags = calloc(n, 1);
+	a->rt_mask = n - 1;		/* before the tables: nfx_agg_free() sizes them by it */
+	a->rt_slots = big_alloc((size_t)n * a->rt_stride, 1);
+	a->rt_tags = big_alloc(n, 1);
 	if (!a->rt_slots || !a->rt_tags)
 		return -ENOMEM;
-	a->rt_mask = n - 1;
 	a->rt_gen = 1;
 	return 0;
 }
@@ -1066,9 +1092,9 @@ static int tables_alloc(struct nfx_agg *a)
 {
 	uint32_t n;
 
-	a->ctx = big_alloc((size_t)a->o.max_contexts * sizeof(*a->ctx));
+	a->ctx = big_alloc((size_t)a->o.max_contexts * sizeof(*a->ctx), 0);
 	n = pow2_at_least((uint64_t)a->o.max_contexts * 2);
-	a->idx = big_alloc((size_t)n * sizeof(*a->idx));
+	a->idx = big_alloc((size_t)n * sizeof(*a->idx), 1);
 	a->idx_mask = n - 1;
 	n = pow2_at_least((uint64_t)a->o.max_exporters * 2);
 	a->exp = calloc(n, sizeof(*a->exp));
@@ -1110,7 +1136,8 @@ void nfx_agg_free(struct nfx_agg *a)
 {
 	if (!a)
 		return;
-	free(a->rt_tags);
+	if (a->rt_tags)
+		big_free(a->rt_tags, (size_t)a->rt_mask + 1);
 	if (a->rt_slots)
 		big_free(a->rt_slots, ((size_t)a->rt_mask + 1) * a->rt_stride);
 	free(a->touched);
