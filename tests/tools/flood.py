@@ -54,7 +54,7 @@ P_LEGACY, P_IPFIX, P_NONE = 2055, 4739, 9999
 SLOT = {1: "v1", 5: "v5", 6: "v6", 7: "v7", 9: "v9", 10: "ipfix"}
 FIELDS = ("packets", "bytes", "redirected", "passed", "short_pkt", "bad_version",
           "bad_count", "truncated", "bad_length", "not_allowed")
-FIXED = {1: (16, 48, 24), 5: (24, 48, 30), 6: (24, 52, 27), 7: (24, 52, 27)}
+FIXED = {1: (16, 48, 30), 5: (24, 48, 30), 6: (24, 52, 27), 7: (24, 52, 27)}
 
 
 def xdp_model(dport, payload, ulen_bad=False):
@@ -488,7 +488,7 @@ class Flood:
                 self.tx("x_bad_version", src, sport, P_IPFIX, good5)
                 return
         elif kind == "bad_count":
-            ver, cnt = [(5, 31), (5, 1000), (5, 65535), (1, 25), (7, 28), (6, 65535)][r % 6]
+            ver, cnt = [(5, 31), (5, 1000), (5, 65535), (1, 31), (7, 28), (6, 65535)][r % 6]
             p = struct.pack("!HH", ver, cnt) + good5[4:]
         elif kind == "truncated":
             p = [struct.pack("!HH", 5, 10) + good5[4:], struct.pack("!HH", 5, 30) + good5[4:],
