@@ -244,6 +244,8 @@ static const struct opt listener_opts[] = {
 static const struct opt mapping_opts[] = {
 	{ .name = "field", .type = OPT_U16, .flags = OPT_REQUIRED, .min = 1, .max = 65535,
 	  .off = offsetof(struct nfx_mapping, field) },
+	{ .name = "enterprise", .type = OPT_U32, .min = 0, .max = UINT32_MAX,
+	  .off = offsetof(struct nfx_mapping, enterprise) },
 	{ .name = "destination", .type = OPT_STR, .flags = OPT_REQUIRED, .min = 1, .max = 255,
 	  .off = offsetof(struct nfx_mapping, destination) },
 	{ .name = "type", .type = OPT_ENUM, .off = offsetof(struct nfx_mapping, type),
@@ -613,7 +615,7 @@ static bool mappings_equal(const struct nfx_listener *a, const struct nfx_listen
 	for (size_t i = 0; i < a->nmapping; i++) {
 		const struct nfx_mapping *x = &a->mapping[i], *y = &b->mapping[i];
 
-		if (x->field != y->field || x->type != y->type ||
+		if (x->field != y->field || x->enterprise != y->enterprise || x->type != y->type ||
 		    x->little_endian != y->little_endian || strcmp(x->destination, y->destination))
 			return false;
 	}

@@ -28,6 +28,7 @@ enum nfx_listen_type {
 
 /* One additional-field mapping: IE @field goes to key @destination. */
 struct nfx_mapping {
+	uint32_t enterprise;		/* IPFIX private enterprise number, 0 = IANA */
 	uint16_t field;			/* IE id / v9 field type */
 	uint8_t type;			/* enum nfx_map_type */
 	uint8_t little_endian;		/* integers only; default big */

@@ -24,8 +24,9 @@ enum nfx_map_type {
 #define NFX_FIELDMAP_KEY	64
 
 struct nfx_fieldmap {
+	uint32_t pen;			/* enterprise number (IPFIX), 0 = IANA */
 	uint16_t port;			/* listener port it applies to; 0 = every one */
-	uint16_t field;			/* element id (v9 field type), IANA */
+	uint16_t field;			/* element id (v9 field type) */
 	uint8_t type;			/* enum nfx_map_type */
 	uint8_t little_endian;		/* integers only */
 	/*

@@ -780,6 +780,7 @@ static void build_fieldmaps(struct nfx_run *r)
 			}
 			memset(fm, 0, sizeof(*fm));
 			fm->port = l->port;
+			fm->pen = m->enterprise;
 			fm->field = m->field;
 			fm->type = m->type;
 			fm->little_endian = m->little_endian;

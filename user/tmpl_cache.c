@@ -381,10 +381,9 @@ struct plan {
 static const struct nfx_fieldmap *field_map(const struct nfx_tmpl_cache *c,
 					    const struct nfx_field_spec *fs)
 {
-	if (fs->pen)
-		return NULL;
 	for (unsigned int i = 0; i < c->nmaps; i++)
-		if (c->maps[i].field == fs->id && (!c->maps[i].port || c->maps[i].port == c->cur_port))
+		if (c->maps[i].field == fs->id && c->maps[i].pen == fs->pen &&
+		    (!c->maps[i].port || c->maps[i].port == c->cur_port))
 			return &c->maps[i];
 	return NULL;
 }

@@ -93,11 +93,14 @@ static void test_example(void)
 	CHECK(!strcmp(c->listeners[1].mapping[0].destination, "sampling_interval"), "dest");
 	CHECK_EQ(c->listeners[2].flow_type, NFX_LISTEN_IPFIX);
 	CHECK_EQ(c->listeners[2].port, 4739);
-	CHECK_EQ(c->listeners[2].nmapping, 4);
+	CHECK_EQ(c->listeners[2].nmapping, 5);
 	CHECK_EQ(c->listeners[2].mapping[0].type, NFX_MAP_HEX);
 	CHECK_EQ(c->listeners[2].mapping[1].type, NFX_MAP_STRING);
 	CHECK_EQ(c->listeners[2].mapping[2].type, NFX_MAP_IP);
 	CHECK(!strcmp(c->listeners[2].mapping[3].destination, "destination.port"), "dest");
+	CHECK_EQ(c->listeners[2].mapping[3].enterprise, 0);
+	CHECK_EQ(c->listeners[2].mapping[4].enterprise, 9);
+	CHECK_EQ(c->listeners[2].mapping[4].field, 12235);
 	CHECK_EQ(c->agg_flush_interval, 300);
 	CHECK_EQ(c->agg_flow_context_ttl, 600);
 	CHECK_EQ(c->agg_port_rollup_threshold, 10);

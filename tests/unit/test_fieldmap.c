@@ -168,9 +168,46 @@ static void test_integer_endianness_and_bad_types(void)
 	json_object_put(o);
 }
 
+/* An enterprise element (PEN 9, id 12235) is mapped by its PEN as well as its id. */
+static void test_enterprise_field(void)
+{
+	struct nfx_decoder *d = nfx_decoder_new(NULL);
+	struct nfx_src src = { .port = 5002, .dst_port = 4739, .now_ms = 1700000000000ull };
+	struct json_object *o;
+	size_t len;
+
+	mb_ipfix_hdr(&msg, 1700000000, 1, 8);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 301, 4);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field_pen(&msg, 12235, 4, 9);	/* Cisco's */
+	mb_field_pen(&msg, 12235, 4, 29305);	/* same id, other enterprise: not mapped */
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 301);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_ip4(&msg, 10, 0, 0, 2);
+	mb_u32(&msg, 4242);
+	mb_u32(&msg, 7);
+	mb_set_end(&msg);
+	len = mb_finish(&msg);
+	add_map(0, 4739, 12235, NFX_MAP_INTEGER, 0, "cisco_app");
+	maps[0].pen = 9;
+	nfx_tmpl_cache_set_fieldmaps(d->tmpl, maps, 1);
+	sink.n = 0;
+	CHECK_EQ(nfx_decode(d, &src, msg.b, len, &out), 1);
+	CHECK_EQ(sink.f[0].nextra, 1);
+	o = format(&sink.f[0]);
+	CHECK(get(o, "cisco_app", NULL) && !strcmp(get(o, "cisco_app", NULL), "4242"),
+	      "enterprise element by PEN %s", get(o, "cisco_app", NULL));
+	json_object_put(o);
+	nfx_decoder_free(d);
+}
+
 int main(void)
 {
 	RUN_TEST(test_mapped_fields);
 	RUN_TEST(test_integer_endianness_and_bad_types);
+	RUN_TEST(test_enterprise_field);
 	CHECK_EXIT();
 }
