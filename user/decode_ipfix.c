@@ -138,25 +138,6 @@ static void template_set(struct nfx_msg *m, const struct nfx_src *src, uint32_t 
 	}
 }
 
-static void data_set(struct nfx_msg *m, const struct nfx_src *src, uint32_t domain,
-		     uint16_t tid, const uint8_t *p, size_t len)
-{
-	const struct nfx_tmpl *t;
-	struct nfx_tkey k;
-
-	nfx_tmpl_key(m->c, &k, NFX_PROTO_IPFIX, src, domain, tid);
-	t = nfx_tmpl_find(m->c, &k, m->now_ms);
-	if (!t) {
-		m->st->template_not_found++;
-		if (m->dom)
-			m->dom->template_not_found++;
-		/* held, and decoded if the template follows soon */
-		nfx_tmpl_pending_add(m, tid, p, len);
-		return;
-	}
-	if (nfx_tmpl_data_set(m, t, p, len))
-		nfx_tmpl_remove(m->c, &k);	/* malformed data set drops its template */
-}
 
 int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 		     const uint8_t *buf, size_t len, const struct nfx_sink *out)
@@ -197,7 +178,7 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 		if (id == 2 || id == 3)
 			template_set(&m, src, domain, id, body, slen - 4u);
 		else if (id >= 256)
-			data_set(&m, src, domain, id, body, slen - 4u);
+			nfx_tmpl_data(&m, src, domain, id, body, slen - 4u);
 		else
 			d->stats.reserved_sets++;	/* 0, 1, 4..255: skipped by length */
 		pos += slen;

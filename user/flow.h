@@ -47,6 +47,11 @@ enum nfx_flow_type {
 	NFX_TYPE_IPFIX,
 };
 
+/* "netflow5", "ipfix", ...; "unknown" for a type out of range. */
+const char *nfx_flow_type_name(unsigned int type);
+/* IANA protocol keyword ("TCP", "IPv6-ICMP"), or NULL when it has none. */
+const char *nfx_proto_name(uint8_t proto);
+
 /* nfx_flow.present: which optional fields the record carries. */
 #define NFX_F_SRC_MAC		(1u << 0)
 #define NFX_F_DST_MAC		(1u << 1)

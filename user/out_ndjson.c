@@ -233,15 +233,6 @@ WINLINE void put_mask(struct wbuf *w, const struct nfx_addr *a, uint8_t bits, in
 	put_u64(w, bits);
 }
 
-static const char *const proto_names[256] = {
-	[0] = "HOPOPT", [1] = "ICMP", [2] = "IGMP", [4] = "IPv4", [6] = "TCP",
-	[8] = "EGP", [9] = "IGP", [17] = "UDP", [27] = "RDP", [33] = "DCCP",
-	[41] = "IPv6", [43] = "IPv6-Route", [44] = "IPv6-Frag", [46] = "RSVP",
-	[47] = "GRE", [50] = "ESP", [51] = "AH", [58] = "IPv6-ICMP",
-	[59] = "IPv6-NoNxt", [60] = "IPv6-Opts", [88] = "EIGRP", [89] = "OSPFIGP",
-	[94] = "IPIP", [103] = "PIM", [112] = "VRRP", [115] = "L2TP",
-	[132] = "SCTP", [136] = "UDPLite", [137] = "MPLS-in-IP",
-};
 
 static const char *const flag_names[8] = {
 	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
@@ -326,11 +317,6 @@ WINLINE void put_extras(struct wbuf *w, const struct nfx_flow *f)
 	}
 }
 
-static const char *const type_names[] = {
-	[NFX_TYPE_NETFLOW1] = "netflow1", [NFX_TYPE_NETFLOW5] = "netflow5",
-	[NFX_TYPE_NETFLOW6] = "netflow6", [NFX_TYPE_NETFLOW7] = "netflow7",
-	[NFX_TYPE_NETFLOW9] = "netflow9", [NFX_TYPE_IPFIX] = "ipfix",
-};
 
 /* Everything a record's text depends on besides the flow itself. */
 struct fmt_ctx {
@@ -432,12 +418,12 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	struct nfx_rdns *rdns = cx->rdns;
 	uint64_t start = f->present & NFX_F_START ? f->start_ms : flush_ms;
 	uint64_t end = f->present & NFX_F_END ? f->end_ms : start;
-	const char *pname = proto_names[f->proto];
+	const char *pname = nfx_proto_name(f->proto);
 
 	put_lit(w, "{\"flush_timestamp\":");
 	put_u64(w, flush_ms);
 	put_lit(w, ",\"type\":\"");
-	put_str(w, f->type < sizeof(type_names) / sizeof(type_names[0]) ? type_names[f->type] : "unknown");
+	put_str(w, nfx_flow_type_name(f->type));
 	put_lit(w, "\",\"sampling_rate\":");
 	put_u64(w, f->sampling_rate);
 	put_str(w, f->direction ? ",\"direction\":\"egress\"" : ",\"direction\":\"ingress\"");

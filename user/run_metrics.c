@@ -143,13 +143,11 @@ struct agg_seq_ctx {
 
 static void agg_exporter_sample(void *ctx, const struct nfx_agg_exporter *e)
 {
-	static const char *const types[] = { "netflow1", "netflow5", "netflow6", "netflow7",
-					     "netflow9", "ipfix" };
 	struct agg_seq_ctx *c = ctx;
 	char ip[NFX_ADDR_STRLEN], lbl[LBL_MAX + 128];
 
 	snprintf(lbl, sizeof(lbl), "namespace=\"%s\",exporter=\"%s\",type=\"%s\"", c->ns,
-		 nfx_addr_str(&e->addr, ip), e->type < 6 ? types[e->type] : "?");
+		 nfx_addr_str(&e->addr, ip), nfx_flow_type_name(e->type));
 	nfx_prom_sample(c->p, "nfx_flush_sequence_delta_total", lbl, e->delta_total);
 	nfx_prom_sample(c->p, "nfx_flush_sequence_resets_total", lbl, e->resets);
 	nfx_prom_sample(c->p, "nfx_flush_sequence_last", lbl, e->last_seq);

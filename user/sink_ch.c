@@ -234,19 +234,7 @@ static void put_prefix(struct wbuf *w, const struct nfx_addr *a, unsigned int bi
 	put_u64(w, bits);
 }
 
-static const char *const ch_proto[256] = {
-	[0] = "HOPOPT", [1] = "ICMP", [2] = "IGMP", [4] = "IPv4", [6] = "TCP",
-	[8] = "EGP", [9] = "IGP", [17] = "UDP", [27] = "RDP", [33] = "DCCP",
-	[41] = "IPv6", [43] = "IPv6-Route", [44] = "IPv6-Frag", [46] = "RSVP",
-	[47] = "GRE", [50] = "ESP", [51] = "AH", [58] = "IPv6-ICMP",
-	[59] = "IPv6-NoNxt", [60] = "IPv6-Opts", [88] = "EIGRP", [89] = "OSPFIGP",
-	[94] = "IPIP", [103] = "PIM", [112] = "VRRP", [115] = "L2TP",
-	[132] = "SCTP", [136] = "UDPLite", [137] = "MPLS-in-IP",
-};
 
-static const char *const ch_types[] = {
-	"netflow1", "netflow5", "netflow6", "netflow7", "netflow9", "ipfix",
-};
 
 static const char *const ch_flags[8] = {
 	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
@@ -298,7 +286,7 @@ int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flu
 	put_u64(&w, secs(flush_ms));
 	PUT_NUM(&w, "flush_timestamp", flush_ms);
 	put_lit(&w, ",\"type\":\"");
-	put_str(&w, f->type < 6 ? ch_types[f->type] : "unknown");
+	put_str(&w, nfx_flow_type_name(f->type));
 	put_lit(&w, "\"");
 	PUT_NUM(&w, "sampling_rate", f->sampling_rate);
 	if (f->direction)
@@ -314,8 +302,8 @@ int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flu
 	else if (f->ip_version == 6)
 		put_lit(&w, ",\"ether_type\":\"IPv6\"");
 	put_lit(&w, ",\"ip_protocol\":\"");
-	if (ch_proto[f->proto])
-		put_str(&w, ch_proto[f->proto]);
+	if (nfx_proto_name(f->proto))
+		put_str(&w, nfx_proto_name(f->proto));
 	else
 		put_u64(&w, f->proto);
 	put_lit(&w, "\",\"namespace\":\"");

@@ -309,6 +309,25 @@ void nfx_tmpl_cache_set_port(struct nfx_tmpl_cache *c, uint16_t port)
 	c->cur_port = port;
 }
 
+void nfx_tmpl_data(struct nfx_msg *m, const struct nfx_src *src, uint32_t domain,
+		   uint16_t tid, const uint8_t *p, size_t len)
+{
+	const struct nfx_tmpl *t;
+	struct nfx_tkey k;
+
+	nfx_tmpl_key(m->c, &k, m->proto, src, domain, tid);
+	t = nfx_tmpl_find(m->c, &k, m->now_ms);
+	if (!t) {
+		m->st->template_not_found++;
+		if (m->dom)
+			m->dom->template_not_found++;
+		nfx_tmpl_pending_add(m, tid, p, len);
+		return;
+	}
+	if (nfx_tmpl_data_set(m, t, p, len))
+		nfx_tmpl_remove(m->c, &k);
+}
+
 void nfx_msg_begin(struct nfx_msg *m, const struct nfx_src *src, uint8_t type,
 		   uint32_t domain, uint32_t seq)
 {

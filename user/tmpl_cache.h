@@ -235,6 +235,14 @@ struct nfx_msg {
 void nfx_msg_begin(struct nfx_msg *m, const struct nfx_src *src, uint8_t type,
 		   uint32_t domain, uint32_t seq);
 
+/*
+ * A data set of message @m: decoded with its template, or held until the
+ * template arrives (counted as template_not_found).  A data set that turns
+ * out malformed drops its template, which the next refresh brings back.
+ */
+void nfx_tmpl_data(struct nfx_msg *m, const struct nfx_src *src, uint32_t domain,
+		   uint16_t tid, const uint8_t *p, size_t len);
+
 /**
  * nfx_tmpl_data_set() - decode the records of one data set body (after the
  * 4-byte set header) with template @t.  Trailing bytes shorter than a record
