@@ -41,7 +41,7 @@ VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps-check test tests install clean vmlinux fuzz asan fuzz-smoke
+.PHONY: all deps-check test tests install clean vmlinux fuzz asan fuzz-smoke tsan
 
 all: deps-check $(OUT)/nfxdp $(BPF_OBJS) tests
 
@@ -102,12 +102,17 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-o
 asan:
 	$(Q)$(MAKE) --no-print-directory OUT=build-asan EXTRA_CFLAGS="$(SAN_FLAGS)" tests
 
+# The daemon again under ThreadSanitizer (its worker threads), for tests/test-tsan.sh.
+tsan:
+	$(Q)$(MAKE) --no-print-directory OUT=build-tsan \
+		EXTRA_CFLAGS="-fsanitize=thread -fno-omit-frame-pointer" build-tsan/nfxdp
+
 # CI: the kept crash inputs and the seeds, then each target for a short while.
 FUZZ_SMOKE_SECONDS ?= 15
 fuzz-smoke: $(BPF_SKELS)
 	FUZZ_OUT=$(OUT)/fuzz NFX_BUILD=$(OUT) FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) tests/test-fuzz.sh
 
-test: all asan
+test: all asan tsan
 	tests/run.sh
 
 install: all
@@ -116,7 +121,7 @@ install: all
 	install -m 0644 $(OUT)/nfx_xdp.bpf.o $(DESTDIR)$(BPFDIR)/nfx_xdp.bpf.o
 
 clean:
-	rm -rf $(OUT) build-asan
+	rm -rf $(OUT) build-asan build-tsan
 
 # Benchmarks (bench/, BENCHMARKS.md): load generator, microbenchmarks, the
 # end-to-end comparison with nfcapd and nfacctd.  BENCH_QUICK=1: a few minutes.

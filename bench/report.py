@@ -13,7 +13,7 @@ import statistics
 import sys
 
 runs_path, outdir, micro, cg, meta = sys.argv[1:6]
-runs, base = [], {}
+runs, base, scaling = [], {}, []
 for line in open(runs_path):
     r = json.loads(line)
     if r["kind"] == "baseline":
@@ -21,6 +21,8 @@ for line in open(runs_path):
         pk = g["packets"] + g["refused_packets"] + g["template_packets"]
         if pk:
             base.setdefault((r["proto"], r["rate"]), []).append(r["busy_s"] / pk)
+    elif r["kind"] == "scaling":
+        scaling.append(r)
     else:
         runs.append(r)
 
@@ -62,7 +64,7 @@ for s in summary:
 result = {"meta": json.loads(meta), "summary": summary,
           "zero_loss_max_rps": [{"collector": c, "proto": p, "rps": v} for (c, p), v in sorted(zero.items())],
           "micro_records_per_s": json.loads(micro), "callgrind_instructions_per_record": json.loads(cg),
-          "runs": runs}
+          "scaling": scaling, "runs": runs}
 json.dump(result, open(outdir + "/results.json", "w"), indent=1)
 
 
@@ -108,6 +110,33 @@ for p in sorted({p for _, p in zero}):
                                            s["rec_per_machine_cpu_s"] / ref["rec_per_machine_cpu_s"]))
         md.append("| %s | %s | " % (p, m(rate) if rate else "max") + " | ".join(cells) + " |")
 md.append("")
+if scaling:
+    # per worker: records per second of its own thread's CPU, and its share
+    md.append("Worker scaling (nfxdp XDP aggregated; 1 worker on one CPU for both RX queues vs a "
+              "worker thread per queue on both CPUs; medians over repetitions):")
+    md.append("")
+    md.append("| proto | offered | workers | loss | records per worker | worker CPU s | "
+              "ns / record per worker | rec / worker CPU-s |")
+    md.append("|---|---|---|---|---|---|---|---|")
+    sg = {}
+    for r in scaling:
+        sg.setdefault((r["proto"], r["rate"], r["workers"]), []).append(r)
+    for (p, rate, nw), xs in sorted(sg.items(), key=lambda kv: (kv[0][0], kv[0][1] or 1e12, kv[0][2])):
+        loss = med([max(0.0, 1 - x["received"] / (x["gen"]["records"] + x["gen"]["refused_records"]))
+                    for x in xs])
+        ws = sorted({t["worker"] for x in xs for t in x["threads"]})
+        cells = []
+        for k in ws:
+            ts = [t for x in xs for t in x["threads"] if t["worker"] == k]
+            rec = med([t["records"] for t in ts])
+            cpu = med([t["cpu_s"] for t in ts])
+            ns = med([1e9 * t["cpu_s"] / t["records"] for t in ts if t["records"]] or [0])
+            cells.append((rec, cpu, ns, rec / cpu if cpu else None))
+        md.append("| %s | %s | %d | %.2f %% | %s | %s | %s | %s |" % (
+            p, m(rate) if rate else "max", nw, 100 * loss,
+            " / ".join(m(c[0]) for c in cells), " / ".join("%.2f" % c[1] for c in cells),
+            " / ".join("%.0f" % c[2] for c in cells), " / ".join(m(c[3]) for c in cells)))
+    md.append("")
 mi, cgj = json.loads(micro), json.loads(cg)
 if mi or cgj:
     md.append("| microbenchmark | records/s (median) | instructions/record |")

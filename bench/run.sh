@@ -306,6 +306,45 @@ print("#   %-14s %-5s rate %9s  sent %9d refused %8d received %9d  loss %6.2f%% 
 EOF
 }
 
+# {"thread name": utime+stime jiffies, ...} over the threads of $1
+thread_cpu() {
+	local t out="" n
+	for t in /proc/"$1"/task/*; do
+		[ -r "$t/stat" ] || continue
+		n=$(cat "$t/comm" 2>/dev/null) || continue
+		out="$out\"$n\":$(sed 's/.*) //' "$t/stat" | awk '{ print $12 + $13 }'),"
+	done
+	echo "{${out%,}}"
+}
+
+# Worker scaling: the same stream to nfxdp with one worker serving both RX
+# queues (pinned to CPU $COL_CPU, as in the runs above) and with a worker
+# thread per queue (--workers 2, both CPUs: the generator shares CPU
+# $GEN_CPU with one of them).  Per worker: records decoded (exit summary)
+# and the thread's own CPU time, so records per worker CPU-second can be
+# set against the single worker's.
+scaling_run() {
+	local proto=$1 rate=$2 rep=$3 nw=$4 d=$W/run cpus=$COL_CPU t0 t1 g rx
+	[ "$nw" -gt 1 ] && cpus=$COL_CPU,$GEN_CPU
+	rm -rf "$d"; mkdir -p "$d"
+	nsenter --net="/run/netns/$NS_C" taskset -c "$cpus" "$NFXDP" run -i "$IF_C" \
+		--pin-dir "$PIN_DIR" --workers "$nw" -p "$PORT" -o "$d/out.ndjson" 2>"$d/err" &
+	COL_PID=$!
+	if ! wait_log "collecting on"; then
+		echo "bench: nfxdp --workers $nw did not start"; tail -5 "$d/err"
+		stop_collector; return 1
+	fi
+	t0=$(thread_cpu "$COL_PID")
+	g=$(gen "$proto" "$rate" "$rep")
+	settle
+	t1=$(thread_cpu "$COL_PID")
+	stop_collector
+	rx=$(received nfxdp-xdp-agg "$g")
+	$PY "$ROOT/bench/scaling.py" record "$proto" "$rate" "$rep" "$nw" "${rx:-0}" "$t0" "$t1" \
+		"$HZ" "$g" "$d/err" >>"$RES"
+	$PY "$ROOT/bench/scaling.py" show "$(tail -1 "$RES")"
+}
+
 setup_net || { echo "bench: netns/veth setup failed"; exit 1; }
 mkdir -p "$OUTDIR"
 echo "# bench: quick=$QUICK duration=${DUR}s repeat=$REPEAT rates=[$RATES] protos=[$PROTOS]"
@@ -320,6 +359,21 @@ for rep in $(seq 1 "$REPEAT"); do
 		done
 	done
 done
+
+SCALING_PROTOS=${BENCH_SCALING_PROTOS:-"v5 ipfix"}
+SCALING_RATES=${BENCH_SCALING_RATES:-"1000000 0"}
+if [ "${BENCH_SCALING:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+	echo "# worker scaling: 1 worker on CPU $COL_CPU vs a worker thread per RX queue"
+	for rep in $(seq 1 "$REPEAT"); do
+		for proto in $SCALING_PROTOS; do
+			for rate in $SCALING_RATES; do
+				for nw in 1 2; do
+					scaling_run "$proto" "$rate" "$rep" "$nw"
+				done
+			done
+		done
+	done
+fi
 
 # the ClickHouse sink (bench/clickhouse.sh, its own netns and server):
 # BENCH_CLICKHOUSE=1, or full mode unless BENCH_CLICKHOUSE=0

@@ -5,7 +5,9 @@
 # v9 (template + data) and IPFIX from many source ports; every record must
 # reach the NDJSON with its fields, the XDP program must have redirected
 # them, both RX queues' sockets must have received frames, and on exit the
-# program and its pins must be gone.
+# program and its pins must be gone.  With 2 CPUs each queue has a worker
+# thread and both must have decoded records; then the same with --workers 1
+# (one thread serving both queues).
 source "$(dirname "$0")/lib.sh"
 
 nfxt_setup || { fail "netns/veth setup"; exit 1; }
@@ -48,6 +50,32 @@ else
 	fail "queue spread: q0=${q0:-none} q1=${q1:-none}"
 fi
 [ $((q0 + q1)) -eq 104 ] || fail "sockets got $((q0 + q1)) frames, sent 104"
+
+# one worker thread per RX queue where there are CPUs for them
+w0=$(grep -o 'worker\[0\] queues=1 records=[0-9]*' "$ERR" | cut -d= -f3)
+w1=$(grep -o 'worker\[1\] queues=1 records=[0-9]*' "$ERR" | cut -d= -f3)
+if [ "$(nproc)" -lt 2 ]; then
+	info "one CPU: one worker for both queues"
+elif grep -q '2 worker threads' "$ERR" && [ "${w0:-0}" -gt 0 ] && [ "${w1:-0}" -gt 0 ] &&
+	[ $((w0 + w1)) -eq 376 ]; then
+	ok "a worker thread per RX queue, both decoded (w0=$w0 w1=$w1 records)"
+else
+	fail "workers: $(grep -o 'worker\[[0-9]*\][^;]*' "$ERR" | tr '\n' ' ') $(grep -o '[0-9]* worker[ a-z]*' "$ERR")"
+fi
+
+nfxt_start -i "$IF_C" --pin-dir "$PIN_DIR" --workers 1 || { fail "--workers 1 did not start"; exit 1; }
+nfxt_e $NFSEND --dst "$IP_C" --port 2055 --kind v5 --messages 40 --records 3 \
+	--sockets 16 --sport 44000
+nfxt_e $NFSEND --dst "$IP_C" --port 4739 --kind ipfix --messages 32 --records 4 \
+	--sockets 16 --sport 45000
+nfxt_wait_records $((120 + 128)) 10
+nfxt_stop; rc=$?
+if why=$(nfxt_check_records netflow5 0 120) && why=$(nfxt_check_records ipfix 0 128) &&
+	[ "$rc" -eq 0 ] && grep -q "mode, 1 worker$" "$ERR" && ! grep -q 'worker\[' "$ERR"; then
+	ok "--workers 1: one thread serves both queues, all 248 records"
+else
+	fail "--workers 1: rc=$rc ${why:-} $(grep -o '[0-9]* worker[ a-z]*' "$ERR")"
+fi
 
 if nfxt_c ip link show dev "$IF_C" | grep -q "prog/xdp"; then
 	fail "XDP program still attached after exit"

@@ -990,6 +990,12 @@ const struct nfx_agg_stats *nfx_agg_stats(const struct nfx_agg *a)
 	return &a->st;
 }
 
+void nfx_agg_stats_add(struct nfx_agg_stats *to, const struct nfx_agg_stats *from)
+{
+	_Static_assert(sizeof(*to) % sizeof(uint64_t) == 0, "nfx_agg_stats: uint64_t only");
+	nfx_counters_add((uint64_t *)to, (const uint64_t *)from, sizeof(*to) / sizeof(uint64_t));
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 static uint32_t pow2_at_least(uint64_t n)

@@ -139,6 +139,8 @@ void nfx_agg_flush_all(struct nfx_agg *a, uint64_t now_ms, const struct nfx_sink
  *         later calls.
  */
 const struct nfx_agg_stats *nfx_agg_stats(const struct nfx_agg *a);
+/* @to += @from, counter by counter (gauges too: several aggregators as one). */
+void nfx_agg_stats_add(struct nfx_agg_stats *to, const struct nfx_agg_stats *from);
 
 /**
  * nfx_agg_foreach_exporter() - the per-exporter sequence accounting.

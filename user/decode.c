@@ -49,6 +49,12 @@ void nfx_decoder_free(struct nfx_decoder *d)
 	free(d);
 }
 
+void nfx_dec_stats_add(struct nfx_dec_stats *to, const struct nfx_dec_stats *from)
+{
+	_Static_assert(sizeof(*to) % sizeof(uint64_t) == 0, "nfx_dec_stats: uint64_t only");
+	nfx_counters_add((uint64_t *)to, (const uint64_t *)from, sizeof(*to) / sizeof(uint64_t));
+}
+
 void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms)
 {
 	nfx_tmpl_cache_sweep(d->tmpl, now_ms, ttl_ms);

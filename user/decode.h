@@ -107,6 +107,15 @@ struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts);
 void nfx_decoder_free(struct nfx_decoder *d);
 /* Drop templates, options state and sessions unused for ttl_ms. */
 void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms);
+/* @to[i] += @from[i]: counter structs made of uint64_t only, summed over workers. */
+static inline void nfx_counters_add(uint64_t *to, const uint64_t *from, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		to[i] += from[i];
+}
+
+/* @to += @from, counter by counter (several workers' decoders as one). */
+void nfx_dec_stats_add(struct nfx_dec_stats *to, const struct nfx_dec_stats *from);
 
 /**
  * nfx_decode() - decode one UDP payload, whatever its version.

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,21 @@
 #define OUT_BUF_SIZE	(1u << 20)
 #define REC_MAX		4096	/* worst case: IPv6, two DNS names, four mapped fields escaped */
 
+/*
+ * Writers of several worker threads share one file.  Each formats into its
+ * own buffer; the lock is taken once per big write.  A partial write (a
+ * backed-up pipe) would leave half a line in the file, so until the rest
+ * is written the writer that began it owns the file and the others wait.
+ */
+struct ndjson_share {
+	pthread_mutex_t lock;
+	const struct nfx_ndjson *owner;	/* wrote part of its buffer, NULL */
+};
+
 struct nfx_ndjson {
 	struct nfx_outfile *file;
+	struct ndjson_share *share;	/* NULL: the file has one writer */
+	int is_clone;			/* the file is another writer's */
 	uint64_t now_ms;
 	uint64_t last_warn_ms;
 	unsigned int flags;
@@ -580,13 +594,31 @@ static void sink_warn(struct nfx_ndjson *w, const char *what, int err)
 		err ? strerror(-err) : "", (unsigned long long)w->stats.dropped);
 }
 
+static ssize_t file_write(struct nfx_ndjson *w)
+{
+	struct ndjson_share *sh = w->share;
+	ssize_t n;
+
+	if (!sh)
+		return nfx_outfile_write(w->file, w->buf, w->used, w->now_ms);
+	pthread_mutex_lock(&sh->lock);
+	if (sh->owner && sh->owner != w) {
+		n = 0;		/* another writer's line is half written */
+	} else {
+		n = nfx_outfile_write(w->file, w->buf, w->used, w->now_ms);
+		sh->owner = n >= 0 && (size_t)n < w->used ? w : NULL;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return n;
+}
+
 int nfx_ndjson_flush(struct nfx_ndjson *w)
 {
 	ssize_t n;
 
 	if (!w->used)
 		return 0;
-	n = nfx_outfile_write(w->file, w->buf, w->used, w->now_ms);
+	n = file_write(w);
 	if (n < 0) {
 		w->stats.write_errors++;
 		w->stats.dropped += w->records_buffered;
@@ -605,8 +637,47 @@ int nfx_ndjson_flush(struct nfx_ndjson *w)
 
 int nfx_ndjson_reopen(struct nfx_ndjson *w)
 {
+	int err;
+
+	if (w->is_clone)
+		return -EINVAL;
 	nfx_ndjson_flush(w);
-	return nfx_outfile_reopen(w->file);
+	if (w->share)
+		pthread_mutex_lock(&w->share->lock);
+	err = nfx_outfile_reopen(w->file);
+	if (w->share)
+		pthread_mutex_unlock(&w->share->lock);
+	return err;
+}
+
+struct nfx_ndjson *nfx_ndjson_clone(struct nfx_ndjson *parent)
+{
+	struct nfx_ndjson *w;
+
+	if (parent->is_clone) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!parent->share) {
+		parent->share = calloc(1, sizeof(*parent->share));
+		if (!parent->share)
+			return NULL;
+		pthread_mutex_init(&parent->share->lock, NULL);
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->file = parent->file;
+	w->share = parent->share;
+	w->is_clone = 1;
+	w->flags = parent->flags;
+	w->now_ms = parent->now_ms;
+	w->rdns = parent->rdns;
+	w->maps = parent->maps;
+	w->nmaps = parent->nmaps;
+	memcpy(w->ns, parent->ns, sizeof(w->ns));
+	memcpy(w->host, parent->host, sizeof(w->host));
+	return w;
 }
 
 void nfx_ndjson_close(struct nfx_ndjson *w)
@@ -624,7 +695,12 @@ void nfx_ndjson_close(struct nfx_ndjson *w)
 	}
 	if (w->used)
 		w->stats.dropped += w->records_buffered;
-	nfx_outfile_close(w->file);
+	if (!w->is_clone) {
+		nfx_outfile_close(w->file);
+		if (w->share)
+			pthread_mutex_destroy(&w->share->lock);
+		free(w->share);
+	}
 	free(w);
 }
 

@@ -58,8 +58,15 @@ int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f);
  * batch / on a timer.  0 or -errno of a write error (those records lost).
  */
 int nfx_ndjson_flush(struct nfx_ndjson *w);
-/* SIGHUP: reopen the output file (logrotate).  0 or -errno. */
+/* SIGHUP: reopen the output file (logrotate).  0 or -errno (-EINVAL on a clone). */
 int nfx_ndjson_reopen(struct nfx_ndjson *w);
+/*
+ * A writer for another thread: its own buffer and counters, the same file
+ * (whole lines, never interleaved) and settings as @parent.  Close every
+ * clone before the parent.  Its stats' file figures (bytes, rotations,
+ * reopens) are the shared file's.  NULL with errno set.
+ */
+struct nfx_ndjson *nfx_ndjson_clone(struct nfx_ndjson *parent);
 /* nfx_sink callback: ctx is a struct nfx_ndjson *. */
 void nfx_ndjson_emit(void *ctx, const struct nfx_flow *f);
 

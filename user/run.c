@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * run.c - `nfxdp run`: one thread, one poll() over every AF_XDP socket,
- * every UDP listener, a signalfd and a 100 ms timerfd.  Each wakeup takes
- * the clock once, drains what is ready into the decoder, and the timer
- * writes the NDJSON buffer out so readers see records within ~100 ms.
+ * run.c - `nfxdp run`: workers poll their AF_XDP sockets (one per RX queue)
+ * and the UDP listeners; each wakeup takes the clock once and drains what
+ * is ready into the worker's decoder, and a 100 ms tick writes the NDJSON
+ * buffer out so readers see records within ~100 ms.  One worker runs in
+ * the main thread's poll() with the signalfd, timerfd and configuration
+ * watch; with several RX queues each worker is a thread of its own.
  *
  * Shutdown on SIGINT/SIGTERM: drain the rings once more, flush, close the
  * sockets, detach and unpin what we attached, print a summary on stderr.
@@ -14,7 +16,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +48,51 @@
 
 #define TICK_MS		100
 #define RX_BUDGET	1024
+#define MAX_WORKERS	64
 
-/* One namespace: its aggregator (NULL in raw mode) and where it flushes. */
+struct run_worker;
+
+/* One namespace of one worker: its aggregator (NULL in raw mode) and where it flushes. */
 struct run_ns {
 	char *name;
 	struct nfx_agg *agg;
-	struct nfx_run *r;
+	struct run_worker *w;
 	struct nfx_sink flush;		/* { ns_flush_emit, this } */
+};
+
+/*
+ * A worker: the AF_XDP sockets of some RX queues (worker 0 also the UDP
+ * sockets) with a decoder, aggregators and output buffer of its own.  The
+ * NIC's RSS keeps one transport session on one queue, so templates and
+ * sequence sessions need no sharing.  One worker runs on the main thread;
+ * several run one thread each, holding their lock while they work, and the
+ * main thread takes the locks to read counters or apply a configuration.
+ */
+struct run_worker {
+	struct nfx_run *r;
+	int id;
+	struct nfx_xsk **xsks;		/* queues id, id + nworkers, ... */
+	int nxsk;
+	int has_udp;
+	struct nfx_decoder *dec;
+	struct nfx_ndjson *out;		/* r->out, or a writer sharing its file */
+	struct nfx_sink sink;		/* what the decoder emits into: run_emit */
+	struct run_ns ns[NFX_MAX_PORTS + 1];
+	int nns;
+	/* last routing decision: records of one message share it */
+	uint16_t route_port;
+	uint8_t route_type;
+	int route_ns;
+	uint64_t now;
+	uint64_t next_tick;
+	uint64_t last_sweep;
+	/* a thread of its own */
+	pthread_t thread;
+	int started;
+	pthread_mutex_t lock;
+	int pfds_stale;			/* the UDP sockets changed under it */
+	struct pollfd *pfds;		/* its sockets, in drain() order */
+	int npfd;
 };
 
 struct nfx_run {
@@ -61,17 +104,14 @@ struct nfx_run {
 	int nxsk;
 	struct nfx_udp **udps;
 	int nudp;
-	struct nfx_decoder *dec;
-	struct nfx_ndjson *out;
+	struct run_worker *w;
+	int nw;
+	int threaded;			/* nw > 1: every worker is a thread */
+	atomic_int stop;
+	struct nfx_ndjson *out;		/* owns the output file */
 	struct nfx_ch *ch;		/* ClickHouse sink, NULL when off */
-	struct nfx_sink sink;		/* what the decoders emit into: run_emit */
-	struct run_ns ns[NFX_MAX_PORTS + 1];
-	int nns;
+	pthread_mutex_t ch_lock;	/* threaded: the sink is pushed from several */
 	int raw;
-	/* last routing decision: records of one message share it */
-	uint16_t route_port;
-	uint8_t route_type;
-	int route_ns;
 	struct nfx_fieldmap maps[NFX_FIELDMAP_MAX];	/* listeners' mappings */
 	unsigned int nmaps;
 	struct nfx_metrics *metrics;
@@ -82,10 +122,9 @@ struct nfx_run {
 	int sigfd;
 	int timerfd;
 	struct nfx_rdns *rdns;		/* reverse DNS, NULL = off */
-	struct pollfd *pfds;		/* xsks, udps, rdns, signal, timer, config watch */
+	struct pollfd *pfds;		/* [xsks, udps,] rdns, signal, timer, config watch */
 	int npfd;
 	int irdns;			/* first of NFX_RDNS_MAX_FDS slots in pfds */
-	uint64_t last_sweep;
 	uint64_t sweep_ms;
 	uint64_t ttl_ms;
 };
@@ -104,7 +143,7 @@ static void usage(FILE *f)
 		"usage: nfxdp run -i IF [-c FILE] [-p PORT[/legacy|/modern|/all]]... [-o FILE|-]\n"
 		"                 [--raw] [--metrics [ADDR:]PORT] [--skb] [--no-attach]\n"
 		"                 [--pin-dir DIR] [--force] [--namespace NS]\n"
-		"                 [--rdns] [--rdns-server IP[:PORT]]\n"
+		"                 [--rdns] [--rdns-server IP[:PORT]] [--workers N]\n"
 		"       nfxdp run --udp [-c FILE] [-p PORT]... [--bind ADDR] [-o FILE|-] ...\n"
 		"\n"
 		"Collects NetFlow v1/v5/v6/v7/v9 and IPFIX and writes one JSON object per flow.\n"
@@ -135,6 +174,8 @@ static void usage(FILE *f)
 		"      --pin-dir DIR     map pin directory (default %s; with --no-attach\n"
 		"                        searched: %s, %s/tc/globals, %s/xdp/globals)\n"
 		"      --force           replace another XDP program on IF\n"
+		"      --workers N       threads for the RX queues (default: one per queue,\n"
+		"                        at most one per CPU; 1 with reverse DNS)\n"
 		"      --udp             plain UDP sockets, no XDP (no root needed)\n"
 		"      --bind ADDR       UDP listen address (default :: = all, dual stack)\n"
 		"      --namespace NS    device.namespace of the records (default \"default\")\n"
@@ -157,7 +198,7 @@ enum {
 	OPT_RAW = 0x100, OPT_SKB, OPT_NO_ATTACH, OPT_PIN_DIR, OPT_FORCE, OPT_NS, OPT_UDP,
 	OPT_BIND, OPT_MS, OPT_METRICS, OPT_STATS_FILE, OPT_GZIP, OPT_ROT_SIZE, OPT_ROT_SECS, OPT_RDNS,
 	OPT_RDNS_SERVER, OPT_CH, OPT_CH_TABLE, OPT_CH_SPOOL, OPT_CH_SPOOL_MAX, OPT_CH_ROWS,
-	OPT_CH_MS,
+	OPT_CH_MS, OPT_WORKERS,
 };
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -229,6 +270,11 @@ static int parse_one(int c, struct nfx_run_opts *o)
 			goto bad_number;
 		o->ch_batch_ms = (uint32_t)v;
 		return 0;
+	case OPT_WORKERS:
+		if (parse_u64(optarg, MAX_WORKERS, &v))
+			goto bad_number;
+		o->workers = (uint32_t)v;
+		return 0;
 	case 'h': usage(stdout); return 1;
 	default: usage(stderr); return -EINVAL;
 	}
@@ -266,6 +312,7 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 		{ "clickhouse-spool-max", required_argument, NULL, OPT_CH_SPOOL_MAX },
 		{ "clickhouse-batch-rows", required_argument, NULL, OPT_CH_ROWS },
 		{ "clickhouse-batch-ms", required_argument, NULL, OPT_CH_MS },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -378,39 +425,106 @@ static int sync_udp(struct nfx_run *r)
 	return err;
 }
 
-static int open_xsks(struct nfx_run *r)
+/* CPUs this process may run on (taskset, cpuset), else those online. */
+static long usable_cpus(void)
 {
-	int n, xsks_fd = nfx_loader_xsks_fd(r->ldr);
+	cpu_set_t set;
 
-	n = nfx_xsk_queue_count(r->o->ifname);
-	if (n < 0) {
-		pr_warn("%s: cannot count RX queues: %s\n", r->o->ifname, strerror(-n));
-		return n;
+	if (!sched_getaffinity(0, sizeof(set), &set))
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+/* Workers: one per RX queue, at most one per usable CPU, or --workers; one for --udp and rdns. */
+static int count_workers(const struct nfx_run *r, int nqueues)
+{
+	long cpus = usable_cpus();
+	int n = nqueues;
+
+	if (r->o->workers)
+		n = (int)r->o->workers;
+	else if (cpus > 0 && n > cpus)
+		n = (int)cpus;
+	if (n > nqueues)
+		n = nqueues;
+	if (n > 1 && (r->o->rdns || r->cfg->rdns_enabled)) {
+		pr_info("reverse DNS runs on one thread: one worker for %d RX queues\n", nqueues);
+		n = 1;
 	}
-	r->xsks = calloc((size_t)n, sizeof(*r->xsks));
-	if (!r->xsks)
+	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n;
+}
+
+static int alloc_workers(struct nfx_run *r, int nqueues)
+{
+	r->nw = count_workers(r, nqueues);
+	r->threaded = r->nw > 1;
+	r->w = calloc((size_t)r->nw, sizeof(*r->w));
+	if (!r->w)
 		return -ENOMEM;
-	for (int q = 0; q < n; q++) {
-		r->xsks[q] = nfx_xsk_new(r->o->ifname, (uint32_t)q, xsks_fd, NULL);
-		if (!r->xsks[q])
-			return -errno;
-		r->nxsk++;
+	for (int i = 0; i < r->nw; i++) {
+		struct run_worker *w = &r->w[i];
+
+		w->r = r;
+		w->id = i;
+		w->has_udp = i == 0;
+		w->route_ns = -1;
+		w->pfds_stale = 1;
+		w->now = r->now;
+		pthread_mutex_init(&w->lock, NULL);
+		w->xsks = calloc((size_t)nqueues / (size_t)r->nw + 1, sizeof(*w->xsks));
+		if (!w->xsks)
+			return -ENOMEM;
 	}
-	pr_info("%s: %d AF_XDP socket(s), %s mode\n", r->o->ifname, n, nfx_xsk_mode(r->xsks[0]));
 	return 0;
 }
 
+static void free_workers(struct nfx_run *r)
+{
+	for (int i = 0; i < r->nw; i++) {
+		free(r->w[i].xsks);
+		free(r->w[i].pfds);
+		pthread_mutex_destroy(&r->w[i].lock);
+	}
+	free(r->w);
+	r->w = NULL;
+	r->nw = 0;
+}
+
+static int open_xsks(struct nfx_run *r)
+{
+	int xsks_fd = nfx_loader_xsks_fd(r->ldr);
+
+	r->xsks = calloc((size_t)r->nxsk, sizeof(*r->xsks));
+	if (!r->xsks)
+		return -ENOMEM;
+	for (int q = 0, n = r->nxsk; q < n; q++) {
+		struct run_worker *w = &r->w[q % r->nw];
+
+		r->nxsk = q;
+		r->xsks[q] = nfx_xsk_new(r->o->ifname, (uint32_t)q, xsks_fd, NULL);
+		if (!r->xsks[q])
+			return -errno;
+		w->xsks[w->nxsk++] = r->xsks[q];
+		r->nxsk = q + 1;
+	}
+	pr_info("%s: %d AF_XDP socket(s), %s mode, %d worker%s\n", r->o->ifname, r->nxsk,
+		nfx_xsk_mode(r->xsks[0]), r->nw, r->nw > 1 ? " threads" : "");
+	return 0;
+}
+
+/* The main thread's poll set; with one worker its sockets come first. */
 static int setup_poll(struct nfx_run *r)
 {
-	int n = r->nxsk + r->nudp + NFX_RDNS_MAX_FDS + 3, i = 0;
+	int nio = r->threaded ? 0 : r->nxsk + r->nudp;
+	int n = nio + NFX_RDNS_MAX_FDS + 3, i = 0;
 
 	free(r->pfds);
 	r->pfds = calloc((size_t)n, sizeof(*r->pfds));
 	if (!r->pfds)
 		return -ENOMEM;
-	for (int q = 0; q < r->nxsk; q++)
+	for (int q = 0; q < nio && q < r->nxsk; q++)
 		r->pfds[i++] = (struct pollfd){ .fd = nfx_xsk_fd(r->xsks[q]), .events = POLLIN };
-	for (int u = 0; u < r->nudp; u++)
+	for (int u = 0; nio && u < r->nudp; u++)
 		r->pfds[i++] = (struct pollfd){ .fd = nfx_udp_fd(r->udps[u]), .events = POLLIN };
 	/* the resolver's sockets: refreshed before every poll(), unused = -1 */
 	r->irdns = i;
@@ -422,6 +536,43 @@ static int setup_poll(struct nfx_run *r)
 					 .events = POLLIN };
 	r->npfd = n;
 	return 0;
+}
+
+/* A worker thread's poll set: its sockets in drain() order.  Under its lock. */
+static int worker_pollfds(struct run_worker *w)
+{
+	int nudp = w->has_udp ? w->r->nudp : 0, n = w->nxsk + nudp, i = 0;
+	struct pollfd *p = realloc(w->pfds, (size_t)(n ? n : 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	w->pfds = p;
+	for (int q = 0; q < w->nxsk; q++)
+		p[i++] = (struct pollfd){ .fd = nfx_xsk_fd(w->xsks[q]), .events = POLLIN };
+	for (int u = 0; u < nudp; u++)
+		p[i++] = (struct pollfd){ .fd = nfx_udp_fd(w->r->udps[u]), .events = POLLIN };
+	w->npfd = n;
+	w->pfds_stale = 0;
+	return 0;
+}
+
+/* The main thread stops every worker thread where it is, for a consistent view. */
+static void lock_workers(struct nfx_run *r)
+{
+	for (int i = 0; r->threaded && i < r->nw; i++)
+		pthread_mutex_lock(&r->w[i].lock);
+}
+
+static void unlock_workers(struct nfx_run *r)
+{
+	for (int i = r->nw - 1; r->threaded && i >= 0; i--)
+		pthread_mutex_unlock(&r->w[i].lock);
+}
+
+/* A worker's share of a daemon-wide bound (0 = the default, left to the table). */
+static uint32_t share(const struct nfx_run *r, uint32_t bound)
+{
+	return bound ? (uint32_t)(((uint64_t)bound + (uint64_t)r->nw - 1) / (uint64_t)r->nw) : 0;
 }
 
 /* ---- routing: listener -> namespace -> aggregator or output ---- */
@@ -441,10 +592,10 @@ static const char *ns_name_for(const struct nfx_run *r, uint16_t port, uint8_t t
 	return l ? l->namespace : r->cfg->namespace;
 }
 
-static int ns_index(const struct nfx_run *r, const char *name)
+static int ns_index(const struct run_worker *w, const char *name)
 {
-	for (int i = 0; i < r->nns; i++)
-		if (!strcmp(r->ns[i].name, name))
+	for (int i = 0; i < w->nns; i++)
+		if (!strcmp(w->ns[i].name, name))
 			return i;
 	return 0;
 }
@@ -452,47 +603,56 @@ static int ns_index(const struct nfx_run *r, const char *name)
 static void ns_flush_emit(void *ctx, const struct nfx_flow *f)
 {
 	struct run_ns *ns = ctx;
+	struct run_worker *w = ns->w;
+	struct nfx_run *r = w->r;
 
-	nfx_ndjson_set_namespace(ns->r->out, ns->name);
-	nfx_ndjson_write(ns->r->out, f);
-	if (ns->r->ch)		/* same record, same flush time, never blocks */
-		nfx_ch_push_flow(ns->r->ch, f, ns->r->now, ns->name, NULL);
+	nfx_ndjson_set_namespace(w->out, ns->name);
+	nfx_ndjson_write(w->out, f);
+	if (!r->ch)
+		return;
+	/* same record, same flush time, never blocks */
+	if (r->threaded)
+		pthread_mutex_lock(&r->ch_lock);
+	nfx_ch_push_flow(r->ch, f, w->now, ns->name, NULL);
+	if (r->threaded)
+		pthread_mutex_unlock(&r->ch_lock);
 }
 
 static void run_emit(void *ctx, const struct nfx_flow *f)
 {
-	struct nfx_run *r = ctx;
-	uint16_t port = r->dec->cur ? r->dec->cur->dst_port : 0;
+	struct run_worker *w = ctx;
+	struct nfx_run *r = w->r;
+	uint16_t port = w->dec->cur ? w->dec->cur->dst_port : 0;
 	struct run_ns *ns;
 
-	if (port != r->route_port || f->type != r->route_type || r->route_ns < 0) {
-		r->route_port = port;
-		r->route_type = f->type;
-		r->route_ns = ns_index(r, ns_name_for(r, port, f->type));
+	if (port != w->route_port || f->type != w->route_type || w->route_ns < 0) {
+		w->route_port = port;
+		w->route_type = f->type;
+		w->route_ns = ns_index(w, ns_name_for(r, port, f->type));
 	}
-	ns = &r->ns[r->route_ns];
+	ns = &w->ns[w->route_ns];
 	if (ns->agg) {
 		/* ask when the flow is first seen: its first flush then carries the names */
 		if (r->rdns) {
-			nfx_rdns_prefetch(r->rdns, &f->src, r->now);
-			nfx_rdns_prefetch(r->rdns, &f->dst, r->now);
+			nfx_rdns_prefetch(r->rdns, &f->src, w->now);
+			nfx_rdns_prefetch(r->rdns, &f->dst, w->now);
 		}
-		nfx_agg_add(ns->agg, f, r->now);
+		nfx_agg_add(ns->agg, f, w->now);
 	} else {
 		ns_flush_emit(ns, f);
 	}
 }
 
-static struct nfx_agg *agg_new(const struct nfx_run *r, struct run_ns *ns)
+static struct nfx_agg *agg_new(const struct run_worker *w, struct run_ns *ns)
 {
-	const struct nfx_config *c = r->cfg;
+	const struct nfx_config *c = w->r->cfg;
 	struct nfx_agg_opts ao = {
 		.flush_interval_ms = c->agg_flush_interval * 1000ull,
 		.flow_context_ttl_ms = c->agg_flow_context_ttl * 1000ull,
 		.rollup_refresh_ms = c->agg_rollup_tracker_refresh * 1000ull,
 		.rollup_threshold = c->agg_port_rollup_threshold,
 		.rollup_disabled = c->agg_port_rollup_disabled,
-		.max_contexts = c->agg_max_contexts,
+		.max_contexts = share(w->r, c->agg_max_contexts),
 		.overflow = ns->flush,
 	};
 
@@ -504,45 +664,46 @@ static struct nfx_agg *agg_new(const struct nfx_run *r, struct run_ns *ns)
 }
 
 /* Everything held is written out: nothing received is lost. */
-static void ns_flush_all(struct nfx_run *r)
+static void ns_flush_all(struct run_worker *w)
 {
-	for (int i = 0; i < r->nns; i++)
-		if (r->ns[i].agg)
-			nfx_agg_flush_all(r->ns[i].agg, r->now, &r->ns[i].flush);
-	nfx_ndjson_flush(r->out);
+	for (int i = 0; i < w->nns; i++)
+		if (w->ns[i].agg)
+			nfx_agg_flush_all(w->ns[i].agg, w->now, &w->ns[i].flush);
+	nfx_ndjson_flush(w->out);
 }
 
-static void ns_free(struct nfx_run *r)
+static void ns_free(struct run_worker *w)
 {
-	ns_flush_all(r);
-	for (int i = 0; i < r->nns; i++) {
-		nfx_agg_free(r->ns[i].agg);
-		free(r->ns[i].name);
+	if (w->out)
+		ns_flush_all(w);
+	for (int i = 0; i < w->nns; i++) {
+		nfx_agg_free(w->ns[i].agg);
+		free(w->ns[i].name);
 	}
-	r->nns = 0;
-	r->route_ns = -1;
+	w->nns = 0;
+	w->route_ns = -1;
 }
 
-static int ns_add(struct nfx_run *r, const char *name)
+static int ns_add(struct run_worker *w, const char *name)
 {
 	struct run_ns *ns;
 
-	for (int i = 0; i < r->nns; i++)
-		if (!strcmp(r->ns[i].name, name))
+	for (int i = 0; i < w->nns; i++)
+		if (!strcmp(w->ns[i].name, name))
 			return 0;
-	if (r->nns == (int)(sizeof(r->ns) / sizeof(r->ns[0])))
+	if (w->nns == (int)(sizeof(w->ns) / sizeof(w->ns[0])))
 		return -E2BIG;
-	ns = &r->ns[r->nns];
+	ns = &w->ns[w->nns];
 	ns->name = strdup(name);
 	if (!ns->name)
 		return -ENOMEM;
-	ns->r = r;
+	ns->w = w;
 	ns->flush = (struct nfx_sink){ ns_flush_emit, ns };
 	ns->agg = NULL;
-	r->nns++;
-	if (r->raw)
+	w->nns++;
+	if (w->r->raw)
 		return 0;
-	ns->agg = agg_new(r, ns);
+	ns->agg = agg_new(w, ns);
 	if (!ns->agg) {
 		pr_warn("cannot create the aggregator for namespace %s: %s\n", name,
 			strerror(errno));
@@ -552,16 +713,32 @@ static int ns_add(struct nfx_run *r, const char *name)
 }
 
 /* One entry per namespace in use; index 0 is the default one. */
-static int ns_build(struct nfx_run *r)
+static int ns_build(struct run_worker *w)
 {
+	const struct nfx_run *r = w->r;
 	int err;
 
-	r->raw = r->o->raw || r->cfg->output.raw;
-	err = ns_add(r, r->o->namespace ? r->o->namespace : r->cfg->namespace);
+	err = ns_add(w, r->o->namespace ? r->o->namespace : r->cfg->namespace);
 	for (size_t i = 0; !err && !r->o->namespace && !r->o->nports && i < r->cfg->nlisteners; i++)
-		err = ns_add(r, r->cfg->listeners[i].namespace);
-	r->route_ns = -1;
+		err = ns_add(w, r->cfg->listeners[i].namespace);
+	w->route_ns = -1;
 	return err;
+}
+
+static int ns_build_all(struct nfx_run *r)
+{
+	int err = 0;
+
+	r->raw = r->o->raw || r->cfg->output.raw;
+	for (int i = 0; !err && i < r->nw; i++)
+		err = ns_build(&r->w[i]);
+	return err;
+}
+
+static void ns_free_all(struct nfx_run *r)
+{
+	for (int i = 0; i < r->nw; i++)
+		ns_free(&r->w[i]);
 }
 
 /* Allow-list for datagrams the XDP program did not check (UDP sockets). */
@@ -586,21 +763,106 @@ static int run_allow(void *ctx, const struct nfx_addr *a)
 
 /* ---- the loop ---- */
 
-/* Reads what is ready; @all ignores revents (the final drain). */
-static void drain(struct nfx_run *r, uint64_t now, int all)
+/* Reads what is ready; @pfds are the worker's sockets; @all ignores revents (the final drain). */
+static void drain(struct run_worker *w, const struct pollfd *pfds, uint64_t now, int all)
 {
+	struct nfx_run *r = w->r;
 	int i = 0;
 
-	r->now = now;
-	nfx_ndjson_set_now(r->out, now);
-	for (int q = 0; q < r->nxsk; q++, i++)
-		if (all || r->pfds[i].revents)
-			nfx_xsk_rx(r->xsks[q], r->dec, &r->sink, now, all ? UINT32_MAX : RX_BUDGET);
-	for (int u = 0; u < r->nudp; u++, i++) {
-		if (!all && !r->pfds[i].revents)
+	w->now = now;
+	nfx_ndjson_set_now(w->out, now);
+	for (int q = 0; q < w->nxsk; q++, i++)
+		if (all || pfds[i].revents)
+			nfx_xsk_rx(w->xsks[q], w->dec, &w->sink, now, all ? UINT32_MAX : RX_BUDGET);
+	for (int u = 0; w->has_udp && u < r->nudp; u++, i++) {
+		if (!all && !pfds[i].revents)
 			continue;
-		if (nfx_udp_rx(r->udps[u], r->dec, &r->sink, now, all ? UINT32_MAX : RX_BUDGET) < 0)
+		if (nfx_udp_rx(r->udps[u], w->dec, &w->sink, now, all ? UINT32_MAX : RX_BUDGET) < 0)
 			pr_debug("UDP port %u: %s\n", nfx_udp_port(r->udps[u]), strerror(errno));
+	}
+}
+
+/* Every 100 ms: aggregator ticks, the output written out, the template sweep. */
+static void worker_tick(struct run_worker *w, uint64_t now)
+{
+	struct nfx_run *r = w->r;
+	int err;
+
+	w->now = now;
+	nfx_ndjson_set_now(w->out, now);
+	for (int i = 0; i < w->nns; i++)
+		if (w->ns[i].agg)
+			nfx_agg_tick(w->ns[i].agg, now, &w->ns[i].flush);
+	err = nfx_ndjson_flush(w->out);
+	if (err)
+		pr_warn("output write failed: %s (records of this flush lost)\n", strerror(-err));
+	if (now - w->last_sweep >= r->sweep_ms) {
+		nfx_decoder_sweep(w->dec, now, r->ttl_ms);
+		w->last_sweep = now;
+	}
+}
+
+/*
+ * A worker thread: poll its sockets (100 ms at most, for the tick and to
+ * see the stop flag), then work on what is ready with its lock held.
+ */
+static void *worker_main(void *arg)
+{
+	struct run_worker *w = arg;
+	struct nfx_run *r = w->r;
+
+	pthread_mutex_lock(&w->lock);
+	w->last_sweep = w->next_tick = now_ms();
+	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		uint64_t now;
+		int n;
+
+		if (w->pfds_stale && worker_pollfds(w))
+			break;
+		pthread_mutex_unlock(&w->lock);
+		n = poll(w->pfds, (nfds_t)w->npfd, TICK_MS);
+		now = now_ms();
+		pthread_mutex_lock(&w->lock);
+		if (n > 0 && !w->pfds_stale)	/* else revents belong to the old set */
+			drain(w, w->pfds, now, 0);
+		if (now >= w->next_tick) {
+			worker_tick(w, now);
+			w->next_tick = now + TICK_MS;
+		}
+	}
+	if (!w->pfds_stale)
+		drain(w, w->pfds, now_ms(), 1);
+	ns_flush_all(w);
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static int start_workers(struct nfx_run *r)
+{
+	for (int i = 0; r->threaded && i < r->nw; i++) {
+		char name[16];
+		int err = pthread_create(&r->w[i].thread, NULL, worker_main, &r->w[i]);
+
+		if (err) {
+			pr_warn("cannot start worker %d: %s\n", i, strerror(err));
+			return -err;
+		}
+		r->w[i].started = 1;
+		/* top -H, perf and the benchmark tell the workers apart by it */
+		snprintf(name, sizeof(name), "nfxdp-w%d", i % 100);
+		pthread_setname_np(r->w[i].thread, name);
+	}
+	return 0;
+}
+
+static void stop_workers(struct nfx_run *r)
+{
+	atomic_store(&r->stop, 1);
+	for (int i = 0; i < r->nw; i++) {
+		if (!r->w[i].started)
+			continue;
+		pthread_join(r->w[i].thread, NULL);
+		r->w[i].started = 0;
 	}
 }
 
@@ -626,22 +888,41 @@ static void write_stats_file(struct nfx_run *r)
 
 static void publish_metrics(struct nfx_run *r)
 {
-	struct nfx_agg *aggs[NFX_MAX_PORTS + 1];
-	const char *names[NFX_MAX_PORTS + 1];
+	struct nfx_agg *aggs[MAX_WORKERS * (NFX_MAX_PORTS + 1)];
+	const char *names[MAX_WORKERS * (NFX_MAX_PORTS + 1)];
+	int agg_worker[MAX_WORKERS * (NFX_MAX_PORTS + 1)];
+	struct nfx_decoder *decs[MAX_WORKERS];
+	struct nfx_ndjson *outs[MAX_WORKERS + 1];
 	struct nfx_run_view v = {
 		.stats_fd = r->ldr ? nfx_loader_stats_fd(r->ldr) : -1,
-		.dec = r->dec, .xsks = r->xsks, .nxsk = r->nxsk,
+		.decs = decs, .ndec = r->nw, .xsks = r->xsks, .nxsk = r->nxsk,
 		.udps = r->udps, .nudp = r->nudp, .aggs = aggs, .agg_ns = names,
-		.out = r->out, .rdns = r->rdns, .ch = r->ch,
+		.agg_worker = agg_worker, .outs = outs, .nout = 1, .rdns = r->rdns,
+		.ch = r->ch,
 	};
 
-	for (int i = 0; i < r->nns; i++) {
-		if (!r->ns[i].agg)
-			continue;
-		aggs[v.nagg] = r->ns[i].agg;
-		names[v.nagg++] = r->ns[i].name;
+	outs[0] = r->out;
+	lock_workers(r);
+	for (int k = 0; k < r->nw; k++) {
+		struct run_worker *w = &r->w[k];
+
+		decs[k] = w->dec;
+		if (w->out != r->out)
+			outs[v.nout++] = w->out;
+		for (int i = 0; i < w->nns; i++) {
+			if (!w->ns[i].agg)
+				continue;
+			aggs[v.nagg] = w->ns[i].agg;
+			agg_worker[v.nagg] = k;
+			names[v.nagg++] = w->ns[i].name;
+		}
 	}
+	if (r->threaded)
+		pthread_mutex_lock(&r->ch_lock);
 	nfx_run_metrics(&r->prom, &v);
+	if (r->threaded)
+		pthread_mutex_unlock(&r->ch_lock);
+	unlock_workers(r);
 	if (r->metrics)
 		nfx_metrics_publish(r->metrics, &r->prom);
 	if (r->stats_path[0])
@@ -651,23 +932,18 @@ static void publish_metrics(struct nfx_run *r)
 static void tick(struct nfx_run *r, uint64_t now)
 {
 	uint64_t expirations;
-	int err;
 
 	if (read(r->timerfd, &expirations, sizeof(expirations)) < 0)
 		return;
 	r->now = now;
-	nfx_ndjson_set_now(r->out, now);
-	for (int i = 0; i < r->nns; i++)
-		if (r->ns[i].agg)
-			nfx_agg_tick(r->ns[i].agg, now, &r->ns[i].flush);
-	err = nfx_ndjson_flush(r->out);
-	if (err)
-		pr_warn("output write failed: %s (records of this flush lost)\n", strerror(-err));
-	if (r->ch)
+	if (!r->threaded)
+		worker_tick(&r->w[0], now);
+	if (r->ch) {
+		if (r->threaded)
+			pthread_mutex_lock(&r->ch_lock);
 		nfx_ch_tick(r->ch, now);	/* time-based batch cut */
-	if (now - r->last_sweep >= r->sweep_ms) {
-		nfx_decoder_sweep(r->dec, now, r->ttl_ms);
-		r->last_sweep = now;
+		if (r->threaded)
+			pthread_mutex_unlock(&r->ch_lock);
 	}
 	if ((r->metrics || r->stats_path[0]) && now - r->last_metrics >= 1000) {
 		publish_metrics(r);
@@ -675,6 +951,14 @@ static void tick(struct nfx_run *r, uint64_t now)
 	}
 }
 
+static void set_writers_rdns(struct nfx_run *r)
+{
+	nfx_ndjson_set_rdns(r->out, r->rdns);
+	for (int i = 0; i < r->nw; i++)
+		nfx_ndjson_set_rdns(r->w[i].out, r->rdns);
+}
+
+/* The output file and, with worker threads, one writer per worker sharing it. */
 static int open_output(struct nfx_run *r)
 {
 	const struct nfx_output_cfg *oc = &r->cfg->output;
@@ -686,13 +970,56 @@ static int open_output(struct nfx_run *r)
 		.gzip = r->o->gzip || oc->gzip,
 		.nonblock = 1,
 	};
+	struct nfx_ndjson *out, *clones[MAX_WORKERS] = { NULL };
+	int err;
 
-	r->out = nfx_ndjson_open(&no);
-	if (!r->out) {
-		pr_warn("cannot open output %s: %s\n", no.path ? no.path : "-", strerror(errno));
-		return -errno;
+	out = nfx_ndjson_open(&no);
+	if (!out)
+		goto err;
+	for (int i = 0; r->threaded && i < r->nw; i++) {
+		clones[i] = nfx_ndjson_clone(out);
+		if (!clones[i])
+			goto err_clones;
+	}
+	r->out = out;
+	for (int i = 0; i < r->nw; i++) {
+		r->w[i].out = r->threaded ? clones[i] : out;
+		nfx_ndjson_set_now(r->w[i].out, r->now);
 	}
 	return 0;
+
+err_clones:
+	err = errno;
+	for (int i = 0; i < r->nw; i++)
+		nfx_ndjson_close(clones[i]);
+	nfx_ndjson_close(out);
+	errno = err;
+err:
+	pr_warn("cannot open output %s: %s\n", no.path ? no.path : "-", strerror(errno));
+	return -errno;
+}
+
+/* Workers' writers first: they write into the file the first one owns. */
+static void close_output(struct nfx_run *r, struct nfx_ndjson *out, struct nfx_ndjson **wout)
+{
+	for (int i = 0; i < r->nw; i++)
+		if (wout[i] != out)
+			nfx_ndjson_close(wout[i]);
+	nfx_ndjson_close(out);
+}
+
+static void close_outputs(struct nfx_run *r)
+{
+	struct nfx_ndjson *wout[MAX_WORKERS];
+
+	if (!r->out)
+		return;
+	for (int i = 0; i < r->nw; i++) {
+		wout[i] = r->w[i].out;
+		r->w[i].out = NULL;
+	}
+	close_output(r, r->out, wout);
+	r->out = NULL;
 }
 
 /* Reverse DNS per --rdns/--rdns-server and the configuration; off unless asked. */
@@ -725,7 +1052,7 @@ static int open_rdns(struct nfx_run *r)
 		}
 		pr_info("reverse DNS names from %s\n", ro.server ? ro.server : "/etc/resolv.conf");
 	}
-	nfx_ndjson_set_rdns(r->out, r->rdns);
+	set_writers_rdns(r);
 	nfx_rdns_free(prev);
 	return 0;
 }
@@ -760,7 +1087,16 @@ static int open_clickhouse(struct nfx_run *r)
 	return 0;
 }
 
-/* The listeners' additional-field mappings, for the template compiler and the writer. */
+static void set_fieldmaps(struct nfx_run *r)
+{
+	nfx_ndjson_set_fieldmaps(r->out, r->maps, r->nmaps);
+	for (int i = 0; i < r->nw; i++) {
+		nfx_tmpl_cache_set_fieldmaps(r->w[i].dec->tmpl, r->maps, r->nmaps);
+		nfx_ndjson_set_fieldmaps(r->w[i].out, r->maps, r->nmaps);
+	}
+}
+
+/* The listeners' additional-field mappings, for the template compilers and the writers. */
 static void build_fieldmaps(struct nfx_run *r)
 {
 	const struct nfx_config *c = r->cfg;
@@ -793,8 +1129,7 @@ static void build_fieldmaps(struct nfx_run *r)
 		}
 	}
 out:
-	nfx_tmpl_cache_set_fieldmaps(r->dec->tmpl, r->maps, r->nmaps);
-	nfx_ndjson_set_fieldmaps(r->out, r->maps, r->nmaps);
+	set_fieldmaps(r);
 }
 
 static void apply_templates(struct nfx_run *r)
@@ -822,8 +1157,22 @@ static int reconcile_maps(struct nfx_run *r, const struct nfx_config *old)
 	return err ? err : nfx_ports_reconcile(nfx_loader_ports_fd(r->ldr), want, (size_t)n);
 }
 
-/* Apply what changed between the running configuration and @next. */
-static void apply_config(struct nfx_run *r, struct nfx_config *next)
+static void replace_output(struct nfx_run *r)
+{
+	struct nfx_ndjson *prev = r->out, *prev_w[MAX_WORKERS];
+
+	for (int i = 0; i < r->nw; i++) {
+		ns_flush_all(&r->w[i]);
+		prev_w[i] = r->w[i].out;
+	}
+	if (open_output(r))
+		return;		/* keep writing where we did */
+	close_output(r, prev, prev_w);
+	set_writers_rdns(r);
+}
+
+/* Apply what changed between the running configuration and @next; workers stopped. */
+static void apply_config_locked(struct nfx_run *r, struct nfx_config *next)
 {
 	struct nfx_config *old = r->cfg;
 	unsigned int diff = nfx_config_diff(old, next);
@@ -835,25 +1184,18 @@ static void apply_config(struct nfx_run *r, struct nfx_config *next)
 	if (diff & NFX_CFG_CH_PORTS) {
 		sync_udp(r);
 		setup_poll(r);
+		r->w[0].pfds_stale = 1;
 	}
 	if (diff & (NFX_CFG_CH_AGG | NFX_CFG_CH_NAMESPACE | NFX_CFG_CH_RAW | NFX_CFG_CH_PORTS)) {
-		ns_free(r);	/* writes out what the old aggregators held */
-		if (ns_build(r))
+		ns_free_all(r);	/* writes out what the old aggregators held */
+		if (ns_build_all(r))
 			pr_warn("aggregation not fully set up after the change\n");
 	}
-	if (diff & NFX_CFG_CH_OUTPUT) {
-		struct nfx_ndjson *prev = r->out;
-
-		ns_flush_all(r);
-		if (open_output(r)) {
-			r->out = prev;	/* keep writing where we did */
-		} else {
-			nfx_ndjson_close(prev);
-			nfx_ndjson_set_now(r->out, r->now);
-			nfx_ndjson_set_rdns(r->out, r->rdns);
-		}
-	}
-	if (diff & NFX_CFG_CH_RDNS)
+	if (diff & NFX_CFG_CH_OUTPUT)
+		replace_output(r);
+	if ((diff & NFX_CFG_CH_RDNS) && r->threaded)
+		pr_warn("reverse DNS needs a single worker: restart with --workers 1\n");
+	else if (diff & NFX_CFG_CH_RDNS)
 		open_rdns(r);	/* a new cache; on failure the running one stays */
 	if (diff & NFX_CFG_CH_TEMPLATES)
 		apply_templates(r);
@@ -863,16 +1205,24 @@ static void apply_config(struct nfx_run *r, struct nfx_config *next)
 		 * next ones are compiled with the new mappings (exporters resend
 		 * them; data in between is held as data before its template).
 		 */
-		nfx_decoder_sweep(r->dec, r->now + 1, 0);
+		for (int i = 0; i < r->nw; i++)
+			nfx_decoder_sweep(r->w[i].dec, r->w[i].now + 1, 0);
 		build_fieldmaps(r);
 	} else if (diff & NFX_CFG_CH_OUTPUT) {
-		nfx_ndjson_set_fieldmaps(r->out, r->maps, r->nmaps);
+		set_fieldmaps(r);
 	}
 	if (diff & NFX_CFG_CH_RESTART)
 		pr_warn("table sizes (max_*) take effect after a restart\n");
 	/* logged once everything is in force: tests and operators key on it */
 	pr_info("configuration changed: %s\n", nfx_config_diff_str(diff, what, sizeof(what)));
 	nfx_config_free(old);
+}
+
+static void apply_config(struct nfx_run *r, struct nfx_config *next)
+{
+	lock_workers(r);
+	apply_config_locked(r, next);
+	unlock_workers(r);
 }
 
 static void reload(struct nfx_run *r, const char *why)
@@ -893,6 +1243,20 @@ static void reload(struct nfx_run *r, const char *why)
 	apply_config(r, next);
 }
 
+/* SIGHUP: what the workers hold goes to the old file, then the path is opened again. */
+static void reopen_output(struct nfx_run *r)
+{
+	int err;
+
+	lock_workers(r);
+	for (int i = 0; i < r->nw; i++)
+		nfx_ndjson_flush(r->w[i].out);
+	err = nfx_ndjson_reopen(r->out);
+	unlock_workers(r);
+	if (err)
+		pr_warn("cannot reopen the output: %s\n", strerror(-err));
+}
+
 static void on_signal(struct nfx_run *r, int *stop)
 {
 	struct signalfd_siginfo si;
@@ -901,8 +1265,7 @@ static void on_signal(struct nfx_run *r, int *stop)
 		if (si.ssi_signo == SIGHUP) {
 			pr_info("SIGHUP: reopening the output%s\n",
 				r->o->config_path ? ", reloading the configuration" : "");
-			if (nfx_ndjson_reopen(r->out))
-				pr_warn("cannot reopen the output: %s\n", strerror(errno));
+			reopen_output(r);
 			reload(r, "SIGHUP");
 			continue;
 		}
@@ -913,10 +1276,12 @@ static void on_signal(struct nfx_run *r, int *stop)
 
 static int loop(struct nfx_run *r)
 {
-	int stop = 0;
+	struct run_worker *w0 = &r->w[0];
+	int stop = 0, err = 0;
 
-	r->last_sweep = now_ms();
-	while (!stop) {
+	w0->last_sweep = now_ms();
+	err = start_workers(r);
+	while (!stop && !err) {
 		/* these move when the configuration changes the UDP sockets */
 		int isig = r->npfd - 3, itimer = r->npfd - 2, iwatch = r->npfd - 1;
 
@@ -925,9 +1290,12 @@ static int loop(struct nfx_run *r)
 		if (poll(r->pfds, (nfds_t)r->npfd, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			err = -errno;
+			break;
 		}
-		drain(r, now_ms(), 0);
+		r->now = now_ms();
+		if (!r->threaded)
+			drain(w0, r->pfds, r->now, 0);
 		/* answers; timeouts at the 100 ms tick at the latest */
 		if (r->rdns)
 			nfx_rdns_process(r->rdns, r->pfds + r->irdns, NFX_RDNS_MAX_FDS, r->now);
@@ -938,16 +1306,44 @@ static int loop(struct nfx_run *r)
 		if (r->pfds[isig].revents)
 			on_signal(r, &stop);
 	}
-	drain(r, now_ms(), 1);
-	ns_flush_all(r);
-	return 0;
+	/* threads drain their rings and flush their aggregators as they stop */
+	stop_workers(r);
+	if (!r->threaded) {
+		drain(w0, r->pfds, now_ms(), 1);
+		ns_flush_all(w0);
+	}
+	return err;
+}
+
+/* Output records of every worker's writer. */
+static uint64_t output_records(struct nfx_run *r)
+{
+	uint64_t n = nfx_ndjson_stats(r->out)->records;
+
+	for (int i = 0; i < r->nw; i++)
+		if (r->w[i].out && r->w[i].out != r->out)
+			n += nfx_ndjson_stats(r->w[i].out)->records;
+	return n;
+}
+
+/* Namespace @name's aggregator counters, summed over the workers. */
+static void agg_sum(const struct nfx_run *r, const char *name, struct nfx_agg_stats *as)
+{
+	memset(as, 0, sizeof(*as));
+	for (int k = 0; k < r->nw; k++)
+		for (int i = 0; i < r->w[k].nns; i++)
+			if (r->w[k].ns[i].agg && !strcmp(r->w[k].ns[i].name, name))
+				nfx_agg_stats_add(as, nfx_agg_stats(r->w[k].ns[i].agg));
 }
 
 static void print_summary(struct nfx_run *r)
 {
-	const struct nfx_dec_stats *ds = &r->dec->stats;
-	char line[2048];
+	struct nfx_dec_stats sum = { 0 }, *ds = &sum;
+	char line[4096];
 	size_t n = 0;
+
+	for (int i = 0; i < r->nw; i++)
+		nfx_dec_stats_add(&sum, &r->w[i].dec->stats);
 
 #define ADD(...) (n += n < sizeof(line) ? (size_t)snprintf(line + n, sizeof(line) - n, \
 							     __VA_ARGS__) : 0)
@@ -957,7 +1353,7 @@ static void print_summary(struct nfx_run *r)
 			ADD(" %s packets=%" PRIu64 " records=%" PRIu64 " dropped=%" PRIu64 ";",
 			    nfx_slot_name(s), ds->packets[s], ds->records[s], ds->dropped[s]);
 	ADD(" template_not_found=%" PRIu64 " output_records=%" PRIu64,
-	    ds->template_not_found, nfx_ndjson_stats(r->out)->records);
+	    ds->template_not_found, output_records(r));
 	if (r->ch) {
 		const struct nfx_ch_stats *cs = nfx_ch_stats(r->ch);
 
@@ -980,15 +1376,23 @@ static void print_summary(struct nfx_run *r)
 	for (int u = 0; u < r->nudp; u++)
 		ADD("; udp[%u] datagrams=%" PRIu64, nfx_udp_port(r->udps[u]),
 		    nfx_udp_stats(r->udps[u])->datagrams);
-	for (int i = 0; i < r->nns; i++) {
-		const struct nfx_agg_stats *as;
+	for (int i = 0; i < r->w[0].nns; i++) {
+		struct nfx_agg_stats as;
 
-		if (!r->ns[i].agg)
+		if (!r->w[0].ns[i].agg)
 			continue;
-		as = nfx_agg_stats(r->ns[i].agg);
+		agg_sum(r, r->w[0].ns[i].name, &as);
 		ADD("; agg[%s] flows=%" PRIu64 " merged=%" PRIu64 " records=%" PRIu64
-		    " contexts_dropped=%" PRIu64, r->ns[i].name, as->flows_added,
-		    as->flows_merged, as->records_flushed, as->contexts_dropped);
+		    " contexts_dropped=%" PRIu64, r->w[0].ns[i].name, as.flows_added,
+		    as.flows_merged, as.records_flushed, as.contexts_dropped);
+	}
+	for (int i = 0; r->threaded && i < r->nw; i++) {
+		const struct nfx_dec_stats *w = &r->w[i].dec->stats;
+		uint64_t rec = 0;
+
+		for (int s = 0; s < NFX_SLOT_MAX; s++)
+			rec += w->records[s];
+		ADD("; worker[%d] queues=%d records=%" PRIu64, i, r->w[i].nxsk, rec);
 	}
 	if (r->rdns) {
 		const struct nfx_rdns_stats *rs = nfx_rdns_stats(r->rdns);
@@ -1053,11 +1457,26 @@ static int open_inputs(struct nfx_run *r)
 	err = open_xsks(r);
 	if (err)
 		return err;
+	for (int i = 1; i < r->nw; i++)
+		r->w[i].has_udp = 0;
 	/* last: until now the program passed our ports to the stack */
 	err = reconcile_maps(r, NULL);
 	if (err)
 		pr_warn("cannot set the listener ports and allow-list: %s\n", strerror(-err));
 	return err;
+}
+
+/* RX queues to serve (0 in UDP mode): decides the number of workers. */
+static int count_queues(struct nfx_run *r)
+{
+	int n;
+
+	if (r->o->udp_only)
+		return 0;
+	n = nfx_xsk_queue_count(r->o->ifname);
+	if (n < 0)
+		pr_warn("%s: cannot count RX queues: %s\n", r->o->ifname, strerror(-n));
+	return n;
 }
 
 static void close_inputs(struct nfx_run *r)
@@ -1091,29 +1510,44 @@ static int load_config(struct nfx_run *r)
 	return 0;
 }
 
-static int open_decoder(struct nfx_run *r)
+/*
+ * The table bounds are the daemon's: each worker gets its share, so memory
+ * stays as configured whatever the number of queues (a worker whose queue
+ * carries most exporters fills its share first).
+ */
+static int open_decoders(struct nfx_run *r)
 {
 	const struct nfx_config *c = r->cfg;
 	struct nfx_decoder_opts dop = {
-		.max_exporters = c->max_exporters,
-		.max_templates = c->max_templates,
+		.max_exporters = share(r, c->max_exporters),
+		.max_templates = share(r, c->max_templates),
 		.max_templates_per_exporter = c->max_templates_per_exporter,
 		.max_template_fields = c->max_template_fields,
-		.max_sessions = c->max_sessions,
+		.max_sessions = share(r, c->max_sessions),
 		.pending_bytes_per_exporter = c->pending_bytes_per_exporter,
-		.pending_total_bytes = c->pending_total_bytes,
+		.pending_total_bytes = share(r, c->pending_total_bytes),
 		.pending_max_age_ms = c->pending_max_age * 1000u,
 		.pending_off = !c->pending_bytes_per_exporter || !c->pending_total_bytes,
 	};
 
-	r->dec = nfx_decoder_new(&dop);
-	if (!r->dec)
-		return -errno;
-	r->dec->allow = run_allow;
-	r->dec->allow_ctx = r;
-	r->sink = (struct nfx_sink){ .emit = run_emit, .ctx = r };
+	for (int i = 0; i < r->nw; i++) {
+		struct run_worker *w = &r->w[i];
+
+		w->dec = nfx_decoder_new(&dop);
+		if (!w->dec)
+			return -errno;
+		w->dec->allow = run_allow;
+		w->dec->allow_ctx = r;
+		w->sink = (struct nfx_sink){ .emit = run_emit, .ctx = w };
+	}
 	apply_templates(r);
 	return 0;
+}
+
+static void free_decoders(struct nfx_run *r)
+{
+	for (int i = 0; i < r->nw; i++)
+		nfx_decoder_free(r->w[i].dec);
 }
 
 /* Where the daemon counters go for `nfxdp stats --daemon`. */
@@ -1159,16 +1593,23 @@ static int open_metrics(struct nfx_run *r)
 
 int nfx_run(const struct nfx_run_opts *o)
 {
-	struct nfx_run r = { .o = o, .sigfd = -1, .timerfd = -1, .route_ns = -1 };
-	int err;
+	struct nfx_run r = { .o = o, .sigfd = -1, .timerfd = -1 };
+	struct nfx_rdns *rdns;
+	int err, nq;
 
 	r.now = now_ms();
+	pthread_mutex_init(&r.ch_lock, NULL);
 	err = load_config(&r);
 	if (err)
-		return err;
-	err = open_decoder(&r);
+		goto out_mutex;
+	nq = count_queues(&r);
+	err = nq < 0 ? nq : alloc_workers(&r, nq ? nq : 1);
 	if (err)
-		goto out_cfg;
+		goto out_workers;
+	r.nxsk = nq;	/* sockets to open */
+	err = open_decoders(&r);
+	if (err)
+		goto out_dec;
 	err = open_output(&r);
 	if (err)
 		goto out_dec;
@@ -1176,7 +1617,7 @@ int nfx_run(const struct nfx_run_opts *o)
 	err = open_clickhouse(&r);
 	if (err)
 		goto out_out;
-	err = ns_build(&r);
+	err = ns_build_all(&r);
 	if (!err)
 		err = open_rdns(&r);
 	if (!err)
@@ -1204,20 +1645,26 @@ out_inputs:
 	close_inputs(&r);
 	free(r.pfds);
 out_out:
-	ns_free(&r);		/* the aggregators' last records go to both sinks */
+	ns_free_all(&r);	/* the aggregators' last records go to both sinks */
 	nfx_ch_free(r.ch);	/* sends what it holds (5 s at most), spools the rest */
 	if (r.timerfd >= 0)
 		close(r.timerfd);
 	if (r.sigfd >= 0)
 		close(r.sigfd);
-	nfx_ndjson_set_rdns(r.out, NULL);
-	nfx_rdns_free(r.rdns);
-	nfx_ndjson_close(r.out);
+	rdns = r.rdns;
+	r.rdns = NULL;
+	if (r.out)
+		set_writers_rdns(&r);
+	close_outputs(&r);
+	nfx_rdns_free(rdns);
 out_dec:
-	nfx_decoder_free(r.dec);
-out_cfg:
+	free_decoders(&r);
+out_workers:
+	free_workers(&r);
 	nfx_config_watch_free(r.watch);
 	nfx_config_free(r.cfg);
+out_mutex:
+	pthread_mutex_destroy(&r.ch_lock);
 	return err;
 }
 

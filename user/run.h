@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run.h - the collector daemon (`nfxdp run`): XDP + AF_XDP input, or plain
- * UDP sockets, into the decoders and the NDJSON writer, driven by one
- * poll() loop.  The entry point is nfx_cmd_run() in cmd.h.
+ * UDP sockets, into the decoders and the NDJSON writer; one worker
+ * (decoder, aggregators, writer) per RX queue.  The entry point is
+ * nfx_cmd_run() in cmd.h.
  */
 #ifndef NFX_RUN_H
 #define NFX_RUN_H
@@ -43,6 +44,7 @@ struct nfx_run_opts {
 	uint64_t ch_spool_max;		/* --clickhouse-spool-max BYTES (default 1 GiB) */
 	uint32_t ch_batch_rows;		/* --clickhouse-batch-rows (default 50000) */
 	uint32_t ch_batch_ms;		/* --clickhouse-batch-ms (default 1000) */
+	uint32_t workers;		/* --workers: 0 = one per RX queue (<= CPUs) */
 };
 
 /* Parses the command line of `nfxdp run`; 0, 1 after --help, or -EINVAL. */

@@ -5,6 +5,7 @@
  * queue, port, exporter or namespace as labels.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "loader.h"
 #include "run_metrics.h"
@@ -84,13 +85,20 @@ static void udp_metrics(struct nfx_prom *p, struct nfx_udp *const *udps, int n)
 #undef X
 }
 
+struct exp_ctx {
+	struct nfx_prom *p;
+	const char *worker;		/* ",worker=\"N\"" or "" */
+};
+
 static void exporter_sample(void *ctx, const struct nfx_exporter_info *e)
 {
-	struct nfx_prom *p = ctx;
+	const struct exp_ctx *c = ctx;
+	struct nfx_prom *p = c->p;
 	char ip[NFX_ADDR_STRLEN], lbl[LBL_MAX];
 
-	snprintf(lbl, sizeof(lbl), "exporter=\"%s\",port=\"%u\",domain=\"%u\",version=\"%s\"",
-		 nfx_addr_str(&e->addr, ip), e->port, e->domain, e->version == 9 ? "v9" : "ipfix");
+	snprintf(lbl, sizeof(lbl), "exporter=\"%s\",port=\"%u\",domain=\"%u\",version=\"%s\"%s",
+		 nfx_addr_str(&e->addr, ip), e->port, e->domain, e->version == 9 ? "v9" : "ipfix",
+		 c->worker);
 	nfx_prom_sample(p, "nfx_exporter_records_total", lbl, e->records);
 	nfx_prom_sample(p, "nfx_exporter_template_not_found_total", lbl, e->template_not_found);
 	nfx_prom_sample(p, "nfx_exporter_sequence_lost_total", lbl, e->seq_lost);
@@ -98,10 +106,21 @@ static void exporter_sample(void *ctx, const struct nfx_exporter_info *e)
 	nfx_prom_sample(p, "nfx_exporter_templates", lbl, e->templates);
 }
 
-static void decoder_metrics(struct nfx_prom *p, const struct nfx_decoder *d)
+static void worker_label(char *buf, size_t size, int n, int worker)
 {
-	const struct nfx_dec_stats *s = &d->stats;
-	char lbl[LBL_MAX];
+	if (n > 1)
+		snprintf(buf, size, ",worker=\"%d\"", worker);
+	else
+		buf[0] = 0;
+}
+
+static void decoder_metrics(struct nfx_prom *p, struct nfx_decoder *const *d, int n)
+{
+	struct nfx_dec_stats sum = { 0 }, *s = &sum;
+	char lbl[LBL_MAX], wl[32];
+
+	for (int i = 0; i < n; i++)
+		nfx_dec_stats_add(&sum, &d[i]->stats);
 
 #define X(field, help)                                                                \
 	nfx_prom_family(p, "nfx_decoder_" #field "_total", "counter", help);          \
@@ -133,12 +152,18 @@ static void decoder_metrics(struct nfx_prom *p, const struct nfx_decoder *d)
 	nfx_prom_family(p, "nfx_exporter_sequence_resets_total", "counter",
 			"Sequence restarts seen.");
 	nfx_prom_family(p, "nfx_exporter_templates", "gauge", "Templates held.");
-	nfx_tmpl_foreach_exporter(d->tmpl, exporter_sample, p);
+	for (int i = 0; i < n; i++) {
+		struct exp_ctx c = { p, wl };
+
+		worker_label(wl, sizeof(wl), n, i);
+		nfx_tmpl_foreach_exporter(d[i]->tmpl, exporter_sample, &c);
+	}
 }
 
 struct agg_seq_ctx {
 	struct nfx_prom *p;
 	const char *ns;
+	const char *worker;		/* ",worker=\"N\"" or "" */
 };
 
 static void agg_exporter_sample(void *ctx, const struct nfx_agg_exporter *e)
@@ -146,27 +171,39 @@ static void agg_exporter_sample(void *ctx, const struct nfx_agg_exporter *e)
 	struct agg_seq_ctx *c = ctx;
 	char ip[NFX_ADDR_STRLEN], lbl[LBL_MAX + 128];
 
-	snprintf(lbl, sizeof(lbl), "namespace=\"%s\",exporter=\"%s\",type=\"%s\"", c->ns,
-		 nfx_addr_str(&e->addr, ip), nfx_flow_type_name(e->type));
+	snprintf(lbl, sizeof(lbl), "namespace=\"%s\",exporter=\"%s\",type=\"%s\"%s", c->ns,
+		 nfx_addr_str(&e->addr, ip), nfx_flow_type_name(e->type), c->worker);
 	nfx_prom_sample(c->p, "nfx_flush_sequence_delta_total", lbl, e->delta_total);
 	nfx_prom_sample(c->p, "nfx_flush_sequence_resets_total", lbl, e->resets);
 	nfx_prom_sample(c->p, "nfx_flush_sequence_last", lbl, e->last_seq);
 }
 
-static void agg_metrics(struct nfx_prom *p, struct nfx_agg *const *aggs, const char *const *ns,
-			int n)
+static void agg_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 {
-	char lbl[LBL_MAX + 128], esc[NFX_MAX_PORTS + 1][128];
+	struct agg_lbl {
+		char ns[128];
+		char worker[32];
+	} *esc;
+	char lbl[LBL_MAX + 160];
+	struct nfx_agg *const *aggs = v->aggs;
+	int n = v->nagg;
 
 	if (!n)
 		return;
+	esc = calloc((size_t)n, sizeof(*esc));
+	if (!esc)
+		return;
 	/* namespaces come from the configuration and may hold quotes */
-	for (int i = 0; i < n && i <= NFX_MAX_PORTS; i++)
-		nfx_prom_escape(esc[i], sizeof(esc[i]), ns[i]);
+	for (int i = 0; i < n; i++) {
+		nfx_prom_escape(esc[i].ns, sizeof(esc[i].ns), v->agg_ns[i]);
+		worker_label(esc[i].worker, sizeof(esc[i].worker), v->ndec,
+			     v->agg_worker ? v->agg_worker[i] : 0);
+	}
 #define X(field, suffix, type, help)                                              \
 	nfx_prom_family(p, "nfx_agg_" #field suffix, type, help);                  \
 	for (int i = 0; i < n; i++) {                                              \
-		snprintf(lbl, sizeof(lbl), "namespace=\"%.127s\"", esc[i]);        \
+		snprintf(lbl, sizeof(lbl), "namespace=\"%s\"%s", esc[i].ns,        \
+			 esc[i].worker);                                           \
 		nfx_prom_sample(p, "nfx_agg_" #field suffix, lbl,                  \
 				nfx_agg_stats(aggs[i])->field);                    \
 	}
@@ -188,15 +225,25 @@ static void agg_metrics(struct nfx_prom *p, struct nfx_agg *const *aggs, const c
 			"Sequence resets per exporter, accounted at flush.");
 	nfx_prom_family(p, "nfx_flush_sequence_last", "gauge", "Highest sequence flushed.");
 	for (int i = 0; i < n; i++) {
-		struct agg_seq_ctx c = { p, esc[i] };
+		struct agg_seq_ctx c = { p, esc[i].ns, esc[i].worker };
 
 		nfx_agg_foreach_exporter(aggs[i], agg_exporter_sample, &c);
 	}
+	free(esc);
 }
 
-static void output_metrics(struct nfx_prom *p, struct nfx_ndjson *w)
+/* Every writer's own counters summed; the file's from the first, which owns it. */
+static void output_metrics(struct nfx_prom *p, struct nfx_ndjson *const *w, int n)
 {
-	const struct nfx_ndjson_stats *s = nfx_ndjson_stats(w);
+	struct nfx_ndjson_stats sum = *nfx_ndjson_stats(w[0]), *s = &sum;
+
+	for (int i = 1; i < n; i++) {
+		const struct nfx_ndjson_stats *o = nfx_ndjson_stats(w[i]);
+
+		sum.records += o->records;
+		sum.dropped += o->dropped;
+		sum.write_errors += o->write_errors;
+	}
 
 #define X(field, help)                                                           \
 	nfx_prom_family(p, "nfx_output_" #field "_total", "counter", help);      \
@@ -271,11 +318,11 @@ void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 	kernel_metrics(p, v->stats_fd);
 	xsk_metrics(p, v->xsks, v->nxsk);
 	udp_metrics(p, v->udps, v->nudp);
-	if (v->dec)
-		decoder_metrics(p, v->dec);
-	agg_metrics(p, v->aggs, v->agg_ns, v->nagg);
-	if (v->out)
-		output_metrics(p, v->out);
+	if (v->ndec)
+		decoder_metrics(p, v->decs, v->ndec);
+	agg_metrics(p, v);
+	if (v->nout)
+		output_metrics(p, v->outs, v->nout);
 	if (v->rdns)
 		rdns_metrics(p, v->rdns);
 	if (v->ch)

@@ -18,18 +18,25 @@
 #include "udp_sock.h"
 #include "xsk.h"
 
-/* What the page is built from; any pointer may be NULL / count 0. */
+/*
+ * What the page is built from; any pointer may be NULL / count 0.  With
+ * several workers (ndec > 1) their decoders' counters are summed and the
+ * per-exporter and aggregator series get a worker label.
+ */
 struct nfx_run_view {
 	int stats_fd;				/* pinned nfx_stats, -1 in UDP mode */
-	struct nfx_decoder *dec;
+	struct nfx_decoder *const *decs;	/* one per worker */
+	int ndec;
 	struct nfx_xsk *const *xsks;
 	int nxsk;
 	struct nfx_udp *const *udps;
 	int nudp;
 	struct nfx_agg *const *aggs;
 	const char *const *agg_ns;		/* namespace of each aggregator */
+	const int *agg_worker;			/* worker of each aggregator, or NULL */
 	int nagg;
-	struct nfx_ndjson *out;
+	struct nfx_ndjson *const *outs;		/* writers; [0] owns the file */
+	int nout;
 	struct nfx_ch *ch;			/* ClickHouse sink or NULL */
 	struct nfx_rdns *rdns;			/* NULL: reverse DNS off */
 };
