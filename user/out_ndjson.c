@@ -49,6 +49,8 @@ struct nfx_ndjson {
 	const char *ns_src;		/* the unescaped string ns was made from */
 	char ns[256];			/* namespace, already JSON-escaped */
 	char host[512];			/* host name, already JSON-escaped */
+	size_t ns_len;
+	size_t host_len;
 	char buf[OUT_BUF_SIZE];
 };
 
@@ -65,12 +67,12 @@ struct wbuf {
 
 #define WINLINE static inline __attribute__((always_inline))
 
+WINLINE int room(struct wbuf *w, size_t n);
+
 WINLINE void put_mem(struct wbuf *w, const char *s, size_t n)
 {
-	if (w->checked && __builtin_expect(w->p > w->end || (size_t)(w->end - w->p) < n, 0)) {
-		w->p = w->end + 1;	/* mark overflow; checked by the caller */
+	if (!room(w, n))
 		return;
-	}
 	memcpy(w->p, s, n);
 	w->p += n;
 }
@@ -90,17 +92,50 @@ static const char digits2[200] =
 	"6061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+/* Room for @n bytes; else the overflow mark (checked by the caller) and 0. */
+WINLINE int room(struct wbuf *w, size_t n)
+{
+	if (w->checked && __builtin_expect(w->p > w->end || (size_t)(w->end - w->p) < n, 0)) {
+		w->p = w->end + 1;
+		return 0;
+	}
+	return 1;
+}
+
+static const uint64_t pow10_tab[20] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+	100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+	10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+};
+
+/* Decimal digits of @v >= 10: log10 from the bit length, corrected by one compare. */
+WINLINE unsigned int dec_digits(uint64_t v)
+{
+	unsigned int t = ((64u - (unsigned int)__builtin_clzll(v)) * 1233u) >> 12;
+
+	return t + 1 - (v < pow10_tab[t]);
+}
+
+/*
+ * Written in place, last digits first, two per division: no temporary and
+ * no memcpy() call of a variable length (a call per number cost more than
+ * the digits).
+ */
 WINLINE void put_u64(struct wbuf *w, uint64_t v)
 {
-	char tmp[20];
-	char *q = tmp + sizeof(tmp);
+	unsigned int n;
+	char *q;
 
 	if (v < 10) {
-		char c = (char)('0' + v);
-
-		put_mem(w, &c, 1);
+		if (room(w, 1))
+			*w->p++ = (char)('0' + v);
 		return;
 	}
+	n = dec_digits(v);
+	if (!room(w, n))
+		return;
+	q = w->p + n;
 	while (v >= 100) {
 		unsigned int r = (unsigned int)(v % 100);
 
@@ -114,7 +149,7 @@ WINLINE void put_u64(struct wbuf *w, uint64_t v)
 	} else {
 		*--q = (char)('0' + v);
 	}
-	put_mem(w, q, (size_t)(tmp + sizeof(tmp) - q));
+	w->p += n;
 }
 
 /* Dotted-quad text of each octet, NUL-padded to 4 bytes, and its length. */
@@ -195,16 +230,16 @@ static size_t v6_text(char *out, const uint8_t *b)
 	return (size_t)(p - out);
 }
 
+/* By hand, not inet_ntop() (that was a large share of the record cost), in place. */
 WINLINE void put_ip(struct wbuf *w, const struct nfx_addr *a)
 {
-	char tmp[NFX_ADDR_STRLEN + 4];
-
-	/* by hand, not inet_ntop(): that was a large share of the record cost */
-	if (nfx_addr_is_v4(a)) {
-		put_mem(w, tmp, (size_t)(put_v4_raw(tmp, a->b + 12) - tmp));
+	/* put_v4_raw() stores 4 bytes per octet: 16 at most */
+	if (!room(w, nfx_addr_is_v4(a) ? 16 : NFX_ADDR_STRLEN + 4))
 		return;
-	}
-	put_mem(w, tmp, v6_text(tmp, a->b));
+	if (nfx_addr_is_v4(a))
+		w->p = put_v4_raw(w->p, a->b + 12);
+	else
+		w->p += v6_text(w->p, a->b);
 }
 
 WINLINE void put_mac(struct wbuf *w, const uint8_t m[6])
@@ -336,6 +371,8 @@ WINLINE void put_extras(struct wbuf *w, const struct nfx_flow *f)
 struct fmt_ctx {
 	const char *ns;			/* JSON-escaped */
 	const char *host;		/* JSON-escaped */
+	size_t ns_len;			/* their lengths, taken once, not per record */
+	size_t host_len;
 	unsigned int flags;		/* NFX_NDJSON_* */
 	struct nfx_rdns *rdns;		/* NULL: no names */
 	const struct nfx_fieldmap *maps;
@@ -455,7 +492,7 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	else
 		put_u64(w, f->proto);
 	put_lit(w, "\",\"device\":{\"namespace\":\"");
-	put_str(w, ns);
+	put_mem(w, ns, cx->ns_len);
 	put_lit(w, "\"},\"exporter\":{\"ip\":\"");
 	put_ip(w, &f->exporter);
 	put_lit(w, "\"},\"source\":");
@@ -467,7 +504,7 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	put_lit(w, "}},\"egress\":{\"interface\":{\"index\":");
 	put_u64(w, f->out_if);
 	put_lit(w, "}},\"host\":\"");
-	put_str(w, host);
+	put_mem(w, host, cx->host_len);
 	put_lit(w, "\"");
 	put_tcp_flags(w, f->tcp_flags);
 	if (f->present & NFX_F_NEXT_HOP) {
@@ -496,7 +533,7 @@ static int format_ctx(char *buf, size_t size, const struct nfx_flow *f, uint64_t
 {
 	struct wbuf w = { buf, buf + size, 1 };
 
-	if (!cx->rdns && !f->nextra && size >= FAST_MAX + strlen(cx->ns) + strlen(cx->host)) {
+	if (!cx->rdns && !f->nextra && size >= FAST_MAX + cx->ns_len + cx->host_len) {
 		struct wbuf u = { buf, buf + size, 0 };
 
 		put_record(&u, f, flush_ms, cx);
@@ -513,7 +550,8 @@ int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
 		      uint64_t flush_ms, const char *ns, const char *host,
 		      unsigned int flags)
 {
-	const struct fmt_ctx cx = { .ns = ns, .host = host, .flags = flags };
+	const struct fmt_ctx cx = { .ns = ns, .host = host, .ns_len = strlen(ns),
+				    .host_len = strlen(host), .flags = flags };
 
 	return format_ctx(buf, size, f, flush_ms, &cx);
 }
@@ -526,8 +564,10 @@ static int json_escape(char *dst, size_t size, const char *s)
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (n + 7 > size)
+		if (n + 7 > size) {
+			dst[n] = 0;	/* a string that fits; the caller hears it was cut */
 			return -ENAMETOOLONG;
+		}
 		if (c == '"' || c == '\\') {
 			dst[n++] = '\\';
 			dst[n++] = (char)c;
@@ -568,6 +608,8 @@ struct nfx_ndjson *nfx_ndjson_open(const struct nfx_ndjson_opts *opts)
 		errno = -err;
 		goto err_close;
 	}
+	w->host_len = strlen(w->host);
+	w->ns_len = strlen(w->ns);
 	return w;
 
 err_close:
@@ -677,6 +719,8 @@ struct nfx_ndjson *nfx_ndjson_clone(struct nfx_ndjson *parent)
 	w->nmaps = parent->nmaps;
 	memcpy(w->ns, parent->ns, sizeof(w->ns));
 	memcpy(w->host, parent->host, sizeof(w->host));
+	w->ns_len = parent->ns_len;
+	w->host_len = parent->host_len;
 	return w;
 }
 
@@ -713,10 +757,14 @@ void nfx_ndjson_set_fieldmaps(struct nfx_ndjson *w, const struct nfx_fieldmap *m
 
 int nfx_ndjson_set_namespace(struct nfx_ndjson *w, const char *ns)
 {
+	int err;
+
 	if (ns == w->ns_src)
 		return 0;
 	w->ns_src = ns;
-	return json_escape(w->ns, sizeof(w->ns), ns ? ns : "default");
+	err = json_escape(w->ns, sizeof(w->ns), ns ? ns : "default");
+	w->ns_len = strlen(w->ns);
+	return err;
 }
 
 void nfx_ndjson_set_rdns(struct nfx_ndjson *w, struct nfx_rdns *rdns)
@@ -741,7 +789,8 @@ int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f)
 			return -ENOBUFS;
 		}
 	}
-	const struct fmt_ctx cx = { .ns = w->ns, .host = w->host, .flags = w->flags,
+	const struct fmt_ctx cx = { .ns = w->ns, .host = w->host, .ns_len = w->ns_len,
+				    .host_len = w->host_len, .flags = w->flags,
 				    .rdns = w->rdns, .maps = w->maps, .nmaps = w->nmaps };
 
 	n = format_ctx(w->buf + w->used, OUT_BUF_SIZE - w->used - 1, f, w->now_ms, &cx);

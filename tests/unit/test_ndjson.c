@@ -155,11 +155,58 @@ static void test_rolled_up_port(void)
 	json_object_put(o);
 }
 
+/*
+ * Numbers of every length (the digit count comes from the bit length and a
+ * table) and the bounds-checked path: a buffer of exactly the record's size
+ * gives the same bytes as the fast path, one byte less is refused.
+ */
+static void test_numbers_and_exact_buffers(void)
+{
+	static char fast[4096], exact[4096];
+	uint64_t p10 = 1;
+	int bad = 0, refused = 0;
+
+	for (int k = 0; k <= 20; k++) {
+		uint64_t vals[3] = { p10 - 1, p10, p10 + 1 };
+
+		if (k == 20)	/* past 10^19: the largest value */
+			vals[0] = vals[1] = vals[2] = UINT64_MAX;
+		for (int i = 0; i < 3; i++) {
+			struct nfx_flow f = v4_flow();
+			char want[64];
+			int n, m;
+
+			f.bytes = vals[i];
+			f.packets = vals[i] / 3;
+			if (k & 1) {	/* IPv6 text through the checked path too */
+				f.ip_version = 6;
+				nfx_addr_parse(&f.src, "2001:db8::1:0:0:1");
+				nfx_addr_parse(&f.dst, "::ffff:10.9.8.7");
+			}
+			n = nfx_ndjson_format(fast, sizeof(fast), &f, 1700000000123ull, "ns", "h", 0);
+			snprintf(want, sizeof(want), "\"bytes\":%llu,", (unsigned long long)vals[i]);
+			fast[n > 0 ? n : 0] = 0;
+			bad += n <= 0 || !strstr(fast, want);
+			snprintf(want, sizeof(want), "\"packets\":%llu,",
+				 (unsigned long long)(vals[i] / 3));
+			bad += !strstr(fast, want);
+			m = nfx_ndjson_format(exact, (size_t)n, &f, 1700000000123ull, "ns", "h", 0);
+			bad += m != n || memcmp(fast, exact, (size_t)n);
+			refused += nfx_ndjson_format(exact, (size_t)n - 1, &f, 1700000000123ull,
+						     "ns", "h", 0) == -ENOSPC;
+		}
+		p10 *= 10;
+	}
+	CHECK(!bad, "every number length written right, checked path identical (%d bad)", bad);
+	CHECK(refused == 63, "one byte short is refused every time (%d of 63)", refused);
+}
+
 int main(void)
 {
 	RUN_TEST(test_v4_record);
 	RUN_TEST(test_v6_record);
 	RUN_TEST(test_unknown_protocol_and_small_buffer);
 	RUN_TEST(test_rolled_up_port);
+	RUN_TEST(test_numbers_and_exact_buffers);
 	CHECK_EXIT();
 }
