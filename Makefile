@@ -128,7 +128,7 @@ clean:
 BENCH_QUICK ?= 0
 .PHONY: bench bench-build
 bench-build: $(OUT)/nfxdp $(BPF_OBJS) $(OUT)/bench/nfgen $(OUT)/bench/micro $(OUT)/bench/xdp_drop.bpf.o \
-	$(OUT)/bench/ch_driver
+	$(OUT)/bench/ch_driver $(OUT)/bench/tmplmem
 
 $(OUT)/bench:
 	$(Q)mkdir -p $@
@@ -145,9 +145,19 @@ $(OUT)/bench/ch_driver: bench/ch_driver.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
 
+$(OUT)/bench/tmplmem: bench/tmplmem.c $(OUT)/libnfx.a | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+
 $(OUT)/bench/xdp_drop.bpf.o: bench/xdp_drop.bpf.c | $(OUT)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -c $< -o $@
 
 bench: deps-check bench-build
 	BENCH_QUICK=$(BENCH_QUICK) NFX_BUILD=$(OUT) bench/run.sh
+
+# Memory: bytes per template (bench/tmplmem) and RSS under sustained load
+# with a changing population, bounds reached (bench/memory.sh, ~4 minutes).
+.PHONY: bench-memory
+bench-memory: deps-check bench-build
+	NFX_BUILD=$(OUT) bench/memory.sh

@@ -11,6 +11,14 @@
  * batches to sendmmsg(), so the generator itself stays cheap.  v9 and IPFIX
  * exporters send their template first and again every --tmpl-every packets.
  *
+ * A changing population (bench/memory.sh): --flow-churn N slides the
+ * --flows live flows over an endless sequence of flow identities, N new ones
+ * a second (each record's source address is patched at send time from its
+ * flow's current identity, so every new identity is a new flow key), and
+ * --tmpl-churn S gives every v9/IPFIX exporter a new template id every S
+ * seconds (sent at once; data sets carry it), with --domain-churn a new
+ * source id / observation domain too.
+ *
  * Rate: --rate records/s or --pps packets/s (0 = flat out), paced per
  * batch.  Bounded: --duration seconds (default 10, at most 3600) and/or
  * --count records, whichever comes first.
@@ -35,6 +43,7 @@
 #define MAX_EXPORTERS	256
 #define MAX_BATCH	256
 #define PKT_MAX		1500
+#define MAX_RPP		32	/* v9's shortest record (45 bytes) in 1472 */
 
 enum proto { P_V5, P_V9, P_IPFIX };
 
@@ -57,6 +66,9 @@ struct opts {
 	unsigned int tmpl_every;
 	unsigned int mtu_payload;
 	uint64_t seed;
+	double flow_churn;	/* new flow identities per second, 0 = fixed population */
+	double tmpl_churn;	/* seconds per template id, 0 = one id */
+	int domain_churn;	/* each template id also gets a new domain */
 };
 
 struct flow {
@@ -71,6 +83,7 @@ struct pkt {
 	uint16_t len;
 	uint16_t nrec;
 	uint64_t fpackets, fbytes;	/* sums of the records' counters */
+	uint32_t slot[MAX_RPP];		/* each record's flow (index into the population) */
 };
 
 struct exporter {
@@ -78,6 +91,8 @@ struct exporter {
 	uint32_t seq;		/* v5: flows, v9: packets, IPFIX: data records */
 	uint32_t domain;
 	uint64_t pkts_since_tmpl;
+	uint64_t gen;		/* template generation (--tmpl-churn) */
+	uint16_t tid;
 	uint8_t tmpl[PKT_MAX];
 	uint16_t tmpl_len;
 };
@@ -211,9 +226,11 @@ static size_t v5_build(uint8_t *b, const struct flow *fl, const struct opts *o, 
 	put16(b + 2, (uint16_t)o->rpp);
 	put32(b + 4, SYS_UPTIME);
 	for (unsigned int i = 0; i < o->rpp; i++) {
-		const struct flow *f = &fl[rnd_below(o->flows)];
+		uint32_t j = rnd_below(o->flows);
+		const struct flow *f = &fl[j];
 		struct rec_vals v;
 
+		pk->slot[i] = j;
 		rec_vals(&v);
 		pk->fpackets += v.packets;
 		pk->fbytes += v.bytes;
@@ -320,9 +337,11 @@ static size_t data_set(uint8_t *p, const struct flow *fl, const struct opts *o, 
 	uint8_t *q = p + 4;
 
 	for (unsigned int r = 0; r < o->rpp; r++) {
-		const struct flow *f = &fl[rnd_below(o->flows)];
+		uint32_t j = rnd_below(o->flows);
+		const struct flow *f = &fl[j];
 		struct rec_vals v;
 
+		pk->slot[r] = j;
 		rec_vals(&v);
 		pk->fpackets += v.packets;
 		pk->fbytes += v.bytes;
@@ -429,6 +448,36 @@ static void patch(uint8_t *b, const struct opts *o, const struct exporter *e, ti
 	}
 }
 
+/* Offset of the first data record; v9/IPFIX: past the set header. */
+static size_t rec0_off(enum proto p)
+{
+	return p == P_V5 ? 24 : p == P_V9 ? 20 + 4 : 16 + 4;
+}
+
+/*
+ * --flow-churn: the live population is identities [w, w + flows); slot j
+ * holds the one congruent to j.  Its source address (the first field of
+ * every record layout here) is a bijection of the identity in 10/8, so a
+ * new identity is a new flow and an old one never comes back.
+ */
+static void patch_flows(uint8_t *b, const struct opts *o, const struct pkt *pk, uint64_t w)
+{
+	size_t off = rec0_off(o->proto), rl = o->proto == P_V5 ? 48 : rec_len(o->proto == P_IPFIX);
+	uint64_t wm = w % o->flows;
+
+	for (unsigned int i = 0; i < pk->nrec && i < MAX_RPP; i++) {
+		uint64_t id = w + (pk->slot[i] + o->flows - wm) % o->flows;
+
+		put32(b + off + i * rl, 0x0a000000u | ((uint32_t)(id * 0x9e3779b1u) & 0xffffffu));
+	}
+}
+
+/* --tmpl-churn: data sets carry the exporter's current template id. */
+static void patch_tid(uint8_t *b, const struct opts *o, const struct exporter *e)
+{
+	put16(b + rec0_off(o->proto) - 4, e->tid);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -436,6 +485,7 @@ static void usage(FILE *f)
 		"             [--duration S] [--count RECORDS] [--records-per-packet N]\n"
 		"             [--exporters N] [--src-base IP] [--hosts N] [--flows N]\n"
 		"             [--ephemeral PCT] [--pool N] [--batch N] [--tmpl-every PKTS] [--seed N]\n"
+		"             [--flow-churn FLOWS/S] [--tmpl-churn S [--domain-churn]]\n"
 		"Sends NetFlow/IPFIX at the given rate (0 = flat out) for --duration seconds\n"
 		"(default 10, at most 3600) or --count records; prints what it sent as JSON.\n");
 }
@@ -460,6 +510,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "tmpl-every", required_argument, NULL, 'T' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "flow-churn", required_argument, NULL, 'C' },
+		{ "tmpl-churn", required_argument, NULL, 'G' },
+		{ "domain-churn", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -496,18 +549,27 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'b': o->batch = (unsigned int)atoi(optarg); break;
 		case 'T': o->tmpl_every = (unsigned int)atoi(optarg); break;
 		case 'S': o->seed = strtoull(optarg, NULL, 10); break;
+		case 'C': o->flow_churn = atof(optarg); break;
+		case 'G': o->tmpl_churn = atof(optarg); break;
+		case 'D': o->domain_churn = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
 	}
 	if (!o->dst || o->duration <= 0 || o->duration > 3600 || !o->exporters ||
 	    o->exporters > MAX_EXPORTERS || !o->hosts || o->hosts > (1u << 20) || !o->flows ||
-	    o->ephemeral > 100 || !o->pool || !o->batch || o->batch > MAX_BATCH)
+	    o->ephemeral > 100 || !o->pool || !o->batch || o->batch > MAX_BATCH ||
+	    o->flow_churn < 0 || o->flow_churn > 1e8 || o->tmpl_churn < 0 ||
+	    (o->tmpl_churn > 0 && o->tmpl_churn < 0.001) ||
+	    ((o->tmpl_churn > 0 || o->domain_churn) && o->proto == P_V5) ||
+	    (o->domain_churn && !(o->tmpl_churn > 0)))
 		return -1;
 	{
 		unsigned int max_rpp = o->proto == P_V5 ? 30 :
 			(o->mtu_payload - (o->proto == P_V9 ? 24 : 20)) / rec_len(o->proto == P_IPFIX);
 
+		if (max_rpp > MAX_RPP)
+			max_rpp = MAX_RPP;
 		if (!o->rpp)
 			o->rpp = max_rpp;
 		if (o->rpp > max_rpp)
@@ -591,7 +653,7 @@ int main(int argc, char **argv)
 	struct pkt *pool;
 	struct opts o;
 	double t0, t_end, elapsed, pps;
-	uint64_t batches = 0, rec_budget;
+	uint64_t batches = 0, rec_budget, w = 0, pool_flows = 0;
 	unsigned int cur = 0, pi = 0;
 	struct timespec wall;
 
@@ -624,11 +686,29 @@ int main(int argc, char **argv)
 				     o.proto == P_V9 ? v9_build(pk->buf, flows, &o, pk) :
 				     ipfix_build(pk->buf, flows, &o, export_ms, pk));
 	}
+	/* the flows the pool's records actually draw on: the live population */
+	{
+		uint8_t *seen = calloc(o.flows, 1);
+
+		if (!seen)
+			return 1;
+		for (unsigned int i = 0; i < o.pool; i++)
+			for (unsigned int r = 0; r < pool[i].nrec && r < MAX_RPP; r++) {
+				uint32_t j = pool[i].slot[r];
+
+				if (!seen[j]) {
+					seen[j] = 1;
+					pool_flows++;
+				}
+			}
+		free(seen);
+	}
 	for (unsigned int i = 0; i < o.exporters; i++) {
 		if (open_exporter(&ex[i], &o, i, &dst)) {
 			fprintf(stderr, "nfgen: exporter %u: %s\n", i, strerror(errno));
 			return 1;
 		}
+		ex[i].tid = TID;
 		if (o.proto != P_V5)
 			exporter_tmpl(&ex[i], &o);
 	}
@@ -674,6 +754,19 @@ int main(int argc, char **argv)
 		}
 		if ((uint64_t)nb * o.rpp > left)
 			nb = (unsigned int)((left + o.rpp - 1) / o.rpp);
+		if (o.tmpl_churn > 0) {
+			uint64_t gen = (uint64_t)((t - t0) / o.tmpl_churn);
+
+			if (gen != e->gen) {
+				/* a new template id (and domain) from now on: announce it */
+				e->gen = gen;
+				e->tid = (uint16_t)(TID + gen % (65536 - TID));
+				if (o.domain_churn)
+					e->domain = (uint32_t)(1 + cur + gen * o.exporters);
+				put16(e->tmpl + rec0_off(o.proto), e->tid);
+				e->pkts_since_tmpl = o.tmpl_every;
+			}
+		}
 		if (o.proto != P_V5 && e->pkts_since_tmpl >= o.tmpl_every) {
 			clock_gettime(CLOCK_REALTIME, &wall);
 			patch(e->tmpl, &o, e, wall.tv_sec);
@@ -688,6 +781,8 @@ int main(int argc, char **argv)
 		if ((batches & 63) == 0)
 			clock_gettime(CLOCK_REALTIME, &wall);
 		secs = wall.tv_sec;
+		if (o.flow_churn > 0)
+			w = (uint64_t)(o.flow_churn * (t - t0));
 		/* sequence numbers are patched assuming every packet goes out; a
 		 * refused one leaves a gap, as a real lost packet would */
 		for (unsigned int i = 0; i < nb; i++) {
@@ -695,6 +790,10 @@ int main(int argc, char **argv)
 
 			idxs[i] = pi;
 			patch(pk->buf, &o, e, secs);
+			if (o.flow_churn > 0)
+				patch_flows(pk->buf, &o, pk, w);
+			if (o.tmpl_churn > 0)
+				patch_tid(pk->buf, &o, e);
 			e->seq += o.proto == P_V9 ? 1 : pk->nrec;
 			iov[i] = (struct iovec){ pk->buf, pk->len };
 			msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
@@ -738,14 +837,19 @@ int main(int argc, char **argv)
 	       "\"offered_rate\":%.0f,\"elapsed_s\":%.4f,\"packets\":%llu,\"records\":%llu,"
 	       "\"bytes\":%llu,\"template_packets\":%llu,\"flow_packets\":%llu,"
 	       "\"flow_bytes\":%llu,\"refused_packets\":%llu,\"refused_records\":%llu,"
-	       "\"errors\":%llu,\"records_per_s\":%.0f}\n",
+	       "\"errors\":%llu,\"records_per_s\":%.0f,\"flow_churn\":%.0f,"
+	       "\"pool_flows\":%llu,\"flow_keys_est\":%.0f,\"tmpl_churn_s\":%g,\"template_ids_per_exporter\":%llu}\n",
 	       o.proto == P_V5 ? "v5" : o.proto == P_V9 ? "v9" : "ipfix", o.exporters, o.rpp,
 	       pps * o.rpp, elapsed, (unsigned long long)ct.packets,
 	       (unsigned long long)ct.records, (unsigned long long)ct.bytes,
 	       (unsigned long long)ct.tmpl_packets, (unsigned long long)ct.fpackets,
 	       (unsigned long long)ct.fbytes, (unsigned long long)ct.refused_packets,
 	       (unsigned long long)ct.refused_records, (unsigned long long)ct.errors,
-	       elapsed > 0 ? ct.records / elapsed : 0);
+	       elapsed > 0 ? ct.records / elapsed : 0, o.flow_churn, (unsigned long long)pool_flows,
+	       /* each pool flow takes a new identity every flows / churn seconds */
+	       (double)pool_flows * (1 + o.flow_churn * elapsed / o.flows),
+	       o.tmpl_churn, (unsigned long long)(o.proto == P_V5 ? 0 :
+		o.tmpl_churn > 0 ? (uint64_t)(elapsed / o.tmpl_churn) + 1 : 1));
 	for (unsigned int i = 0; i < o.exporters; i++)
 		close(ex[i].fd);
 	return 0;

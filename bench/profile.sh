@@ -21,19 +21,18 @@ COL_CPU=${COL_CPU:-0}
 OUT=${PROF_OUT:-/tmp/nfxdp-profile}
 P=nfxp$$
 NS_C=${P}c; NS_E=${P}e; IF_C=${P}a; IF_E=${P}b
-IP_C=10.234.0.1
+IP_C=10.235.0.1
+EXP_NET=10.235.0
 PIN_DIR=/sys/fs/bpf/$P
 PID=
 
 command -v perf >/dev/null || { echo "profile: perf missing (apt-get install linux-perf)"; exit 1; }
 [ -x "$B/nfxdp" ] && [ -x "$B/bench/nfgen" ] || { echo "profile: make bench-build first"; exit 1; }
+# shellcheck source=bench/netns.sh
+source "$ROOT/bench/netns.sh"
 cleanup() {
 	[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && timeout 10 tail --pid="$PID" -f /dev/null
-	if [ -e "/run/netns/$NS_C" ]; then
-		ip -n "$NS_C" link set dev "$IF_C" xdp off >/dev/null 2>&1
-		ip netns del "$NS_C"
-	fi
-	[ -e "/run/netns/$NS_E" ] && ip netns del "$NS_E"
+	teardown_net
 	rm -rf "$PIN_DIR"
 	umount /sys/fs/bpf 2>/dev/null
 }
@@ -42,16 +41,8 @@ trap 'exit 1' INT TERM
 mount -t bpf bpf /sys/fs/bpf || exit 1
 mkdir -p "$OUT"
 
-ip netns add "$NS_C" && ip netns add "$NS_E" || exit 1
-ip link add "$IF_C" numtxqueues 2 numrxqueues 2 netns "$NS_C" type veth \
-	peer "$IF_E" numtxqueues 2 numrxqueues 2 netns "$NS_E" || exit 1
-for n in "$NS_C" "$NS_E"; do ip -n "$n" link set lo up; done
-ip -n "$NS_C" addr add "$IP_C/24" dev "$IF_C"
-for i in $(seq 0 7); do ip -n "$NS_E" addr add "10.234.0.$((10 + i))/24" dev "$IF_E"; done
-ip -n "$NS_C" link set "$IF_C" up
-ip -n "$NS_E" link set "$IF_E" up
-MAC=$(ip -n "$NS_C" link show "$IF_C" | awk '/link\/ether/ { print $2 }')
-ip -n "$NS_E" neigh replace "$IP_C" lladdr "$MAC" dev "$IF_E" nud permanent
+EXPORTERS=8
+setup_net || exit 1
 
 [ $# -eq 0 ] && set -- --workers 1
 nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$B/nfxdp" run -i "$IF_C" \
@@ -64,7 +55,7 @@ PERF=$!
 sleep 0.3
 ip netns exec "$NS_E" taskset -c "$GEN_CPU" timeout $((DUR + 30)) "$B/bench/nfgen" \
 	--dst "$IP_C" --port 2055 --proto "$PROTO" --rate "$RATE" --duration "$DUR" \
-	--exporters 8 --src-base 10.234.0.10 >"$OUT/gen.json"
+	--exporters 8 --src-base $EXP_NET.10 >"$OUT/gen.json"
 wait "$PERF"
 kill -TERM "$PID"; timeout 30 tail --pid="$PID" -f /dev/null; PID=
 grep -o 'summary:.*' "$OUT/err" | cut -c1-300

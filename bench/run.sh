@@ -59,7 +59,8 @@ NS_E=${P}e
 IF_C=${P}a
 IF_E=${P}b
 IP_C=10.233.0.1
-SRC_BASE=10.233.0.10
+EXP_NET=10.233.0
+SRC_BASE=$EXP_NET.10
 PIN_DIR=/sys/fs/bpf/$P
 W=$(mktemp -d /tmp/nfxb.XXXXXX)
 COL_PID=
@@ -76,6 +77,9 @@ for f in "$NFXDP" "$NFGEN" "$MICRO" "$DROP_OBJ"; do
 	[ -e "$f" ] || { echo "bench: $f not built (make bench-build)"; exit 1; }
 done
 
+# shellcheck source=bench/netns.sh
+source "$ROOT/bench/netns.sh"
+
 cleanup() {
 	local rc=$?
 	if [ -n "$COL_PID" ] && kill -0 "$COL_PID" 2>/dev/null; then
@@ -83,11 +87,7 @@ cleanup() {
 		timeout 10 tail --pid="$COL_PID" -f /dev/null 2>/dev/null
 		kill -KILL "$COL_PID" 2>/dev/null
 	fi
-	if [ -e "/run/netns/$NS_C" ]; then
-		ip -n "$NS_C" link set dev "$IF_C" xdp off 2>/dev/null
-	fi
-	ip netns del "$NS_C" 2>/dev/null
-	ip netns del "$NS_E" 2>/dev/null
+	teardown_net
 	rm -rf "$PIN_DIR"
 	umount /sys/fs/bpf 2>/dev/null
 	rm -rf "$W"
@@ -97,27 +97,6 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 mount -t bpf bpf /sys/fs/bpf || { echo "bench: cannot mount bpffs"; exit 1; }
-ns_c() { nsenter --net="/run/netns/$NS_C" "$@"; }
-ns_e() { nsenter --net="/run/netns/$NS_E" "$@"; }
-
-setup_net() {
-	ip netns add "$NS_C" && ip netns add "$NS_E" || return 1
-	ip link add "$IF_C" numtxqueues 2 numrxqueues 2 netns "$NS_C" type veth \
-		peer "$IF_E" numtxqueues 2 numrxqueues 2 netns "$NS_E" || return 1
-	ns_c ip link set lo up
-	ns_e ip link set lo up
-	ns_c ip addr add "$IP_C/24" dev "$IF_C"
-	for i in $(seq 0 $((EXPORTERS - 1))); do
-		ns_e ip addr add "10.233.0.$((10 + i))/24" dev "$IF_E"
-	done
-	ns_c ip link set "$IF_C" up
-	ns_e ip link set "$IF_E" up
-	# the collector never answers; a static neighbour saves the ARP round
-	local mac
-	mac=$(ip -n "$NS_C" link show "$IF_C" | awk '/link\/ether/ { print $2 }')
-	ns_e ip neigh replace "$IP_C" lladdr "$mac" dev "$IF_E" nud permanent
-}
-
 # busy jiffies of the whole machine (user+nice+system+irq+softirq+steal)
 machine_busy() {
 	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
@@ -373,6 +352,14 @@ if [ "${BENCH_SCALING:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
 			done
 		done
 	done
+fi
+
+# memory: bytes per template and RSS under sustained load (bench/memory.sh,
+# about 4 minutes): BENCH_MEMORY=1, or full mode unless BENCH_MEMORY=0
+if [ "${BENCH_MEMORY:-}" = 1 ] || { [ "$QUICK" != 1 ] && [ "${BENCH_MEMORY:-}" != 0 ]; }; then
+	echo "# memory under load"
+	BENCH_OUT=$OUTDIR NFX_BUILD=${NFX_BUILD:-build} COL_CPU=$COL_CPU GEN_CPU=$GEN_CPU \
+		bash "$ROOT/bench/memory.sh" || echo "bench: memory: failed (see above)"
 fi
 
 # the ClickHouse sink (bench/clickhouse.sh, its own netns and server):
