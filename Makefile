@@ -127,8 +127,8 @@ clean:
 # end-to-end comparison with nfcapd and nfacctd.  BENCH_QUICK=1: a few minutes.
 BENCH_QUICK ?= 0
 .PHONY: bench bench-build
-bench-build: $(OUT)/nfxdp $(BPF_OBJS) $(OUT)/bench/nfgen $(OUT)/bench/micro $(OUT)/bench/xdp_drop.bpf.o \
-	$(OUT)/bench/ch_driver $(OUT)/bench/tmplmem
+bench-build: $(OUT)/nfxdp $(BPF_OBJS) $(OUT)/bench/nfgen $(OUT)/bench/micro $(OUT)/bench/aggfeed \
+	$(OUT)/bench/xdp_drop.bpf.o $(OUT)/bench/ch_driver $(OUT)/bench/tmplmem
 
 $(OUT)/bench:
 	$(Q)mkdir -p $@
@@ -138,6 +138,11 @@ $(OUT)/bench/nfgen: bench/nfgen.c | $(OUT)/bench
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
 $(OUT)/bench/micro: bench/micro.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+
+# The aggregator fed nfgen's v5 pool through the decoder (steady state).
+$(OUT)/bench/aggfeed: bench/aggfeed.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
 

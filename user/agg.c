@@ -33,7 +33,9 @@
  * generations, with a byte of tag per slot; the exporter table is
  * open-addressed too.  All use linear probing, with backward-shift
  * deletion where entries go.  Flows pass through a 16-deep queue so that
- * their table lines can be fetched ahead (see LOOKAHEAD).
+ * their table lines can be fetched ahead (see LOOKAHEAD).  A flow whose
+ * context already holds it with a roll-up decision that cannot have
+ * changed skips the tracker (see rt_stamp_ok()): index and context only.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -45,16 +47,26 @@
 
 #define ROLLUP_BITS	(NFX_F_SRC_PORT_ROLLUP | NFX_F_DST_PORT_ROLLUP)
 #define MAX_CONTEXTS	(1u << 30)
+#define RT_PS_MAX	(1u << 16)	/* rt_ps slots at most */
+#ifndef RT_CLOCK_END
+#define RT_CLOCK_END	UINT32_MAX	/* (tests wind it down) */
+#endif
 
 enum eph { EPH_NONE, EPH_SRC, EPH_DST };
 enum side { SIDE_SRC, SIDE_DST };
 
+/*
+ * What a lookup and a merge read comes first: held and the stamp share the
+ * counters' line, and with the key's fields they span 184 bytes (3 or 4
+ * lines).
+ */
 struct agg_ctx {
+	uint32_t held;			/* flow carries data not yet flushed */
+	uint32_t rt_stamp;		/* see rt_stamp_ok(); 0 none */
 	struct nfx_flow flow;		/* the record being aggregated */
 	uint64_t next_flush;
 	uint64_t last_flush;		/* 0: never flushed */
 	uint32_t hash;			/* index home, to find its slot again */
-	uint32_t held;			/* flow carries data not yet flushed */
 };
 
 /*
@@ -71,6 +83,12 @@ struct rt_ent {
 	uint8_t side;
 	uint8_t count[2];
 	uint16_t ports[];		/* [2][rollup_threshold] */
+};
+
+/* What a context's stamp is checked against, per pair hash. */
+struct rt_pslot {
+	uint32_t clock;			/* rt_clock at the last fill in these pairs */
+	uint32_t src_full;		/* last generation a source-side set filled in */
 };
 
 struct agg_exp {
@@ -96,13 +114,19 @@ struct agg_exp {
  * misses overlap instead of adding up.  Every read path drains the queue.
  */
 #define LOOKAHEAD	16	/* power of two */
-#define LOOK_CTX	8	/* distance at which the context is fetched */
+#define LOOK_PAIR	4	/* distance at which the pair's slot is read */
+#define LOOK_CTX	8	/* ... and the context fetched */
+
+/* A flow's key as it may be held: ports as they came, or one rolled up. */
+enum kv { KV_ASIS, KV_DST, KV_SRC, KV_N };
 
 struct agg_pend {
 	struct nfx_flow f;
 	uint64_t now_ms;
 	uint64_t h;			/* key_hash_addrs() */
 	uint64_t pair;			/* pair_hash() */
+	uint32_t hk[KV_N];		/* key hash of each enum kv in cand */
+	uint32_t cand;			/* 1 << enum kv: keys that may be held */
 };
 
 struct nfx_agg {
@@ -128,6 +152,11 @@ struct nfx_agg {
 	uint32_t rt_used;
 	uint32_t rt_gen;		/* current generation; the next is + 1 */
 	size_t rt_stride;
+	struct rt_pslot *rt_ps;		/* per pair hash, see rt_stamp_ok() */
+	uint32_t rt_ps_mask;
+	uint32_t rt_clock;		/* ticks at each fill and rotation */
+	uint32_t rt_floor;		/* rt_clock at the last rotation */
+	uint64_t rt_ticks;		/* of rt_clock, never wrapping */
 
 	struct agg_exp *exp;
 	uint32_t exp_mask;
@@ -255,6 +284,70 @@ static inline uint32_t gen_new(const struct nfx_agg *a)
 static inline int gen_live(const struct nfx_agg *a, uint32_t g)
 {
 	return g == gen_cur(a) || g == gen_new(a);
+}
+
+/*
+ * Recurring flows skip the tracker.  Accounting a flow is a function of
+ * the tracker state alone, and most flows find it in a state where
+ * accounting them changes nothing and decides as the last time.  A
+ * context keeps a stamp of the tracker clock when its key was last
+ * decided that way, and is used without a tracker lookup while nothing
+ * that could change the decision has happened since:
+ *
+ * - a set of the pair filled (reached the threshold): that is the only
+ *   way a count that decides reaches the threshold, and the only way sets
+ *   are emptied (rt_clear() runs on the filling set's pair only); a set
+ *   growing short of the threshold changes neither a decision nor what a
+ *   flow whose ports are in it already would add;
+ * - a rotation: the new generation must see the flow again.
+ *
+ * Each fill writes a fresh tick of rt_clock to its pair's slot of rt_ps
+ * (pairs sharing a slot only cost each other a lookup), each rotation to
+ * rt_floor.  A stamp is given after a full accounting during which no set
+ * filled and every entry needed could be made (a tracker too full to make
+ * one counts the flow again each time), and only to a context whose key
+ * is then settled for every flow that maps to it:
+ *
+ * - ports as they came: accounting the flow again adds nothing (its
+ *   ports are in the sets they go to, in both generations, or were left
+ *   out for a count that cannot move without a fill);
+ * - destination rolled up (source port s): the set of s is full in both
+ *   generations; any flow from s is then rolled up the same way, and adds
+ *   nothing (Datadog's tie goes to the destination);
+ * - source rolled up (destination port d): the set of d is full in both
+ *   generations; a flow towards d is then rolled up the same way unless
+ *   its own source port's set is full too, ruled out while no source-side
+ *   set of the pair's slot filled for the current generation (src_full).
+ *
+ * At most one of a flow's three keys can hold a valid stamp.  Every
+ * (pair, port) still goes through the tracker once per generation.
+ */
+static inline struct rt_pslot *rt_ps_at(const struct nfx_agg *a, uint64_t pair)
+{
+	return &a->rt_ps[(uint32_t)(pair >> 32) & a->rt_ps_mask];
+}
+
+static inline int rt_stamp_ok(const struct nfx_agg *a, const struct agg_ctx *c,
+			      const struct rt_pslot *ps)
+{
+	return c->rt_stamp >= a->rt_floor && c->rt_stamp >= ps->clock;
+}
+
+/* A tick of the clock; at its end every stamp is dropped and it starts again. */
+static uint32_t rt_tick(struct nfx_agg *a)
+{
+	uint32_t i;
+
+	a->rt_ticks++;
+	if (a->rt_clock >= RT_CLOCK_END) {
+		for (i = 0; i <= a->rt_ps_mask; i++)
+			a->rt_ps[i].clock = 0;
+		for (i = 0; i < a->nctx; i++)
+			a->ctx[i].rt_stamp = 0;
+		a->rt_clock = 1;
+		a->rt_floor = 1;
+	}
+	return ++a->rt_clock;
 }
 
 static inline struct rt_ent *rt_at(const struct nfx_agg *a, uint32_t i)
@@ -426,9 +519,14 @@ static void rt_add_side(struct nfx_agg *a, uint64_t pair, unsigned int side, uin
 	unsigned int i, n;
 	int s;
 	struct rt_ent *e = rt_add(a, pair, side, key, port, g, &s);
+	struct rt_pslot *ps;
 
 	if (!e || e->count[s] < a->o.rollup_threshold)
 		return;
+	ps = rt_ps_at(a, pair);
+	ps->clock = rt_tick(a);
+	if (side == SIDE_SRC && ps->src_full < g)
+		ps->src_full = g;
 	/* Deleting shifts entries, e among them: work from a copy. */
 	n = e->count[s];
 	memcpy(full, rt_ports(a, e, s), n * sizeof(full[0]));
@@ -499,6 +597,7 @@ static void rt_rotate(struct nfx_agg *a)
 	uint32_t i;
 
 	a->rt_gen++;
+	a->rt_floor = rt_tick(a);
 	a->st.rollup_cur_size = a->st.rollup_new_size;
 	a->st.rollup_new_size = 0;
 	a->st.rollup_rotations++;
@@ -613,14 +712,14 @@ static void overflow(struct nfx_agg *a, const struct agg_key *k)
 	a->st.overflow_lost_packets += k->f->packets;
 }
 
-static void ctx_create(struct nfx_agg *a, const struct agg_key *k, uint32_t hash,
-		       uint32_t slot, uint64_t now_ms)
+static struct agg_ctx *ctx_create(struct nfx_agg *a, const struct agg_key *k,
+				  uint32_t hash, uint32_t slot, uint64_t now_ms)
 {
 	struct agg_ctx *c;
 
 	if (a->nctx >= a->o.max_contexts) {
 		overflow(a, k);
-		return;
+		return NULL;
 	}
 	c = &a->ctx[a->nctx];
 	key_apply(k, &c->flow);
@@ -629,9 +728,11 @@ static void ctx_create(struct nfx_agg *a, const struct agg_key *k, uint32_t hash
 	c->last_flush = 0;
 	c->hash = hash;
 	c->held = 1;
+	c->rt_stamp = 0;
 	a->idx[slot] = (uint64_t)hash << 32 | ((uint64_t)a->nctx + 1);
 	a->nctx++;
 	a->st.contexts = a->nctx;
+	return c;
 }
 
 static void clock_start(struct nfx_agg *a, uint64_t now_ms)
@@ -647,72 +748,169 @@ static inline uint32_t rt_slot_of(const struct nfx_agg *a, uint64_t pair,
 	return (uint32_t)rt_hash(pair, side, port) & a->rt_mask;
 }
 
-/* First look at a queued flow: its tracker lines and index slots. */
-static void pend_fetch_early(const struct nfx_agg *a, const struct agg_pend *p)
+/* The lines of context c a lookup and a merge read. */
+static inline void ctx_prefetch(const struct agg_ctx *c)
 {
-	const struct nfx_flow *f = &p->f;
-	uint32_t s = f->src_port, d = f->dst_port, i;
-
-	__builtin_prefetch(&a->idx[key_hash_ports(p->h, f, s, d, 0) & a->idx_mask]);
-	if (a->o.rollup_disabled)
-		return;
-	/* Its slot depends on the roll-up outcome: ask for all three. */
-	__builtin_prefetch(&a->idx[key_hash_ports(p->h, f, 0, d, NFX_F_SRC_PORT_ROLLUP) &
-				   a->idx_mask]);
-	__builtin_prefetch(&a->idx[key_hash_ports(p->h, f, s, 0, NFX_F_DST_PORT_ROLLUP) &
-				   a->idx_mask]);
-	i = rt_slot_of(a, p->pair, SIDE_SRC, (uint16_t)s);
-	__builtin_prefetch(&a->rt_tags[i]);
-	__builtin_prefetch(rt_at(a, i));
-	i = rt_slot_of(a, p->pair, SIDE_DST, (uint16_t)d);
-	__builtin_prefetch(&a->rt_tags[i]);
-	__builtin_prefetch(rt_at(a, i));
-}
-
-/*
- * Second look, once those lines are near: guess the roll-up outcome from
- * the tracker as it stands and fetch the context the index points at.  A
- * wrong guess costs a useless fetch, never a wrong result.
- */
-static void pend_fetch_ctx(const struct nfx_agg *a, const struct agg_pend *p)
-{
-	const struct nfx_flow *f = &p->f;
-	uint16_t s = f->src_port, d = f->dst_port;
-	uint32_t roll = 0;
-	const struct agg_ctx *c;
-	uint64_t v;
-
-	if (!a->o.rollup_disabled) {
-		switch (rt_decide(a, p->pair, s, d)) {
-		case EPH_SRC:
-			s = 0;
-			roll = NFX_F_SRC_PORT_ROLLUP;
-			break;
-		case EPH_DST:
-			d = 0;
-			roll = NFX_F_DST_PORT_ROLLUP;
-			break;
-		default:
-			break;
-		}
-	}
-	v = a->idx[key_hash_ports(p->h, f, s, d, roll) & a->idx_mask];
-	if (!v)
-		return;
 	/*
-	 * The lines a lookup and a merge read (a context is 280 bytes, not
-	 * line-aligned, so each field's line is asked for; asking twice for a
-	 * line costs nothing): counters, present and in_if; ports, proto,
-	 * tos and the addresses; the exporter; held.
+	 * A context is 288 bytes, not line-aligned, so each field's line is
+	 * asked for (asking twice for a line costs nothing): held, the stamp
+	 * and the counters; present and in_if; ports, proto, tos and the
+	 * addresses; the exporter.
 	 */
-	c = &a->ctx[idx_ctx(v)];
-	__builtin_prefetch(&c->flow.bytes);
+	__builtin_prefetch(&c->held);
 	__builtin_prefetch(&c->flow.in_if);
 	__builtin_prefetch(&c->flow.src_port);
 	__builtin_prefetch(&c->flow.dst.b[15]);
 	__builtin_prefetch(&c->flow.exporter);
 	__builtin_prefetch(&c->flow.exporter.b[15]);
-	__builtin_prefetch(&c->held);
+}
+
+/* Sets k's ports for key v of its flow. */
+static inline void key_as(struct agg_key *k, enum kv v)
+{
+	k->sport = v == KV_SRC ? 0 : k->f->src_port;
+	k->dport = v == KV_DST ? 0 : k->f->dst_port;
+	k->roll = v == KV_SRC ? NFX_F_SRC_PORT_ROLLUP : v == KV_DST ? NFX_F_DST_PORT_ROLLUP : 0;
+}
+
+static inline enum kv key_kv(const struct agg_key *k)
+{
+	return k->roll == NFX_F_SRC_PORT_ROLLUP ? KV_SRC :
+	       k->roll == NFX_F_DST_PORT_ROLLUP ? KV_DST : KV_ASIS;
+}
+
+/* First look at a queued flow: the index slot of its key as it came. */
+static void pend_fetch_early(const struct nfx_agg *a, const struct agg_pend *p)
+{
+	__builtin_prefetch(&a->idx[p->hk[KV_ASIS] & a->idx_mask]);
+	if (!a->o.rollup_disabled)
+		__builtin_prefetch(rt_ps_at(a, p->pair));
+}
+
+/*
+ * Next, the pair's slot: a key rolled up can only be settled after a set
+ * of the pair filled in this refresh interval (its set in the new
+ * generation is full).  Only then are the rolled-up keys looked for.
+ */
+static void pend_fetch_pair(const struct nfx_agg *a, struct agg_pend *p)
+{
+	const struct nfx_flow *f = &p->f;
+
+	if (a->o.rollup_disabled || rt_ps_at(a, p->pair)->clock <= a->rt_floor)
+		return;
+	p->hk[KV_DST] = key_hash_ports(p->h, f, f->src_port, 0, NFX_F_DST_PORT_ROLLUP);
+	p->hk[KV_SRC] = key_hash_ports(p->h, f, 0, f->dst_port, NFX_F_SRC_PORT_ROLLUP);
+	__builtin_prefetch(&a->idx[p->hk[KV_DST] & a->idx_mask]);
+	__builtin_prefetch(&a->idx[p->hk[KV_SRC] & a->idx_mask]);
+	p->cand = (1u << KV_N) - 1;
+}
+
+/* The context the index line at hash seems to hold, or NULL. */
+static const struct agg_ctx *idx_peek(const struct nfx_agg *a, uint32_t hash)
+{
+	uint32_t i = hash & a->idx_mask;
+	uint64_t v;
+
+	for (;;) {
+		v = a->idx[i];
+		if (!v)
+			return NULL;
+		if ((uint32_t)(v >> 32) == hash)
+			return &a->ctx[idx_ctx(v)];
+		i = (i + 1) & a->idx_mask;
+		if (!(i & 7))
+			return NULL;	/* the line only */
+	}
+}
+
+/*
+ * Second look, once those slots are near: fetch the contexts the index
+ * seems to hold for the flow.  A flow with none is new (or held past its
+ * slot's line) and will ask the tracker: fetch its lines.
+ */
+static void pend_fetch_ctx(const struct nfx_agg *a, struct agg_pend *p)
+{
+	const struct nfx_flow *f = &p->f;
+	const struct agg_ctx *c;
+	uint32_t i, cand = 0;
+	int v;
+
+	for (v = 0; v < KV_N; v++) {
+		if (!(p->cand & 1u << v))
+			continue;
+		c = idx_peek(a, p->hk[v]);
+		if (c) {
+			ctx_prefetch(c);
+			cand |= 1u << v;
+		}
+	}
+	if (cand || a->o.rollup_disabled) {
+		p->cand = cand;
+		return;
+	}
+	i = rt_slot_of(a, p->pair, SIDE_SRC, f->src_port);
+	__builtin_prefetch(&a->rt_tags[i]);
+	__builtin_prefetch(rt_at(a, i));
+	i = rt_slot_of(a, p->pair, SIDE_DST, f->dst_port);
+	__builtin_prefetch(&a->rt_tags[i]);
+	__builtin_prefetch(rt_at(a, i));
+}
+
+/*
+ * The context that holds the flow and whose stamp says how without the
+ * tracker (see rt_stamp_ok()), with k set to its key; or NULL.
+ */
+static struct agg_ctx *ctx_settled(struct nfx_agg *a, const struct agg_pend *p,
+				   struct agg_key *k)
+{
+	const struct rt_pslot *ps = rt_ps_at(a, p->pair);
+	struct agg_ctx *c;
+	uint32_t slot;
+	int v;
+
+	if (p->cand == 1u << KV_ASIS) {
+		/* most flows: k is as it came */
+		c = ctx_find(a, k, p->hk[KV_ASIS], &slot);
+		return c && rt_stamp_ok(a, c, ps) ? c : NULL;
+	}
+	for (v = 0; v < KV_N; v++) {
+		if (!(p->cand & 1u << v))
+			continue;
+		key_as(k, (enum kv)v);
+		c = ctx_find(a, k, p->hk[v], &slot);
+		if (c && rt_stamp_ok(a, c, ps) && (v != KV_SRC || ps->src_full < gen_cur(a)))
+			return c;
+	}
+	return NULL;
+}
+
+/* After a full accounting of k's flow: is its key settled, as rt_stamp_ok() has it? */
+static int key_settled(const struct nfx_agg *a, const struct agg_key *k, uint64_t pair)
+{
+	unsigned int t = a->o.rollup_threshold;
+
+	switch (key_kv(k)) {
+	case KV_SRC:
+		return rt_count(a, pair, SIDE_DST, k->f->dst_port, gen_cur(a)) >= t &&
+		       rt_count(a, pair, SIDE_DST, k->f->dst_port, gen_new(a)) >= t;
+	case KV_DST:
+		return rt_count(a, pair, SIDE_SRC, k->f->src_port, gen_cur(a)) >= t &&
+		       rt_count(a, pair, SIDE_SRC, k->f->src_port, gen_new(a)) >= t;
+	default:
+		return 1;
+	}
+}
+
+static void ctx_account(struct nfx_agg *a, struct agg_ctx *c, const struct agg_key *k)
+{
+	if (!c->held) {
+		/* A new period: this flow is its first. */
+		key_apply(k, &c->flow);
+		c->held = 1;
+		return;
+	}
+	merge(&c->flow, k->f);
+	a->st.flows_merged++;
 }
 
 /* Accounts one queued flow. */
@@ -721,24 +919,32 @@ static void pend_account(struct nfx_agg *a, const struct agg_pend *p)
 	const struct nfx_flow *f = &p->f;
 	struct agg_key k = { .f = f, .sport = f->src_port, .dport = f->dst_port };
 	struct agg_ctx *c;
-	uint32_t hash, slot;
+	uint32_t hash, slot, stamp = 0;
+	uint64_t dropped = a->st.rollup_dropped, ticks = a->rt_ticks;
 
-	if (!a->o.rollup_disabled)
+	if (!a->o.rollup_disabled) {
+		c = ctx_settled(a, p, &k);
+		if (c) {
+			if (k.roll)
+				a->st.ports_rolled_up++;
+			ctx_account(a, c, &k);
+			return;
+		}
+		key_as(&k, KV_ASIS);
+		stamp = a->rt_clock;
 		rollup(a, &k, p->pair);
-	hash = key_hash_ports(p->h, f, k.sport, k.dport, k.roll);
+		if (a->rt_ticks != ticks || a->st.rollup_dropped != dropped ||
+		    !key_settled(a, &k, p->pair))
+			stamp = 0;
+	}
+	hash = k.roll ? key_hash_ports(p->h, f, k.sport, k.dport, k.roll) : p->hk[KV_ASIS];
 	c = ctx_find(a, &k, hash, &slot);
-	if (!c) {
-		ctx_create(a, &k, hash, slot, p->now_ms);
-		return;
-	}
-	if (!c->held) {
-		/* A new period: this flow is its first. */
-		key_apply(&k, &c->flow);
-		c->held = 1;
-		return;
-	}
-	merge(&c->flow, f);
-	a->st.flows_merged++;
+	if (!c)
+		c = ctx_create(a, &k, hash, slot, p->now_ms);
+	else
+		ctx_account(a, c, &k);
+	if (c)
+		c->rt_stamp = stamp;
 }
 
 static void pend_drain(struct nfx_agg *a)
@@ -766,9 +972,14 @@ void nfx_agg_add(struct nfx_agg *a, const struct nfx_flow *f, uint64_t now_ms)
 	p->f = *f;
 	p->now_ms = now_ms;
 	p->h = key_hash_addrs(f);
+	p->hk[KV_ASIS] = key_hash_ports(p->h, f, f->src_port, f->dst_port, 0);
 	p->pair = a->o.rollup_disabled ? 0 : pair_hash(f);
+	p->cand = 1u << KV_ASIS;
 	pend_fetch_early(a, p);
 	a->pend_n++;
+	if (a->pend_n > LOOK_PAIR)
+		pend_fetch_pair(a, &a->pend[(a->pend_head + a->pend_n - 1 - LOOK_PAIR) &
+					    (LOOKAHEAD - 1)]);
 	if (a->pend_n > LOOK_CTX)
 		pend_fetch_ctx(a, &a->pend[(a->pend_head + a->pend_n - 1 - LOOK_CTX) &
 					   (LOOKAHEAD - 1)]);
@@ -1088,9 +1299,17 @@ static int rt_alloc(struct nfx_agg *a)
 	a->rt_mask = n - 1;		/* before the tables: nfx_agg_free() sizes them by it */
 	a->rt_slots = big_alloc((size_t)n * a->rt_stride, 1);
 	a->rt_tags = big_alloc(n, 1);
-	if (!a->rt_slots || !a->rt_tags)
+	/* Small enough to stay in cache: pairs sharing a slot cost little. */
+	n = pow2_at_least(a->o.max_rollup_entries);
+	if (n > RT_PS_MAX)
+		n = RT_PS_MAX;
+	a->rt_ps_mask = n - 1;
+	a->rt_ps = calloc(n, sizeof(*a->rt_ps));
+	if (!a->rt_slots || !a->rt_tags || !a->rt_ps)
 		return -ENOMEM;
 	a->rt_gen = 1;
+	a->rt_clock = 1;
+	a->rt_floor = 1;
 	return 0;
 }
 
@@ -1146,6 +1365,7 @@ void nfx_agg_free(struct nfx_agg *a)
 		big_free(a->rt_tags, (size_t)a->rt_mask + 1);
 	if (a->rt_slots)
 		big_free(a->rt_slots, ((size_t)a->rt_mask + 1) * a->rt_stride);
+	free(a->rt_ps);
 	free(a->touched);
 	free(a->exp);
 	big_free(a->idx, ((size_t)a->idx_mask + 1) * sizeof(*a->idx));

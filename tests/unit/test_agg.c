@@ -11,6 +11,7 @@
 
 #include "agg.h"
 #include "check.h"
+#include "agg_model.h"
 
 #define S	1000ull			/* ms per second */
 #define T0	1700000000000ull	/* an epoch time in ms */
@@ -384,6 +385,130 @@ static void test_rollup_disabled(void)
 	CHECK_EQ(nfx_agg_stats(a)->contexts, 50);
 	CHECK_EQ(nfx_agg_stats(a)->ports_rolled_up, 0);
 	nfx_agg_free(a);
+}
+
+/*
+ * Recurring flows take a short path that skips the tracker: between two
+ * rotations they must still be written to the new generation, or a pair
+ * kept busy by the same flows is forgotten after two rotations.
+ */
+static void test_rollup_recurring_rotation(void)
+{
+	struct nfx_agg *a = agg_new(NULL);
+	struct nfx_flow f = mkflow("192.0.2.1", "10.0.0.1", "10.0.0.2", 53, 0);
+	struct collect c;
+	struct nfx_sink out = collect_sink(&c, 0);
+	uint64_t t = T0;
+	int i, r, k;
+
+	nfx_agg_tick(a, t, &out);		/* rotations at T0 + 300 s * k */
+	for (r = 0; r < 3; r++) {
+		/* the same 9 flows, many times over, then a rotation */
+		for (k = 0; k < 5; k++) {
+			for (i = 0; i < 9; i++) {
+				f.dst_port = (uint16_t)(30000 + i);
+				nfx_agg_add(a, &f, t);
+			}
+		}
+		CHECK_EQ(nfx_agg_stats(a)->rollup_new_size, 10);
+		t += 300 * S;
+		run_clock(a, t - 300 * S, t, &out);
+		CHECK_EQ(nfx_agg_stats(a)->rollup_rotations, r + 1);
+		CHECK_EQ(nfx_agg_stats(a)->rollup_cur_size, 10);
+		CHECK_EQ(nfx_agg_stats(a)->rollup_new_size, 0);
+	}
+	CHECK_EQ(nfx_agg_stats(a)->ports_rolled_up, 0);
+	f.dst_port = 30009;			/* the 10th: the pair is remembered */
+	nfx_agg_add(a, &f, t);
+	CHECK_EQ(nfx_agg_stats(a)->ports_rolled_up, 1);
+	collect_free(&c);
+	nfx_agg_free(a);
+}
+
+/* A recurring flow follows a decision that another flow changed. */
+static void test_rollup_recurring_decision(void)
+{
+	struct nfx_agg *a = agg_new(NULL);
+	struct nfx_flow f = mkflow("192.0.2.1", "10.0.0.1", "10.0.0.2", 53, 30000);
+	const struct nfx_flow *r;
+	struct collect c;
+	struct nfx_sink out = collect_sink(&c, 64);
+	int i;
+
+	for (i = 0; i < 4; i++)
+		nfx_agg_add(a, &f, T0);		/* recurring, not rolled up */
+	for (i = 1; i < 10; i++) {
+		f.dst_port = (uint16_t)(30000 + i);
+		nfx_agg_add(a, &f, T0);		/* the 10th distinct port rolls up */
+	}
+	f.dst_port = 30000;
+	nfx_agg_add(a, &f, T0);			/* now rolled up too */
+	nfx_agg_add(a, &f, T0);
+	CHECK_EQ(nfx_agg_stats(a)->ports_rolled_up, 3);
+	nfx_agg_flush_all(a, T0, &out);
+	r = find_port(&c, 53, 30000);
+	CHECK(r != NULL, "no record for the first port");
+	if (r)
+		CHECK_EQ(r->bytes, 4000);
+	r = find_port(&c, 53, 0);
+	CHECK(r && (r->present & NFX_F_DST_PORT_ROLLUP), "no rolled-up record");
+	if (r)
+		CHECK_EQ(r->bytes, 3000);
+	collect_free(&c);
+	nfx_agg_free(a);
+}
+
+/* A flow the full tracker cannot take is counted each time it comes. */
+static void test_rollup_recurring_dropped(void)
+{
+	struct nfx_agg_opts o = { .max_rollup_entries = 4 };
+	struct nfx_agg *a = agg_new(&o);
+	struct nfx_flow f = mkflow("192.0.2.1", "10.0.0.1", "10.0.0.2", 1000, 2000);
+	uint64_t d0, d1, d2;
+	int i;
+
+	nfx_agg_add(a, &f, T0);			/* 2 entries */
+	f.src_port = 1001;
+	nfx_agg_add(a, &f, T0);			/* 1 more: 3 */
+	f = mkflow("192.0.2.1", "10.0.0.3", "10.0.0.4", 7, 8);
+	nfx_agg_add(a, &f, T0);			/* 1 made, 1 not */
+	d0 = nfx_agg_stats(a)->rollup_dropped;
+	CHECK(d0 > 0, "the tracker is not full");
+	nfx_agg_add(a, &f, T0);
+	d1 = nfx_agg_stats(a)->rollup_dropped;
+	for (i = 0; i < 5; i++)
+		nfx_agg_add(a, &f, T0);
+	d2 = nfx_agg_stats(a)->rollup_dropped;
+	CHECK(d1 > d0, "a recurring flow not counted again");
+	CHECK_EQ(d2 - d1, 5 * (d1 - d0));
+	CHECK_EQ(nfx_agg_stats(a)->contexts, 3);
+	CHECK_EQ(nfx_agg_stats(a)->flows_merged, 6);
+	nfx_agg_free(a);
+}
+
+/* Random streams against a plain model of the roll-up, across rotations. */
+static void test_rollup_model(void)
+{
+	static const struct m_cfg cfgs[] = {
+		/* small threshold, few pairs: sets fill and empty all the time */
+		{ .t = 2, .hosts = 2, .ports = 6, .pool = 24, .recur = 70, .flows = 20000,
+		  .rotate_every = 997, .check_every = 251, .seed = 1 },
+		{ .t = 3, .hosts = 3, .ports = 12, .pool = 40, .recur = 80, .flows = 30000,
+		  .rotate_every = 1499, .check_every = 613, .seed = 2 },
+		{ .t = 5, .hosts = 2, .ports = 20, .pool = 64, .recur = 90, .flows = 30000,
+		  .rotate_every = 3001, .check_every = 1000, .seed = 3 },
+		/* the default threshold, mostly recurring flows */
+		{ .t = 10, .hosts = 4, .ports = 40, .pool = 200, .recur = 95, .flows = 40000,
+		  .rotate_every = 5003, .check_every = 2000, .seed = 4 },
+		{ .t = 10, .hosts = 1, .ports = 16, .pool = 30, .recur = 50, .flows = 20000,
+		  .rotate_every = 701, .check_every = 333, .seed = 5 },
+	};
+
+	for (unsigned int i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++) {
+		int bad = m_run(&cfgs[i]);
+
+		CHECK(bad == 0, "stream %u: %d comparisons differ", i, bad);
+	}
 }
 
 struct seen {
@@ -799,6 +924,10 @@ int main(void)
 	RUN_TEST(test_rollup_tracker_bounded);
 	RUN_TEST(test_rollup_rotation);
 	RUN_TEST(test_rollup_disabled);
+	RUN_TEST(test_rollup_recurring_rotation);
+	RUN_TEST(test_rollup_recurring_decision);
+	RUN_TEST(test_rollup_recurring_dropped);
+	RUN_TEST(test_rollup_model);
 	RUN_TEST(test_sequence_v9);
 	RUN_TEST(test_sequence_v5_per_exporter);
 	RUN_TEST(test_max_contexts);
