@@ -1,57 +1,83 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
 """report.py RUNS.ndjson OUTDIR MICRO_JSON CALLGRIND_JSON META_JSON
+report.py --render RESULTS.json OUTDIR
 
 Folds the per-run lines of bench/run.sh into medians per (collector,
-protocol, offered rate), writes OUTDIR/results.json and OUTDIR/results.md.
+protocol, offered rate), writes OUTDIR/results.json and OUTDIR/results.md
+(--render: results.md again from a results.json).
 
 Whole-machine CPU of a run = busy CPU-seconds of /proc/stat during the run
 less the generator-only baseline scaled to the packets this run offered
-(baseline busy / baseline packets, same protocol and rate)."""
+(baseline busy / baseline packets, same protocol and rate), and never less
+than the collector's own process CPU, which it contains: on a shared machine
+the subtraction can come out below it (even at zero), which is noise."""
 import json
 import statistics
 import sys
 
-runs_path, outdir, micro, cg, meta = sys.argv[1:6]
-runs, base, scaling = [], {}, []
-for line in open(runs_path):
-    r = json.loads(line)
-    if r["kind"] == "baseline":
-        g = r["gen"]
-        pk = g["packets"] + g["refused_packets"] + g["template_packets"]
-        if pk:
-            base.setdefault((r["proto"], r["rate"]), []).append(r["busy_s"] / pk)
-    elif r["kind"] == "scaling":
-        scaling.append(r)
-    else:
-        runs.append(r)
-
 med = statistics.median
-groups = {}
-for r in runs:
-    g = r["gen"]
-    att = g["records"] + g["refused_records"]
-    pk = g["packets"] + g["refused_packets"] + g["template_packets"]
-    per_pkt = med(base.get((r["proto"], r["rate"]), [0]))
-    mcpu = max(r["busy_s"] - per_pkt * pk, 1e-3)
-    rx = r["received"]
-    groups.setdefault((r["collector"], r["proto"], r["rate"]), []).append({
-        "offered_rps": att / g["elapsed_s"] if g["elapsed_s"] else 0,
-        "sent": g["records"], "refused": g["refused_records"], "received": rx,
-        "loss": max(0.0, 1 - rx / att) if att else 0.0,
-        "proc_cpu_s": r["proc_cpu_s"], "machine_cpu_s": mcpu,
-        "rec_per_proc_cpu_s": rx / r["proc_cpu_s"] if r["proc_cpu_s"] > 0 else None,
-        "rec_per_machine_cpu_s": rx / mcpu,
-        "vmhwm_kb": r["vmhwm_kb"],
-    })
 
-summary = []
-for (c, p, rate), xs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2] or 1e12)):
-    s = {"collector": c, "proto": p, "rate": rate, "n": len(xs)}
-    for k in xs[0]:
-        vals = [x[k] for x in xs if x[k] is not None]
-        s[k] = med(vals) if vals else None
-    summary.append(s)
+
+def fold(lines):
+    """Runs, baselines and scaling lines -> (summary, scaling, runs)."""
+    runs, base, scaling = [], {}, []
+    for line in lines:
+        r = json.loads(line)
+        if r["kind"] == "baseline":
+            g = r["gen"]
+            pk = g["packets"] + g["refused_packets"] + g["template_packets"]
+            if pk:
+                base.setdefault((r["proto"], r["rate"]), []).append(r["busy_s"] / pk)
+        elif r["kind"] == "scaling":
+            scaling.append(r)
+        else:
+            runs.append(r)
+    groups = {}
+    for r in runs:
+        g = r["gen"]
+        att = g["records"] + g["refused_records"]
+        pk = g["packets"] + g["refused_packets"] + g["template_packets"]
+        per_pkt = med(base.get((r["proto"], r["rate"]), [0]))
+        mcpu = max(r["busy_s"] - per_pkt * pk, r["proc_cpu_s"], 1e-3)
+        rx = r["received"]
+        groups.setdefault((r["collector"], r["proto"], r["rate"]), []).append({
+            "offered_rps": att / g["elapsed_s"] if g["elapsed_s"] else 0,
+            "sent": g["records"], "refused": g["refused_records"], "received": rx,
+            "loss": max(0.0, 1 - rx / att) if att else 0.0,
+            "proc_cpu_s": r["proc_cpu_s"], "machine_cpu_s": mcpu,
+            "rec_per_proc_cpu_s": rx / r["proc_cpu_s"] if r["proc_cpu_s"] > 0 else None,
+            "rec_per_machine_cpu_s": rx / mcpu,
+            "vmhwm_kb": r["vmhwm_kb"],
+        })
+    summary = []
+    for (c, p, rate), xs in sorted(groups.items(),
+                                   key=lambda kv: (kv[0][1], kv[0][0], kv[0][2] or 1e12)):
+        s = {"collector": c, "proto": p, "rate": rate, "n": len(xs)}
+        for k in xs[0]:
+            vals = [x[k] for x in xs if x[k] is not None]
+            s[k] = med(vals) if vals else None
+        summary.append(s)
+    return summary, scaling, runs
+
+
+if sys.argv[1] == "--render":
+    result = json.load(open(sys.argv[2]))
+    outdir = sys.argv[3]
+    for s in result["summary"]:	# made before the floor: apply it to the medians
+        if s["proc_cpu_s"] and s["machine_cpu_s"] < s["proc_cpu_s"]:
+            s["machine_cpu_s"] = s["proc_cpu_s"]
+            s["rec_per_machine_cpu_s"] = s["received"] / s["proc_cpu_s"]
+    summary, scaling = result["summary"], result.get("scaling", [])
+    micro = json.dumps(result["micro_records_per_s"])
+    cg = json.dumps(result["callgrind_instructions_per_record"])
+else:
+    runs_path, outdir, micro, cg, meta = sys.argv[1:6]
+    summary, scaling, runs = fold(open(runs_path).read().splitlines())
+    result = {"meta": json.loads(meta), "summary": summary,
+              "micro_records_per_s": json.loads(micro),
+              "callgrind_instructions_per_record": json.loads(cg),
+              "scaling": scaling, "runs": runs}
 
 zero = {}
 for s in summary:
@@ -60,13 +86,9 @@ for s in summary:
         zero[key] = max(zero.get(key, 0), s["offered_rps"])
     else:
         zero.setdefault(key, 0)
-
-result = {"meta": json.loads(meta), "summary": summary,
-          "zero_loss_max_rps": [{"collector": c, "proto": p, "rps": v} for (c, p), v in sorted(zero.items())],
-          "micro_records_per_s": json.loads(micro), "callgrind_instructions_per_record": json.loads(cg),
-          "scaling": scaling, "runs": runs}
+result["zero_loss_max_rps"] = [{"collector": c, "proto": p, "rps": v}
+                               for (c, p), v in sorted(zero.items())]
 json.dump(result, open(outdir + "/results.json", "w"), indent=1)
-
 
 def m(v):
     return "-" if v is None else ("%.2f M" % (v / 1e6) if v >= 1e5 else "%.0f k" % (v / 1e3))

@@ -22,7 +22,8 @@
 # ClickHouse sink, bench/clickhouse.sh: $BENCH_OUT/clickhouse.{json,md}.
 # BENCH_QUICK=1: 3 s runs, 3 rates, 1 repetition (a few minutes).
 # Also: BENCH_PROTOS, BENCH_COLLECTORS, BENCH_RATES, BENCH_DURATION,
-# BENCH_REPEAT, BENCH_NO_MICRO=1.
+# BENCH_REPEAT, BENCH_NO_MICRO=1, BENCH_RAW_OUT (where nfxdp-xdp-raw writes,
+# default a file next to the others; /dev/null leaves the page cache out).
 set -u
 
 if [ -z "${NFXB_PRIVATE_MNT:-}" ]; then
@@ -146,9 +147,10 @@ start_collector() {
 	rm -rf "$d"; mkdir -p "$d"
 	case $c in
 	nfxdp-xdp-agg|nfxdp-xdp-raw)
-		local raw=; [ "$c" = nfxdp-xdp-raw ] && raw=--raw
+		local raw= out=$d/out.ndjson
+		[ "$c" = nfxdp-xdp-raw ] && raw=--raw && out=${BENCH_RAW_OUT:-$out}
 		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" $raw \
-			-p "$PORT" -o "$d/out.ndjson" 2>"$d/err" &
+			-p "$PORT" -o "$out" 2>"$d/err" &
 		COL_PID=$!
 		wait_log "collecting on" ;;
 	nfxdp-udp-agg)
