@@ -36,6 +36,7 @@
 
 #include "log.h"
 #include "sink_ch.h"
+#include "wbuf.h"
 
 #define ROW_MAX		2048	/* one row's worst case is well below this */
 #define BUF_START	(256u << 10)
@@ -126,39 +127,6 @@ static uint64_t mono_ms(void)
 /* ------------------------------------------------------------------ */
 /* row formatting                                                       */
 
-struct wbuf {
-	char *p;
-	char *end;
-};
-
-static void put_mem(struct wbuf *w, const char *s, size_t n)
-{
-	if (w->p > w->end || (size_t)(w->end - w->p) < n) {
-		w->p = w->end + 1;	/* overflow, the caller checks */
-		return;
-	}
-	memcpy(w->p, s, n);
-	w->p += n;
-}
-
-#define put_lit(w, s) put_mem(w, s, sizeof(s) - 1)
-
-static void put_str(struct wbuf *w, const char *s)
-{
-	put_mem(w, s, strlen(s));
-}
-
-static void put_u64(struct wbuf *w, uint64_t v)
-{
-	char tmp[20], *q = tmp + sizeof(tmp);
-
-	do {
-		*--q = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put_mem(w, q, (size_t)(tmp + sizeof(tmp) - q));
-}
-
 /* ,"key":N */
 static void put_num(struct wbuf *w, const char *key, size_t klen, uint64_t v)
 {
@@ -170,71 +138,17 @@ static void put_num(struct wbuf *w, const char *key, size_t klen, uint64_t v)
 
 #define PUT_NUM(w, key, v) put_num(w, key, sizeof(key) - 1, v)
 
-static void put_addr(struct wbuf *w, const struct nfx_addr *a)
-{
-	char tmp[NFX_ADDR_STRLEN];
-
-	if (nfx_addr_is_v4(a)) {
-		char *q = tmp;
-
-		for (int i = 12; i < 16; i++) {
-			unsigned int o = a->b[i];
-
-			if (o >= 100)
-				*q++ = (char)('0' + o / 100);
-			if (o >= 10)
-				*q++ = (char)('0' + o / 10 % 10);
-			*q++ = (char)('0' + o % 10);
-			*q++ = '.';
-		}
-		put_mem(w, tmp, (size_t)(q - tmp - 1));
-		return;
-	}
-	put_str(w, nfx_addr_str(a, tmp));
-}
-
 /* ,"key":"ADDR" */
 static void put_addr_key(struct wbuf *w, const char *key, size_t klen, const struct nfx_addr *a)
 {
 	put_lit(w, ",\"");
 	put_mem(w, key, klen);
 	put_lit(w, "\":\"");
-	put_addr(w, a);
+	put_ip(w, a);
 	put_lit(w, "\"");
 }
 
 #define PUT_ADDR(w, key, a) put_addr_key(w, key, sizeof(key) - 1, a)
-
-static void put_macv(struct wbuf *w, const uint8_t m[6])
-{
-	static const char hex[] = "0123456789abcdef";
-	char t[17];
-
-	for (int i = 0; i < 6; i++) {
-		t[3 * i] = hex[m[i] >> 4];
-		t[3 * i + 1] = hex[m[i] & 15];
-		if (i < 5)
-			t[3 * i + 2] = ':';
-	}
-	put_mem(w, t, sizeof(t));
-}
-
-/* the address with its host bits cleared, "/bits" */
-static void put_prefix(struct wbuf *w, const struct nfx_addr *a, unsigned int bits, int v4)
-{
-	struct nfx_addr m = *a;
-	unsigned int total = v4 ? 32 : 128, base = v4 ? 12 : 0;
-
-	if (bits > total)
-		bits = total;
-	for (unsigned int i = bits; i < total; i++)
-		m.b[base + i / 8] &= (uint8_t)~(0x80u >> (i % 8));
-	put_addr(w, &m);
-	put_lit(w, "/");
-	put_u64(w, bits);
-}
-
-
 
 static const char *const ch_flags[8] = {
 	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
@@ -249,7 +163,7 @@ static void put_side(struct wbuf *w, const struct nfx_flow *f, int src)
 
 	put_mem(w, pfx, 6);
 	put_lit(w, "ip\":\"");
-	put_addr(w, a);
+	put_ip(w, a);
 	put_lit(w, "\"");
 	put_mem(w, pfx, 6);
 	put_lit(w, "port\":\"");
@@ -260,11 +174,11 @@ static void put_side(struct wbuf *w, const struct nfx_flow *f, int src)
 	put_lit(w, "\"");
 	put_mem(w, pfx, 6);
 	put_lit(w, "mac\":\"");
-	put_macv(w, src ? f->src_mac : f->dst_mac);
+	put_mac(w, src ? f->src_mac : f->dst_mac);
 	put_lit(w, "\"");
 	put_mem(w, pfx, 6);
 	put_lit(w, "mask\":\"");
-	put_prefix(w, a, src ? f->src_mask : f->dst_mask, v4);
+	put_mask(w, a, src ? f->src_mask : f->dst_mask, v4);
 	put_lit(w, "\"");
 }
 
@@ -278,7 +192,7 @@ static uint64_t secs(uint64_t ms)
 int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flush_ms,
 		  const char *ns, const char *host)
 {
-	struct wbuf w = { buf, buf + size };
+	struct wbuf w = { buf, buf + size, 1 };
 	uint64_t start = f->present & NFX_F_START ? f->start_ms : flush_ms;
 	uint64_t end = f->present & NFX_F_END ? f->end_ms : start;
 
