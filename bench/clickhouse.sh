@@ -35,6 +35,8 @@ fi
 
 T_START=$(date +%s)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/ch-server.sh
+source "$ROOT/scripts/ch-server.sh"
 B=$ROOT/${NFX_BUILD:-build}
 NFXDP=$B/nfxdp
 NFGEN=$B/bench/nfgen
@@ -97,43 +99,11 @@ left() { echo $((T_START + BUDGET - $(date +%s))); }
 # ---- the server: configuration as in tests/test-clickhouse.sh, no ZooKeeper ----
 
 ch_start() {
-	local d=$W/ch i
-	mkdir -p "$d/data" "$d/log"
-	cat >"$d/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$d/log/server.log</log><errorlog>$d/log/err.log</errorlog></logger>
-  <http_port>$HTTP_PORT</http_port>
-  <tcp_port>$TCP_PORT</tcp_port>
-  <listen_host>127.0.0.1</listen_host>
-  <path>$d/data/</path>
-  <tmp_path>$d/data/tmp/</tmp_path>
-  <user_files_path>$d/data/user_files/</user_files_path>
-  <users_config>$d/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>67108864</mark_cache_size>
-  <uncompressed_cache_size>67108864</uncompressed_cache_size>
-  <keep_alive_timeout>10</keep_alive_timeout>
-</yandex>
-EOF
-	cat >"$d/users.xml" <<'EOF'
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-EOF
+	local d=$W/ch
+	ch_write_conf "$d" "$HTTP_PORT" "$TCP_PORT" warning
 	taskset -c "$CH_CPU" clickhouse-server --config-file="$d/config.xml" >>"$d/log/stdout" 2>&1 &
 	CH_PID=$!
-	for ((i = 0; i < 300; i++)); do
-		curl -sf --max-time 1 "http://127.0.0.1:$HTTP_PORT/ping" >/dev/null && return 0
-		kill -0 "$CH_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	tail -n 20 "$d/log/stdout" "$d/log/err.log" >&2
-	return 1
+	ch_wait_ready "$d" "$CH_PID" "$HTTP_PORT" 300
 }
 
 ch_q() { curl -sS --max-time 20 "http://127.0.0.1:$HTTP_PORT/" --data-binary "$1"; }

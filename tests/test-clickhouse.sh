@@ -14,6 +14,8 @@
 #      Distributed table holds every row of both.
 # Every server and collector it starts is stopped and its data removed (trap).
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/ch-server.sh
+source "$NFXT_ROOT/scripts/ch-server.sh"
 
 command -v clickhouse-server >/dev/null && command -v clickhouse-client >/dev/null ||
 	{ fail "clickhouse-server not installed (scripts/install-deps.sh installs clickhouse-server clickhouse-client zookeeper)"; exit 1; }
@@ -67,61 +69,27 @@ s = socket.create_connection(("127.0.0.1", 2181), 1); s.send(b"ruok"); print(s.r
 # HTTP, 9000+SHARD native, 9100+SHARD interserver), ZooKeeper, the macros of
 # its shard, and cluster nfx_test of the two shards.
 ch_conf() {
-	local d=$WORK/ch-$1 s=$2
-	mkdir -p "$d/data" "$d/log"
-	cat >"$d/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>information</level><log>$d/log/server.log</log><errorlog>$d/log/err.log</errorlog></logger>
-  <http_port>$((8122 + s))</http_port>
-  <tcp_port>$((9000 + s))</tcp_port>
+	local s=$2
+	ch_write_conf "$WORK/ch-$1" $((8122 + s)) $((9000 + s)) information "\
   <interserver_http_port>$((9100 + s))</interserver_http_port>
   <interserver_http_host>127.0.0.1</interserver_http_host>
-  <listen_host>127.0.0.1</listen_host>
-  <path>$d/data/</path>
-  <tmp_path>$d/data/tmp/</tmp_path>
-  <user_files_path>$d/data/user_files/</user_files_path>
-  <users_config>$d/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>67108864</mark_cache_size>
-  <uncompressed_cache_size>67108864</uncompressed_cache_size>
-  <keep_alive_timeout>10</keep_alive_timeout>
   <zookeeper><node><host>127.0.0.1</host><port>2181</port></node></zookeeper>
   <macros><shard>0$s</shard><replica>r$s</replica></macros>
   <remote_servers><nfx_test>
     <shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>9001</port></replica></shard>
     <shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>9002</port></replica></shard>
-  </nfx_test></remote_servers>
-</yandex>
-EOF
-	cat >"$d/users.xml" <<'EOF'
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-EOF
+  </nfx_test></remote_servers>"
 }
 
 # ch_start NAME SHARD: start (or restart) server NAME, wait until it answers.
 ch_start() {
-	local d=$WORK/ch-$1 i t0=$(date +%s%N)
+	local d=$WORK/ch-$1 t0=$(date +%s%N)
 	[ -e "$d/config.xml" ] || ch_conf "$1" "$2"
 	nsenter --net="/run/netns/$NS_C" clickhouse-server --config-file="$d/config.xml" >>"$d/log/stdout" 2>&1 &
 	CH_PID[$1]=$!
 	disown "${CH_PID[$1]}"
-	for ((i = 0; i < 150; i++)); do
-		if nfxt_c curl -sf --max-time 1 "http://127.0.0.1:$((8122 + $2))/ping" >/dev/null; then
-			info "clickhouse $1 ready in $((($(date +%s%N) - t0) / 1000000)) ms"
-			return 0
-		fi
-		kill -0 "${CH_PID[$1]}" 2>/dev/null || break
-		sleep 0.1
-	done
-	tail -n 20 "$d/log/stdout" "$d/log/err.log" >&2
-	return 1
+	ch_wait_ready "$d" "${CH_PID[$1]}" $((8122 + $2)) 150 nfxt_c || return 1
+	info "clickhouse $1 ready in $((($(date +%s%N) - t0) / 1000000)) ms"
 }
 
 # ch_stop NAME [SIGNAL]: stop server NAME (TERM: waits while clients are
