@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # nfxdp build: bpf/*.bpf.c -> build/*.bpf.o (BTF) -> build/*.skel.h,
-# user/*.c -> build/libnfx.a -> build/nfxdp; tests/unit/test_*.c -> build/tests/.
+# user/LAYER/*.c -> build/libnfx.a -> build/nfxdp; tests/unit/test_*.c -> build/tests/.
+# Layers (README "Source map", scripts/check-layers.sh): base <- io decode agg
+# enrich sink <- control <- daemon <- cmd.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -23,16 +25,22 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 PKGS    := libbpf libxdp libelf zlib json-c libpcap libmicrohttpd libcurl libcares
+# What the build needs, kept apart from the user's CFLAGS (make CFLAGS=-O0
+# must not drop -Iinclude or -Werror); -MMD -MP gives each object its header
+# dependencies.
+NFX_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+	      -Iinclude -Iuser -I$(OUT)
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Iuser -I$(OUT) \
-	   -D_GNU_SOURCE $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(NFX_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+DEPFLAGS   = -MMD -MP
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lelf -lz -ljson-c -lpcap -lmicrohttpd -lcurl -lcares) -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ivmlinux/$(ARCH) -Ibpf
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_DIRS := base io decode agg enrich sink control daemon cmd
+LIB_SRCS  := $(filter-out user/cmd/main.c,$(foreach d,$(USER_DIRS),$(wildcard user/$(d)/*.c)))
 LIB_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(TEST_SRCS))
@@ -60,7 +68,7 @@ vmlinux:
 $(VMLINUX):
 	scripts/gen-vmlinux.sh $@
 
-$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/fuzz:
+$(OUT) $(OUT)/tests $(OUT)/fuzz $(addprefix $(OUT)/user/,$(USER_DIRS)):
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c include/nfx/shared.h $(wildcard bpf/*.h) $(VMLINUX) | $(OUT)
@@ -72,23 +80,26 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) include/nfx/shared.h $(BPF_SKELS) | $(OUT)/user
+# Header dependencies come from -MMD; the skeleton is generated, so its one
+# includer names it (a first build has no .d files yet).
+$(OUT)/user/%.o: user/%.c | $(addprefix $(OUT)/user/,$(USER_DIRS))
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(OUT)/user/io/loader.o: $(OUT)/nfx_xdp.skel.h
 
 $(OUT)/libnfx.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(OUT)/nfxdp: $(OUT)/user/main.o $(OUT)/libnfx.a
+$(OUT)/nfxdp: $(OUT)/user/cmd/main.o $(OUT)/libnfx.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 tests: $(TEST_BINS)
 
-$(OUT)/tests/%: tests/unit/%.c tests/unit/check.h $(OUT)/libnfx.a | $(OUT)/tests
+$(OUT)/tests/%: tests/unit/%.c $(OUT)/libnfx.a | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/unit -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
 
 # libFuzzer targets, built with clang and the sanitizers, each run for
 # FUZZ_SECONDS (make fuzz FUZZ_SECONDS=N FUZZ_TARGETS="fuzz_v9 fuzz_xdp").
@@ -135,24 +146,24 @@ $(OUT)/bench:
 
 $(OUT)/bench/nfgen: bench/nfgen.c | $(OUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 $(OUT)/bench/micro: bench/micro.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
 
 # The aggregator fed nfgen's v5 pool through the decoder (steady state).
 $(OUT)/bench/aggfeed: bench/aggfeed.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
 
 $(OUT)/bench/ch_driver: bench/ch_driver.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
 
 $(OUT)/bench/tmplmem: bench/tmplmem.c $(OUT)/libnfx.a | $(OUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
 
 $(OUT)/bench/xdp_drop.bpf.o: bench/xdp_drop.bpf.c | $(OUT)/bench
 	$(call msg,BPF,$@)
@@ -166,3 +177,5 @@ bench: deps-check bench-build
 .PHONY: bench-memory
 bench-memory: deps-check bench-build
 	NFX_BUILD=$(OUT) bench/memory.sh
+
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)

@@ -20,8 +20,8 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "nfgen.c"
 
-#include "agg.h"
-#include "decode.h"
+#include "agg/agg.h"
+#include "decode/decode.h"
 
 #define NEXP		8
 #define T0_MS		1700000000000ull

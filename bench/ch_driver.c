@@ -35,9 +35,9 @@
 #include <curl/curl.h>
 #include <sys/resource.h>
 
-#include "decode.h"
-#include "out_ndjson.h"
-#include "sink_ch.h"
+#include "decode/decode.h"
+#include "sink/ndjson.h"
+#include "sink/ch.h"
 
 #define POOL		256
 #define NFLOWS		(1u << 16)

@@ -21,9 +21,9 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "nfgen.c"
 
-#include "agg.h"
-#include "decode.h"
-#include "out_ndjson.h"
+#include "agg/agg.h"
+#include "decode/decode.h"
+#include "sink/ndjson.h"
 
 #define POOL		256
 #define NFLOWS		(1u << 16)

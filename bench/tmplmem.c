@@ -36,8 +36,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "decode.h"
-#include "tmpl_cache.h"
+#include "decode/decode.h"
+#include "decode/tmpl_cache.h"
 
 #define MAX_N		8
 #define MSG_MAX		(65535)

@@ -35,7 +35,8 @@ BUILD=${NFX_BUILD:-build}
 OUT=${FUZZ_OUT:-$BUILD/fuzz}
 CLANG=${CLANG:-clang}
 REGRESS=tests/fuzz/regress
-LIB_SRCS="decode decode_v5 decode_v9 decode_ipfix tmpl_cache ie seq flow frame"
+# What the decoders and the frame parser link: base/ and decode/ whole, and io/frame.
+LIB_SRCS="$(cd user && ls base/*.c decode/*.c io/frame.c | sed 's/\.c$//')"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 [ -n "${FUZZ_IGNORELIST:-}" ] && SAN="$SAN -fsanitize-ignorelist=$FUZZ_IGNORELIST"
 CFLAGS="-g -O1 $SAN -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter
@@ -61,8 +62,8 @@ build_lib() {
 	[ "$(cat "$OUT/obj/flags" 2>/dev/null)" = "$flags" ] || rm -f "$OUT"/obj/*.o
 	echo "$flags" >"$OUT/obj/flags"
 	for s in $LIB_SRCS; do
-		o=$OUT/obj/$s.o
-		if [ -f "$o" ] && [ -z "$(find "user/$s.c" user/*.h include/nfx/*.h -newer "$o")" ]; then
+		o=$OUT/obj/${s//\//_}.o
+		if [ -f "$o" ] && [ -z "$(find "user/$s.c" user/*/*.h include/nfx/*.h -newer "$o")" ]; then
 			continue
 		fi
 		$CLANG $CFLAGS -fsanitize=fuzzer-no-link -c "user/$s.c" -o "$o.tmp"
@@ -72,7 +73,7 @@ build_lib() {
 
 build_target() {
 	local t=$1 objs=() s
-	for s in $LIB_SRCS; do objs+=("$OUT/obj/$s.o"); done
+	for s in $LIB_SRCS; do objs+=("$OUT/obj/${s//\//_}.o"); done
 	case $t in
 	fuzz_any) $CLANG $CFLAGS -fsanitize=fuzzer -DFUZZ_VERSION=0 -o "$OUT/$t" \
 			tests/fuzz/fuzz_decode.c "${objs[@]}" ;;

@@ -347,7 +347,7 @@ EOF
 # 4 MiB for the allocator and the metrics/output buffers.
 read -r TSZ DSZ OPSZ < <(gcc -Iuser -Iinclude -x c -o "$WORK/sz" - <<'EOF' 2>/dev/null && "$WORK/sz"
 #include <stdio.h>
-#include "tmpl_cache.h"
+#include "decode/tmpl_cache.h"
 int main(void) { printf("%zu %zu %zu\n", sizeof(struct nfx_tmpl), sizeof(struct nfx_dom), sizeof(struct nfx_op)); return 0; }
 EOF
 )

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
+#include "decode/decode.h"
 
 #ifndef FUZZ_VERSION
 #define FUZZ_VERSION 0

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "tmpl_cache.h"
+#include "decode/decode.h"
+#include "decode/tmpl_cache.h"
 
 #define FUZZ_SEP	"\xff" "NFX"
 #define FUZZ_SEP_LEN	4

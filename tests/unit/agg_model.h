@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg.h"
+#include "agg/agg.h"
 
 #define M_SETS		4096
 #define M_KEYS		8192

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agg.h"
+#include "agg/agg.h"
 #include "check.h"
 #include "agg_model.h"
 

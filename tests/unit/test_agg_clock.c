@@ -6,7 +6,7 @@
  * random streams against the plain model of test_agg.c.
  */
 #define RT_CLOCK_END	5u
-#include "agg.c"
+#include "agg/agg.c"
 
 #include "check.h"
 #include "agg_model.h"

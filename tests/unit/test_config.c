@@ -21,9 +21,9 @@
 #include <bpf/bpf.h>
 
 #include "check.h"
-#include "config.h"
-#include "log.h"
-#include "reconcile.h"
+#include "control/config.h"
+#include "base/log.h"
+#include "control/reconcile.h"
 
 static char example_path[PATH_MAX] = "doc/nfxdp.example.json";
 

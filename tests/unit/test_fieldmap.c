@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include "check.h"
-#include "decode.h"
-#include "fieldmap.h"
+#include "decode/decode.h"
+#include "base/fieldmap.h"
 #include "msgbuild.h"
-#include "out_ndjson.h"
-#include "tmpl_cache.h"
+#include "sink/ndjson.h"
+#include "decode/tmpl_cache.h"
 
 static struct mb msg;
 static struct mb_sink sink;

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "decode.h"
+#include "decode/decode.h"
 #include "msgbuild.h"
-#include "tmpl_cache.h"
+#include "decode/tmpl_cache.h"
 
 #define EXPORT_SECS	1795290000u
 #define EXPORT_MS	((uint64_t)EXPORT_SECS * 1000)

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "metrics.h"
+#include "control/metrics.h"
 
 static int http_get(uint16_t port, const char *path, char *out, size_t size)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "out_ndjson.h"
+#include "sink/ndjson.h"
 
 static struct json_object *format(const struct nfx_flow *f, const char *ns, const char *host)
 {

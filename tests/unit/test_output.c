@@ -10,8 +10,8 @@
 #include <zlib.h>
 
 #include "check.h"
-#include "out_file.h"
-#include "out_ndjson.h"
+#include "sink/outfile.h"
+#include "sink/ndjson.h"
 
 static char dir[64];
 

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "rdns.h"
+#include "enrich/rdns.h"
 
 /* ---- the fake DNS server ---- */
 

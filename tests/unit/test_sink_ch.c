@@ -27,9 +27,9 @@
 #include <dirent.h>
 #include <zlib.h>
 
-#include "ch_schema.h"
+#include "sink/ch_schema.h"
 #include "check.h"
-#include "sink_ch.h"
+#include "sink/ch.h"
 
 /* ---- fake server ---- */
 

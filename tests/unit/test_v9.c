@@ -8,9 +8,9 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "decode.h"
+#include "decode/decode.h"
 #include "msgbuild.h"
-#include "tmpl_cache.h"
+#include "decode/tmpl_cache.h"
 
 #define UNIX_SECS	1795290000u
 #define UPTIME		100000u

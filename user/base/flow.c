@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* flow.c - address text conversion for struct nfx_addr. */
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include "base/flow.h"
+
+const char *nfx_addr_str(const struct nfx_addr *a, char buf[NFX_ADDR_STRLEN])
+{
+	if (nfx_addr_is_v4(a))
+		return inet_ntop(AF_INET, a->b + 12, buf, NFX_ADDR_STRLEN);
+	return inet_ntop(AF_INET6, a->b, buf, NFX_ADDR_STRLEN);
+}
+
+int nfx_addr_parse(struct nfx_addr *a, const char *text)
+{
+	uint8_t raw[16];
+
+	if (inet_pton(AF_INET, text, raw) == 1) {
+		nfx_addr_set_v4(a, raw);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, raw) == 1) {
+		nfx_addr_set_v6(a, raw);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const char *const proto_names[256] = {
+	[0] = "HOPOPT", [1] = "ICMP", [2] = "IGMP", [4] = "IPv4", [6] = "TCP",
+	[8] = "EGP", [9] = "IGP", [17] = "UDP", [27] = "RDP", [33] = "DCCP",
+	[41] = "IPv6", [43] = "IPv6-Route", [44] = "IPv6-Frag", [46] = "RSVP",
+	[47] = "GRE", [50] = "ESP", [51] = "AH", [58] = "IPv6-ICMP",
+	[59] = "IPv6-NoNxt", [60] = "IPv6-Opts", [88] = "EIGRP", [89] = "OSPFIGP",
+	[94] = "IPIP", [103] = "PIM", [112] = "VRRP", [115] = "L2TP",
+	[132] = "SCTP", [136] = "UDPLite", [137] = "MPLS-in-IP",
+};
+
+static const char *const type_names[] = {
+	[NFX_TYPE_NETFLOW1] = "netflow1", [NFX_TYPE_NETFLOW5] = "netflow5",
+	[NFX_TYPE_NETFLOW6] = "netflow6", [NFX_TYPE_NETFLOW7] = "netflow7",
+	[NFX_TYPE_NETFLOW9] = "netflow9", [NFX_TYPE_IPFIX] = "ipfix",
+};
+
+const char *nfx_flow_type_name(unsigned int type)
+{
+	return type < sizeof(type_names) / sizeof(type_names[0]) ? type_names[type] : "unknown";
+}
+
+const char *nfx_proto_name(uint8_t proto)
+{
+	return proto_names[proto];
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * wbuf.h - the text buffer both record formatters write into (NDJSON lines
+ * in out_ndjson.c, ClickHouse rows in sink_ch.c) and the pieces they share:
+ * numbers, addresses, MACs and prefixes, written in place, no libc call
+ * per field.  Every helper checks room unless the caller cleared
+ * `checked` after making sure the whole record fits.
+ */
+#ifndef NFX_WBUF_H
+#define NFX_WBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "base/flow.h"
+
+/* "00" .. "99", 10^0 .. 10^19, each octet's dotted-quad text (NUL-padded to 4) and length */
+extern const char nfx_digits2[200];
+extern const uint64_t nfx_pow10[20];
+extern char nfx_octet_txt[256][4];
+extern uint8_t nfx_octet_len[256];
+
+/* IPv6 text as inet_ntop() writes it, at most NFX_ADDR_STRLEN; its length. */
+size_t nfx_v6_text(char *out, const uint8_t *b);
+
+struct wbuf {
+	char *p;
+	char *end;
+	/*
+	 * 0 when the caller made sure the record fits (out_ndjson.c's
+	 * FAST_MAX): the helpers are inlined with this constant, so the
+	 * per-field bounds checks compile away on the common path.
+	 */
+	int checked;
+};
+
+#define WINLINE static inline __attribute__((always_inline))
+
+/* Room for @n bytes; else the overflow mark (the caller checks p > end) and 0. */
+WINLINE int wbuf_room(struct wbuf *w, size_t n)
+{
+	if (w->checked && __builtin_expect(w->p > w->end || (size_t)(w->end - w->p) < n, 0)) {
+		w->p = w->end + 1;
+		return 0;
+	}
+	return 1;
+}
+
+WINLINE void put_mem(struct wbuf *w, const char *s, size_t n)
+{
+	if (!wbuf_room(w, n))
+		return;
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+#define put_lit(w, s) put_mem(w, s, sizeof(s) - 1)
+
+WINLINE void put_str(struct wbuf *w, const char *s)
+{
+	put_mem(w, s, strlen(s));
+}
+
+/* Decimal digits of @v >= 10: log10 from the bit length, corrected by one compare. */
+WINLINE unsigned int dec_digits(uint64_t v)
+{
+	unsigned int t = ((64u - (unsigned int)__builtin_clzll(v)) * 1233u) >> 12;
+
+	return t + 1 - (v < nfx_pow10[t]);
+}
+
+/*
+ * Written in place, last digits first, two per division: no temporary and
+ * no memcpy() call of a variable length (a call per number cost more than
+ * the digits).
+ */
+WINLINE void put_u64(struct wbuf *w, uint64_t v)
+{
+	unsigned int n;
+	char *q;
+
+	if (v < 10) {
+		if (wbuf_room(w, 1))
+			*w->p++ = (char)('0' + v);
+		return;
+	}
+	n = dec_digits(v);
+	if (!wbuf_room(w, n))
+		return;
+	q = w->p + n;
+	while (v >= 100) {
+		unsigned int r = (unsigned int)(v % 100);
+
+		v /= 100;
+		q -= 2;
+		memcpy(q, nfx_digits2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, nfx_digits2 + 2 * v, 2);
+	} else {
+		*--q = (char)('0' + v);
+	}
+	w->p += n;
+}
+
+static inline char *put_v4_raw(char *p, const uint8_t *b)
+{
+	for (int i = 0; i < 4; i++) {
+		memcpy(p, nfx_octet_txt[b[i]], 4);	/* the buffer has room for 4 per octet */
+		p += nfx_octet_len[b[i]];
+		*p++ = '.';
+	}
+	return p - 1;
+}
+
+/* By hand, not inet_ntop() (that was a large share of the record cost), in place. */
+WINLINE void put_ip(struct wbuf *w, const struct nfx_addr *a)
+{
+	/* put_v4_raw() stores 4 bytes per octet: 16 at most */
+	if (!wbuf_room(w, nfx_addr_is_v4(a) ? 16 : NFX_ADDR_STRLEN + 4))
+		return;
+	if (nfx_addr_is_v4(a))
+		w->p = put_v4_raw(w->p, a->b + 12);
+	else
+		w->p += nfx_v6_text(w->p, a->b);
+}
+
+WINLINE void put_mac(struct wbuf *w, const uint8_t m[6])
+{
+	static const char hex[] = "0123456789abcdef";
+	static const uint8_t zero[6];
+	char tmp[17];
+
+	if (!memcmp(m, zero, 6)) {
+		put_lit(w, "00:00:00:00:00:00");
+		return;
+	}
+	for (int i = 0; i < 6; i++) {
+		tmp[i * 3] = hex[m[i] >> 4];
+		tmp[i * 3 + 1] = hex[m[i] & 15];
+		if (i < 5)
+			tmp[i * 3 + 2] = ':';
+	}
+	put_mem(w, tmp, sizeof(tmp));
+}
+
+/* "mask": the address with host bits cleared, as CIDR. */
+WINLINE void put_mask(struct wbuf *w, const struct nfx_addr *a, uint8_t bits, int v4)
+{
+	struct nfx_addr m = *a;
+	unsigned int total = v4 ? 32 : 128, first = v4 ? 12 : 0;
+
+	if (bits > total)
+		bits = (uint8_t)total;
+	/* whole bytes: the partial one keeps its top bits, the rest are cleared */
+	if (bits < total) {
+		unsigned int i = first + bits / 8;
+
+		if (bits % 8)
+			m.b[i++] &= (uint8_t)(0xff00u >> (bits % 8));
+		memset(m.b + i, 0, 16 - i);
+	}
+	put_ip(w, &m);
+	put_lit(w, "/");
+	put_u64(w, bits);
+}
+
+
+#endif /* NFX_WBUF_H */

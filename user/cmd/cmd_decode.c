@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * pcap.c - `nfxdp decode`: the export packets of a capture file through the
+ * same decoders as live traffic.  Offline and unprivileged; the exporter is
+ * each packet's source address and "now" is the packet's capture time, so
+ * the output of a given file is always the same.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "decode/decode.h"
+#include "io/frame.h"
+#include "base/log.h"
+#include "sink/ndjson.h"
+#include "io/reasm.h"
+
+#define DECODE_MAX_PORTS 64
+
+struct decode_opts {
+	uint16_t ports[DECODE_MAX_PORTS];
+	int nports;
+	int any_port;
+	int stats;			/* 1 table, 2 JSON, on stderr */
+	struct nfx_ndjson_opts out;
+};
+
+struct decode_counts {
+	uint64_t frames;
+	uint64_t not_udp;		/* not UDP, or a fragment still incomplete */
+	uint64_t other_port;
+};
+
+static void decode_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nfxdp decode [-p PORT]... [--any-port] [-o FILE|-] [--namespace NS]\n"
+		"                    [--host NAME] [--stats|--stats-json] [--ms-times] FILE.pcap\n\n"
+		"Decodes the NetFlow/IPFIX export packets of a capture (Ethernet, raw IP or\n"
+		"Linux cooked) and writes one NDJSON record per flow.  The exporter is each\n"
+		"packet's source address; flush_timestamp is the packet's capture time.\n"
+		"IP fragments are reassembled (in live mode the kernel does it).\n\n"
+		"  -p, --port PORT     UDP destination port to decode (default 2055, 4739)\n"
+		"      --any-port      decode every UDP datagram\n"
+		"  -o, --output FILE   NDJSON output (default stdout)\n"
+		"      --namespace NS  device.namespace of the records (default \"default\")\n"
+		"      --host NAME     host of the records (default this host's name)\n"
+		"      --stats         print decoder counters to stderr at the end\n"
+		"      --stats-json    the same as one JSON object\n"
+		"      --ms-times      add start_ms/end_ms (exact times) to each record\n");
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end || v < 1 || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int decode_parse_args(int argc, char **argv, struct decode_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "any-port", no_argument, NULL, 'a' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "stats-json", no_argument, NULL, 'j' },
+		{ "ms-times", no_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (o->nports >= DECODE_MAX_PORTS || parse_port(optarg, &o->ports[o->nports])) {
+				fprintf(stderr, "nfxdp decode: bad port '%s'\n", optarg);
+				return -EINVAL;
+			}
+			o->nports++;
+			break;
+		case 'a': o->any_port = 1; break;
+		case 'o': o->out.path = optarg; break;
+		case 'n': o->out.namespace = optarg; break;
+		case 'H': o->out.host = optarg; break;
+		case 's': o->stats = 1; break;
+		case 'j': o->stats = 2; break;
+		case 'm': o->out.flags |= NFX_NDJSON_MS_TIMES; break;
+		case 'h': decode_usage(stdout); exit(0);
+		default: decode_usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind != argc - 1) {
+		decode_usage(stderr);
+		return -EINVAL;
+	}
+	if (!o->nports) {
+		o->ports[o->nports++] = 2055;
+		o->ports[o->nports++] = 4739;
+	}
+	return 0;
+}
+
+static int link_of(pcap_t *p, enum nfx_link *link)
+{
+	switch (pcap_datalink(p)) {
+	case DLT_EN10MB: *link = NFX_LINK_ETHER; return 0;
+	case DLT_RAW: *link = NFX_LINK_RAW_IP; return 0;
+	case DLT_LINUX_SLL: *link = NFX_LINK_LINUX_SLL; return 0;
+	default: return -EPROTONOSUPPORT;
+	}
+}
+
+static int port_wanted(const struct decode_opts *o, uint16_t port)
+{
+	if (o->any_port)
+		return 1;
+	for (int i = 0; i < o->nports; i++)
+		if (o->ports[i] == port)
+			return 1;
+	return 0;
+}
+
+static void decode_one(const struct decode_opts *o, struct nfx_decoder *dec,
+		       struct nfx_ndjson *w, struct nfx_reasm *ra, enum nfx_link link,
+		       const struct pcap_pkthdr *h, const uint8_t *data,
+		       struct decode_counts *n)
+{
+	const struct nfx_sink sink = { nfx_ndjson_emit, w };
+	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
+	struct nfx_udp_view v;
+	struct nfx_src src;
+
+	n->frames++;
+	if (nfx_frame_parse(link, data, h->caplen, &v) &&
+	    nfx_reasm_frame(ra, link, data, h->caplen, ts, &v) != 1) {
+		n->not_udp++;
+		return;
+	}
+	if (!port_wanted(o, v.dport)) {
+		n->other_port++;
+		return;
+	}
+	src.addr = v.src;
+	src.port = v.sport;
+	src.dst_port = v.dport;
+	src.allow_checked = 0;
+	src.now_ms = ts;
+	nfx_ndjson_set_now(w, src.now_ms);
+	nfx_decode(dec, &src, v.payload, v.len, &sink);
+}
+
+int nfx_cmd_decode(int argc, char **argv)
+{
+	struct decode_opts o = { 0 };
+	struct decode_counts n = { 0 };
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct nfx_decoder *dec = NULL;
+	struct nfx_ndjson *w = NULL;
+	struct nfx_reasm *ra = NULL;
+	struct pcap_pkthdr *h;
+	const uint8_t *data;
+	enum nfx_link link;
+	pcap_t *p;
+	int rc = 1, r;
+
+	if (decode_parse_args(argc, argv, &o))
+		return 2;
+	p = pcap_open_offline(argv[optind], errbuf);
+	if (!p) {
+		fprintf(stderr, "nfxdp decode: %s\n", errbuf);
+		return 1;
+	}
+	if (link_of(p, &link)) {
+		fprintf(stderr, "nfxdp decode: %s: link type %s not supported (Ethernet, raw IP, Linux cooked)\n",
+			argv[optind], pcap_datalink_val_to_name(pcap_datalink(p)));
+		goto out;
+	}
+	dec = nfx_decoder_new(NULL);
+	ra = nfx_reasm_new();
+	w = nfx_ndjson_open(&o.out);
+	if (!dec || !w || !ra) {
+		fprintf(stderr, "nfxdp decode: %s: %s\n", o.out.path ? o.out.path : "stdout",
+			strerror(errno));
+		goto out;
+	}
+	while ((r = pcap_next_ex(p, &h, &data)) == 1)
+		decode_one(&o, dec, w, ra, link, h, data, &n);
+	if (r == PCAP_ERROR) {
+		fprintf(stderr, "nfxdp decode: %s: %s\n", argv[optind], pcap_geterr(p));
+		goto out;
+	}
+	if (nfx_ndjson_flush(w)) {
+		fprintf(stderr, "nfxdp decode: writing output: %s\n", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	if (o.stats == 1) {
+		fprintf(stderr, "frames %llu, not udp/incomplete fragment %llu, other port %llu, "
+			"reassembled %llu from %llu fragments (%llu invalid, %llu evicted)\n",
+			(unsigned long long)n.frames, (unsigned long long)n.not_udp,
+			(unsigned long long)n.other_port,
+			(unsigned long long)nfx_reasm_stats(ra)->datagrams,
+			(unsigned long long)nfx_reasm_stats(ra)->fragments,
+			(unsigned long long)nfx_reasm_stats(ra)->invalid,
+			(unsigned long long)nfx_reasm_stats(ra)->evicted);
+		nfx_dec_stats_print(stderr, &dec->stats, 0);
+	} else if (o.stats == 2) {
+		nfx_dec_stats_print(stderr, &dec->stats, 1);
+	}
+out:
+	nfx_ndjson_close(w);
+	nfx_reasm_free(ra);
+	nfx_decoder_free(dec);
+	pcap_close(p);
+	return rc;
+}

@@ -1,0 +1,1295 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * config.c - the JSON configuration file: parsing and validation (json-c,
+ * strict mode), defaults, the port map it implies, and the diff between two
+ * configurations that reconcile and the daemon act on.
+ *
+ * Options are rows of a table (name, type, bounds, default, change bit,
+ * runtime/restart flag), in the style of redis' static_configs[]: one walk
+ * of the table fills the defaults, one parses a JSON object, one diffs two
+ * configurations.  Lists (listeners, the allow-list) are rows with their own
+ * parse and diff callbacks.  Errors say "FILE: WHERE: WHAT"; the first one
+ * stops the parse, unknown keys only warn.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "control/config.h"
+#include "base/log.h"
+#include "enrich/rdns.h"
+
+/* A configuration file is small; anything bigger is a mistake (a log?). */
+#define CFG_MAX_FILE		(1u << 20)
+#define CFG_MAX_MAPPINGS	256
+#define CFG_MAX_LISTENERS	NFX_MAX_PORTS
+#define CFG_MAX_NAMESPACE	100
+#define DAY			86400u
+
+/* Parse state: where messages go and what the file is called in them. */
+struct pctx {
+	const char *name;
+	char *err;
+	size_t errlen;
+};
+
+static int perr(struct pctx *p, int err, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Formats "NAME: WHERE: message" into the caller's buffer; returns @err. */
+static int perr(struct pctx *p, int err, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!p->err || !p->errlen)
+		return err;
+	n = snprintf(p->err, p->errlen, "%s: %s%s", p->name, where ? where : "",
+		     where && *where ? ": " : "");
+	if (n >= 0 && (size_t)n < p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+/* ---- the option table ---- */
+
+enum opt_type {
+	OPT_BOOL,	/* bool */
+	OPT_U16,	/* uint16_t */
+	OPT_U32,	/* uint32_t */
+	OPT_U64,	/* uint64_t */
+	OPT_PORT,	/* uint16_t, 1..65535, own message */
+	OPT_STR,	/* char *, length within [min, max] */
+	OPT_ENUM,	/* uint8_t index into names[] */
+	OPT_OBJECT,	/* nested table, same base struct */
+	OPT_LIST,	/* custom parse/diff/dflt callbacks */
+};
+
+/* Whether a changed option takes effect on reload or only after a restart. */
+#define NFX_CFG_RUNTIME	0
+#define NFX_CFG_RESTART	1
+
+/* Row flags beyond runtime/restart. */
+#define OPT_REQUIRED	(1u << 1)	/* no default: must be present */
+
+struct opt;
+
+typedef int (*opt_parse_fn)(struct pctx *p, const struct opt *o, json_object *v, void *base,
+			    const char *where);
+typedef unsigned int (*opt_diff_fn)(const void *a, const void *b);
+typedef int (*opt_dflt_fn)(void *base);
+
+struct opt {
+	const char *name;
+	uint8_t type;		/* enum opt_type */
+	uint8_t flags;		/* NFX_CFG_RUNTIME/RESTART, OPT_REQUIRED */
+	uint64_t min, max;	/* numbers: value bounds; strings: length bounds */
+	uint64_t def;		/* numbers, bools, enums */
+	const char *def_str;	/* strings */
+	size_t off;		/* into the base struct */
+	unsigned int change;	/* NFX_CFG_CH_* bit when it differs */
+	const char *const *names;	/* OPT_ENUM values, NULL-terminated */
+	const char *const *unsupported;	/* OPT_ENUM values known but refused */
+	const struct opt *sub;	/* OPT_OBJECT */
+	size_t nsub;
+	opt_parse_fn parse;	/* OPT_LIST */
+	opt_diff_fn diff;
+	opt_dflt_fn dflt;
+};
+
+#define CFG_OFF(f)	offsetof(struct nfx_config, f)
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const char *const flow_type_names[] = { "netflow5", "netflow9", "ipfix", NULL };
+static const char *const flow_type_unsupported[] = { "sflow5", "sflow", NULL };
+static const char *const map_type_names[] = { "hex", "string", "integer", "ip", NULL };
+static const char *const endian_names[] = { "big", "little", NULL };
+
+static const uint16_t default_port[] = { 2055, 2055, 4739 };
+static const uint32_t type_versions[] = { NFX_VERS_LEGACY, NFX_VERS_MODERN, NFX_VERS_MODERN };
+
+static int parse_listeners(struct pctx *p, const struct opt *o, json_object *v, void *base,
+			   const char *where);
+static unsigned int diff_listeners(const void *a, const void *b);
+static int dflt_listeners(void *base);
+static int parse_allow(struct pctx *p, const struct opt *o, json_object *v, void *base,
+		       const char *where);
+static unsigned int diff_allow(const void *a, const void *b);
+static int parse_rdns_prefixes(struct pctx *p, const struct opt *o, json_object *v, void *base,
+			       const char *where);
+static unsigned int diff_rdns_prefixes(const void *a, const void *b);
+
+static const struct opt output_opts[] = {
+	{ .name = "path", .type = OPT_STR, .min = 1, .max = 4095, .def_str = "-",
+	  .off = CFG_OFF(output.path), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "rotate_size", .type = OPT_U64, .min = 0, .max = 1ull << 50,
+	  .off = CFG_OFF(output.rotate_size), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "rotate_interval", .type = OPT_U32, .min = 0, .max = 31 * DAY,
+	  .off = CFG_OFF(output.rotate_interval), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "gzip", .type = OPT_BOOL, .off = CFG_OFF(output.gzip),
+	  .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "raw", .type = OPT_BOOL, .flags = NFX_CFG_RESTART, .off = CFG_OFF(output.raw),
+	  .change = NFX_CFG_CH_RAW },
+	{ .name = "clickhouse_url", .type = OPT_STR, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 1024, .def_str = "", .off = CFG_OFF(output.ch_url), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "clickhouse_table", .type = OPT_STR, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 200, .def_str = "", .off = CFG_OFF(output.ch_table), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "clickhouse_spool_dir", .type = OPT_STR, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 4095, .def_str = "", .off = CFG_OFF(output.ch_spool), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "clickhouse_spool_max", .type = OPT_U64, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 1ull << 50, .off = CFG_OFF(output.ch_spool_max), .change = NFX_CFG_CH_OUTPUT },
+};
+
+/*
+ * Top level.  Order matters: "namespace" comes before "listeners", whose
+ * namespace defaults to it, and "aggregator_flush_interval" before the TTL
+ * that defaults to it.
+ */
+static const struct opt top_opts[] = {
+	{ .name = "enabled", .type = OPT_BOOL, .def = 1, .off = CFG_OFF(enabled),
+	  .change = NFX_CFG_CH_PORTS },
+	{ .name = "namespace", .type = OPT_STR, .min = 1, .max = CFG_MAX_NAMESPACE,
+	  .def_str = "default", .off = CFG_OFF(namespace), .change = NFX_CFG_CH_NAMESPACE },
+	{ .name = "listeners", .type = OPT_LIST, .parse = parse_listeners,
+	  .diff = diff_listeners, .dflt = dflt_listeners },
+	{ .name = "aggregator_flush_interval", .type = OPT_U32, .min = 1, .max = DAY, .def = 300,
+	  .off = CFG_OFF(agg_flush_interval), .change = NFX_CFG_CH_AGG },
+	/* 0 until resolved: "same as the flush interval" */
+	{ .name = "aggregator_flow_context_ttl", .type = OPT_U32, .min = 1, .max = 7 * DAY,
+	  .off = CFG_OFF(agg_flow_context_ttl), .change = NFX_CFG_CH_AGG },
+	{ .name = "aggregator_port_rollup_threshold", .type = OPT_U32, .min = 1, .max = 65535,
+	  .def = 10, .off = CFG_OFF(agg_port_rollup_threshold), .change = NFX_CFG_CH_AGG },
+	{ .name = "aggregator_port_rollup_disabled", .type = OPT_BOOL,
+	  .off = CFG_OFF(agg_port_rollup_disabled), .change = NFX_CFG_CH_AGG },
+	{ .name = "aggregator_rollup_tracker_refresh_interval", .type = OPT_U32, .min = 1,
+	  .max = DAY, .def = 300, .off = CFG_OFF(agg_rollup_tracker_refresh),
+	  .change = NFX_CFG_CH_AGG },
+	{ .name = "aggregator_max_contexts", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	  .max = 1u << 26, .def = 1u << 20, .off = CFG_OFF(agg_max_contexts),
+	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "template_ttl", .type = OPT_U32, .min = 1, .max = 7 * DAY, .def = 1800,
+	  .off = CFG_OFF(template_ttl), .change = NFX_CFG_CH_TEMPLATES },
+	{ .name = "template_sweep_interval", .type = OPT_U32, .min = 1, .max = DAY, .def = 300,
+	  .off = CFG_OFF(template_sweep_interval), .change = NFX_CFG_CH_TEMPLATES },
+	{ .name = "max_exporters", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	  .max = 1u << 20, .def = 4096, .off = CFG_OFF(max_exporters),
+	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "max_templates", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	  .max = 1u << 20, .def = 4096, .off = CFG_OFF(max_templates),
+	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "max_templates_per_exporter", .type = OPT_U32, .flags = NFX_CFG_RESTART,
+	  .min = 1, .max = 65535, .def = 256, .off = CFG_OFF(max_templates_per_exporter),
+	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "max_template_fields", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	  .max = 512, .def = 512, .off = CFG_OFF(max_template_fields),
+	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "max_sessions", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	  .max = 1u << 24, .def = 65536, .off = CFG_OFF(max_sessions),
+	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "pending_bytes_per_exporter", .type = OPT_U32, .flags = NFX_CFG_RESTART,
+	  .min = 0, .max = 1u << 20, .def = 16384, .off = CFG_OFF(pending_bytes_per_exporter),
+	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "pending_total_bytes", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 1u << 30, .def = 1u << 20, .off = CFG_OFF(pending_total_bytes),
+	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "pending_max_age", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	  .max = 3600, .def = 10, .off = CFG_OFF(pending_max_age),
+	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "exporter_allowlist", .type = OPT_LIST, .parse = parse_allow,
+	  .diff = diff_allow },
+	{ .name = "output", .type = OPT_OBJECT, .sub = output_opts,
+	  .nsub = ARRAY_LEN(output_opts) },
+	{ .name = "reverse_dns_enrichment_enabled", .type = OPT_BOOL,
+	  .off = CFG_OFF(rdns_enabled), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_server", .type = OPT_STR, .min = 0, .max = 255, .def_str = "",
+	  .off = CFG_OFF(rdns_server), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_prefixes", .type = OPT_LIST, .parse = parse_rdns_prefixes,
+	  .diff = diff_rdns_prefixes },
+	{ .name = "reverse_dns_cache_ttl", .type = OPT_U32, .min = 1, .max = 30 * DAY,
+	  .def = 86400, .off = CFG_OFF(rdns_cache_ttl), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_negative_ttl", .type = OPT_U32, .min = 1, .max = 30 * DAY,
+	  .def = 300, .off = CFG_OFF(rdns_negative_ttl), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_error_ttl", .type = OPT_U32, .min = 1, .max = DAY,
+	  .def = 30, .off = CFG_OFF(rdns_error_ttl), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_max_entries", .type = OPT_U32, .min = 2, .max = 1u << 26,
+	  .def = 1000000, .off = CFG_OFF(rdns_max_entries), .change = NFX_CFG_CH_RDNS },
+	{ .name = "reverse_dns_rate_limit", .type = OPT_U32, .min = 1, .max = 1000000,
+	  .def = 1000, .off = CFG_OFF(rdns_rate_limit), .change = NFX_CFG_CH_RDNS },
+};
+
+/* Listener and mapping objects, relative to their own structs. */
+static const struct opt listener_opts[] = {
+	{ .name = "flow_type", .type = OPT_ENUM, .flags = OPT_REQUIRED,
+	  .off = offsetof(struct nfx_listener, flow_type), .names = flow_type_names,
+	  .unsupported = flow_type_unsupported },
+	/* 0 until resolved: the flow type's port */
+	{ .name = "port", .type = OPT_PORT, .off = offsetof(struct nfx_listener, port) },
+	/* NULL until resolved: the top-level namespace */
+	{ .name = "namespace", .type = OPT_STR, .min = 1, .max = CFG_MAX_NAMESPACE,
+	  .off = offsetof(struct nfx_listener, namespace) },
+	/* "mapping" is parsed by parse_listener() itself */
+};
+
+static const struct opt mapping_opts[] = {
+	{ .name = "field", .type = OPT_U16, .flags = OPT_REQUIRED, .min = 1, .max = 65535,
+	  .off = offsetof(struct nfx_mapping, field) },
+	{ .name = "enterprise", .type = OPT_U32, .min = 0, .max = UINT32_MAX,
+	  .off = offsetof(struct nfx_mapping, enterprise) },
+	{ .name = "destination", .type = OPT_STR, .flags = OPT_REQUIRED, .min = 1, .max = 255,
+	  .off = offsetof(struct nfx_mapping, destination) },
+	{ .name = "type", .type = OPT_ENUM, .off = offsetof(struct nfx_mapping, type),
+	  .names = map_type_names },
+	{ .name = "endianness", .type = OPT_ENUM,
+	  .off = offsetof(struct nfx_mapping, little_endian),
+	  .names = endian_names },
+};
+
+/* ---- scalar access by row ---- */
+
+static void *field_ptr(void *base, const struct opt *o)
+{
+	return (char *)base + o->off;
+}
+
+static uint64_t get_num(const void *base, const struct opt *o)
+{
+	const void *f = (const char *)base + o->off;
+
+	switch (o->type) {
+	case OPT_BOOL:
+		return *(const bool *)f;
+	case OPT_U16:
+	case OPT_PORT:
+		return *(const uint16_t *)f;
+	case OPT_U32:
+		return *(const uint32_t *)f;
+	case OPT_U64:
+		return *(const uint64_t *)f;
+	case OPT_ENUM:
+		return *(const uint8_t *)f;
+	default:
+		return 0;
+	}
+}
+
+static void set_num(void *base, const struct opt *o, uint64_t v)
+{
+	void *f = field_ptr(base, o);
+
+	switch (o->type) {
+	case OPT_BOOL:
+		*(bool *)f = v != 0;
+		break;
+	case OPT_U16:
+	case OPT_PORT:
+		*(uint16_t *)f = (uint16_t)v;
+		break;
+	case OPT_U32:
+		*(uint32_t *)f = (uint32_t)v;
+		break;
+	case OPT_U64:
+		*(uint64_t *)f = v;
+		break;
+	case OPT_ENUM:
+		*(uint8_t *)f = (uint8_t)v;
+		break;
+	}
+}
+
+static const char *json_type_word(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+		return "a number with a fraction";
+	case json_type_int:
+		return "an integer";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	}
+	return "something else";
+}
+
+/* Defaults of a table; strings are duplicated.  0 or -ENOMEM. */
+static int apply_defaults(const struct opt *rows, size_t n, void *base)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct opt *o = &rows[i];
+		int err;
+
+		switch (o->type) {
+		case OPT_STR:
+			if (!o->def_str)
+				break;
+			*(char **)field_ptr(base, o) = strdup(o->def_str);
+			if (!*(char **)field_ptr(base, o))
+				return -ENOMEM;
+			break;
+		case OPT_OBJECT:
+			err = apply_defaults(o->sub, o->nsub, base);
+			if (err)
+				return err;
+			break;
+		case OPT_LIST:
+			if (o->dflt && (err = o->dflt(base)))
+				return err;
+			break;
+		default:
+			set_num(base, o, o->def);
+			break;
+		}
+	}
+	return 0;
+}
+
+static int parse_enum(struct pctx *p, const struct opt *o, json_object *v, void *base,
+		      const char *where)
+{
+	const char *s = json_object_get_string(v);
+	char list[128] = "";
+
+	for (unsigned int i = 0; o->names[i]; i++)
+		if (!strcmp(s, o->names[i])) {
+			set_num(base, o, i);
+			return 0;
+		}
+	for (unsigned int i = 0; o->names[i]; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 o->names[i]);
+	for (unsigned int i = 0; o->unsupported && o->unsupported[i]; i++)
+		if (!strcmp(s, o->unsupported[i]))
+			return perr(p, -EINVAL, where, "\"%s\" is not supported by nfxdp (use %s)",
+				    s, list);
+	return perr(p, -EINVAL, where, "\"%s\" is not one of %s", s, list);
+}
+
+static int parse_string(struct pctx *p, const struct opt *o, json_object *v, void *base,
+			const char *where)
+{
+	const char *s = json_object_get_string(v);
+	size_t len = (size_t)json_object_get_string_len(v);
+	char **dst = field_ptr(base, o);
+
+	if (strlen(s) != len)
+		return perr(p, -EINVAL, where, "contains a NUL character");
+	if (o->type == OPT_ENUM)
+		return parse_enum(p, o, v, base, where);
+	if (len < o->min || len > o->max) {
+		if (!len)
+			return perr(p, -EINVAL, where, "must not be empty");
+		return perr(p, -EINVAL, where, "is %zu characters long (at most %" PRIu64 ")",
+			    len, o->max);
+	}
+	free(*dst);
+	*dst = strdup(s);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int parse_number(struct pctx *p, const struct opt *o, json_object *v, void *base,
+			const char *where)
+{
+	int64_t n = json_object_get_int64(v);
+	uint64_t min = o->type == OPT_PORT ? 1 : o->min;
+	uint64_t max = o->type == OPT_PORT ? 65535 : o->max;
+
+	/* json-c clamps what does not fit; the text shows what was written */
+	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max || n == INT64_MAX) {
+		const char *text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+
+		if (o->type == OPT_PORT)
+			return perr(p, -EINVAL, where, "%s is not a port (1-65535)", text);
+		return perr(p, -EINVAL, where, "%s is out of range (%" PRIu64 "-%" PRIu64 ")", text,
+			    min, max);
+	}
+	set_num(base, o, (uint64_t)n);
+	return 0;
+}
+
+static int parse_table(struct pctx *p, const struct opt *rows, size_t n, json_object *obj,
+		       void *base, const char *where);
+static void warn_unknown(struct pctx *p, const struct opt *rows, size_t n, json_object *obj,
+			 const char *where, const char *const *also);
+
+/* One value against its row: type check, then bounds. */
+static int parse_value(struct pctx *p, const struct opt *o, json_object *v, void *base,
+		       const char *where)
+{
+	static const enum json_type want[] = {
+		[OPT_BOOL] = json_type_boolean, [OPT_U16] = json_type_int,
+		[OPT_U32] = json_type_int, [OPT_U64] = json_type_int,
+		[OPT_PORT] = json_type_int, [OPT_STR] = json_type_string,
+		[OPT_ENUM] = json_type_string, [OPT_OBJECT] = json_type_object,
+	};
+	static const char *const want_word[] = {
+		[OPT_BOOL] = "true or false", [OPT_U16] = "an integer", [OPT_U32] = "an integer",
+		[OPT_U64] = "an integer", [OPT_PORT] = "an integer port",
+		[OPT_STR] = "a string", [OPT_ENUM] = "a string", [OPT_OBJECT] = "an object",
+	};
+
+	if (o->type == OPT_LIST)
+		return o->parse(p, o, v, base, where);
+	if (!json_object_is_type(v, want[o->type]))
+		return perr(p, -EINVAL, where, "expected %s, got %s %s", want_word[o->type],
+			    json_type_word(v),
+			    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	switch (o->type) {
+	case OPT_BOOL:
+		set_num(base, o, json_object_get_boolean(v));
+		return 0;
+	case OPT_STR:
+	case OPT_ENUM:
+		return parse_string(p, o, v, base, where);
+	case OPT_OBJECT:
+		warn_unknown(p, o->sub, o->nsub, v, where, NULL);
+		return parse_table(p, o->sub, o->nsub, v, base, where);
+	default:
+		return parse_number(p, o, v, base, where);
+	}
+}
+
+static void fmt_where(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A location such as "listeners[1].port"; deep paths are cut, never overflow. */
+static void fmt_where(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static void join_where(char *buf, size_t len, const char *where, const char *key)
+{
+	fmt_where(buf, len, "%s%s%s", where, *where ? "." : "", key);
+}
+
+static const struct opt *find_row(const struct opt *rows, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(rows[i].name, key))
+			return &rows[i];
+	return NULL;
+}
+
+/* Warns about keys no row knows: a typo should be visible, not fatal. */
+static void warn_unknown(struct pctx *p, const struct opt *rows, size_t n, json_object *obj,
+			 const char *where, const char *const *also)
+{
+	json_object_object_foreach(obj, key, val) {
+		char w[256];
+		bool known = find_row(rows, n, key) != NULL;
+
+		(void)val;
+		for (unsigned int i = 0; also && also[i] && !known; i++)
+			known = !strcmp(also[i], key);
+		if (known)
+			continue;
+		join_where(w, sizeof(w), where, key);
+		pr_warn("%s: %s: unknown key, ignored\n", p->name, w);
+	}
+}
+
+/* Parses the keys of @obj that @rows know, in table order, into @base. */
+static int parse_table(struct pctx *p, const struct opt *rows, size_t n, json_object *obj,
+		       void *base, const char *where)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct opt *o = &rows[i];
+		json_object *v;
+		char w[256];
+		int err;
+
+		join_where(w, sizeof(w), where, o->name);
+		if (!json_object_object_get_ex(obj, o->name, &v)) {
+			if (o->flags & OPT_REQUIRED)
+				return perr(p, -EINVAL, w, "missing (required)");
+			continue;
+		}
+		err = parse_value(p, o, v, base, w);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- listeners ---- */
+
+static void listener_clear(struct nfx_listener *l)
+{
+	for (size_t i = 0; i < l->nmapping; i++)
+		free(l->mapping[i].destination);
+	free(l->mapping);
+	free(l->namespace);
+	memset(l, 0, sizeof(*l));
+}
+
+static void listeners_free(struct nfx_listener *ls, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		listener_clear(&ls[i]);
+	free(ls);
+}
+
+static int parse_mapping(struct pctx *p, json_object *arr, struct nfx_listener *l,
+			 const char *where)
+{
+	size_t n = json_object_array_length(arr);
+	char w[256];
+	int err;
+
+	if (n > CFG_MAX_MAPPINGS)
+		return perr(p, -E2BIG, where, "%zu entries (at most %u)", n, CFG_MAX_MAPPINGS);
+	l->mapping = calloc(n ? n : 1, sizeof(*l->mapping));
+	if (!l->mapping)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(arr, i);
+
+		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
+		if (!json_object_is_type(m, json_type_object))
+			return perr(p, -EINVAL, w, "expected an object, got %s", json_type_word(m));
+		warn_unknown(p, mapping_opts, ARRAY_LEN(mapping_opts), m, w, NULL);
+		/* counted first so that a failure frees what was set */
+		l->nmapping++;
+		err = parse_table(p, mapping_opts, ARRAY_LEN(mapping_opts), m, &l->mapping[i], w);
+		if (err)
+			return err;
+		if (l->mapping[i].little_endian && l->mapping[i].type != NFX_MAP_INTEGER)
+			pr_warn("%s: %s.endianness: only integers have one, ignored for %s\n",
+				p->name, w, map_type_names[l->mapping[i].type]);
+	}
+	return 0;
+}
+
+static int parse_listener(struct pctx *p, json_object *obj, struct nfx_listener *l,
+			  const char *ns, const char *where)
+{
+	static const char *const extra[] = { "mapping", NULL };
+	json_object *m;
+	char w[256];
+	int err;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return perr(p, -EINVAL, where, "expected an object, got %s", json_type_word(obj));
+	warn_unknown(p, listener_opts, ARRAY_LEN(listener_opts), obj, where, extra);
+	err = parse_table(p, listener_opts, ARRAY_LEN(listener_opts), obj, l, where);
+	if (err)
+		return err;
+	if (!l->port)
+		l->port = default_port[l->flow_type];
+	l->versions = type_versions[l->flow_type];
+	if (!l->namespace && !(l->namespace = strdup(ns)))
+		return -ENOMEM;
+	if (!json_object_object_get_ex(obj, "mapping", &m))
+		return 0;
+	join_where(w, sizeof(w), where, "mapping");
+	if (!json_object_is_type(m, json_type_array))
+		return perr(p, -EINVAL, w, "expected an array, got %s", json_type_word(m));
+	return parse_mapping(p, m, l, w);
+}
+
+static bool mappings_equal(const struct nfx_listener *a, const struct nfx_listener *b)
+{
+	if (a->nmapping != b->nmapping)
+		return false;
+	for (size_t i = 0; i < a->nmapping; i++) {
+		const struct nfx_mapping *x = &a->mapping[i], *y = &b->mapping[i];
+
+		if (x->field != y->field || x->enterprise != y->enterprise || x->type != y->type ||
+		    x->little_endian != y->little_endian || strcmp(x->destination, y->destination))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Two listeners may share a port when the version tells them apart
+ * (netflow5 with netflow9).  When their versions overlap, a packet could
+ * belong to either: fine if they say the same thing, an error otherwise.
+ */
+static int check_listeners(struct pctx *p, const struct nfx_listener *ls, size_t n)
+{
+	size_t nports = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		bool seen = false;
+
+		for (size_t i = 0; i < j; i++) {
+			char w[64];
+
+			if (ls[i].port != ls[j].port)
+				continue;
+			seen = true;
+			if (!(ls[i].versions & ls[j].versions))
+				continue;
+			fmt_where(w, sizeof(w), "listeners[%zu]", j);
+			if (strcmp(ls[i].namespace, ls[j].namespace) ||
+			    !mappings_equal(&ls[i], &ls[j]))
+				return perr(p, -EINVAL, w,
+					    "%s on port %u conflicts with listeners[%zu] (%s on the same port, different namespace or mapping)",
+					    nfx_listen_type_str(ls[j].flow_type), ls[j].port, i,
+					    nfx_listen_type_str(ls[i].flow_type));
+			pr_warn("%s: %s: duplicates listeners[%zu] (port %u), merged\n", p->name, w,
+				i, ls[j].port);
+		}
+		if (!seen && nports++ == NFX_MAX_PORTS)
+			return perr(p, -E2BIG, "listeners", "more than %u distinct ports",
+				    NFX_MAX_PORTS);
+	}
+	return 0;
+}
+
+static int parse_listeners(struct pctx *p, const struct opt *o, json_object *v, void *base,
+			   const char *where)
+{
+	struct nfx_config *c = base;
+	struct nfx_listener *ls;
+	size_t n;
+	int err = 0;
+
+	if (!json_object_is_type(v, json_type_array))
+		return perr(p, -EINVAL, where, "expected an array, got %s", json_type_word(v));
+	n = json_object_array_length(v);
+	if (n > CFG_MAX_LISTENERS)
+		return perr(p, -E2BIG, where, "%zu listeners (at most %u)", n, CFG_MAX_LISTENERS);
+	ls = calloc(n ? n : 1, sizeof(*ls));
+	if (!ls)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++) {
+		char w[64];
+
+		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
+		err = parse_listener(p, json_object_array_get_idx(v, i), &ls[i], c->namespace, w);
+	}
+	if (!err)
+		err = check_listeners(p, ls, n);
+	if (err) {
+		listeners_free(ls, n);
+		return err;
+	}
+	listeners_free(c->listeners, c->nlisteners);
+	c->listeners = ls;
+	c->nlisteners = n;
+	return 0;
+}
+
+/* Without a "listeners" key: what run.c does without -p. */
+static int dflt_listeners(void *base)
+{
+	static const uint8_t types[] = { NFX_LISTEN_NETFLOW5, NFX_LISTEN_NETFLOW9,
+					 NFX_LISTEN_IPFIX };
+	struct nfx_config *c = base;
+
+	c->listeners = calloc(ARRAY_LEN(types), sizeof(*c->listeners));
+	if (!c->listeners)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_LEN(types); i++) {
+		struct nfx_listener *l = &c->listeners[c->nlisteners++];
+
+		l->flow_type = types[i];
+		l->port = default_port[types[i]];
+		l->versions = type_versions[types[i]];
+		l->namespace = strdup(c->namespace ? c->namespace : "default");
+		if (!l->namespace)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The listeners' defaults follow a top-level namespace given later. */
+static int relabel_default_listeners(struct nfx_config *c, json_object *root)
+{
+	if (json_object_object_get_ex(root, "listeners", NULL))
+		return 0;
+	for (size_t i = 0; i < c->nlisteners; i++) {
+		char *ns = strdup(c->namespace);
+
+		if (!ns)
+			return -ENOMEM;
+		free(c->listeners[i].namespace);
+		c->listeners[i].namespace = ns;
+	}
+	return 0;
+}
+
+/* ---- allow-list ---- */
+
+int nfx_allow_cmp(const struct nfx_allow *a, const struct nfx_allow *b)
+{
+	int r = memcmp(a->addr.b, b->addr.b, sizeof(a->addr.b));
+
+	if (r)
+		return r;
+	return (int)a->prefixlen - (int)b->prefixlen;
+}
+
+static int allow_qcmp(const void *a, const void *b)
+{
+	return nfx_allow_cmp(a, b);
+}
+
+const char *nfx_allow_str(const struct nfx_allow *a, char *buf, size_t len)
+{
+	char addr[NFX_ADDR_STRLEN];
+	unsigned int plen = a->prefixlen;
+
+	if (nfx_addr_is_v4(&a->addr) && plen >= 96)
+		plen -= 96;
+	snprintf(buf, len, "%s/%u", nfx_addr_str(&a->addr, addr), plen);
+	return buf;
+}
+
+/* Whether any bit after the first @plen of @a is set. */
+static bool host_bits_set(const struct nfx_addr *a, unsigned int plen)
+{
+	for (unsigned int bit = plen; bit < 128; bit++)
+		if (a->b[bit / 8] & (0x80 >> (bit % 8)))
+			return true;
+	return false;
+}
+
+static void clear_host_bits(struct nfx_addr *a, unsigned int plen)
+{
+	for (unsigned int bit = plen; bit < 128; bit++)
+		a->b[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+}
+
+/* "ADDR" or "ADDR/LEN", IPv4 or IPv6, into LPM form. */
+static int parse_prefix(struct pctx *p, const char *text, struct nfx_allow *out,
+			const char *where)
+{
+	char addr[64], *slash, *end;
+	unsigned long plen;
+	unsigned int max;
+	bool v4;
+
+	if (strlen(text) >= sizeof(addr))
+		return perr(p, -EINVAL, where, "\"%s\" is not an address or prefix", text);
+	strcpy(addr, text);
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash = '\0';
+	/* refuse "::ffff:a.b.c.d" ambiguity? no: it is the same key, accept it */
+	if (nfx_addr_parse(&out->addr, addr))
+		return perr(p, -EINVAL, where, "\"%s\" is not an IPv4 or IPv6 address", addr);
+	v4 = strchr(addr, ':') == NULL;
+	max = v4 ? 32 : 128;
+	plen = max;
+	if (slash) {
+		errno = 0;
+		plen = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end || errno || slash[1] == '-' || slash[1] == '+' || plen > max)
+			return perr(p, -EINVAL, where, "\"%s\": prefix length \"%s\" is not 0-%u",
+				    text, slash + 1, max);
+	}
+	out->prefixlen = (uint8_t)(v4 ? plen + 96 : plen);
+	if (host_bits_set(&out->addr, out->prefixlen)) {
+		struct nfx_allow fixed = *out;
+		char buf[NFX_ADDR_STRLEN + 8];
+
+		clear_host_bits(&fixed.addr, fixed.prefixlen);
+		return perr(p, -EINVAL, where, "\"%s\" has host bits set (did you mean %s?)", text,
+			    nfx_allow_str(&fixed, buf, sizeof(buf)));
+	}
+	return 0;
+}
+
+static int parse_allow(struct pctx *p, const struct opt *o, json_object *v, void *base,
+		       const char *where)
+{
+	struct nfx_config *c = base;
+	struct nfx_allow *a;
+	size_t n, kept = 0;
+	int err = 0;
+
+	if (!json_object_is_type(v, json_type_array))
+		return perr(p, -EINVAL, where, "expected an array of addresses, got %s",
+			    json_type_word(v));
+	n = json_object_array_length(v);
+	if (n > NFX_MAX_ALLOW)
+		return perr(p, -E2BIG, where, "%zu entries (at most %u)", n, NFX_MAX_ALLOW);
+	a = calloc(n ? n : 1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		char w[64];
+
+		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
+		if (!json_object_is_type(e, json_type_string))
+			err = perr(p, -EINVAL, w, "expected a string \"ADDR[/LEN]\", got %s",
+				   json_type_word(e));
+		else
+			err = parse_prefix(p, json_object_get_string(e), &a[i], w);
+	}
+	if (err) {
+		free(a);
+		return err;
+	}
+	/* a set: sorted and without duplicates, so two lists diff in one pass */
+	qsort(a, n, sizeof(*a), allow_qcmp);
+	for (size_t i = 0; i < n; i++)
+		if (!kept || nfx_allow_cmp(&a[kept - 1], &a[i]))
+			a[kept++] = a[i];
+	free(c->allow);
+	c->allow = a;
+	c->nallow = kept;
+	return 0;
+}
+
+static unsigned int diff_allow(const void *a, const void *b)
+{
+	const struct nfx_config *x = a, *y = b;
+
+	if (x->nallow != y->nallow)
+		return NFX_CFG_CH_ALLOW;
+	for (size_t i = 0; i < x->nallow; i++)
+		if (nfx_allow_cmp(&x->allow[i], &y->allow[i]))
+			return NFX_CFG_CH_ALLOW;
+	return 0;
+}
+
+/* "reverse_dns_prefixes": ["default", "100.64.0.0/10", "!10.99.0.0/16"] (rdns.h). */
+static int parse_rdns_prefixes(struct pctx *p, const struct opt *o, json_object *v, void *base,
+			       const char *where)
+{
+	struct nfx_config *c = base;
+	size_t n;
+	char **l;
+
+	if (!json_object_is_type(v, json_type_array))
+		return perr(p, -EINVAL, where, "expected an array of prefixes, got %s",
+			    json_type_word(v));
+	n = json_object_array_length(v);
+	if (n > NFX_RDNS_MAX_PREFIXES)
+		return perr(p, -E2BIG, where, "%zu entries (at most %u)", n,
+			    NFX_RDNS_MAX_PREFIXES);
+	l = calloc(n ? n : 1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		char w[64];
+
+		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
+		if (!json_object_is_type(e, json_type_string) ||
+		    nfx_rdns_prefix_check(json_object_get_string(e))) {
+			for (size_t j = 0; j < i; j++)
+				free(l[j]);
+			free(l);
+			return perr(p, -EINVAL, w,
+				    "expected \"default\", \"ADDR[/LEN]\" or \"!ADDR[/LEN]\"");
+		}
+		l[i] = strdup(json_object_get_string(e));
+		if (!l[i]) {
+			for (size_t j = 0; j < i; j++)
+				free(l[j]);
+			free(l);
+			return -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < c->nrdns_prefixes; i++)
+		free(c->rdns_prefixes[i]);
+	free(c->rdns_prefixes);
+	c->rdns_prefixes = l;
+	c->nrdns_prefixes = n;
+	return 0;
+}
+
+static unsigned int diff_rdns_prefixes(const void *a, const void *b)
+{
+	const struct nfx_config *x = a, *y = b;
+
+	if (!x->rdns_prefixes != !y->rdns_prefixes || x->nrdns_prefixes != y->nrdns_prefixes)
+		return NFX_CFG_CH_RDNS;
+	for (size_t i = 0; i < x->nrdns_prefixes; i++)
+		if (strcmp(x->rdns_prefixes[i], y->rdns_prefixes[i]))
+			return NFX_CFG_CH_RDNS;
+	return 0;
+}
+
+/* ---- load ---- */
+
+void nfx_config_free(struct nfx_config *c)
+{
+	if (!c)
+		return;
+	free(c->namespace);
+	listeners_free(c->listeners, c->nlisteners);
+	free(c->allow);
+	free(c->output.path);
+	free(c->output.ch_url);
+	free(c->output.ch_table);
+	free(c->output.ch_spool);
+	free(c->rdns_server);
+	for (size_t i = 0; i < c->nrdns_prefixes; i++)
+		free(c->rdns_prefixes[i]);
+	free(c->rdns_prefixes);
+	free(c);
+}
+
+struct nfx_config *nfx_config_default(void)
+{
+	struct nfx_config *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return NULL;
+	err = apply_defaults(top_opts, ARRAY_LEN(top_opts), c);
+	if (err) {
+		nfx_config_free(c);
+		errno = -err;
+		return NULL;
+	}
+	c->agg_flow_context_ttl = c->agg_flush_interval;
+	return c;
+}
+
+/* "line L, column C" of byte @off, 1-based, as editors count. */
+static void line_col(const char *text, size_t off, unsigned int *line, unsigned int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static int tokenize(struct pctx *p, const char *text, size_t len, json_object **root)
+{
+	struct json_tokener *tok = json_tokener_new();
+	enum json_tokener_error jerr;
+	unsigned int line, col;
+	size_t off;
+
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	*root = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	off = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (*root)
+		return 0;
+	if (jerr == json_tokener_continue) {
+		bool blank = strspn(text, " \t\r\n") >= len;
+
+		line_col(text, len, &line, &col);
+		if (blank)
+			return perr(p, -EINVAL, NULL, "empty file, expected a JSON object");
+		return perr(p, -EINVAL, NULL,
+			    "%u:%u: unexpected end of file (offset %zu): truncated or half-written JSON",
+			    line, col, len);
+	}
+	if (off > len)
+		off = len;
+	line_col(text, off, &line, &col);
+	return perr(p, -EINVAL, NULL, "%u:%u: JSON syntax error at offset %zu: %s", line, col, off,
+		    json_tokener_error_desc(jerr));
+}
+
+int nfx_config_parse(const char *name, const char *text, size_t len, struct nfx_config **out,
+		     char *errbuf, size_t errlen)
+{
+	struct pctx p = { .name = name, .err = errbuf, .errlen = errlen };
+	struct nfx_config *c = NULL;
+	json_object *root = NULL;
+	int err;
+
+	if (errbuf && errlen)
+		*errbuf = '\0';
+	if (len > INT32_MAX)
+		return perr(&p, -EFBIG, NULL, "too big for a configuration file");
+	err = tokenize(&p, text, len, &root);
+	if (err)
+		return err;
+	if (!json_object_is_type(root, json_type_object)) {
+		err = perr(&p, -EINVAL, NULL, "expected a JSON object at the top, got %s",
+			   json_type_word(root));
+		goto out;
+	}
+	c = nfx_config_default();
+	if (!c) {
+		err = -ENOMEM;
+		goto out;
+	}
+	c->agg_flow_context_ttl = 0;
+	warn_unknown(&p, top_opts, ARRAY_LEN(top_opts), root, "", NULL);
+	err = parse_table(&p, top_opts, ARRAY_LEN(top_opts), root, c, "");
+	if (!err)
+		err = relabel_default_listeners(c, root);
+	if (err)
+		goto out;
+	if (!c->agg_flow_context_ttl)
+		c->agg_flow_context_ttl = c->agg_flush_interval;
+	*out = c;
+	c = NULL;
+out:
+	nfx_config_free(c);
+	json_object_put(root);
+	return err;
+}
+
+static int read_file(const char *path, char **text, size_t *len)
+{
+	struct stat st;
+	ssize_t got;
+	size_t have = 0;
+	char *buf;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (st.st_size > CFG_MAX_FILE) {
+		err = -EFBIG;
+		goto out;
+	}
+	/* +1: reading up to EOF tells a file that grew while we read */
+	buf = malloc((size_t)st.st_size + 2);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while ((got = read(fd, buf + have, (size_t)st.st_size + 1 - have)) > 0)
+		have += (size_t)got;
+	if (got < 0) {
+		err = -errno;
+		free(buf);
+		goto out;
+	}
+	buf[have] = '\0';
+	*text = buf;
+	*len = have;
+out:
+	close(fd);
+	return err;
+}
+
+int nfx_config_load(const char *path, struct nfx_config **out, char *errbuf, size_t errlen)
+{
+	struct pctx p = { .name = path, .err = errbuf, .errlen = errlen };
+	char *text = NULL;
+	size_t len = 0;
+	int err;
+
+	err = read_file(path, &text, &len);
+	if (err == -EINVAL)
+		return perr(&p, err, NULL, "not a regular file");
+	if (err == -EFBIG)
+		return perr(&p, err, NULL, "larger than %u bytes, not a configuration file",
+			    CFG_MAX_FILE);
+	if (err)
+		return perr(&p, err, NULL, "cannot read: %s", strerror(-err));
+	err = nfx_config_parse(path, text, len, out, errbuf, errlen);
+	free(text);
+	return err;
+}
+
+/* ---- what the configuration implies ---- */
+
+const char *nfx_listen_type_str(unsigned int type)
+{
+	return type < ARRAY_LEN(flow_type_names) - 1 ? flow_type_names[type] : "?";
+}
+
+static int want_cmp(const void *a, const void *b)
+{
+	const struct nfx_port_want *x = a, *y = b;
+
+	return (int)x->port - (int)y->port;
+}
+
+int nfx_config_ports(const struct nfx_config *c, struct nfx_port_want *want, size_t max)
+{
+	size_t n = 0;
+
+	if (!c->enabled)
+		return 0;
+	for (size_t i = 0; i < c->nlisteners; i++) {
+		const struct nfx_listener *l = &c->listeners[i];
+		size_t j;
+
+		for (j = 0; j < n && want[j].port != l->port; j++)
+			;
+		if (j < n) {
+			want[j].versions |= l->versions;
+			continue;
+		}
+		if (n == max)
+			return -E2BIG;
+		want[n].port = l->port;
+		want[n++].versions = l->versions;
+	}
+	qsort(want, n, sizeof(*want), want_cmp);
+	return (int)n;
+}
+
+const struct nfx_listener *nfx_config_listener(const struct nfx_config *c, uint16_t port,
+					       unsigned int version)
+{
+	if (!c->enabled || version > 31)
+		return NULL;
+	for (size_t i = 0; i < c->nlisteners; i++)
+		if (c->listeners[i].port == port &&
+		    (c->listeners[i].versions & NFX_VER_BIT(version)))
+			return &c->listeners[i];
+	return NULL;
+}
+
+/* ---- diff ---- */
+
+static unsigned int diff_ports(const struct nfx_config *a, const struct nfx_config *b)
+{
+	struct nfx_port_want x[CFG_MAX_LISTENERS], y[CFG_MAX_LISTENERS];
+	int nx = nfx_config_ports(a, x, CFG_MAX_LISTENERS);
+	int ny = nfx_config_ports(b, y, CFG_MAX_LISTENERS);
+
+	if (nx != ny)
+		return NFX_CFG_CH_PORTS;
+	/* field by field: the struct has padding */
+	for (int i = 0; i < nx; i++)
+		if (x[i].port != y[i].port || x[i].versions != y[i].versions)
+			return NFX_CFG_CH_PORTS;
+	return 0;
+}
+
+static const struct nfx_listener *listener_match(const struct nfx_config *c,
+						 const struct nfx_listener *l)
+{
+	for (size_t i = 0; i < c->nlisteners; i++)
+		if (c->listeners[i].port == l->port && c->listeners[i].flow_type == l->flow_type)
+			return &c->listeners[i];
+	return NULL;
+}
+
+/*
+ * Listeners are matched by (port, flow type): one that exists on one side
+ * only is a listener change, one on both sides may differ in namespace or
+ * mapping.
+ */
+static unsigned int diff_listeners_oneway(const struct nfx_config *x, const struct nfx_config *y)
+{
+	unsigned int ch = 0;
+
+	for (size_t i = 0; i < x->nlisteners; i++) {
+		const struct nfx_listener *l = &x->listeners[i], *m = listener_match(y, l);
+
+		if (!m) {
+			ch |= NFX_CFG_CH_PORTS;
+			continue;
+		}
+		if (strcmp(l->namespace, m->namespace))
+			ch |= NFX_CFG_CH_NAMESPACE;
+		if (!mappings_equal(l, m))
+			ch |= NFX_CFG_CH_MAPPING;
+	}
+	return ch;
+}
+
+static unsigned int diff_listeners(const void *a, const void *b)
+{
+	return diff_ports(a, b) | diff_listeners_oneway(a, b) | diff_listeners_oneway(b, a);
+}
+
+static unsigned int diff_table(const struct opt *rows, size_t n, const void *a, const void *b)
+{
+	unsigned int ch = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct opt *o = &rows[i];
+		unsigned int bit = 0;
+
+		switch (o->type) {
+		case OPT_OBJECT:
+			ch |= diff_table(o->sub, o->nsub, a, b);
+			continue;
+		case OPT_LIST:
+			ch |= o->diff(a, b);
+			continue;
+		case OPT_STR:
+			if (strcmp(*(char *const *)((const char *)a + o->off),
+				   *(char *const *)((const char *)b + o->off)))
+				bit = o->change;
+			break;
+		default:
+			if (get_num(a, o) != get_num(b, o))
+				bit = o->change;
+			break;
+		}
+		if (bit && (o->flags & NFX_CFG_RESTART))
+			bit |= NFX_CFG_CH_RESTART;
+		ch |= bit;
+	}
+	return ch;
+}
+
+unsigned int nfx_config_diff(const struct nfx_config *old, const struct nfx_config *new)
+{
+	if (!old || !new)
+		return old == new ? 0 : NFX_CFG_CH_ALL;
+	return diff_table(top_opts, ARRAY_LEN(top_opts), old, new);
+}
+
+const char *nfx_config_diff_str(unsigned int mask, char *buf, size_t len)
+{
+	static const struct { unsigned int bit; const char *name; } names[] = {
+		{ NFX_CFG_CH_PORTS, "ports" },	       { NFX_CFG_CH_ALLOW, "allow-list" },
+		{ NFX_CFG_CH_AGG, "aggregator" },      { NFX_CFG_CH_OUTPUT, "output" },
+		{ NFX_CFG_CH_TEMPLATES, "templates" }, { NFX_CFG_CH_MAPPING, "mapping" },
+		{ NFX_CFG_CH_NAMESPACE, "namespace" }, { NFX_CFG_CH_LIMITS, "limits" },
+		{ NFX_CFG_CH_RAW, "raw" },	       { NFX_CFG_CH_RDNS, "reverse-dns" },
+		{ NFX_CFG_CH_RESTART, "restart-needed" },
+	};
+	size_t used = 0;
+
+	if (!len)
+		return buf;
+	*buf = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		int w;
+
+		if (!(mask & names[i].bit))
+			continue;
+		w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", names[i].name);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+	if (!used)
+		snprintf(buf, len, "none");
+	return buf;
+}

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * run_metrics.c - Prometheus names follow the usual conventions: nfx_
+ * prefix, _total on counters, one family per quantity with the version,
+ * queue, port, exporter or namespace as labels.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "io/loader.h"
+#include "control/daemon_metrics.h"
+#include "decode/tmpl_cache.h"
+
+#define LBL_MAX 160
+
+static void kernel_metrics(struct nfx_prom *p, int stats_fd)
+{
+	struct nfx_ctr c[NFX_SLOT_MAX];
+	char lbl[LBL_MAX];
+
+	if (stats_fd < 0 || nfx_stats_read(stats_fd, c))
+		return;
+#define X(field, help)                                                                \
+	nfx_prom_family(p, "nfx_xdp_" #field "_total", "counter", help);              \
+	for (int s = 0; s < NFX_SLOT_MAX; s++) {                                       \
+		snprintf(lbl, sizeof(lbl), "version=\"%s\"", nfx_slot_name((unsigned)s)); \
+		nfx_prom_sample(p, "nfx_xdp_" #field "_total", lbl, c[s].field);       \
+	}
+	X(packets, "UDP datagrams to a listener port seen by the XDP program.")
+	X(bytes, "Their UDP payload bytes.")
+	X(redirected, "Handed to an AF_XDP socket.")
+	X(passed, "Passed to the stack: IP fragment or no socket on the queue.")
+	X(short_pkt, "Dropped: shorter than the version's header.")
+	X(bad_version, "Dropped: unknown version or not accepted on the port.")
+	X(bad_count, "Dropped: record count out of range.")
+	X(truncated, "Dropped: fewer record bytes than the count says.")
+	X(bad_length, "Dropped: IPFIX length or UDP length wrong.")
+	X(not_allowed, "Dropped: exporter not in the allow-list.")
+#undef X
+}
+
+static void xsk_metrics(struct nfx_prom *p, struct nfx_xsk *const *xsks, int n)
+{
+	struct nfx_xsk_stats st[NFX_MAX_QUEUES];
+	char lbl[LBL_MAX];
+
+	if (n > NFX_MAX_QUEUES)
+		n = NFX_MAX_QUEUES;
+	for (int q = 0; q < n; q++)
+		if (nfx_xsk_stats(xsks[q], &st[q]))
+			st[q] = (struct nfx_xsk_stats){ 0 };
+#define X(field, help)                                                         \
+	nfx_prom_family(p, "nfx_xsk_" #field "_total", "counter", help);       \
+	for (int q = 0; q < n; q++) {                                          \
+		snprintf(lbl, sizeof(lbl), "queue=\"%d\"", q);                 \
+		nfx_prom_sample(p, "nfx_xsk_" #field "_total", lbl, st[q].field); \
+	}
+	if (!n)
+		return;
+	X(rx_frames, "Frames read from the AF_XDP RX ring.")
+	X(rx_not_udp, "Frames that were not an unfragmented UDP datagram.")
+	X(rx_dropped, "XDP_STATISTICS rx_dropped.")
+	X(rx_invalid_descs, "XDP_STATISTICS rx_invalid_descs.")
+	X(rx_ring_full, "XDP_STATISTICS rx_ring_full.")
+	X(rx_fill_ring_empty_descs, "XDP_STATISTICS rx_fill_ring_empty_descs.")
+#undef X
+}
+
+static void udp_metrics(struct nfx_prom *p, struct nfx_udp *const *udps, int n)
+{
+	char lbl[LBL_MAX];
+
+	if (!n)
+		return;
+#define X(field, help)                                                          \
+	nfx_prom_family(p, "nfx_udp_" #field "_total", "counter", help);        \
+	for (int u = 0; u < n; u++) {                                           \
+		snprintf(lbl, sizeof(lbl), "port=\"%u\"", nfx_udp_port(udps[u])); \
+		nfx_prom_sample(p, "nfx_udp_" #field "_total", lbl,             \
+				nfx_udp_stats(udps[u])->field);                 \
+	}
+	X(datagrams, "Datagrams read from the kernel UDP socket.")
+	X(bytes, "Their bytes.")
+	X(truncated, "Datagrams larger than the receive buffer.")
+#undef X
+}
+
+struct exp_ctx {
+	struct nfx_prom *p;
+	const char *worker;		/* ",worker=\"N\"" or "" */
+};
+
+static void exporter_sample(void *ctx, const struct nfx_exporter_info *e)
+{
+	const struct exp_ctx *c = ctx;
+	struct nfx_prom *p = c->p;
+	char ip[NFX_ADDR_STRLEN], lbl[LBL_MAX];
+
+	snprintf(lbl, sizeof(lbl), "exporter=\"%s\",port=\"%u\",domain=\"%u\",version=\"%s\"%s",
+		 nfx_addr_str(&e->addr, ip), e->port, e->domain, e->version == 9 ? "v9" : "ipfix",
+		 c->worker);
+	nfx_prom_sample(p, "nfx_exporter_records_total", lbl, e->records);
+	nfx_prom_sample(p, "nfx_exporter_template_not_found_total", lbl, e->template_not_found);
+	nfx_prom_sample(p, "nfx_exporter_sequence_lost_total", lbl, e->seq_lost);
+	nfx_prom_sample(p, "nfx_exporter_sequence_resets_total", lbl, e->seq_resets);
+	nfx_prom_sample(p, "nfx_exporter_templates", lbl, e->templates);
+}
+
+static void worker_label(char *buf, size_t size, int n, int worker)
+{
+	if (n > 1)
+		snprintf(buf, size, ",worker=\"%d\"", worker);
+	else
+		buf[0] = 0;
+}
+
+static void decoder_metrics(struct nfx_prom *p, struct nfx_decoder *const *d, int n)
+{
+	struct nfx_dec_stats sum = { 0 }, *s = &sum;
+	char lbl[LBL_MAX], wl[32];
+
+	for (int i = 0; i < n; i++)
+		nfx_dec_stats_add(&sum, &d[i]->stats);
+
+#define X(field, help)                                                                \
+	nfx_prom_family(p, "nfx_decoder_" #field "_total", "counter", help);          \
+	for (int v = 0; v < NFX_SLOT_MAX; v++) {                                       \
+		snprintf(lbl, sizeof(lbl), "version=\"%s\"", nfx_slot_name((unsigned)v)); \
+		nfx_prom_sample(p, "nfx_decoder_" #field "_total", lbl, s->field[v]);  \
+	}
+	X(packets, "Export messages handed to a decoder.")
+	X(records, "Flow records decoded.")
+	X(dropped, "Messages dropped whole.")
+#undef X
+#define X(field)                                                                       \
+	nfx_prom_family(p, "nfx_decoder_" #field "_total", "counter", "Decoder counter " #field "."); \
+	nfx_prom_sample(p, "nfx_decoder_" #field "_total", NULL, s->field);
+	X(options_records) X(short_pkt) X(bad_version) X(bad_count) X(length_mismatch)
+	X(bad_set_length) X(bad_template) X(template_not_found) X(record_overrun)
+	X(templates_learned) X(templates_withdrawn) X(template_limit) X(seq_lost)
+	X(seq_resets) X(session_limit) X(not_allowed) X(exporter_limit)
+	X(template_exporter_limit) X(templates_expired) X(exporters_expired)
+	X(pending_buffered) X(pending_decoded) X(pending_dropped) X(reserved_sets)
+	X(record_truncated)
+#undef X
+	nfx_prom_family(p, "nfx_exporter_records_total", "counter",
+			"Flow records decoded per v9/IPFIX exporter and domain.");
+	nfx_prom_family(p, "nfx_exporter_template_not_found_total", "counter",
+			"Data sets without their template, per exporter and domain.");
+	nfx_prom_family(p, "nfx_exporter_sequence_lost_total", "counter",
+			"Export packets (v9) or records (IPFIX) missing by sequence number.");
+	nfx_prom_family(p, "nfx_exporter_sequence_resets_total", "counter",
+			"Sequence restarts seen.");
+	nfx_prom_family(p, "nfx_exporter_templates", "gauge", "Templates held.");
+	for (int i = 0; i < n; i++) {
+		struct exp_ctx c = { p, wl };
+
+		worker_label(wl, sizeof(wl), n, i);
+		nfx_tmpl_foreach_exporter(d[i]->tmpl, exporter_sample, &c);
+	}
+}
+
+struct agg_seq_ctx {
+	struct nfx_prom *p;
+	const char *ns;
+	const char *worker;		/* ",worker=\"N\"" or "" */
+};
+
+static void agg_exporter_sample(void *ctx, const struct nfx_agg_exporter *e)
+{
+	struct agg_seq_ctx *c = ctx;
+	char ip[NFX_ADDR_STRLEN], lbl[LBL_MAX + 128];
+
+	snprintf(lbl, sizeof(lbl), "namespace=\"%s\",exporter=\"%s\",type=\"%s\"%s", c->ns,
+		 nfx_addr_str(&e->addr, ip), nfx_flow_type_name(e->type), c->worker);
+	nfx_prom_sample(c->p, "nfx_flush_sequence_delta_total", lbl, e->delta_total);
+	nfx_prom_sample(c->p, "nfx_flush_sequence_resets_total", lbl, e->resets);
+	nfx_prom_sample(c->p, "nfx_flush_sequence_last", lbl, e->last_seq);
+}
+
+static void agg_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
+{
+	struct agg_lbl {
+		char ns[128];
+		char worker[32];
+	} *esc;
+	char lbl[LBL_MAX + 160];
+	struct nfx_agg *const *aggs = v->aggs;
+	int n = v->nagg;
+
+	if (!n)
+		return;
+	esc = calloc((size_t)n, sizeof(*esc));
+	if (!esc)
+		return;
+	/* namespaces come from the configuration and may hold quotes */
+	for (int i = 0; i < n; i++) {
+		nfx_prom_escape(esc[i].ns, sizeof(esc[i].ns), v->agg_ns[i]);
+		worker_label(esc[i].worker, sizeof(esc[i].worker), v->ndec,
+			     v->agg_worker ? v->agg_worker[i] : 0);
+	}
+#define X(field, suffix, type, help)                                              \
+	nfx_prom_family(p, "nfx_agg_" #field suffix, type, help);                  \
+	for (int i = 0; i < n; i++) {                                              \
+		snprintf(lbl, sizeof(lbl), "namespace=\"%s\"%s", esc[i].ns,        \
+			 esc[i].worker);                                           \
+		nfx_prom_sample(p, "nfx_agg_" #field suffix, lbl,                  \
+				nfx_agg_stats(aggs[i])->field);                    \
+	}
+	X(contexts, "", "gauge", "Flow contexts held.")
+	X(flows_added, "_total", "counter", "Flows handed to the aggregator.")
+	X(flows_merged, "_total", "counter", "Flows merged into a context already held.")
+	X(records_flushed, "_total", "counter", "Aggregated records emitted.")
+	X(contexts_dropped, "_total", "counter", "Flows not held: maximum contexts reached.")
+	X(overflow_emitted, "_total", "counter", "Of those, emitted unaggregated.")
+	X(contexts_expired, "_total", "counter", "Contexts removed after their TTL.")
+	X(ports_rolled_up, "_total", "counter", "Flows whose ephemeral port became *.")
+	X(rollup_cur_size, "", "gauge", "Port roll-up tracker entries, current generation.")
+	X(rollup_new_size, "", "gauge", "Port roll-up tracker entries, next generation.")
+	X(rollup_dropped, "_total", "counter", "Ports not tracked: roll-up tracker full.")
+#undef X
+	nfx_prom_family(p, "nfx_flush_sequence_delta_total", "counter",
+			"Sequence advance per exporter, accounted at flush (SPEC 5).");
+	nfx_prom_family(p, "nfx_flush_sequence_resets_total", "counter",
+			"Sequence resets per exporter, accounted at flush.");
+	nfx_prom_family(p, "nfx_flush_sequence_last", "gauge", "Highest sequence flushed.");
+	for (int i = 0; i < n; i++) {
+		struct agg_seq_ctx c = { p, esc[i].ns, esc[i].worker };
+
+		nfx_agg_foreach_exporter(aggs[i], agg_exporter_sample, &c);
+	}
+	free(esc);
+}
+
+/* Every writer's own counters summed; the file's from the first, which owns it. */
+static void output_metrics(struct nfx_prom *p, struct nfx_ndjson *const *w, int n)
+{
+	struct nfx_ndjson_stats sum = *nfx_ndjson_stats(w[0]), *s = &sum;
+
+	for (int i = 1; i < n; i++) {
+		const struct nfx_ndjson_stats *o = nfx_ndjson_stats(w[i]);
+
+		sum.records += o->records;
+		sum.dropped += o->dropped;
+		sum.write_errors += o->write_errors;
+	}
+
+#define X(field, help)                                                           \
+	nfx_prom_family(p, "nfx_output_" #field "_total", "counter", help);      \
+	nfx_prom_sample(p, "nfx_output_" #field "_total", NULL, s->field);
+	X(records, "Records written to the output buffer.")
+	X(dropped, "Records lost: output backed up or failing.")
+	X(write_errors, "Output write errors.")
+	X(bytes, "Bytes written to the output.")
+	X(rotations, "Output file rotations.")
+	X(reopens, "Output reopens (SIGHUP).")
+#undef X
+}
+
+static void rdns_metrics(struct nfx_prom *p, struct nfx_rdns *r)
+{
+	const struct nfx_rdns_stats *s = nfx_rdns_stats(r);
+
+#define X(field, help)                                                           \
+	nfx_prom_family(p, "nfx_rdns_" #field "_total", "counter", help);        \
+	nfx_prom_sample(p, "nfx_rdns_" #field "_total", NULL, s->field);
+	X(lookups, "Reverse DNS lookups by the record writer (one per endpoint).")
+	X(ineligible, "Lookups of addresses outside the reverse DNS prefixes.")
+	X(cache_hits, "Lookups answered from the cache (name or negative).")
+	X(pending, "Lookups whose PTR query was still in flight.")
+	X(queries, "PTR queries sent.")
+	X(answers, "PTR answers with a name.")
+	X(nxdomain, "NXDOMAIN or no PTR record.")
+	X(timeouts, "PTR queries timed out.")
+	X(errors, "PTR queries failed: SERVFAIL, REFUSED, connection refused, bad answer.")
+	X(rate_limited, "PTR queries not sent: rate limit or in-flight bound.")
+	X(throttles, "Times the query rate was halved after resolver failures.")
+	X(cache_evictions, "Cache entries evicted because the cache was full.")
+	X(cache_expired, "Expired cache entries removed.")
+#undef X
+#define X(field, help)                                              \
+	nfx_prom_family(p, "nfx_rdns_" #field, "gauge", help);      \
+	nfx_prom_sample(p, "nfx_rdns_" #field, NULL, s->field);
+	X(cache_size, "Reverse DNS cache entries.")
+	X(inflight, "PTR queries in flight.")
+	X(rate, "Current PTR query rate limit, per second.")
+#undef X
+}
+
+static void clickhouse_metrics(struct nfx_prom *p, struct nfx_ch *ch)
+{
+	struct nfx_ch_stats s;
+
+	nfx_ch_stats_read(ch, &s);
+#define X(field, name, type, help)                                               \
+	nfx_prom_family(p, "nfx_clickhouse_" name, type, help);                  \
+	nfx_prom_sample(p, "nfx_clickhouse_" name, NULL, s.field);
+	X(rows_pushed, "rows_pushed_total", "counter", "Rows cut into batches for ClickHouse.")
+	X(rows_sent, "rows_sent_total", "counter", "Rows acknowledged by ClickHouse.")
+	X(batches_sent, "batches_sent_total", "counter", "Batches (INSERTs) acknowledged.")
+	X(bytes_sent, "bytes_sent_total", "counter", "Compressed bytes acknowledged.")
+	X(retries, "retries_total", "counter", "Sends of a batch after its first attempt.")
+	X(send_errors, "send_errors_total", "counter", "Failed sends: connection, timeout, HTTP status.")
+	X(rows_dropped, "rows_dropped_total", "counter", "Rows lost: queue, memory or spool bound, shutdown.")
+	X(bytes_spooled, "spool_bytes", "gauge", "Bytes in the spool directory.")
+	X(batches_spooled, "spool_batches", "gauge", "Batch files in the spool directory.")
+	X(bytes_spooled_total, "spooled_bytes_total", "counter", "Bytes ever written to the spool.")
+	X(rows_pending, "rows_pending", "gauge", "Rows cut but not yet acknowledged.")
+	X(server_down, "server_down", "gauge", "1 while the last send failed.")
+#undef X
+}
+
+void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
+{
+	nfx_prom_reset(p);
+	nfx_prom_family(p, "nfx_up", "gauge", "1 while the collector runs.");
+	nfx_prom_sample(p, "nfx_up", NULL, 1);
+	kernel_metrics(p, v->stats_fd);
+	xsk_metrics(p, v->xsks, v->nxsk);
+	udp_metrics(p, v->udps, v->nudp);
+	if (v->ndec)
+		decoder_metrics(p, v->decs, v->ndec);
+	agg_metrics(p, v);
+	if (v->nout)
+		output_metrics(p, v->outs, v->nout);
+	if (v->rdns)
+		rdns_metrics(p, v->rdns);
+	if (v->ch)
+		clickhouse_metrics(p, v->ch);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * run_metrics.h - the daemon's counters as one Prometheus page: kernel
+ * nfx_stats, AF_XDP XDP_STATISTICS, UDP sockets, decoders (per version and
+ * per exporter), aggregators and output.
+ */
+#ifndef NFX_RUN_METRICS_H
+#define NFX_RUN_METRICS_H
+
+#include <stddef.h>
+
+#include "agg/agg.h"
+#include "decode/decode.h"
+#include "control/metrics.h"
+#include "sink/ndjson.h"
+#include "sink/ch.h"
+#include "enrich/rdns.h"
+#include "io/udp_sock.h"
+#include "io/xsk.h"
+
+/*
+ * What the page is built from; any pointer may be NULL / count 0.  With
+ * several workers (ndec > 1) their decoders' counters are summed and the
+ * per-exporter and aggregator series get a worker label.
+ */
+struct nfx_run_view {
+	int stats_fd;				/* pinned nfx_stats, -1 in UDP mode */
+	struct nfx_decoder *const *decs;	/* one per worker */
+	int ndec;
+	struct nfx_xsk *const *xsks;
+	int nxsk;
+	struct nfx_udp *const *udps;
+	int nudp;
+	struct nfx_agg *const *aggs;
+	const char *const *agg_ns;		/* namespace of each aggregator */
+	const int *agg_worker;			/* worker of each aggregator, or NULL */
+	int nagg;
+	struct nfx_ndjson *const *outs;		/* writers; [0] owns the file */
+	int nout;
+	struct nfx_ch *ch;			/* ClickHouse sink or NULL */
+	struct nfx_rdns *rdns;			/* NULL: reverse DNS off */
+};
+
+void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v);
+
+#endif /* NFX_RUN_METRICS_H */

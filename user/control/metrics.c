@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * metrics.c - the /metrics endpoint.  Off by default and on loopback by
+ * default: counters say which exporters talk to this host, which is not
+ * for everyone to read.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "control/metrics.h"
+
+static void prom_append(struct nfx_prom *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void prom_append(struct nfx_prom *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = p->cap - p->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(p->buf ? p->buf + p->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			p->oom = 1;
+			return;
+		}
+		if ((size_t)n < room) {
+			p->len += (size_t)n;
+			return;
+		}
+		size_t cap = p->cap ? p->cap * 2 : 16384;
+		char *nb;
+
+		while (cap - p->len <= (size_t)n)
+			cap *= 2;
+		nb = realloc(p->buf, cap);
+		if (!nb) {
+			p->oom = 1;
+			return;
+		}
+		p->buf = nb;
+		p->cap = cap;
+	}
+}
+
+void nfx_prom_reset(struct nfx_prom *p)
+{
+	p->len = 0;
+	p->oom = 0;
+	if (p->buf)
+		p->buf[0] = 0;
+}
+
+void nfx_prom_free(struct nfx_prom *p)
+{
+	free(p->buf);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *nfx_prom_escape(char *out, size_t size, const char *value)
+{
+	size_t n = 0;
+
+	for (; *value && n + 3 < size; value++) {
+		char c = *value;
+
+		if (c == '\\' || c == '"' || c == '\n') {
+			out[n++] = '\\';
+			c = c == '\n' ? 'n' : c;
+		}
+		out[n++] = c;
+	}
+	if (size)
+		out[n < size ? n : size - 1] = 0;
+	return out;
+}
+
+void nfx_prom_family(struct nfx_prom *p, const char *name, const char *type,
+		     const char *help)
+{
+	prom_append(p, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void nfx_prom_sample(struct nfx_prom *p, const char *name, const char *labels,
+		     uint64_t value)
+{
+	if (labels)
+		prom_append(p, "%s{%s} %llu\n", name, labels, (unsigned long long)value);
+	else
+		prom_append(p, "%s %llu\n", name, (unsigned long long)value);
+}
+
+struct nfx_metrics {
+	struct MHD_Daemon *mhd;
+	pthread_mutex_t lock;
+	char *page;
+	size_t page_len;
+	uint16_t port;
+};
+
+static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char *url,
+			     const char *method, const char *version, const char *upload,
+			     size_t *upload_size, void **state)
+{
+	struct nfx_metrics *m = cls;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned int status = MHD_HTTP_OK;
+
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return MHD_NO;
+	pthread_mutex_lock(&m->lock);
+	if (!strcmp(url, "/metrics")) {
+		resp = MHD_create_response_from_buffer(m->page_len, m->page ? m->page : (char *)"",
+						       MHD_RESPMEM_MUST_COPY);
+	} else {
+		static const char msg[] = "nfxdp: try /metrics\n";
+
+		status = MHD_HTTP_NOT_FOUND;
+		resp = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
+						       MHD_RESPMEM_PERSISTENT);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* "PORT", "ADDR:PORT" or "[V6]:PORT" into a socket address. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 2] = "127.0.0.1";
+	const char *colon = strrchr(listen, ':');
+	const char *portstr = colon ? colon + 1 : listen;
+	char *end;
+	long port = strtol(portstr, &end, 10);
+
+	if (*end || port < 0 || port > 65535 || end == portstr)
+		return -EINVAL;
+	if (colon) {
+		size_t n = (size_t)(colon - listen);
+
+		if (n >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, listen, n);
+		host[n] = 0;
+	}
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		size_t n = strlen(host);
+
+		if (n < 3 || host[n - 1] != ']')
+			return -EINVAL;
+		host[n - 1] = 0;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+struct nfx_metrics *nfx_metrics_new(const char *listen)
+{
+	struct sockaddr_storage ss;
+	struct nfx_metrics *m;
+	const union MHD_DaemonInfo *info;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	int err = parse_listen(listen, &ss);
+
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	pthread_mutex_init(&m->lock, NULL);
+	m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, serve, m,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				  MHD_OPTION_CONNECTION_LIMIT, 16u,
+				  MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	if (!m->mhd) {
+		err = errno ? errno : EADDRINUSE;
+		pthread_mutex_destroy(&m->lock);
+		free(m);
+		errno = err;
+		return NULL;
+	}
+	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	m->port = info ? info->port : 0;
+	return m;
+}
+
+void nfx_metrics_free(struct nfx_metrics *m)
+{
+	if (!m)
+		return;
+	MHD_stop_daemon(m->mhd);
+	pthread_mutex_destroy(&m->lock);
+	free(m->page);
+	free(m);
+}
+
+void nfx_metrics_publish(struct nfx_metrics *m, const struct nfx_prom *p)
+{
+	char *copy = malloc(p->len + 1);
+
+	if (!copy)
+		return;	/* keep serving the previous page */
+	memcpy(copy, p->buf ? p->buf : "", p->len);
+	copy[p->len] = 0;
+	pthread_mutex_lock(&m->lock);
+	free(m->page);
+	m->page = copy;
+	m->page_len = p->len;
+	pthread_mutex_unlock(&m->lock);
+}
+
+uint16_t nfx_metrics_port(const struct nfx_metrics *m)
+{
+	return m->port;
+}

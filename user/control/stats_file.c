@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * daemon_stats.c - prints a daemon counter file (Prometheus text, the same
+ * page /metrics serves) as a table or as JSON: {"file": {"series": value}}.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/stats_file.h"
+#include "base/log.h"
+#include "daemon/daemon.h"
+
+/* Prints one series line; quotes and backslashes of labels escaped for JSON. */
+static void json_series(const char *line, const char *value, int first)
+{
+	printf("%s\"", first ? "" : ",");
+	for (const char *p = line; p < value - 1; p++) {
+		if (*p == '"' || *p == '\\')
+			putchar('\\');
+		putchar(*p);
+	}
+	printf("\":%s", value);
+}
+
+static int print_file(const char *path, int json, int first_file)
+{
+	char line[1024];
+	int first = 1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	if (json)
+		printf("%s\"%s\":{", first_file ? "" : ",", path);
+	else
+		printf("daemon counters (%s):\n", path);
+	while (fgets(line, sizeof(line), f)) {
+		char *value;
+
+		line[strcspn(line, "\n")] = 0;
+		if (line[0] == '#' || !line[0])
+			continue;
+		value = strrchr(line, ' ');
+		if (!value)
+			continue;
+		value++;
+		if (json) {
+			json_series(line, value, first);
+			first = 0;
+		} else {
+			printf("  %-72.*s %s\n", (int)(value - line - 1), line, value);
+		}
+	}
+	if (json)
+		printf("}");
+	fclose(f);
+	return 0;
+}
+
+int nfx_daemon_stats_print(const char *path, int json)
+{
+	struct dirent *e;
+	int found = 0;
+	DIR *d;
+
+	if (json)
+		printf("{");
+	if (path) {
+		found = !print_file(path, json, 1);
+		goto out;
+	}
+	d = opendir(NFX_STATS_DIR);
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char full[512];
+
+		if (n < 6 || strcmp(e->d_name + n - 5, ".prom"))
+			continue;
+		snprintf(full, sizeof(full), "%s/%s", NFX_STATS_DIR, e->d_name);
+		if (!print_file(full, json, !found))
+			found++;
+	}
+	if (d)
+		closedir(d);
+out:
+	if (json)
+		printf("}\n");
+	if (!found)
+		pr_warn("no daemon counters in %s: is 'nfxdp run' running (and not with "
+			"--stats-file none)?\n", path ? path : NFX_STATS_DIR);
+	return found ? 0 : -ENOENT;
+}

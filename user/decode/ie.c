@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * ie.c - the one table of information elements.  Adding a field to the
+ * decoders means adding a line here (and a transform in ie.h if the flow
+ * record has no slot for it yet).  Ids and names are IANA's IPFIX registry
+ * (RFC 7012); NetFlow v9 uses the same numbers for the elements below.
+ */
+#include "decode/ie.h"
+
+#define IE(i, x, t, p, n)  [i] = { .id = i, .xf = NFX_XF_##x, .target = NFX_T_##t, .prio = p, .name = n }
+#define IEO(i, x, t, n)    [i] = { .id = i, .xf = NFX_XF_##x, .target = NFX_T_##t, .options = 1, .name = n }
+
+static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
+	IE(1,   BYTES,         BYTES,          0, "octetDeltaCount"),
+	IE(2,   PACKETS,       PACKETS,        0, "packetDeltaCount"),
+	IE(4,   PROTO,         PROTO,          0, "protocolIdentifier"),
+	IE(5,   TOS,           TOS,            0, "ipClassOfService"),
+	IE(6,   TCP_FLAGS,     TCP_FLAGS,      0, "tcpControlBits"),
+	IE(7,   SRC_PORT,      SRC_PORT,       0, "sourceTransportPort"),
+	IE(8,   SRC_V4,        SRC,            0, "sourceIPv4Address"),
+	IE(9,   SRC_MASK,      SRC_MASK,       0, "sourceIPv4PrefixLength"),
+	IE(10,  IN_IF,         IN_IF,          0, "ingressInterface"),
+	IE(11,  DST_PORT,      DST_PORT,       0, "destinationTransportPort"),
+	IE(12,  DST_V4,        DST,            0, "destinationIPv4Address"),
+	IE(13,  DST_MASK,      DST_MASK,       0, "destinationIPv4PrefixLength"),
+	IE(14,  OUT_IF,        OUT_IF,         0, "egressInterface"),
+	IE(15,  NH_V4,         NH,             0, "ipNextHopIPv4Address"),
+	IE(16,  SRC_AS,        SRC_AS,         0, "bgpSourceAsNumber"),
+	IE(17,  DST_AS,        DST_AS,         0, "bgpDestinationAsNumber"),
+	IE(18,  BGP_NH_V4,     BGP_NH,         0, "bgpNextHopIPv4Address"),
+	IE(21,  END_UP,        END,            5, "flowEndSysUpTime"),
+	IE(22,  START_UP,      START,          5, "flowStartSysUpTime"),
+	IE(23,  BYTES,         BYTES,          2, "postOctetDeltaCount"),
+	IE(24,  PACKETS,       PACKETS,        2, "postPacketDeltaCount"),
+	IE(27,  SRC_V6,        SRC,            0, "sourceIPv6Address"),
+	IE(28,  DST_V6,        DST,            0, "destinationIPv6Address"),
+	IE(29,  SRC_MASK,      SRC_MASK,       0, "sourceIPv6PrefixLength"),
+	IE(30,  DST_MASK,      DST_MASK,       0, "destinationIPv6PrefixLength"),
+	IE(32,  ICMP_TC,       ICMP_TC,        0, "icmpTypeCodeIPv4"),
+	IEO(34, SAMP_INTERVAL, SAMP_INTERVAL,     "samplingInterval"),
+	IEO(50, SAMP_RANDOM,   SAMP_RANDOM,       "samplerRandomInterval"),
+	IE(56,  SRC_MAC,       SRC_MAC,        0, "sourceMacAddress"),
+	IE(57,  DST_MAC,       DST_MAC,        1, "postDestinationMacAddress"),
+	IE(58,  VLAN,          VLAN,           0, "vlanId"),
+	IE(59,  VLAN,          VLAN,           1, "postVlanId"),
+	IE(60,  IP_VERSION,    IP_VERSION,     0, "ipVersion"),
+	IE(61,  DIRECTION,     DIRECTION,      0, "flowDirection"),
+	IE(62,  NH_V6,         NH,             0, "ipNextHopIPv6Address"),
+	IE(63,  BGP_NH_V6,     BGP_NH,         0, "bgpNextHopIPv6Address"),
+	IE(80,  DST_MAC,       DST_MAC,        0, "destinationMacAddress"),
+	IE(81,  SRC_MAC,       SRC_MAC,        1, "postSourceMacAddress"),
+	IE(85,  BYTES,         BYTES,          1, "octetTotalCount"),
+	IE(86,  PACKETS,       PACKETS,        1, "packetTotalCount"),
+	IE(139, ICMP_TC,       ICMP_TC,        0, "icmpTypeCodeIPv6"),
+	IE(150, START_S,       START,          3, "flowStartSeconds"),
+	IE(151, END_S,         END,            3, "flowEndSeconds"),
+	IE(152, START_MS,      START,          0, "flowStartMilliseconds"),
+	IE(153, END_MS,        END,            0, "flowEndMilliseconds"),
+	IE(154, START_NTP_US,  START,          2, "flowStartMicroseconds"),
+	IE(155, END_NTP_US,    END,            2, "flowEndMicroseconds"),
+	IE(156, START_NTP_NS,  START,          1, "flowStartNanoseconds"),
+	IE(157, END_NTP_NS,    END,            1, "flowEndNanoseconds"),
+	IE(158, START_DUS,     START,          4, "flowStartDeltaMicroseconds"),
+	IE(159, END_DUS,       END,            4, "flowEndDeltaMicroseconds"),
+	IEO(160, SYSINIT_MS,    SYSINIT,           "systemInitTimeMilliseconds"),
+	IE(176, ICMP_TYPE,     ICMP_TYPE,      0, "icmpTypeIPv4"),
+	IE(177, ICMP_CODE,     ICMP_CODE,      0, "icmpCodeIPv4"),
+	IE(178, ICMP_TYPE,     ICMP_TYPE,      0, "icmpTypeIPv6"),
+	IE(179, ICMP_CODE,     ICMP_CODE,      0, "icmpCodeIPv6"),
+	IE(180, SRC_PORT,      SRC_PORT,       1, "udpSourcePort"),
+	IE(181, DST_PORT,      DST_PORT,       1, "udpDestinationPort"),
+	IE(182, SRC_PORT,      SRC_PORT,       1, "tcpSourcePort"),
+	IE(183, DST_PORT,      DST_PORT,       1, "tcpDestinationPort"),
+	IEO(305, SAMP_PKT_INT,  SAMP_PKT_INT,      "samplingPacketInterval"),
+	IEO(306, SAMP_PKT_SPACE, SAMP_PKT_SPACE,    "samplingPacketSpace"),
+	IEO(309, SAMP_SIZE,     SAMP_SIZE,         "samplingSize"),
+	IEO(310, SAMP_POP,      SAMP_POP,          "samplingPopulation"),
+	IEO(311, SAMP_PROB,     SAMP_PROB,         "samplingProbability"),
+};
+
+const struct nfx_ie *nfx_ie_get(uint16_t id, uint32_t pen)
+{
+	const struct nfx_ie *ie;
+
+	if (pen || id > NFX_IE_MAX_ID)
+		return NULL;
+	ie = &nfx_ie_map[id];
+	return ie->xf ? ie : NULL;
+}
+
+int nfx_ie_len_ok(unsigned int xf, unsigned int len)
+{
+	switch (xf) {
+	case NFX_XF_SKIP:
+		return 0;
+	case NFX_XF_SRC_V4:
+	case NFX_XF_DST_V4:
+	case NFX_XF_NH_V4:
+	case NFX_XF_BGP_NH_V4:
+		return len == 4;
+	case NFX_XF_SRC_V6:
+	case NFX_XF_DST_V6:
+	case NFX_XF_NH_V6:
+	case NFX_XF_BGP_NH_V6:
+		return len == 16;
+	case NFX_XF_SRC_MAC:
+	case NFX_XF_DST_MAC:
+		return len == 6;
+	case NFX_XF_SAMP_PROB:
+		return len == 8;	/* a float32 would need its own decoding */
+	default:
+		if (xf >= NFX_XF_EXTRA)
+			return 1;	/* mapped fields are kept as they are, any length */
+		return len >= 1 && len <= 8;
+	}
+}

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ie.h - the information elements nfxdp understands, in one table shared by
+ * the NetFlow v9 and IPFIX template compilers (v9 field types 1..127 are the
+ * IPFIX element ids of the same meaning, RFC 7012 section 2).
+ *
+ * Each element names a transform (NFX_XF_*) that moves its value into a
+ * struct nfx_rec.  Several elements can feed the same flow field (bytes from
+ * IE 1, 85 or 23); they share a "target" and the template compiler keeps the
+ * one with the best (lowest) priority, so the data path never has to choose.
+ */
+#ifndef NFX_IE_H
+#define NFX_IE_H
+
+#include <endian.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "base/flow.h"
+
+enum nfx_xf {
+	NFX_XF_SKIP = 0,
+	NFX_XF_BYTES,
+	NFX_XF_PACKETS,
+	NFX_XF_PROTO,
+	NFX_XF_TOS,
+	NFX_XF_TCP_FLAGS,
+	NFX_XF_SRC_PORT,
+	NFX_XF_DST_PORT,
+	NFX_XF_SRC_V4,
+	NFX_XF_DST_V4,
+	NFX_XF_SRC_V6,
+	NFX_XF_DST_V6,
+	NFX_XF_SRC_MASK,
+	NFX_XF_DST_MASK,
+	NFX_XF_IN_IF,
+	NFX_XF_OUT_IF,
+	NFX_XF_NH_V4,
+	NFX_XF_NH_V6,
+	NFX_XF_BGP_NH_V4,
+	NFX_XF_BGP_NH_V6,
+	NFX_XF_SRC_AS,
+	NFX_XF_DST_AS,
+	NFX_XF_SRC_MAC,
+	NFX_XF_DST_MAC,
+	NFX_XF_DIRECTION,
+	NFX_XF_IP_VERSION,
+	NFX_XF_VLAN,
+	NFX_XF_ICMP_TC,		/* type * 256 + code */
+	NFX_XF_ICMP_TYPE,
+	NFX_XF_ICMP_CODE,
+	NFX_XF_START_UP,	/* ms of sysUpTime (v9 header / IPFIX IE 160) */
+	NFX_XF_END_UP,
+	NFX_XF_START_S,
+	NFX_XF_END_S,
+	NFX_XF_START_MS,
+	NFX_XF_END_MS,
+	NFX_XF_START_NTP_US,	/* NTP 64-bit timestamp, µs resolution (IE 154/155) */
+	NFX_XF_END_NTP_US,
+	NFX_XF_START_NTP_NS,	/* NTP 64-bit timestamp, ns resolution (IE 156/157) */
+	NFX_XF_END_NTP_NS,
+	NFX_XF_START_DUS,	/* µs before the export time */
+	NFX_XF_END_DUS,
+	/* options data only */
+	NFX_XF_SYSINIT_MS,
+	NFX_XF_SAMP_INTERVAL,	/* IE 34 */
+	NFX_XF_SAMP_RANDOM,	/* IE 50 */
+	NFX_XF_SAMP_PKT_INT,	/* IE 305 */
+	NFX_XF_SAMP_PKT_SPACE,	/* IE 306 */
+	NFX_XF_SAMP_SIZE,	/* IE 309 */
+	NFX_XF_SAMP_POP,	/* IE 310 */
+	NFX_XF_SAMP_PROB,	/* IE 311, float64 */
+	NFX_XF_MAX,
+	/* NFX_XF_EXTRA + i: keep the bytes for additional-field mapping i */
+	NFX_XF_EXTRA = 128,
+};
+
+/* Flow fields a transform may write; one op per target survives compilation. */
+enum nfx_target {
+	NFX_T_NONE = 0,
+	NFX_T_BYTES, NFX_T_PACKETS, NFX_T_PROTO, NFX_T_TOS, NFX_T_TCP_FLAGS,
+	NFX_T_SRC_PORT, NFX_T_DST_PORT, NFX_T_SRC, NFX_T_DST, NFX_T_SRC_MASK,
+	NFX_T_DST_MASK, NFX_T_IN_IF, NFX_T_OUT_IF, NFX_T_NH, NFX_T_BGP_NH,
+	NFX_T_SRC_AS, NFX_T_DST_AS, NFX_T_SRC_MAC, NFX_T_DST_MAC, NFX_T_DIRECTION,
+	NFX_T_IP_VERSION, NFX_T_VLAN, NFX_T_ICMP_TC, NFX_T_ICMP_TYPE, NFX_T_ICMP_CODE,
+	NFX_T_START, NFX_T_END,
+	NFX_T_SYSINIT, NFX_T_SAMP_INTERVAL, NFX_T_SAMP_RANDOM, NFX_T_SAMP_PKT_INT,
+	NFX_T_SAMP_PKT_SPACE, NFX_T_SAMP_SIZE, NFX_T_SAMP_POP, NFX_T_SAMP_PROB,
+	NFX_T_MAX,
+};
+
+struct nfx_ie {
+	uint16_t id;
+	uint8_t xf;		/* enum nfx_xf */
+	uint8_t target;		/* enum nfx_target */
+	uint8_t prio;		/* 0 = preferred source of the target */
+	uint8_t options;	/* only meaningful in options data */
+	const char *name;	/* IANA name, also the NDJSON key for extras */
+};
+
+/* Highest element id in the table (enterprise elements are never mapped). */
+#define NFX_IE_MAX_ID 320
+
+/**
+ * nfx_ie_get() - look up an element.
+ * @pen: private enterprise number, 0 for IANA elements
+ * @return the table entry, or NULL when the element is not mapped.
+ */
+const struct nfx_ie *nfx_ie_get(uint16_t id, uint32_t pen);
+
+/**
+ * nfx_ie_len_ok() - whether a field of @len bytes can feed transform @xf.
+ * Integers accept reduced-size encoding (RFC 7011 section 6.2): 1..8 bytes.
+ * @return 1 if usable, 0 if the field must be skipped.
+ */
+int nfx_ie_len_ok(unsigned int xf, unsigned int len);
+
+/* Raw values that need the message context (uptime, export time) or that
+ * only options data carries; flags in nfx_rec.have. */
+#define NFX_R_START_UP		(1u << 0)
+#define NFX_R_END_UP		(1u << 1)
+#define NFX_R_START_DUS		(1u << 2)
+#define NFX_R_END_DUS		(1u << 3)
+#define NFX_R_SYSINIT		(1u << 4)
+#define NFX_R_SAMP_INTERVAL	(1u << 5)
+#define NFX_R_SAMP_RANDOM	(1u << 6)
+#define NFX_R_SAMP_PKT_INT	(1u << 7)
+#define NFX_R_SAMP_PKT_SPACE	(1u << 8)
+#define NFX_R_SAMP_SIZE		(1u << 9)
+#define NFX_R_SAMP_POP		(1u << 10)
+#define NFX_R_SAMP_PROB		(1u << 11)
+
+/* One record being decoded: the flow plus what the flow cannot hold yet. */
+struct nfx_rec {
+	struct nfx_flow f;
+	uint32_t have;			/* NFX_R_* */
+	uint32_t up_start, up_end;
+	uint64_t dus_start, dus_end;
+	uint64_t sysinit_ms;
+	uint64_t samp_interval, samp_random, samp_pkt_int, samp_pkt_space;
+	uint64_t samp_size, samp_pop;
+	uint64_t samp_prob_bits;	/* IEEE 754 binary64 as sent */
+};
+
+/* Reduced-size big-endian unsigned read, 1..8 bytes. */
+static inline uint64_t nfx_ie_uint(const uint8_t *p, unsigned int len)
+{
+	uint64_t v = 0;
+
+	switch (len) {
+	case 1:
+		return p[0];
+	case 2:
+		return (uint64_t)p[0] << 8 | p[1];
+	case 4:
+		return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+	case 8:		/* IPFIX counters: one load, not a loop of eight */
+		memcpy(&v, p, 8);
+		return be64toh(v);
+	default:
+		for (unsigned int i = 0; i < len; i++)
+			v = v << 8 | p[i];
+		return v;
+	}
+}
+
+/*
+ * NTP timestamp (seconds since 1900 . 2^-32 s fraction) to Unix ms.  The
+ * fraction is first rounded to the element's resolution (@per_sec = 1e6 for
+ * dateTimeMicroseconds, 1e9 for nanoseconds), because exporters truncate
+ * when they encode: 655000 µs arrives as 654999.5 µs and must not become
+ * 654 ms.  Then it is truncated to ms.
+ */
+static inline uint64_t nfx_ntp_to_ms(uint64_t ntp, uint64_t per_sec)
+{
+	uint64_t sec = ntp >> 32, frac = ntp & 0xffffffffu;
+	uint64_t sub = (frac * per_sec + 0x80000000u) >> 32;
+
+	if (sec < 2208988800u)
+		return 0;
+	return (sec - 2208988800u) * 1000 + sub / (per_sec / 1000);
+}
+
+/*
+ * nfx_ie_apply() - move one field value into the record.  @len has been
+ * checked with nfx_ie_len_ok() (at template compile time for fixed fields).
+ */
+static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_t *p,
+				unsigned int len)
+{
+	struct nfx_flow *f = &r->f;
+	uint64_t v;
+
+	switch (xf) {
+	case NFX_XF_BYTES:
+		f->bytes = nfx_ie_uint(p, len);
+		break;
+	case NFX_XF_PACKETS:
+		f->packets = nfx_ie_uint(p, len);
+		break;
+	case NFX_XF_PROTO:
+		f->proto = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_PROTO;
+		break;
+	case NFX_XF_TOS:
+		f->tos = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_TOS;
+		break;
+	case NFX_XF_TCP_FLAGS:
+		/* IPFIX tcpControlBits is 16 bits; the classic flags are the low 8 */
+		f->tcp_flags = (uint8_t)nfx_ie_uint(p, len);
+		break;
+	case NFX_XF_SRC_PORT:
+		f->src_port = (uint16_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_SRC_PORT;
+		break;
+	case NFX_XF_DST_PORT:
+		f->dst_port = (uint16_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_DST_PORT;
+		break;
+	case NFX_XF_SRC_V4:
+		nfx_addr_set_v4(&f->src, p);
+		f->ip_version = 4;
+		f->present |= NFX_F_SRC_ADDR;
+		break;
+	case NFX_XF_DST_V4:
+		nfx_addr_set_v4(&f->dst, p);
+		f->ip_version = 4;
+		f->present |= NFX_F_DST_ADDR;
+		break;
+	case NFX_XF_SRC_V6:
+		nfx_addr_set_v6(&f->src, p);
+		f->ip_version = 6;
+		f->present |= NFX_F_SRC_ADDR;
+		break;
+	case NFX_XF_DST_V6:
+		nfx_addr_set_v6(&f->dst, p);
+		f->ip_version = 6;
+		f->present |= NFX_F_DST_ADDR;
+		break;
+	case NFX_XF_SRC_MASK:
+		f->src_mask = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_SRC_MASK;
+		break;
+	case NFX_XF_DST_MASK:
+		f->dst_mask = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_DST_MASK;
+		break;
+	case NFX_XF_IN_IF:
+		f->in_if = (uint32_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_IN_IF;
+		break;
+	case NFX_XF_OUT_IF:
+		f->out_if = (uint32_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_OUT_IF;
+		break;
+	case NFX_XF_NH_V4:
+		nfx_addr_set_v4(&f->next_hop, p);
+		f->present |= NFX_F_NEXT_HOP;
+		break;
+	case NFX_XF_NH_V6:
+		nfx_addr_set_v6(&f->next_hop, p);
+		f->present |= NFX_F_NEXT_HOP;
+		break;
+	case NFX_XF_BGP_NH_V4:
+		nfx_addr_set_v4(&f->bgp_next_hop, p);
+		f->present |= NFX_F_BGP_NEXT_HOP;
+		break;
+	case NFX_XF_BGP_NH_V6:
+		nfx_addr_set_v6(&f->bgp_next_hop, p);
+		f->present |= NFX_F_BGP_NEXT_HOP;
+		break;
+	case NFX_XF_SRC_AS:
+		f->src_as = (uint32_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_SRC_AS;
+		break;
+	case NFX_XF_DST_AS:
+		f->dst_as = (uint32_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_DST_AS;
+		break;
+	case NFX_XF_SRC_MAC:
+		memcpy(f->src_mac, p, 6);
+		f->present |= NFX_F_SRC_MAC;
+		break;
+	case NFX_XF_DST_MAC:
+		memcpy(f->dst_mac, p, 6);
+		f->present |= NFX_F_DST_MAC;
+		break;
+	case NFX_XF_DIRECTION:
+		f->direction = nfx_ie_uint(p, len) == 1;
+		f->present |= NFX_F_DIRECTION;
+		break;
+	case NFX_XF_IP_VERSION:
+		/* the addresses say it better; this only fills a gap */
+		v = nfx_ie_uint(p, len);
+		if (!f->ip_version && (v == 4 || v == 6))
+			f->ip_version = (uint8_t)v;
+		break;
+	case NFX_XF_VLAN:
+		f->vlan = (uint16_t)(nfx_ie_uint(p, len) & 0xfff);
+		f->present |= NFX_F_VLAN;
+		break;
+	case NFX_XF_ICMP_TC:
+		v = nfx_ie_uint(p, len);
+		f->icmp_type = (uint8_t)(v >> 8);
+		f->icmp_code = (uint8_t)v;
+		f->present |= NFX_F_ICMP;
+		break;
+	case NFX_XF_ICMP_TYPE:
+		f->icmp_type = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_ICMP;
+		break;
+	case NFX_XF_ICMP_CODE:
+		f->icmp_code = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_ICMP;
+		break;
+	case NFX_XF_START_UP:
+		r->up_start = (uint32_t)nfx_ie_uint(p, len);
+		r->have |= NFX_R_START_UP;
+		break;
+	case NFX_XF_END_UP:
+		r->up_end = (uint32_t)nfx_ie_uint(p, len);
+		r->have |= NFX_R_END_UP;
+		break;
+	case NFX_XF_START_S:
+		f->start_ms = nfx_ie_uint(p, len) * 1000;
+		f->present |= NFX_F_START;
+		break;
+	case NFX_XF_END_S:
+		f->end_ms = nfx_ie_uint(p, len) * 1000;
+		f->present |= NFX_F_END;
+		break;
+	case NFX_XF_START_MS:
+		f->start_ms = nfx_ie_uint(p, len);
+		f->present |= NFX_F_START;
+		break;
+	case NFX_XF_END_MS:
+		f->end_ms = nfx_ie_uint(p, len);
+		f->present |= NFX_F_END;
+		break;
+	case NFX_XF_START_NTP_US:
+		f->start_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000);
+		f->present |= NFX_F_START;
+		break;
+	case NFX_XF_END_NTP_US:
+		f->end_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000);
+		f->present |= NFX_F_END;
+		break;
+	case NFX_XF_START_NTP_NS:
+		f->start_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000000);
+		f->present |= NFX_F_START;
+		break;
+	case NFX_XF_END_NTP_NS:
+		f->end_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000000);
+		f->present |= NFX_F_END;
+		break;
+	case NFX_XF_START_DUS:
+		r->dus_start = nfx_ie_uint(p, len);
+		r->have |= NFX_R_START_DUS;
+		break;
+	case NFX_XF_END_DUS:
+		r->dus_end = nfx_ie_uint(p, len);
+		r->have |= NFX_R_END_DUS;
+		break;
+	case NFX_XF_SYSINIT_MS:
+		r->sysinit_ms = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SYSINIT;
+		break;
+	case NFX_XF_SAMP_INTERVAL:
+		r->samp_interval = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_INTERVAL;
+		break;
+	case NFX_XF_SAMP_RANDOM:
+		r->samp_random = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_RANDOM;
+		break;
+	case NFX_XF_SAMP_PKT_INT:
+		r->samp_pkt_int = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_PKT_INT;
+		break;
+	case NFX_XF_SAMP_PKT_SPACE:
+		r->samp_pkt_space = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_PKT_SPACE;
+		break;
+	case NFX_XF_SAMP_SIZE:
+		r->samp_size = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_SIZE;
+		break;
+	case NFX_XF_SAMP_POP:
+		r->samp_pop = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_POP;
+		break;
+	case NFX_XF_SAMP_PROB:
+		r->samp_prob_bits = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_PROB;
+		break;
+	default:
+		if (xf >= NFX_XF_EXTRA)
+			nfx_flow_add_extra(f, xf - NFX_XF_EXTRA, p, len);
+		break;
+	}
+}
+
+#endif /* NFX_IE_H */

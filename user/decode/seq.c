@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * seq.c - sequence sessions in an open-addressed table (linear probing,
+ * backward-shift deletion), sized once at creation: an exporter flood can
+ * fill it, never grow it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "decode/seq.h"
+
+struct seq_slot {
+	struct nfx_seq_key key;
+	uint64_t last_seen_ms;
+	uint32_t next;			/* sequence expected next */
+	uint8_t used;
+};
+
+struct nfx_seq_table {
+	struct seq_slot *slots;
+	uint32_t mask;			/* capacity - 1, capacity a power of two */
+	uint32_t count;
+	uint32_t max;
+};
+
+static uint32_t key_hash(const struct nfx_seq_key *k)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ k->version;
+
+	for (int i = 0; i < 16; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, k->addr.b + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	h = (h ^ k->domain) * 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 29));
+}
+
+static int key_eq(const struct nfx_seq_key *a, const struct nfx_seq_key *b)
+{
+	return a->version == b->version && a->domain == b->domain &&
+	       !memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
+struct nfx_seq_table *nfx_seq_table_new(uint32_t max_sessions)
+{
+	struct nfx_seq_table *t;
+	uint32_t cap = 16;
+
+	if (!max_sessions)
+		max_sessions = 65536;
+	if (max_sessions > (1u << 24)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* load factor at most 1/2 keeps probe chains short */
+	while (cap < 2 * max_sessions)
+		cap <<= 1;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->slots = calloc(cap, sizeof(*t->slots));
+	if (!t->slots) {
+		free(t);
+		return NULL;
+	}
+	t->mask = cap - 1;
+	t->max = max_sessions;
+	return t;
+}
+
+void nfx_seq_table_free(struct nfx_seq_table *t)
+{
+	if (!t)
+		return;
+	free(t->slots);
+	free(t);
+}
+
+static struct seq_slot *seq_find_or_add(struct nfx_seq_table *t,
+					const struct nfx_seq_key *key, int *created)
+{
+	uint32_t i = key_hash(key) & t->mask;
+
+	*created = 0;
+	for (;; i = (i + 1) & t->mask) {
+		struct seq_slot *s = &t->slots[i];
+
+		if (!s->used) {
+			if (t->count >= t->max)
+				return NULL;
+			s->used = 1;
+			s->key = *key;
+			t->count++;
+			*created = 1;
+			return s;
+		}
+		if (key_eq(&s->key, key))
+			return s;
+	}
+}
+
+uint32_t nfx_seq_account(struct nfx_seq_table *t, struct nfx_dec_stats *st,
+			 const struct nfx_seq_key *key, uint32_t seq, uint32_t advance,
+			 uint32_t reset_gap, uint64_t now_ms)
+{
+	struct seq_slot *s;
+	uint32_t ahead;
+	int created;
+
+	s = seq_find_or_add(t, key, &created);
+	if (!s) {
+		st->session_limit++;
+		return 0;
+	}
+	s->last_seen_ms = now_ms;
+	if (created) {
+		s->next = seq + advance;
+		return 0;
+	}
+	/*
+	 * Distance on the 32-bit circle, so right across the wrap.  A jump
+	 * forward by more than a thousand resets' worth is a restart with a
+	 * new initial sequence, not a loss of millions of flows.
+	 */
+	ahead = seq - s->next;
+	if (ahead <= (uint64_t)reset_gap * 1000 && ahead < 0x80000000u) {
+		s->next = seq + advance;
+		st->seq_lost += ahead;
+		return ahead;
+	}
+	if (ahead >= 0x80000000u && 0u - ahead <= reset_gap)
+		return 0;	/* late or duplicate: keep expecting the newer one */
+	st->seq_resets++;
+	s->next = seq + advance;
+	return 0;
+}
+
+static void seq_remove_at(struct nfx_seq_table *t, uint32_t i)
+{
+	uint32_t j = i;
+
+	/* backward shift: pull later chain members into the hole */
+	for (;;) {
+		uint32_t home;
+
+		j = (j + 1) & t->mask;
+		if (!t->slots[j].used)
+			break;
+		home = key_hash(&t->slots[j].key) & t->mask;
+		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
+			t->slots[i] = t->slots[j];
+			i = j;
+		}
+	}
+	t->slots[i].used = 0;
+	t->count--;
+}
+
+uint32_t nfx_seq_sweep(struct nfx_seq_table *t, uint64_t now_ms, uint64_t ttl_ms)
+{
+	uint32_t removed = 0;
+
+	for (uint32_t i = 0; i <= t->mask; i++) {
+		/* re-check slot i after a shift moved another entry into it */
+		while (t->slots[i].used && now_ms - t->slots[i].last_seen_ms > ttl_ms) {
+			seq_remove_at(t, i);
+			removed++;
+		}
+	}
+	return removed;
+}
+
+uint32_t nfx_seq_count(const struct nfx_seq_table *t)
+{
+	return t->count;
+}

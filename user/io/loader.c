@@ -1,0 +1,1017 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * loader.c - the XDP side of the daemon: attaches the embedded program with
+ * libxdp (or adopts one attached by `ip link`), pins and unpins its maps,
+ * keeps the listener port map in the wanted state, and implements the
+ * attach, detach and stats subcommands.
+ *
+ * Every failure a user can cause (not root, bpffs missing, interface
+ * missing, someone else's program on the interface) is logged with the
+ * command that fixes it; callers only pass the -errno up.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "cmd/cmd.h"
+#include "control/stats_file.h"
+#include "decode/decode.h"
+#include "io/loader.h"
+#include "base/log.h"
+#include "daemon/daemon.h"
+#include "nfx_xdp.skel.h"
+
+#define NFX_PROG_NAME	"nfx_xdp_rx"
+
+enum { PIN_STATS, PIN_PORTS, PIN_XSKS, PIN_ALLOW, PIN_CFG, PIN_MAX };
+
+static const char *const pin_names[PIN_MAX] = {
+	[PIN_STATS] = nfx_textify(NFX_MAP_STATS),
+	[PIN_PORTS] = nfx_textify(NFX_MAP_PORTS),
+	[PIN_XSKS] = nfx_textify(NFX_MAP_XSKS),
+	[PIN_ALLOW] = nfx_textify(NFX_MAP_ALLOW),
+	[PIN_CFG] = nfx_textify(NFX_MAP_CFG),
+};
+
+/* Where `ip link` (iproute2 + libbpf) and we pin, in the order we look. */
+static const char *const pin_search[] = {
+	NFX_PIN_DIR_DEFAULT,
+	NFX_BPFFS "/tc/globals",
+	NFX_BPFFS "/xdp/globals",
+};
+
+struct nfx_loader {
+	struct nfx_xdp_bpf *skel;
+	struct xdp_program *prog;
+	int ifindex;
+	char ifname[IF_NAMESIZE];
+	char pin_dir[PATH_MAX];
+	enum xdp_attach_mode mode;
+	int attached;			/* we attached the program */
+	int keep;			/* leave it attached and pinned */
+	int fds[PIN_MAX];		/* adopted maps: our own fds, else -1 */
+	unsigned int created_pins;	/* bit per PIN_*: pinned by us */
+	int created_dir;
+};
+
+static int path_join(char *buf, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(buf, size, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	if (statfs(path, &st))
+		return -errno;
+	return st.f_type == BPF_FS_MAGIC ? 0 : -ENOENT;
+}
+
+int nfx_loader_check_env(void)
+{
+	int err;
+
+	if (geteuid() != 0) {
+		pr_warn("must run as root (needs CAP_BPF, CAP_NET_ADMIN and CAP_NET_RAW): "
+			"try sudo, or 'nfxdp run --udp' for plain UDP sockets\n");
+		return -EPERM;
+	}
+	err = is_bpffs(NFX_BPFFS);
+	if (err) {
+		pr_warn("no BPF filesystem on %s: mount it with 'mount -t bpf bpf %s'\n",
+			NFX_BPFFS, NFX_BPFFS);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* The pin dir itself or, before we create it, its parent must be bpffs. */
+static int check_pin_dir(const char *dir)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (!is_bpffs(dir))
+		return 0;
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (access(dir, F_OK) && !is_bpffs(parent))
+		return 0;
+	pr_warn("pin directory %s is not on a BPF filesystem: use a directory under %s "
+		"(mount -t bpf bpf %s)\n", dir, NFX_BPFFS, NFX_BPFFS);
+	return -ENOENT;
+}
+
+static int lookup_ifindex(const char *ifname)
+{
+	int ifindex;
+
+	if (!ifname || !*ifname) {
+		pr_warn("no interface given: use -i IFNAME\n");
+		return -EINVAL;
+	}
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex) {
+		pr_warn("interface %s not found: check 'ip link show' (and the network "
+			"namespace you run in)\n", ifname);
+		return -ENODEV;
+	}
+	return ifindex;
+}
+
+/* The program attached to @ifindex in any mode, 0 when none. */
+static int attached_prog(int ifindex, __u32 *id, __u8 *mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int err;
+
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	*id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
+	      q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+	*mode = q.attach_mode;
+	return 0;
+}
+
+static int prog_name_by_id(__u32 id, char *name, size_t size)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err = 0;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else
+		snprintf(name, size, "%s", info.name);
+	close(fd);
+	return err;
+}
+
+static const char *xdp_mode_str(__u8 mode)
+{
+	switch (mode) {
+	case XDP_ATTACHED_DRV: return "native";
+	case XDP_ATTACHED_SKB: return "skb";
+	case XDP_ATTACHED_HW: return "hw";
+	case XDP_ATTACHED_MULTI: return "multi";
+	default: return "none";
+	}
+}
+
+/*
+ * Describes what is attached to @ifindex: 1 when it is our program
+ * (alone or inside a libxdp dispatcher), 0 when foreign, -errno.
+ */
+static int describe_attached(int ifindex, char *desc, size_t size)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	int ours = 0;
+	long err;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	err = libxdp_get_error(mp);
+	if (err || !mp)
+		return err ? (int)err : -ENOENT;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		snprintf(desc, size, "program '%s' (id %u)", xdp_program__name(p),
+			 xdp_program__id(p));
+		ours = !strcmp(xdp_program__name(p), NFX_PROG_NAME);
+	} else {
+		size_t off = snprintf(desc, size, "libxdp dispatcher with %d program(s):",
+				      xdp_multiprog__program_count(mp));
+
+		for (p = xdp_multiprog__next_prog(NULL, mp); p && off < size;
+		     p = xdp_multiprog__next_prog(p, mp)) {
+			off += snprintf(desc + off, size - off, " '%s' (id %u)",
+					xdp_program__name(p), xdp_program__id(p));
+			ours |= !strcmp(xdp_program__name(p), NFX_PROG_NAME);
+		}
+	}
+	xdp_multiprog__close(mp);
+	return ours;
+}
+
+static int detach_any(int ifindex, __u8 mode)
+{
+	struct xdp_multiprog *mp;
+	__u32 flags;
+	int err;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (!libxdp_get_error(mp) && mp && !xdp_multiprog__is_legacy(mp)) {
+		err = xdp_multiprog__detach(mp);
+		xdp_multiprog__close(mp);
+		return err;
+	}
+	if (!libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+	flags = mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
+		mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
+	err = bpf_xdp_detach(ifindex, flags, NULL);
+	return err ? -errno : 0;
+}
+
+static void unpin_created(struct nfx_loader *l)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < PIN_MAX; i++) {
+		if (!(l->created_pins & (1u << i)))
+			continue;
+		if (!path_join(path, sizeof(path), l->pin_dir, pin_names[i]) && unlink(path))
+			pr_warn("cannot remove pin %s: %s\n", path, strerror(errno));
+	}
+	l->created_pins = 0;
+	if (l->created_dir && rmdir(l->pin_dir) && errno != ENOTEMPTY)
+		pr_warn("cannot remove %s: %s\n", l->pin_dir, strerror(errno));
+	l->created_dir = 0;
+}
+
+static unsigned int existing_pins(const char *dir)
+{
+	char path[PATH_MAX];
+	unsigned int mask = 0;
+
+	for (int i = 0; i < PIN_MAX; i++)
+		if (!path_join(path, sizeof(path), dir, pin_names[i]) && !access(path, F_OK))
+			mask |= 1u << i;
+	return mask;
+}
+
+static int try_attach(struct nfx_loader *l, enum xdp_attach_mode mode)
+{
+	char msg[256];
+	int err;
+
+	err = xdp_program__attach(l->prog, l->ifindex, mode, 0);
+	if (err) {
+		libxdp_strerror(err, msg, sizeof(msg));
+		pr_debug("attach to %s in %s mode: %s\n", l->ifname,
+			 mode == XDP_MODE_SKB ? "skb" : "native", msg);
+		return err;
+	}
+	l->mode = mode;
+	return 0;
+}
+
+static int attach_own(struct nfx_loader *l, int skb_only)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = l->pin_dir);
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, po, .prog_name = NFX_PROG_NAME);
+	unsigned int before;
+	int err;
+
+	if (mkdir(l->pin_dir, 0700) == 0) {
+		l->created_dir = 1;
+	} else if (errno != EEXIST) {
+		err = -errno;
+		pr_warn("cannot create pin directory %s: %s\n", l->pin_dir, strerror(-err));
+		return err;
+	}
+	before = existing_pins(l->pin_dir);
+
+	l->skel = nfx_xdp_bpf__open_opts(&oo);
+	if (!l->skel) {
+		err = -errno;
+		pr_warn("cannot open the embedded XDP object: %s\n", strerror(-err));
+		goto out_dir;
+	}
+	po.obj = l->skel->obj;
+	l->prog = xdp_program__create(&po);
+	err = (int)libxdp_get_error(l->prog);
+	if (err || !l->prog) {
+		err = err ? err : -ENOMEM;
+		l->prog = NULL;
+		pr_warn("cannot create the XDP program: %s\n", strerror(-err));
+		goto out_skel;
+	}
+
+	err = skb_only ? -EOPNOTSUPP : try_attach(l, XDP_MODE_NATIVE);
+	if (err && !skb_only)
+		pr_info("native XDP is not available on %s (%s): falling back to skb mode\n",
+			l->ifname, strerror(-err));
+	if (err)
+		err = try_attach(l, XDP_MODE_SKB);
+	if (err) {
+		pr_warn("cannot attach XDP to %s: %s (run with -v -v for the libbpf/libxdp log)\n",
+			l->ifname, strerror(-err));
+		goto out_prog;
+	}
+	l->attached = 1;
+	l->created_pins = existing_pins(l->pin_dir) & ~before;
+	return 0;
+
+out_prog:
+	xdp_program__close(l->prog);
+	l->prog = NULL;
+out_skel:
+	nfx_xdp_bpf__destroy(l->skel);
+	l->skel = NULL;
+	/* a failed load may still have pinned maps: drop what we created */
+	l->created_pins = existing_pins(l->pin_dir) & ~before;
+out_dir:
+	unpin_created(l);
+	return err;
+}
+
+/* Map ids used by the program(s) attached to @ifindex. */
+static int attached_map_ids(int ifindex, __u32 *ids, __u32 max, __u32 *n)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	long err;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	err = libxdp_get_error(mp);
+	if (err || !mp)
+		return err ? (int)err : -ENOENT;
+	*n = 0;
+	p = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp) :
+					    xdp_multiprog__next_prog(NULL, mp);
+	for (; p; p = xdp_multiprog__is_legacy(mp) ? NULL : xdp_multiprog__next_prog(p, mp)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		info.nr_map_ids = max - *n;
+		info.map_ids = (__u64)(unsigned long)(ids + *n);
+		if (bpf_obj_get_info_by_fd(xdp_program__fd(p), &info, &len)) {
+			err = -errno;
+			break;
+		}
+		*n += info.nr_map_ids < max - *n ? info.nr_map_ids : max - *n;
+	}
+	xdp_multiprog__close(mp);
+	return (int)err;
+}
+
+static int map_id_of(int fd, __u32 *id, char *name, size_t size)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	if (name)
+		snprintf(name, size, "%s", info.name);
+	return 0;
+}
+
+static int id_in(__u32 id, const __u32 *ids, __u32 n)
+{
+	for (__u32 i = 0; i < n; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+static void close_fds(int *fds)
+{
+	for (int i = 0; i < PIN_MAX; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+/*
+ * Opens the maps pinned in @dir; succeeds only if the ones we need belong
+ * to the attached program, so stale pins of an older load are not used.
+ */
+static int adopt_from_dir(struct nfx_loader *l, const char *dir, const __u32 *ids, __u32 n)
+{
+	char path[PATH_MAX];
+	__u32 id = 0;
+
+	for (int i = 0; i < PIN_MAX; i++) {
+		if (path_join(path, sizeof(path), dir, pin_names[i]))
+			continue;
+		l->fds[i] = bpf_obj_get(path);
+		if (l->fds[i] >= 0 && (map_id_of(l->fds[i], &id, NULL, 0) || !id_in(id, ids, n))) {
+			pr_debug("%s is not a map of the program on %s\n", path, l->ifname);
+			close(l->fds[i]);
+			l->fds[i] = -1;
+		}
+	}
+	if (l->fds[PIN_STATS] < 0 || l->fds[PIN_PORTS] < 0 || l->fds[PIN_XSKS] < 0) {
+		close_fds(l->fds);
+		return -ENOENT;
+	}
+	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", dir);
+	return 0;
+}
+
+/* No usable pins: take the maps straight from the program by name. */
+static int adopt_by_id(struct nfx_loader *l, const __u32 *ids, __u32 n)
+{
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 id = 0;
+
+	for (__u32 i = 0; i < n; i++) {
+		int fd = bpf_map_get_fd_by_id(ids[i]), slot = -1;
+
+		if (fd < 0)
+			continue;
+		if (!map_id_of(fd, &id, name, sizeof(name)))
+			for (int p = 0; p < PIN_MAX; p++)
+				if (!strcmp(name, pin_names[p]) && l->fds[p] < 0)
+					slot = p;
+		if (slot < 0)
+			close(fd);
+		else
+			l->fds[slot] = fd;
+	}
+	if (l->fds[PIN_STATS] < 0 || l->fds[PIN_PORTS] < 0 || l->fds[PIN_XSKS] < 0) {
+		close_fds(l->fds);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int adopt(struct nfx_loader *l, const char *pin_dir)
+{
+	__u32 ids[64], n = 0;
+	int err;
+
+	err = attached_map_ids(l->ifindex, ids, 64, &n);
+	if (err == -ENOENT) {
+		pr_warn("--no-attach: no XDP program on %s: load one with 'ip link set dev %s "
+			"xdp obj nfx_xdp.bpf.o sec xdp' or run without --no-attach\n",
+			l->ifname, l->ifname);
+		return err;
+	}
+	if (err)
+		return err;
+	if (pin_dir)
+		err = adopt_from_dir(l, pin_dir, ids, n);
+	for (size_t i = 0; !pin_dir && i < sizeof(pin_search) / sizeof(pin_search[0]); i++) {
+		err = adopt_from_dir(l, pin_search[i], ids, n);
+		if (!err)
+			break;
+	}
+	if (!err) {
+		pr_info("using the maps pinned in %s\n", l->pin_dir);
+		return 0;
+	}
+	err = adopt_by_id(l, ids, n);
+	if (!err) {
+		pr_info("no pins of the program on %s found; using its maps by id\n", l->ifname);
+		return 0;
+	}
+	pr_warn("the XDP program on %s has no %s/%s/%s maps: is it nfx_xdp.bpf.o? "
+		"(give its pin directory with --pin-dir)\n", l->ifname,
+		pin_names[PIN_STATS], pin_names[PIN_PORTS], pin_names[PIN_XSKS]);
+	return err;
+}
+
+/* Someone's program is on the interface: adopt ours, refuse or replace theirs. */
+static int handle_existing(struct nfx_loader *l, const struct nfx_loader_opts *o,
+			   __u32 id, __u8 mode, int *adopted)
+{
+	char desc[512] = "";
+	int ours, err;
+
+	ours = describe_attached(l->ifindex, desc, sizeof(desc));
+	if (ours < 0)
+		snprintf(desc, sizeof(desc), "program id %u", id);
+	if (ours > 0 && !o->force) {
+		pr_info("nfxdp's %s is already attached to %s (%s mode); using it\n",
+			desc, l->ifname, xdp_mode_str(mode));
+		err = adopt(l, o->pin_dir);
+		*adopted = !err;
+		return err;
+	}
+	if (!o->force) {
+		pr_warn("%s already has an XDP %s attached (%s mode): use --force to replace it, "
+			"or --no-attach to keep it (it must be nfx_xdp.bpf.o with pinned maps)\n",
+			l->ifname, desc, xdp_mode_str(mode));
+		return -EBUSY;
+	}
+	pr_info("--force: detaching %s from %s\n", desc, l->ifname);
+	err = detach_any(l->ifindex, mode);
+	if (err)
+		pr_warn("cannot detach %s from %s: %s\n", desc, l->ifname, strerror(-err));
+	return err;
+}
+
+struct nfx_loader *nfx_loader_new(const struct nfx_loader_opts *o)
+{
+	struct nfx_loader *l;
+	int adopted = 0, err;
+	__u32 id = 0;
+	__u8 mode = 0;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	for (int i = 0; i < PIN_MAX; i++)
+		l->fds[i] = -1;
+	err = nfx_loader_check_env();
+	if (err)
+		goto out_free;
+	err = lookup_ifindex(o->ifname);
+	if (err < 0)
+		goto out_free;
+	l->ifindex = err;
+	snprintf(l->ifname, sizeof(l->ifname), "%s", o->ifname);
+	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s",
+		 o->pin_dir ? o->pin_dir : NFX_PIN_DIR_DEFAULT);
+	err = check_pin_dir(l->pin_dir);
+	if (err)
+		goto out_free;
+
+	if (o->no_attach) {
+		err = adopt(l, o->pin_dir);
+		if (err)
+			goto out_free;
+		return l;
+	}
+	err = attached_prog(l->ifindex, &id, &mode);
+	if (err) {
+		pr_warn("cannot query XDP on %s: %s\n", l->ifname, strerror(-err));
+		goto out_free;
+	}
+	if (id) {
+		err = handle_existing(l, o, id, mode, &adopted);
+		if (err)
+			goto out_free;
+		if (adopted)
+			return l;
+	}
+	err = attach_own(l, o->skb_mode);
+	if (err)
+		goto out_free;
+	pr_info("attached %s to %s in %s mode, maps pinned in %s\n", NFX_PROG_NAME,
+		l->ifname, nfx_loader_mode(l), l->pin_dir);
+	return l;
+
+out_free:
+	close_fds(l->fds);
+	free(l);
+	errno = -err;
+	return NULL;
+}
+
+void nfx_loader_keep(struct nfx_loader *l)
+{
+	l->keep = 1;
+}
+
+void nfx_loader_free(struct nfx_loader *l)
+{
+	int err;
+
+	if (!l)
+		return;
+	if (l->attached && !l->keep) {
+		err = xdp_program__detach(l->prog, l->ifindex, l->mode, 0);
+		if (err)
+			pr_warn("cannot detach XDP from %s: %s (try 'nfxdp detach -i %s')\n",
+				l->ifname, strerror(-err), l->ifname);
+	}
+	if (l->prog)
+		xdp_program__close(l->prog);
+	if (l->skel)
+		nfx_xdp_bpf__destroy(l->skel);
+	if (!l->keep)
+		unpin_created(l);
+	close_fds(l->fds);
+	free(l);
+}
+
+static int map_fd(const struct nfx_loader *l, int pin)
+{
+	struct bpf_map *m;
+
+	if (l->fds[pin] >= 0)
+		return l->fds[pin];
+	if (!l->skel)
+		return -ENOENT;
+	m = bpf_object__find_map_by_name(l->skel->obj, pin_names[pin]);
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+int nfx_loader_ports_fd(const struct nfx_loader *l)
+{
+	return map_fd(l, PIN_PORTS);
+}
+
+int nfx_loader_xsks_fd(const struct nfx_loader *l)
+{
+	return map_fd(l, PIN_XSKS);
+}
+
+int nfx_loader_stats_fd(const struct nfx_loader *l)
+{
+	return map_fd(l, PIN_STATS);
+}
+
+int nfx_loader_allow_fd(const struct nfx_loader *l)
+{
+	return map_fd(l, PIN_ALLOW);
+}
+
+int nfx_loader_cfg_fd(const struct nfx_loader *l)
+{
+	return map_fd(l, PIN_CFG);
+}
+
+int nfx_loader_attached(const struct nfx_loader *l)
+{
+	return l->attached;
+}
+
+const char *nfx_loader_mode(const struct nfx_loader *l)
+{
+	if (!l->attached)
+		return "adopted";
+	return l->mode == XDP_MODE_SKB ? "skb" : "native";
+}
+
+/* ---- listener ports ---- */
+
+int nfx_port_parse(const char *text, struct nfx_port_want *out)
+{
+	char *end;
+	unsigned long port;
+	uint32_t vers;
+
+	errno = 0;
+	port = strtoul(text, &end, 10);
+	if (errno || end == text || port == 0 || port > 65535)
+		return -EINVAL;
+	if (!*end)
+		vers = port == 4739 ? NFX_VERS_MODERN : NFX_VERS_ALL;
+	else if (!strcmp(end, "/legacy"))
+		vers = NFX_VERS_LEGACY;
+	else if (!strcmp(end, "/modern"))
+		vers = NFX_VERS_MODERN;
+	else if (!strcmp(end, "/all"))
+		vers = NFX_VERS_ALL;
+	else
+		return -EINVAL;
+	out->port = (uint16_t)port;
+	out->versions = vers;
+	return 0;
+}
+
+static const struct nfx_port_want *want_find(const struct nfx_port_want *want, size_t n,
+					     __u16 port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (want[i].port == port)
+			return &want[i];
+	return NULL;
+}
+
+int nfx_ports_reconcile(int fd, const struct nfx_port_want *want, size_t n)
+{
+	__u16 have[NFX_MAX_PORTS * 2], key, *prev = NULL;
+	size_t nhave = 0;
+	struct nfx_port cur;
+
+	/* collect first: deleting while walking a hash restarts the walk */
+	while (nhave < sizeof(have) / sizeof(have[0]) && !bpf_map_get_next_key(fd, prev, &key)) {
+		have[nhave] = key;
+		prev = &have[nhave++];
+	}
+	for (size_t i = 0; i < nhave; i++) {
+		if (want_find(want, n, have[i]))
+			continue;
+		if (bpf_map_delete_elem(fd, &have[i]) && errno != ENOENT)
+			return -errno;
+		pr_debug("port %u removed\n", have[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct nfx_port val = { .versions = want[i].versions };
+
+		key = want[i].port;
+		if (!bpf_map_lookup_elem(fd, &key, &cur) && !memcmp(&cur, &val, sizeof(val)))
+			continue;
+		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+			return -errno;
+		pr_debug("port %u accepts version mask 0x%x\n", key, val.versions);
+	}
+	return 0;
+}
+
+/* ---- counters ---- */
+
+int nfx_stats_read(int fd, struct nfx_ctr *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct nfx_ctr *vals;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out) * NFX_SLOT_MAX);
+	for (__u32 slot = 0; slot < NFX_SLOT_MAX; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, vals)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < ncpu; c++) {
+			const __u64 *src = (const __u64 *)&vals[c];
+			__u64 *dst = (__u64 *)&out[slot];
+
+			for (size_t f = 0; f < sizeof(*vals) / sizeof(__u64); f++)
+				dst[f] += src[f];
+		}
+	}
+	free(vals);
+	return err;
+}
+
+/* Field names in struct nfx_ctr order; the static assert keeps them in step. */
+static const char *const ctr_names[] = {
+	"packets", "bytes", "redirected", "passed", "short_pkt", "bad_version",
+	"bad_count", "truncated", "bad_length", "not_allowed",
+};
+_Static_assert(sizeof(ctr_names) / sizeof(ctr_names[0]) ==
+	       sizeof(struct nfx_ctr) / sizeof(__u64), "ctr_names vs struct nfx_ctr");
+
+static void print_stats_table(const struct nfx_ctr *c)
+{
+	const size_t nf = sizeof(ctr_names) / sizeof(ctr_names[0]);
+
+	printf("%-6s", "slot");
+	for (size_t f = 0; f < nf; f++)
+		printf(" %12s", ctr_names[f]);
+	printf("\n");
+	for (int s = 0; s < NFX_SLOT_MAX; s++) {
+		const __u64 *v = (const __u64 *)&c[s];
+
+		printf("%-6s", nfx_slot_name(s));
+		for (size_t f = 0; f < nf; f++)
+			printf(" %12llu", (unsigned long long)v[f]);
+		printf("\n");
+	}
+}
+
+static void print_stats_json(const struct nfx_ctr *c)
+{
+	const size_t nf = sizeof(ctr_names) / sizeof(ctr_names[0]);
+
+	printf("{");
+	for (int s = 0; s < NFX_SLOT_MAX; s++) {
+		const __u64 *v = (const __u64 *)&c[s];
+
+		printf("%s\"%s\":{", s ? "," : "", nfx_slot_name(s));
+		for (size_t f = 0; f < nf; f++)
+			printf("%s\"%s\":%llu", f ? "," : "", ctr_names[f],
+			       (unsigned long long)v[f]);
+		printf("}");
+	}
+	printf("}\n");
+}
+
+static int open_pinned_stats(const char *pin_dir, char *found, size_t size)
+{
+	char path[PATH_MAX];
+	int fd = -ENOENT;
+
+	for (size_t i = 0; i < sizeof(pin_search) / sizeof(pin_search[0]) + 1; i++) {
+		const char *dir = pin_dir ? pin_dir : i ? pin_search[i - 1] : NULL;
+
+		if (!dir || path_join(path, sizeof(path), dir, pin_names[PIN_STATS]))
+			continue;
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			snprintf(found, size, "%s", path);
+			return fd;
+		}
+		fd = -errno;
+		if (pin_dir)
+			break;
+	}
+	return fd;
+}
+
+/* ---- subcommands ---- */
+
+enum { OPT_PIN_DIR = 0x100, OPT_FORCE, OPT_SKB, OPT_JSON, OPT_DAEMON };
+
+static void attach_usage(FILE *f)
+{
+	fprintf(f, "usage: nfxdp attach -i IF [-p PORT[/legacy|/modern|/all]]... [--skb]\n"
+		   "                    [--pin-dir DIR] [--force]\n"
+		   "Attaches the XDP program to IF, pins its maps (default %s) and\n"
+		   "leaves it attached.  Default ports: 2055 (all versions), 4739 (v9, IPFIX).\n",
+		NFX_PIN_DIR_DEFAULT);
+}
+
+int nfx_cmd_attach(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "skb", no_argument, NULL, OPT_SKB },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nfx_port_want ports[NFX_MAX_PORTS];
+	struct nfx_loader_opts o = {};
+	struct nfx_loader *l;
+	size_t nports = 0;
+	int c, err;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:p:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i': o.ifname = optarg; break;
+		case 'p':
+			if (nports == NFX_MAX_PORTS || nfx_port_parse(optarg, &ports[nports])) {
+				pr_warn("bad or too many ports: %s\n", optarg);
+				return 2;
+			}
+			nports++;
+			break;
+		case OPT_PIN_DIR: o.pin_dir = optarg; break;
+		case OPT_SKB: o.skb_mode = 1; break;
+		case OPT_FORCE: o.force = 1; break;
+		case 'h': attach_usage(stdout); return 0;
+		default: attach_usage(stderr); return 2;
+		}
+	}
+	if (!o.ifname) {
+		attach_usage(stderr);
+		return 2;
+	}
+	if (!nports) {
+		nfx_port_parse("2055", &ports[nports++]);
+		nfx_port_parse("4739", &ports[nports++]);
+	}
+	l = nfx_loader_new(&o);
+	if (!l)
+		return 1;
+	err = nfx_ports_reconcile(nfx_loader_ports_fd(l), ports, nports);
+	if (err) {
+		pr_warn("cannot set the listener ports: %s\n", strerror(-err));
+		nfx_loader_free(l);
+		return 1;
+	}
+	nfx_loader_keep(l);
+	printf("%s: %s attached (%s), maps in %s\n", o.ifname, NFX_PROG_NAME,
+	       nfx_loader_mode(l), l->pin_dir);
+	nfx_loader_free(l);
+	return 0;
+}
+
+/* Removes the nfx_* pins in @dir and @dir itself when that leaves it empty. */
+static void remove_pins(const char *dir)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < PIN_MAX; i++)
+		if (!path_join(path, sizeof(path), dir, pin_names[i]) && !unlink(path))
+			pr_info("removed %s\n", path);
+	if (strcmp(dir, NFX_BPFFS "/tc/globals") && strcmp(dir, NFX_BPFFS "/xdp/globals"))
+		rmdir(dir);
+}
+
+int nfx_cmd_detach(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ifname = NULL, *pin_dir = NFX_PIN_DIR_DEFAULT;
+	char name[BPF_OBJ_NAME_LEN] = "", desc[512] = "";
+	int c, ifindex, err;
+	__u32 id = 0;
+	__u8 mode = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i': ifname = optarg; break;
+		case OPT_PIN_DIR: pin_dir = optarg; break;
+		case 'h':
+		default:
+			fprintf(c == 'h' ? stdout : stderr,
+				"usage: nfxdp detach -i IF [--pin-dir DIR]\n"
+				"Detaches nfxdp's XDP program from IF and removes its pins.\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (nfx_loader_check_env())
+		return 1;
+	ifindex = lookup_ifindex(ifname);
+	if (ifindex < 0)
+		return 1;
+	err = attached_prog(ifindex, &id, &mode);
+	if (err) {
+		pr_warn("cannot query XDP on %s: %s\n", ifname, strerror(-err));
+		return 1;
+	}
+	if (id && !prog_name_by_id(id, name, sizeof(name)) && strcmp(name, NFX_PROG_NAME) &&
+	    describe_attached(ifindex, desc, sizeof(desc)) <= 0) {
+		pr_warn("the XDP %s on %s is not nfxdp's: remove it with 'ip link set dev %s "
+			"xdp off' or 'xdp-loader unload'\n", desc, ifname, ifname);
+		return 1;
+	}
+	if (id) {
+		err = detach_any(ifindex, mode);
+		if (err) {
+			pr_warn("cannot detach from %s: %s\n", ifname, strerror(-err));
+			return 1;
+		}
+		printf("%s: detached program id %u\n", ifname, id);
+	} else {
+		printf("%s: no XDP program attached\n", ifname);
+	}
+	remove_pins(pin_dir);
+	return 0;
+}
+
+int nfx_cmd_stats(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "daemon", optional_argument, NULL, OPT_DAEMON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nfx_ctr ctr[NFX_SLOT_MAX];
+	const char *pin_dir = NULL, *daemon_file = NULL;
+	char path[PATH_MAX] = "";
+	int c, fd, err, json = 0, daemon = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case OPT_PIN_DIR: pin_dir = optarg; break;
+		case OPT_JSON: json = 1; break;
+		case OPT_DAEMON:
+			daemon = 1;
+			daemon_file = optarg;
+			break;
+		case 'h':
+		default:
+			fprintf(c == 'h' ? stdout : stderr,
+				"usage: nfxdp stats [--pin-dir DIR] [--json]\n"
+				"       nfxdp stats --daemon[=FILE] [--json]\n"
+				"Prints the XDP program's counters (pinned %s), summed over CPUs;\n"
+				"with --daemon, the running daemons' own counters (decoders, aggregation,\n"
+				"output, ClickHouse sink, reverse DNS) from their stats files\n"
+				"(default every file in %s).\n",
+				pin_names[PIN_STATS], NFX_STATS_DIR);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (daemon)
+		return nfx_daemon_stats_print(daemon_file, json) ? 1 : 0;
+	if (nfx_loader_check_env())
+		return 1;
+	fd = open_pinned_stats(pin_dir, path, sizeof(path));
+	if (fd < 0) {
+		pr_warn("no pinned %s found in %s: is nfxdp attached ('nfxdp attach -i IF' or "
+			"'nfxdp run -i IF')?\n", pin_names[PIN_STATS],
+			pin_dir ? pin_dir : NFX_PIN_DIR_DEFAULT ", tc/globals or xdp/globals");
+		return 1;
+	}
+	err = nfx_stats_read(fd, ctr);
+	close(fd);
+	if (err) {
+		pr_warn("cannot read %s: %s\n", path, strerror(-err));
+		return 1;
+	}
+	if (json)
+		print_stats_json(ctr);
+	else
+		print_stats_table(ctr);
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * udp_sock.h - a kernel UDP socket on a listener port.  It is the whole
+ * input in --udp mode; in XDP mode it catches what the XDP program passes
+ * to the stack (IP fragments, queues without an AF_XDP socket).
+ */
+#ifndef NFX_UDP_SOCK_H
+#define NFX_UDP_SOCK_H
+
+#include <stdint.h>
+
+#include "decode/decode.h"
+
+struct nfx_udp;
+
+struct nfx_udp_stats {
+	uint64_t datagrams;
+	uint64_t bytes;
+	uint64_t truncated;		/* larger than the receive buffer */
+};
+
+/*
+ * Binds @port on @bind_addr (NULL or "::" = every IPv4 and IPv6 address
+ * through one dual-stack socket).  NULL with errno set.
+ */
+struct nfx_udp *nfx_udp_new(const char *bind_addr, uint16_t port);
+void nfx_udp_free(struct nfx_udp *u);
+
+int nfx_udp_fd(const struct nfx_udp *u);
+uint16_t nfx_udp_port(const struct nfx_udp *u);
+
+/**
+ * nfx_udp_rx() - read waiting datagrams with recvmmsg, up to @budget, and
+ * decode each.  Never blocks.
+ * @return datagrams read, or -errno on a socket error.
+ */
+int nfx_udp_rx(struct nfx_udp *u, struct nfx_decoder *d, const struct nfx_sink *out,
+	       uint64_t now_ms, unsigned int budget);
+
+const struct nfx_udp_stats *nfx_udp_stats(const struct nfx_udp *u);
+
+#endif /* NFX_UDP_SOCK_H */

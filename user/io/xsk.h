@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * xsk.h - AF_XDP receive: one socket with its own UMEM per RX queue of the
+ * interface, registered in the XDP program's XSKMAP.  Frames are decoded
+ * in place and always given back to the fill ring.
+ */
+#ifndef NFX_XSK_H
+#define NFX_XSK_H
+
+#include <stdint.h>
+
+#include "decode/decode.h"
+
+struct nfx_xsk;
+
+struct nfx_xsk_opts {
+	uint32_t frames;	/* UMEM frames, power of two; 0 = 4096 */
+	uint32_t frame_size;	/* 2048 or 4096; 0 = 2048 */
+	int force_copy;		/* skip the zero-copy attempt */
+};
+
+/* Our counters plus the kernel's XDP_STATISTICS for the socket. */
+struct nfx_xsk_stats {
+	uint64_t rx_frames;		/* descriptors read from the RX ring */
+	uint64_t rx_not_udp;		/* frame not an unfragmented UDP datagram */
+	uint64_t rx_dropped;		/* XDP_STATISTICS */
+	uint64_t rx_invalid_descs;
+	uint64_t rx_ring_full;
+	uint64_t rx_fill_ring_empty_descs;
+};
+
+/* Number of RX queues of @ifname (ethtool channels, else sysfs); >= 1 or -errno. */
+int nfx_xsk_queue_count(const char *ifname);
+
+/* Socket on @queue of @ifname, put in @xsks_map_fd.  NULL with errno set. */
+struct nfx_xsk *nfx_xsk_new(const char *ifname, uint32_t queue, int xsks_map_fd,
+			    const struct nfx_xsk_opts *opts);
+void nfx_xsk_free(struct nfx_xsk *x);
+
+int nfx_xsk_fd(const struct nfx_xsk *x);
+/* "zerocopy" or "copy". */
+const char *nfx_xsk_mode(const struct nfx_xsk *x);
+
+/**
+ * nfx_xsk_rx() - decode what is waiting in the RX ring, at most @budget
+ * frames, and recycle every frame to the fill ring.
+ * @return frames read (0 when the ring was empty).
+ */
+int nfx_xsk_rx(struct nfx_xsk *x, struct nfx_decoder *d, const struct nfx_sink *out,
+	       uint64_t now_ms, unsigned int budget);
+
+/* Fills @st (XDP_STATISTICS read by getsockopt).  0 or -errno. */
+int nfx_xsk_stats(const struct nfx_xsk *x, struct nfx_xsk_stats *st);
+
+#endif /* NFX_XSK_H */

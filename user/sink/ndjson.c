@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * out_ndjson.c - NDJSON records (SPEC §4, the Datadog Agent's NetFlow
+ * payload plus extra top-level keys).  json-c would allocate a tree per
+ * record; this formats straight into one large buffer instead, and the
+ * only syscalls are the big writes when it fills or is flushed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "sink/outfile.h"
+#include "sink/ndjson.h"
+#include "enrich/rdns.h"
+#include "base/wbuf.h"
+
+#define OUT_BUF_SIZE	(1u << 20)
+#define REC_MAX		4096	/* worst case: IPv6, two DNS names, four mapped fields escaped */
+
+/*
+ * Writers of several worker threads share one file.  Each formats into its
+ * own buffer; the lock is taken once per big write.  A partial write (a
+ * backed-up pipe) would leave half a line in the file, so until the rest
+ * is written the writer that began it owns the file and the others wait.
+ */
+struct ndjson_share {
+	pthread_mutex_t lock;
+	const struct nfx_ndjson *owner;	/* wrote part of its buffer, NULL */
+};
+
+struct nfx_ndjson {
+	struct nfx_outfile *file;
+	struct ndjson_share *share;	/* NULL: the file has one writer */
+	int is_clone;			/* the file is another writer's */
+	uint64_t now_ms;
+	uint64_t last_warn_ms;
+	unsigned int flags;
+	size_t used;
+	uint64_t records_buffered;	/* approximate loss when a buffer is lost */
+	struct nfx_ndjson_stats stats;
+	struct nfx_rdns *rdns;		/* reverse DNS names, NULL = off */
+	const struct nfx_fieldmap *maps;	/* additional-field keys */
+	unsigned int nmaps;
+	const char *ns_src;		/* the unescaped string ns was made from */
+	char ns[256];			/* namespace, already JSON-escaped */
+	char host[512];			/* host name, already JSON-escaped */
+	size_t ns_len;
+	size_t host_len;
+	char buf[OUT_BUF_SIZE];
+};
+
+static const char *const flag_names[8] = {
+	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
+};
+
+WINLINE void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src,
+			 struct nfx_rdns *rdns, uint64_t now_ms)
+{
+	const struct nfx_addr *a = src ? &f->src : &f->dst;
+	int v4 = f->ip_version != 6 && nfx_addr_is_v4(a);
+
+	put_lit(w, "{\"ip\":\"");
+	put_ip(w, a);
+	put_lit(w, "\",\"port\":\"");
+	if (f->present & (src ? NFX_F_SRC_PORT_ROLLUP : NFX_F_DST_PORT_ROLLUP))
+		put_lit(w, "*");	/* ephemeral side rolled up by the aggregator */
+	else
+		put_u64(w, src ? f->src_port : f->dst_port);
+	put_lit(w, "\",\"mac\":\"");
+	put_mac(w, src ? f->src_mac : f->dst_mac);
+	put_lit(w, "\",\"mask\":\"");
+	put_mask(w, a, src ? f->src_mask : f->dst_mask, v4);
+	if (rdns) {
+		/* JSON-safe as returned; valid until the next call into rdns */
+		const char *name = nfx_rdns_lookup(rdns, a, now_ms);
+
+		if (name) {
+			put_lit(w, "\",\"reverse_dns_hostname\":\"");
+			put_str(w, name);
+		}
+	}
+	put_lit(w, "\"}");
+}
+
+WINLINE void put_tcp_flags(struct wbuf *w, uint8_t flags)
+{
+	int first = 1;
+
+	if (!flags)
+		return;
+	put_lit(w, ",\"tcp_flags\":[");
+	for (int i = 0; i < 8; i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		if (!first)
+			put_lit(w, ",");
+		put_lit(w, "\"");
+		put_str(w, flag_names[i]);
+		put_lit(w, "\"");
+		first = 0;
+	}
+	put_lit(w, "]");
+}
+
+/* ,"key":value with the key a string literal: one constant-size copy */
+#define put_key_u64(w, key, v)				\
+	do {						\
+		put_lit(w, ",\"" key "\":");		\
+		put_u64(w, v);				\
+	} while (0)
+
+WINLINE void put_extras(struct wbuf *w, const struct nfx_flow *f)
+{
+	if (f->present & NFX_F_TOS)
+		put_key_u64(w, "tos", f->tos);
+	if (f->present & NFX_F_SRC_AS)
+		put_key_u64(w, "src_as", f->src_as);
+	if (f->present & NFX_F_DST_AS)
+		put_key_u64(w, "dst_as", f->dst_as);
+	if (f->present & NFX_F_VLAN)
+		put_key_u64(w, "vlan", f->vlan);
+	if (f->present & NFX_F_ICMP) {
+		put_key_u64(w, "icmp_type", f->icmp_type);
+		put_key_u64(w, "icmp_code", f->icmp_code);
+	}
+	if (f->present & NFX_F_DOMAIN)
+		put_key_u64(w, "observation_domain_id", f->domain_id);
+	if (f->present & NFX_F_BGP_NEXT_HOP) {
+		put_lit(w, ",\"bgp_next_hop\":{\"ip\":\"");
+		put_ip(w, &f->bgp_next_hop);
+		put_lit(w, "\"}");
+	}
+}
+
+
+/* Everything a record's text depends on besides the flow itself. */
+struct fmt_ctx {
+	const char *ns;			/* JSON-escaped */
+	const char *host;		/* JSON-escaped */
+	size_t ns_len;			/* their lengths, taken once, not per record */
+	size_t host_len;
+	unsigned int flags;		/* NFX_NDJSON_* */
+	struct nfx_rdns *rdns;		/* NULL: no names */
+	const struct nfx_fieldmap *maps;
+	unsigned int nmaps;
+};
+
+static void put_hex(struct wbuf *w, const uint8_t *p, unsigned int len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[2 * NFX_EXTRA_BYTES];
+
+	for (unsigned int i = 0; i < len; i++) {
+		tmp[2 * i] = hex[p[i] >> 4];
+		tmp[2 * i + 1] = hex[p[i] & 15];
+	}
+	put_mem(w, tmp, 2 * (size_t)len);
+}
+
+/* Exporter-supplied text: up to the first NUL, anything unprintable escaped. */
+static void put_text(struct wbuf *w, const uint8_t *p, unsigned int len)
+{
+	for (unsigned int i = 0; i < len && p[i]; i++) {
+		char c = (char)p[i];
+
+		if (p[i] < 0x20 || p[i] >= 0x7f) {
+			put_lit(w, "\\u00");
+			put_hex(w, p + i, 1);
+		} else if (c == '"' || c == '\\') {
+			put_lit(w, "\\");
+			put_mem(w, &c, 1);
+		} else {
+			put_mem(w, &c, 1);
+		}
+	}
+}
+
+static void put_mapped_value(struct wbuf *w, const struct nfx_fieldmap *m, const uint8_t *p,
+			     unsigned int len)
+{
+	struct nfx_addr a;
+	uint64_t v = 0;
+
+	switch (m->type) {
+	case NFX_MAP_INTEGER:
+		if (len >= 1 && len <= 8) {
+			for (unsigned int i = 0; i < len; i++)
+				v = v << 8 | p[m->little_endian ? len - 1 - i : i];
+			put_u64(w, v);
+			return;
+		}
+		break;
+	case NFX_MAP_STRING:
+		put_lit(w, "\"");
+		put_text(w, p, len);
+		put_lit(w, "\"");
+		return;
+	case NFX_MAP_IP:
+		if (len == 4 || len == 16) {
+			if (len == 4)
+				nfx_addr_set_v4(&a, p);
+			else
+				nfx_addr_set_v6(&a, p);
+			put_lit(w, "\"");
+			put_ip(w, &a);
+			put_lit(w, "\"");
+			return;
+		}
+		break;
+	}
+	/* hex, and what does not fit the type it was mapped as */
+	put_lit(w, "\"");
+	put_hex(w, p, len);
+	put_lit(w, "\"");
+}
+
+static void put_mapped(struct wbuf *w, const struct nfx_flow *f, const struct fmt_ctx *cx)
+{
+	for (unsigned int i = 0; i < f->nextra && i < NFX_EXTRA_MAX; i++) {
+		const struct nfx_extra *e = &f->extra[i];
+
+		if (e->map >= cx->nmaps || e->off + e->len > NFX_EXTRA_BYTES)
+			continue;
+		put_lit(w, ",\"");
+		put_str(w, cx->maps[e->map].key);
+		put_lit(w, "\":");
+		put_mapped_value(w, &cx->maps[e->map], f->extra_data + e->off, e->len);
+	}
+}
+
+WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush_ms,
+		       const struct fmt_ctx *cx)
+{
+	const char *ns = cx->ns, *host = cx->host;
+	struct nfx_rdns *rdns = cx->rdns;
+	uint64_t start = f->present & NFX_F_START ? f->start_ms : flush_ms;
+	uint64_t end = f->present & NFX_F_END ? f->end_ms : start;
+	const char *pname = nfx_proto_name(f->proto);
+
+	put_lit(w, "{\"flush_timestamp\":");
+	put_u64(w, flush_ms);
+	put_lit(w, ",\"type\":\"");
+	put_str(w, nfx_flow_type_name(f->type));
+	put_lit(w, "\",\"sampling_rate\":");
+	put_u64(w, f->sampling_rate);
+	put_str(w, f->direction ? ",\"direction\":\"egress\"" : ",\"direction\":\"ingress\"");
+	put_key_u64(w, "start", start / 1000);
+	put_key_u64(w, "end", end / 1000);
+	put_key_u64(w, "bytes", f->bytes);
+	put_key_u64(w, "packets", f->packets);
+	if (f->ip_version == 4)
+		put_lit(w, ",\"ether_type\":\"IPv4\"");
+	else if (f->ip_version == 6)
+		put_lit(w, ",\"ether_type\":\"IPv6\"");
+	put_lit(w, ",\"ip_protocol\":\"");
+	if (pname)
+		put_str(w, pname);
+	else
+		put_u64(w, f->proto);
+	put_lit(w, "\",\"device\":{\"namespace\":\"");
+	put_mem(w, ns, cx->ns_len);
+	put_lit(w, "\"},\"exporter\":{\"ip\":\"");
+	put_ip(w, &f->exporter);
+	put_lit(w, "\"},\"source\":");
+	put_endpoint(w, f, 1, rdns, flush_ms);
+	put_lit(w, ",\"destination\":");
+	put_endpoint(w, f, 0, rdns, flush_ms);
+	put_lit(w, ",\"ingress\":{\"interface\":{\"index\":");
+	put_u64(w, f->in_if);
+	put_lit(w, "}},\"egress\":{\"interface\":{\"index\":");
+	put_u64(w, f->out_if);
+	put_lit(w, "}},\"host\":\"");
+	put_mem(w, host, cx->host_len);
+	put_lit(w, "\"");
+	put_tcp_flags(w, f->tcp_flags);
+	if (f->present & NFX_F_NEXT_HOP) {
+		put_lit(w, ",\"next_hop\":{\"ip\":\"");
+		put_ip(w, &f->next_hop);
+		put_lit(w, "\"}");
+	}
+	put_extras(w, f);
+	put_mapped(w, f, cx);
+	if (cx->flags & NFX_NDJSON_MS_TIMES) {
+		put_key_u64(w, "start_ms", start);
+		put_key_u64(w, "end_ms", end);
+	}
+	put_lit(w, "}");
+}
+
+/*
+ * Longest record without reverse DNS names and mapped fields, less the
+ * namespace and host: every key, 20-digit numbers, IPv6 text everywhere
+ * and all eight TCP flags stay well below this (about 1300 bytes).
+ */
+#define FAST_MAX	2048
+
+static int format_ctx(char *buf, size_t size, const struct nfx_flow *f, uint64_t flush_ms,
+		      const struct fmt_ctx *cx)
+{
+	struct wbuf w = { buf, buf + size, 1 };
+
+	if (!cx->rdns && !f->nextra && size >= FAST_MAX + cx->ns_len + cx->host_len) {
+		struct wbuf u = { buf, buf + size, 0 };
+
+		put_record(&u, f, flush_ms, cx);
+		return (int)(u.p - buf);
+	}
+
+	put_record(&w, f, flush_ms, cx);
+	if (w.p > w.end)
+		return -ENOSPC;
+	return (int)(w.p - buf);
+}
+
+int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
+		      uint64_t flush_ms, const char *ns, const char *host,
+		      unsigned int flags)
+{
+	const struct fmt_ctx cx = { .ns = ns, .host = host, .ns_len = strlen(ns),
+				    .host_len = strlen(host), .flags = flags };
+
+	return format_ctx(buf, size, f, flush_ms, &cx);
+}
+
+/* JSON string body of s, or -ENAMETOOLONG. */
+static int json_escape(char *dst, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (n + 7 > size) {
+			dst[n] = 0;	/* a string that fits; the caller hears it was cut */
+			return -ENAMETOOLONG;
+		}
+		if (c == '"' || c == '\\') {
+			dst[n++] = '\\';
+			dst[n++] = (char)c;
+		} else if (c < 0x20) {
+			n += (size_t)snprintf(dst + n, size - n, "\\u%04x", c);
+		} else {
+			dst[n++] = (char)c;
+		}
+	}
+	dst[n] = 0;
+	return 0;
+}
+
+struct nfx_ndjson *nfx_ndjson_open(const struct nfx_ndjson_opts *opts)
+{
+	struct nfx_ndjson *w;
+	char host[256] = "";
+	int err;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->flags = opts->flags;
+	w->file = nfx_outfile_open(&(struct nfx_outfile_opts){
+		.path = opts->path, .rotate_bytes = opts->rotate_bytes,
+		.rotate_secs = opts->rotate_secs, .gzip = opts->gzip,
+		.nonblock = opts->nonblock });
+	if (!w->file)
+		goto err_free;
+	if (opts->host)
+		snprintf(host, sizeof(host), "%s", opts->host);
+	else
+		gethostname(host, sizeof(host) - 1);
+	err = json_escape(w->host, sizeof(w->host), host);
+	if (!err)
+		err = json_escape(w->ns, sizeof(w->ns), opts->namespace ? opts->namespace : "default");
+	if (err) {
+		errno = -err;
+		goto err_close;
+	}
+	w->host_len = strlen(w->host);
+	w->ns_len = strlen(w->ns);
+	return w;
+
+err_close:
+	nfx_outfile_close(w->file);
+err_free:
+	err = errno;
+	free(w);
+	errno = err;
+	return NULL;
+}
+
+/* A failing or backed-up sink is logged, at most once a minute. */
+static void sink_warn(struct nfx_ndjson *w, const char *what, int err)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 60000;
+	if (now - w->last_warn_ms < 60000)
+		return;
+	w->last_warn_ms = now;
+	pr_warn("output: %s%s%s (%llu records lost so far)\n", what, err ? ": " : "",
+		err ? strerror(-err) : "", (unsigned long long)w->stats.dropped);
+}
+
+static ssize_t file_write(struct nfx_ndjson *w)
+{
+	struct ndjson_share *sh = w->share;
+	ssize_t n;
+
+	if (!sh)
+		return nfx_outfile_write(w->file, w->buf, w->used, w->now_ms);
+	pthread_mutex_lock(&sh->lock);
+	if (sh->owner && sh->owner != w) {
+		n = 0;		/* another writer's line is half written */
+	} else {
+		n = nfx_outfile_write(w->file, w->buf, w->used, w->now_ms);
+		sh->owner = n >= 0 && (size_t)n < w->used ? w : NULL;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return n;
+}
+
+int nfx_ndjson_flush(struct nfx_ndjson *w)
+{
+	ssize_t n;
+
+	if (!w->used)
+		return 0;
+	n = file_write(w);
+	if (n < 0) {
+		w->stats.write_errors++;
+		w->stats.dropped += w->records_buffered;
+		w->used = 0;
+		w->records_buffered = 0;
+		sink_warn(w, "write failed", (int)n);
+		return (int)n;
+	}
+	/* the sink took part of it: keep the rest for the next flush */
+	memmove(w->buf, w->buf + n, w->used - (size_t)n);
+	w->used -= (size_t)n;
+	if (!w->used)
+		w->records_buffered = 0;
+	return 0;
+}
+
+int nfx_ndjson_reopen(struct nfx_ndjson *w)
+{
+	int err;
+
+	if (w->is_clone)
+		return -EINVAL;
+	nfx_ndjson_flush(w);
+	if (w->share)
+		pthread_mutex_lock(&w->share->lock);
+	err = nfx_outfile_reopen(w->file);
+	if (w->share)
+		pthread_mutex_unlock(&w->share->lock);
+	return err;
+}
+
+struct nfx_ndjson *nfx_ndjson_clone(struct nfx_ndjson *parent)
+{
+	struct nfx_ndjson *w;
+
+	if (parent->is_clone) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!parent->share) {
+		parent->share = calloc(1, sizeof(*parent->share));
+		if (!parent->share)
+			return NULL;
+		pthread_mutex_init(&parent->share->lock, NULL);
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->file = parent->file;
+	w->share = parent->share;
+	w->is_clone = 1;
+	w->flags = parent->flags;
+	w->now_ms = parent->now_ms;
+	w->rdns = parent->rdns;
+	w->maps = parent->maps;
+	w->nmaps = parent->nmaps;
+	memcpy(w->ns, parent->ns, sizeof(w->ns));
+	memcpy(w->host, parent->host, sizeof(w->host));
+	w->ns_len = parent->ns_len;
+	w->host_len = parent->host_len;
+	return w;
+}
+
+void nfx_ndjson_close(struct nfx_ndjson *w)
+{
+	if (!w)
+		return;
+	/* give a slow sink up to 5 s to take the rest before it is counted lost */
+	for (int i = 0; i < 50 && w->used; i++) {
+		size_t before = w->used;
+
+		if (nfx_ndjson_flush(w))
+			break;
+		if (w->used == before)
+			usleep(100000);
+	}
+	if (w->used)
+		w->stats.dropped += w->records_buffered;
+	if (!w->is_clone) {
+		nfx_outfile_close(w->file);
+		if (w->share)
+			pthread_mutex_destroy(&w->share->lock);
+		free(w->share);
+	}
+	free(w);
+}
+
+void nfx_ndjson_set_fieldmaps(struct nfx_ndjson *w, const struct nfx_fieldmap *maps,
+			       unsigned int n)
+{
+	w->maps = maps;
+	w->nmaps = n;
+}
+
+int nfx_ndjson_set_namespace(struct nfx_ndjson *w, const char *ns)
+{
+	int err;
+
+	if (ns == w->ns_src)
+		return 0;
+	w->ns_src = ns;
+	err = json_escape(w->ns, sizeof(w->ns), ns ? ns : "default");
+	w->ns_len = strlen(w->ns);
+	return err;
+}
+
+void nfx_ndjson_set_rdns(struct nfx_ndjson *w, struct nfx_rdns *rdns)
+{
+	w->rdns = rdns;
+}
+
+void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms)
+{
+	w->now_ms = now_ms;
+}
+
+int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f)
+{
+	int n;
+
+	if (OUT_BUF_SIZE - w->used < REC_MAX) {
+		nfx_ndjson_flush(w);
+		if (OUT_BUF_SIZE - w->used < REC_MAX) {
+			w->stats.dropped++;
+			sink_warn(w, "sink backed up, dropping records", 0);
+			return -ENOBUFS;
+		}
+	}
+	const struct fmt_ctx cx = { .ns = w->ns, .host = w->host, .ns_len = w->ns_len,
+				    .host_len = w->host_len, .flags = w->flags,
+				    .rdns = w->rdns, .maps = w->maps, .nmaps = w->nmaps };
+
+	n = format_ctx(w->buf + w->used, OUT_BUF_SIZE - w->used - 1, f, w->now_ms, &cx);
+	if (n < 0) {
+		w->stats.write_errors++;
+		return n;
+	}
+	w->used += (size_t)n;
+	w->buf[w->used++] = '\n';
+	w->stats.records++;
+	w->records_buffered++;
+	return 0;
+}
+
+void nfx_ndjson_emit(void *ctx, const struct nfx_flow *f)
+{
+	nfx_ndjson_write(ctx, f);
+}
+
+const struct nfx_ndjson_stats *nfx_ndjson_stats(struct nfx_ndjson *w)
+{
+	const struct nfx_outfile_stats *fs = nfx_outfile_stats(w->file);
+
+	w->stats.bytes = fs->bytes;
+	w->stats.rotations = fs->rotations;
+	w->stats.reopens = fs->reopens;
+	return &w->stats;
+}

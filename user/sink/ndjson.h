@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * out_ndjson.h - the NDJSON sink: one JSON object per flow record (SPEC §4),
+ * formatted by hand into a large buffer and written in big chunks, so the
+ * hot path makes no syscall and no allocation per record.
+ */
+#ifndef NFX_OUT_NDJSON_H
+#define NFX_OUT_NDJSON_H
+
+#include <stdint.h>
+
+#include "base/fieldmap.h"
+#include "base/flow.h"
+
+struct nfx_ndjson;
+
+struct nfx_ndjson_opts {
+	const char *path;		/* NULL or "-" = stdout */
+	const char *namespace;		/* device.namespace; default "default" */
+	const char *host;		/* NULL = gethostname() */
+	unsigned int flags;		/* NFX_NDJSON_* */
+	uint64_t rotate_bytes;		/* see struct nfx_outfile_opts */
+	uint32_t rotate_secs;
+	int gzip;
+	int nonblock;			/* a backed-up sink drops records, counted */
+};
+
+/* Also write start_ms/end_ms: exact times, for comparing with references. */
+#define NFX_NDJSON_MS_TIMES	(1u << 0)
+
+/* Returns NULL with errno set. */
+struct nfx_ndjson *nfx_ndjson_open(const struct nfx_ndjson_opts *opts);
+/* Flushes what is buffered and closes the output (not stdout). */
+void nfx_ndjson_close(struct nfx_ndjson *w);
+
+/*
+ * device.namespace of the records written after this call.  Cheap when
+ * @ns is the same pointer as last time (records are routed per listener).
+ * 0 or -ENAMETOOLONG.
+ */
+int nfx_ndjson_set_namespace(struct nfx_ndjson *w, const char *ns);
+struct nfx_rdns;
+/*
+ * Reverse DNS enrichment of the records written after this call: each
+ * endpoint's cached name goes into "reverse_dns_hostname" (an address not
+ * cached yet starts a query and goes without).  NULL turns it off.
+ */
+void nfx_ndjson_set_rdns(struct nfx_ndjson *w, struct nfx_rdns *rdns);
+/* Keys and types of the additional (mapped) fields; @maps must outlive its use. */
+void nfx_ndjson_set_fieldmaps(struct nfx_ndjson *w, const struct nfx_fieldmap *maps,
+			       unsigned int n);
+/* flush_timestamp used for the records written after this call. */
+void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms);
+/* Formats one record; writes out when the buffer is nearly full. 0 or -errno. */
+int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f);
+/*
+ * Writes out what is buffered, as far as the sink takes it.  Call once per
+ * batch / on a timer.  0 or -errno of a write error (those records lost).
+ */
+int nfx_ndjson_flush(struct nfx_ndjson *w);
+/* SIGHUP: reopen the output file (logrotate).  0 or -errno (-EINVAL on a clone). */
+int nfx_ndjson_reopen(struct nfx_ndjson *w);
+/*
+ * A writer for another thread: its own buffer and counters, the same file
+ * (whole lines, never interleaved) and settings as @parent.  Close every
+ * clone before the parent.  Its stats' file figures (bytes, rotations,
+ * reopens) are the shared file's.  NULL with errno set.
+ */
+struct nfx_ndjson *nfx_ndjson_clone(struct nfx_ndjson *parent);
+/* nfx_sink callback: ctx is a struct nfx_ndjson *. */
+void nfx_ndjson_emit(void *ctx, const struct nfx_flow *f);
+
+/*
+ * Formats one record into buf (no newline); namespace and host must already
+ * be JSON-escaped.  Returns its length or -ENOSPC.
+ */
+int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
+		      uint64_t flush_ms, const char *namespace, const char *host,
+		      unsigned int flags);
+
+struct nfx_ndjson_stats {
+	uint64_t records;		/* records formatted */
+	uint64_t dropped;		/* records lost: sink backed up or failing */
+	uint64_t write_errors;
+	uint64_t bytes;			/* bytes given to the sink */
+	uint64_t rotations;
+	uint64_t reopens;
+};
+/* The writer's counters, its file's folded in. */
+const struct nfx_ndjson_stats *nfx_ndjson_stats(struct nfx_ndjson *w);
+
+#endif /* NFX_OUT_NDJSON_H */
