@@ -10,7 +10,7 @@
  * port is counted once in packets/bytes of one slot and once in exactly one
  * of redirected, passed or a drop reason.  The slot is the NetFlow version
  * when the payload has a readable, known version, otherwise NFX_SLOT_OTHER.
- * Decisions beyond SPEC §2:
+ * Decisions beyond design §2:
  *  - a UDP length < 8, beyond the frame or beyond the IP length is
  *    bad_length in OTHER with 0 bytes (the payload size is unknown);
  *    Ethernet padding after the datagram is ignored;
@@ -19,7 +19,7 @@
  *    do not trust is not looked at, and it cannot reach the stack's UDP
  *    socket by fragmenting;
  *  - v1/5/6/7 with count 0 (header only) is valid and redirected: the
- *    SPEC range 1..max is relaxed at the bottom because the corpus wants
+ *    The nominal range 1..max is relaxed at the bottom because the corpus wants
  *    "0 records, no error", the daemon's decoder takes it as an empty
  *    message and its header still carries the sequence number.  v1's upper
  *    bound is 30, not 24: softflowd 1.1 sends up to 30 records per v1

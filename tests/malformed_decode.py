@@ -17,7 +17,7 @@ from corpus_compare import compare  # noqa: E402
 
 # Where nfxdp deliberately takes the documented alternative, and why.
 CHOICES = {
-    # data held until its template arrives, then decoded (SPEC §3, beyond the peers)
+    # data held until its template arrives, then decoded (design §3, beyond the peers)
     "v9-data-before-template.pcap": 6,
 }
 # Counters that must have moved (generic name in expected.json -> ours).

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
-# test-aggregate.sh - SPEC §5 end to end, XDP mode.
+# test-aggregate.sh - design §5 end to end, XDP mode.
 #  - aggregated (the default): v5 and IPFIX flows, many repeating the same
 #    keys, then SIGTERM before any flush is due: every byte and packet sent
 #    is in the output, in fewer records than flows, one key per record

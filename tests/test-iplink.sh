@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
-# test-iplink.sh - the operator path of SPEC §7: the program is attached by
+# test-iplink.sh - the operator path of design §7: the program is attached by
 # `ip link set dev IF xdp obj nfx_xdp.bpf.o sec xdp` (maps pinned by
 # iproute2 in tc/globals), `nfxdp run --no-attach` adopts its maps, records
 # flow, and the program is left attached, same id, when nfxdp exits.

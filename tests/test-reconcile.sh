@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
-# test-reconcile.sh - SPEC §6 live: `nfxdp run -i IF -c FILE` and the file
+# test-reconcile.sh - design §6 live: `nfxdp run -i IF -c FILE` and the file
 # rewritten under it while an exporter sends.
 #  - a listener moved 2055 -> 2056: the XDP program id and the AF_XDP
 #    socket inodes stay the same, the new port's records arrive without a

@@ -6,7 +6,7 @@
  * with BPF_PROG_TEST_RUN.  After every run the nfx_stats deltas (summed
  * over CPUs) must obey the counting rules of include/nfx/shared.h, and the
  * verdict, slot, counter field and byte count must agree with model(), a
- * plain C reading of SPEC §2 plus the decisions listed at the top of
+ * plain C reading of design §2 plus the decisions listed at the top of
  * nfx_xdp.bpf.c.  Any disagreement aborts with a description.
  *
  * Input: byte 0 bit 0 turns the source allow-list on; the rest is the
@@ -140,7 +140,7 @@ static const struct listener *listener_of(uint16_t port)
 #define COUNTED(a, s, f, b, w) ((struct verdict){ (a), (s), FIELD(f), (b), (w) })
 
 /*
- * SPEC §2 table, with count 0 accepted for the fixed-record versions (see
+ * design §2 table, with count 0 accepted for the fixed-record versions (see
  * nfx_xdp.bpf.c).  The payload is at p, plen bytes, plen >= 4.
  */
 static struct verdict header_rules(const uint8_t *p, uint32_t plen, int slot)

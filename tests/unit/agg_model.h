@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * agg_model.h - a plain model of the aggregator's port roll-up (SPEC §5,
+ * agg_model.h - a plain model of the aggregator's port roll-up (design §5,
  * the rules agg.c states at its top) and of its aggregation, with lists
  * searched in full and no caching of any kind, to run random streams
  * through both and compare what comes out.  Included by the tests.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * test_agg.c - the aggregator (SPEC §5), driven by a clock the tests set:
+ * test_agg.c - the aggregator (design §5), driven by a clock the tests set:
  * merge rules, flush cadence and TTL, port roll-up and its tracker
  * generations, sequence accounting, the context bound.  Ends with an
  * informational insert-rate line ("# bench: ...").

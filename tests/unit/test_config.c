@@ -554,7 +554,7 @@ static const char *ports_dump(int fd, char *buf, size_t len)
 /* The trie's prefixes as text, sorted as nfx_allow sets are. */
 static const char *allow_dump(int fd, char *buf, size_t len)
 {
-	struct nfx_allow a[64];
+	struct nfx_prefix a[64];
 	struct nfx_lpm_key key, prev;
 	size_t n = 0, used = 0;
 	bool first = true;
@@ -567,7 +567,7 @@ static const char *allow_dump(int fd, char *buf, size_t len)
 	}
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && nfx_allow_cmp(&a[j - 1], &a[j]) > 0; j--) {
-			struct nfx_allow t = a[j];
+			struct nfx_prefix t = a[j];
 
 			a[j] = a[j - 1];
 			a[j - 1] = t;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* test_ndjson.c - the NDJSON record format (SPEC §4), checked with json-c. */
+/* test_ndjson.c - the NDJSON record format (design §4), checked with json-c. */
 #include <json-c/json.h>
 #include <errno.h>
 #include <string.h>

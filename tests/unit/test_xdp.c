@@ -306,7 +306,7 @@ static void check_pkt(const char *what, const struct pkt_spec *s,
 
 static const struct pkt_spec plain;
 
-/* ---- one test per SPEC table row -------------------------------------- */
+/* ---- one test per row of the header-check table (design §2) -------------------------------------- */
 
 struct fixed_ver {
 	__u16 version;

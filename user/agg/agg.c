@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * agg.c - the aggregator stage (SPEC §5), with the semantics of the Datadog
+ * agg.c - the aggregator stage (design §5), with the semantics of the Datadog
  * Agent's netflow flow aggregator, reimplemented for a bounded C daemon:
  *
  * - Key: exporter, source/destination address, source/destination port

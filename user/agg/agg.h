@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * agg.h - the aggregator stage (SPEC §5): decoded flows in, fewer and
+ * agg.h - the aggregator stage (design §5): decoded flows in, fewer and
  * bigger flows out, with the Datadog Agent's netflow aggregator semantics:
  * aggregation key, merge rules, the 10 s tick with a per-context flush
  * interval and context TTL, ephemeral-port roll-up with two rotating
@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "decode/decode.h"
+#include "base/flow.h"
 #include "base/flow.h"
 
 /* Defaults, Datadog's where it has one. */
@@ -73,7 +73,7 @@ struct nfx_agg_stats {
 	uint64_t ticks;			/* internal flush ticks run */
 };
 
-/* Sequence accounting of one exporter (SPEC §5), as of its last flush. */
+/* Sequence accounting of one exporter (design §5), as of its last flush. */
 struct nfx_agg_exporter {
 	struct nfx_addr addr;
 	uint8_t type;			/* enum nfx_flow_type */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* flow.c - address text conversion for struct nfx_addr. */
+/* flow.c - address and prefix text conversion, protocol and type names. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 
 #include "base/flow.h"
 
@@ -25,6 +26,40 @@ int nfx_addr_parse(struct nfx_addr *a, const char *text)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int nfx_prefix_parse(const char *text, struct nfx_prefix *p)
+{
+	char addr[NFX_ADDR_STRLEN + 8], *slash, *end;
+	unsigned long plen;
+	unsigned int max, dirty = 0;
+	int v4;
+
+	memset(p, 0, sizeof(*p));
+	if (strlen(text) >= sizeof(addr))
+		return -EINVAL;
+	strcpy(addr, text);
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash = '\0';
+	if (nfx_addr_parse(&p->addr, addr))
+		return -EINVAL;
+	/* "::ffff:a.b.c.d/n" is an IPv6 prefix: n counts from the first bit */
+	v4 = strchr(addr, ':') == NULL;
+	max = v4 ? 32 : 128;
+	plen = max;
+	if (slash) {
+		errno = 0;
+		plen = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end || errno || slash[1] == '-' || slash[1] == '+' || plen > max)
+			return -ERANGE;
+	}
+	p->prefixlen = (uint8_t)(v4 ? plen + 96 : plen);
+	for (unsigned int bit = p->prefixlen; bit < 128; bit++) {
+		dirty |= p->addr.b[bit / 8] & (0x80u >> (bit % 8));
+		p->addr.b[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+	}
+	return dirty ? -EDOM : 0;
 }
 
 static const char *const proto_names[256] = {

@@ -6,6 +6,7 @@
 #ifndef NFX_FLOW_H
 #define NFX_FLOW_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -37,6 +38,31 @@ static inline void nfx_addr_set_v6(struct nfx_addr *a, const uint8_t v6[16])
 #define NFX_ADDR_STRLEN 46
 const char *nfx_addr_str(const struct nfx_addr *a, char buf[NFX_ADDR_STRLEN]);
 int nfx_addr_parse(struct nfx_addr *a, const char *text);
+
+/*
+ * An address prefix in the same 16-byte form: an IPv4 prefix a.b.c.d/n is
+ * ::ffff:a.b.c.d/(96 + n), so one comparison serves both families.
+ */
+struct nfx_prefix {
+	struct nfx_addr addr;		/* host bits are zero */
+	uint8_t prefixlen;		/* 0..128 */
+};
+
+/*
+ * "ADDR" or "ADDR/LEN"; IPv4 when the text has no ':'.  0, -EINVAL (not an
+ * address), -ERANGE (length out of range) or -EDOM (host bits set: @p is
+ * filled with them cleared, for callers that accept or suggest that).
+ */
+int nfx_prefix_parse(const char *text, struct nfx_prefix *p);
+
+static inline int nfx_prefix_match(const struct nfx_prefix *p, const struct nfx_addr *a)
+{
+	unsigned int full = p->prefixlen / 8, rest = p->prefixlen % 8;
+
+	if (memcmp(a->b, p->addr.b, full))
+		return 0;
+	return !rest || !((a->b[full] ^ p->addr.b[full]) & (0xff00u >> rest) & 0xff);
+}
 
 enum nfx_flow_type {
 	NFX_TYPE_NETFLOW1 = 0,
@@ -144,6 +170,30 @@ static inline void nfx_flow_add_extra(struct nfx_flow *f, unsigned int map, cons
 		len = NFX_EXTRA_BYTES - used;
 	memcpy(f->extra_data + used, p, len);
 	f->extra[f->nextra++] = (struct nfx_extra){ (uint8_t)map, (uint8_t)used, (uint8_t)len };
+}
+
+/* Where a message came from and when it arrived. */
+struct nfx_src {
+	struct nfx_addr addr;
+	uint16_t port;
+	uint16_t dst_port;		/* the listener port it was sent to */
+	uint8_t allow_checked;		/* the XDP program applied the allow-list */
+	uint64_t now_ms;		/* wall clock at reception, ms since epoch */
+};
+
+/* Where records go: the decoder emits into one, the aggregator flushes into one. */
+typedef void (*nfx_emit_fn)(void *ctx, const struct nfx_flow *f);
+
+struct nfx_sink {
+	nfx_emit_fn emit;
+	void *ctx;
+};
+
+/* @to[i] += @from[i]: counter structs made of uint64_t only, summed over workers. */
+static inline void nfx_counters_add(uint64_t *to, const uint64_t *from, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		to[i] += from[i];
 }
 
 #endif /* NFX_FLOW_H */

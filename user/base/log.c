@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
+/*
+ * log.c - "nfxdp: " lines on stderr, filtered by level, and the hook that
+ * routes libbpf's and libxdp's messages through the same filter.  errno is
+ * kept across a call, so an error path may log and then return -errno.
+ */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -11,6 +17,7 @@ int nfx_log_level = NFX_LOG_INFO;
 
 void nfx_log(int level, const char *fmt, ...)
 {
+	int saved = errno;
 	va_list ap;
 
 	if (level > nfx_log_level)
@@ -19,6 +26,7 @@ void nfx_log(int level, const char *fmt, ...)
 	fputs("nfxdp: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+	errno = saved;
 }
 
 static int lib_print(int level, const char *fmt, va_list ap)

@@ -20,6 +20,10 @@ const uint64_t nfx_pow10[20] = {
 	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
 };
 
+const char *const nfx_tcp_flag_names[8] = {
+	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
+};
+
 /* Dotted-quad text of each octet, NUL-padded to 4 bytes, and its length. */
 char nfx_octet_txt[256][4];
 uint8_t nfx_octet_len[256];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wbuf.h - the text buffer both record formatters write into (NDJSON lines
- * in out_ndjson.c, ClickHouse rows in sink_ch.c) and the pieces they share:
+ * in sink/ndjson.c, ClickHouse rows in sink/ch.c) and the pieces they share:
  * numbers, addresses, MACs and prefixes, written in place, no libc call
  * per field.  Every helper checks room unless the caller cleared
  * `checked` after making sure the whole record fits.
@@ -20,6 +20,8 @@ extern const char nfx_digits2[200];
 extern const uint64_t nfx_pow10[20];
 extern char nfx_octet_txt[256][4];
 extern uint8_t nfx_octet_len[256];
+/* TCP flag names by bit, FIN (0x01) to CWR (0x80) */
+extern const char *const nfx_tcp_flag_names[8];
 
 /* IPv6 text as inet_ntop() writes it, at most NFX_ADDR_STRLEN; its length. */
 size_t nfx_v6_text(char *out, const uint8_t *b);
@@ -167,5 +169,26 @@ WINLINE void put_mask(struct wbuf *w, const struct nfx_addr *a, uint8_t bits, in
 	put_u64(w, bits);
 }
 
+
+/* ,"tcp_flags":["FIN","SYN",...] in bit order; nothing when no flag is set */
+WINLINE void put_tcp_flags(struct wbuf *w, uint8_t flags)
+{
+	int first = 1;
+
+	if (!flags)
+		return;
+	put_lit(w, ",\"tcp_flags\":[");
+	for (int i = 0; i < 8; i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		if (!first)
+			put_lit(w, ",");
+		put_lit(w, "\"");
+		put_str(w, nfx_tcp_flag_names[i]);
+		put_lit(w, "\"");
+		first = 0;
+	}
+	put_lit(w, "]");
+}
 
 #endif /* NFX_WBUF_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * pcap.c - `nfxdp decode`: the export packets of a capture file through the
+ * cmd_decode.c - `nfxdp decode`: the export packets of a capture file through the
  * same decoders as live traffic.  Offline and unprivileged; the exporter is
  * each packet's source address and "now" is the packet's capture time, so
  * the output of a given file is always the same.

@@ -734,7 +734,7 @@ static int relabel_default_listeners(struct nfx_config *c, json_object *root)
 
 /* ---- allow-list ---- */
 
-int nfx_allow_cmp(const struct nfx_allow *a, const struct nfx_allow *b)
+int nfx_allow_cmp(const struct nfx_prefix *a, const struct nfx_prefix *b)
 {
 	int r = memcmp(a->addr.b, b->addr.b, sizeof(a->addr.b));
 
@@ -748,7 +748,7 @@ static int allow_qcmp(const void *a, const void *b)
 	return nfx_allow_cmp(a, b);
 }
 
-const char *nfx_allow_str(const struct nfx_allow *a, char *buf, size_t len)
+const char *nfx_allow_str(const struct nfx_prefix *a, char *buf, size_t len)
 {
 	char addr[NFX_ADDR_STRLEN];
 	unsigned int plen = a->prefixlen;
@@ -759,66 +759,35 @@ const char *nfx_allow_str(const struct nfx_allow *a, char *buf, size_t len)
 	return buf;
 }
 
-/* Whether any bit after the first @plen of @a is set. */
-static bool host_bits_set(const struct nfx_addr *a, unsigned int plen)
-{
-	for (unsigned int bit = plen; bit < 128; bit++)
-		if (a->b[bit / 8] & (0x80 >> (bit % 8)))
-			return true;
-	return false;
-}
-
-static void clear_host_bits(struct nfx_addr *a, unsigned int plen)
-{
-	for (unsigned int bit = plen; bit < 128; bit++)
-		a->b[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
-}
-
-/* "ADDR" or "ADDR/LEN", IPv4 or IPv6, into LPM form. */
-static int parse_prefix(struct pctx *p, const char *text, struct nfx_allow *out,
+/* "ADDR" or "ADDR/LEN", IPv4 or IPv6, into LPM form; host bits refused. */
+static int parse_prefix(struct pctx *p, const char *text, struct nfx_prefix *out,
 			const char *where)
 {
-	char addr[64], *slash, *end;
-	unsigned long plen;
-	unsigned int max;
-	bool v4;
+	char buf[NFX_ADDR_STRLEN + 8];
+	const char *slash = strchr(text, '/');
 
-	if (strlen(text) >= sizeof(addr))
-		return perr(p, -EINVAL, where, "\"%s\" is not an address or prefix", text);
-	strcpy(addr, text);
-	slash = strchr(addr, '/');
-	if (slash)
-		*slash = '\0';
-	/* refuse "::ffff:a.b.c.d" ambiguity? no: it is the same key, accept it */
-	if (nfx_addr_parse(&out->addr, addr))
-		return perr(p, -EINVAL, where, "\"%s\" is not an IPv4 or IPv6 address", addr);
-	v4 = strchr(addr, ':') == NULL;
-	max = v4 ? 32 : 128;
-	plen = max;
-	if (slash) {
-		errno = 0;
-		plen = strtoul(slash + 1, &end, 10);
-		if (!slash[1] || *end || errno || slash[1] == '-' || slash[1] == '+' || plen > max)
-			return perr(p, -EINVAL, where, "\"%s\": prefix length \"%s\" is not 0-%u",
-				    text, slash + 1, max);
-	}
-	out->prefixlen = (uint8_t)(v4 ? plen + 96 : plen);
-	if (host_bits_set(&out->addr, out->prefixlen)) {
-		struct nfx_allow fixed = *out;
-		char buf[NFX_ADDR_STRLEN + 8];
-
-		clear_host_bits(&fixed.addr, fixed.prefixlen);
+	switch (nfx_prefix_parse(text, out)) {
+	case 0:
+		return 0;
+	case -ERANGE:
+		return perr(p, -EINVAL, where, "\"%s\": prefix length \"%s\" is not 0-%u",
+			    text, slash ? slash + 1 : "", strchr(text, ':') ? 128 : 32);
+	case -EDOM:
 		return perr(p, -EINVAL, where, "\"%s\" has host bits set (did you mean %s?)", text,
-			    nfx_allow_str(&fixed, buf, sizeof(buf)));
+			    nfx_allow_str(out, buf, sizeof(buf)));
+	default:
+		if (strlen(text) >= sizeof(buf))
+			return perr(p, -EINVAL, where, "\"%s\" is not an address or prefix", text);
+		return perr(p, -EINVAL, where, "\"%.*s\" is not an IPv4 or IPv6 address",
+			    (int)(slash ? slash - text : (int)strlen(text)), text);
 	}
-	return 0;
 }
 
 static int parse_allow(struct pctx *p, const struct opt *o, json_object *v, void *base,
 		       const char *where)
 {
 	struct nfx_config *c = base;
-	struct nfx_allow *a;
+	struct nfx_prefix *a;
 	size_t n, kept = 0;
 	int err = 0;
 

@@ -44,12 +44,6 @@ struct nfx_listener {
 	size_t nmapping;
 };
 
-/* Allow-list entry in LPM form: IPv4 as ::ffff:a.b.c.d and prefixlen + 96. */
-struct nfx_allow {
-	struct nfx_addr addr;		/* host bits are zero */
-	uint8_t prefixlen;		/* 0..128 */
-};
-
 struct nfx_output_cfg {
 	char *path;			/* "-" = stdout */
 	uint64_t rotate_size;		/* bytes, 0 = off */
@@ -86,7 +80,7 @@ struct nfx_config {
 	uint32_t pending_total_bytes;
 	uint32_t pending_max_age;		/* s */
 
-	struct nfx_allow *allow;	/* sorted, no duplicates; empty = all allowed */
+	struct nfx_prefix *allow;	/* sorted, no duplicates; empty = all allowed */
 	size_t nallow;
 
 	struct nfx_output_cfg output;
@@ -187,9 +181,9 @@ const char *nfx_config_diff_str(unsigned int mask, char *buf, size_t len);
 const char *nfx_listen_type_str(unsigned int type);
 
 /* "10.0.0.0/8", "2001:db8::/32", "1.2.3.4/32" into @buf (>= NFX_ADDR_STRLEN + 4). */
-const char *nfx_allow_str(const struct nfx_allow *a, char *buf, size_t len);
+const char *nfx_allow_str(const struct nfx_prefix *a, char *buf, size_t len);
 
 /* Orders allow entries by address then prefix length (the set order). */
-int nfx_allow_cmp(const struct nfx_allow *a, const struct nfx_allow *b);
+int nfx_allow_cmp(const struct nfx_prefix *a, const struct nfx_prefix *b);
 
 #endif /* NFX_CONFIG_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * run_metrics.c - Prometheus names follow the usual conventions: nfx_
+ * daemon_metrics.c - Prometheus names follow the usual conventions: nfx_
  * prefix, _total on counters, one family per quantity with the version,
  * queue, port, exporter or namespace as labels.
  */
@@ -220,7 +220,7 @@ static void agg_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 	X(rollup_dropped, "_total", "counter", "Ports not tracked: roll-up tracker full.")
 #undef X
 	nfx_prom_family(p, "nfx_flush_sequence_delta_total", "counter",
-			"Sequence advance per exporter, accounted at flush (SPEC 5).");
+			"Sequence advance per exporter, accounted at flush (design §5).");
 	nfx_prom_family(p, "nfx_flush_sequence_resets_total", "counter",
 			"Sequence resets per exporter, accounted at flush.");
 	nfx_prom_family(p, "nfx_flush_sequence_last", "gauge", "Highest sequence flushed.");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * run_metrics.h - the daemon's counters as one Prometheus page: kernel
+ * daemon_metrics.h - the daemon's counters as one Prometheus page: kernel
  * nfx_stats, AF_XDP XDP_STATISTICS, UDP sockets, decoders (per version and
  * per exporter), aggregators and output.
  */

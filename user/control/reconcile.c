@@ -131,11 +131,11 @@ static int reconcile_ports(int fd, const struct nfx_config *want, const struct n
 /* ---- allow-list ---- */
 
 struct allow_set {
-	struct nfx_allow *v;
+	struct nfx_prefix *v;
 	size_t n;
 };
 
-static struct nfx_lpm_key lpm_key(const struct nfx_allow *a)
+static struct nfx_lpm_key lpm_key(const struct nfx_prefix *a)
 {
 	struct nfx_lpm_key k = { .prefixlen = a->prefixlen };
 
@@ -196,7 +196,7 @@ static int allow_read(int fd, struct allow_set *have)
  * One walk over both sorted sets: @fn is called for each entry only in @a
  * (with @add true) or only in @b (@add false), stopping at the first error.
  */
-typedef int (*allow_fn)(int fd, const struct nfx_allow *e, char *log, size_t len);
+typedef int (*allow_fn)(int fd, const struct nfx_prefix *e, char *log, size_t len);
 
 static int allow_walk(int fd, const struct allow_set *from, const struct allow_set *to,
 		      allow_fn fn, char *log, size_t len)
@@ -221,7 +221,7 @@ static int allow_walk(int fd, const struct allow_set *from, const struct allow_s
 	return 0;
 }
 
-static void log_append(char *log, size_t len, char sign, const struct nfx_allow *e)
+static void log_append(char *log, size_t len, char sign, const struct nfx_prefix *e)
 {
 	char buf[NFX_ADDR_STRLEN + 8];
 	size_t used = strlen(log);
@@ -235,7 +235,7 @@ static void log_append(char *log, size_t len, char sign, const struct nfx_allow 
 	snprintf(log + used, len - used, " %c%s", sign, nfx_allow_str(e, buf, sizeof(buf)));
 }
 
-static int allow_add(int fd, const struct nfx_allow *e, char *log, size_t len)
+static int allow_add(int fd, const struct nfx_prefix *e, char *log, size_t len)
 {
 	struct nfx_lpm_key k = lpm_key(e);
 	__u8 one = 1;
@@ -246,7 +246,7 @@ static int allow_add(int fd, const struct nfx_allow *e, char *log, size_t len)
 	return 0;
 }
 
-static int allow_del(int fd, const struct nfx_allow *e, char *log, size_t len)
+static int allow_del(int fd, const struct nfx_prefix *e, char *log, size_t len)
 {
 	struct nfx_lpm_key k = lpm_key(e);
 

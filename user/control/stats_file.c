@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * daemon_stats.c - prints a daemon counter file (Prometheus text, the same
+ * stats_file.c - prints a daemon counter file (Prometheus text, the same
  * page /metrics serves) as a table or as JSON: {"file": {"series": value}}.
  */
 #include <dirent.h>
@@ -11,7 +11,6 @@
 
 #include "control/stats_file.h"
 #include "base/log.h"
-#include "daemon/daemon.h"
 
 /* Prints one series line; quotes and backslashes of labels escaped for JSON. */
 static void json_series(const char *line, const char *value, int first)

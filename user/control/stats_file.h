@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * daemon_stats.h - `nfxdp stats --daemon`: the running daemon's own counters
+ * stats_file.h - `nfxdp stats --daemon`: the running daemon's own counters
  * (decoders, aggregators, output, ClickHouse sink, reverse DNS), read from
  * the file each daemon rewrites every second (run --stats-file).
  */
 #ifndef NFX_DAEMON_STATS_H
 #define NFX_DAEMON_STATS_H
+
+/* Default directory of the daemon counter files read by `nfxdp stats --daemon`. */
+#define NFX_STATS_DIR	"/run/nfxdp"
 
 /**
  * nfx_daemon_stats_print() - print the counters of @path, or of every

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * run.c - `nfxdp run`: workers poll their AF_XDP sockets (one per RX queue)
+ * daemon.c - `nfxdp run`: workers poll their AF_XDP sockets (one per RX queue)
  * and the UDP listeners; each wakeup takes the clock once and drains what
  * is ready into the worker's decoder, and a 100 ms tick writes the NDJSON
  * buffer out so readers see records within ~100 ms.  One worker runs in
@@ -748,16 +748,9 @@ static int run_allow(void *ctx, const struct nfx_addr *a)
 
 	if (!c->nallow)
 		return 1;
-	for (size_t i = 0; i < c->nallow; i++) {
-		const struct nfx_allow *e = &c->allow[i];
-		unsigned int full = e->prefixlen / 8, rest = e->prefixlen % 8;
-
-		if (memcmp(a->b, e->addr.b, full))
-			continue;
-		if (rest && ((a->b[full] ^ e->addr.b[full]) & (0xff00u >> rest) & 0xff))
-			continue;
-		return 1;
-	}
+	for (size_t i = 0; i < c->nallow; i++)
+		if (nfx_prefix_match(&c->allow[i], a))
+			return 1;
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * run.h - the collector daemon (`nfxdp run`): XDP + AF_XDP input, or plain
+ * daemon.h - the collector daemon (`nfxdp run`): XDP + AF_XDP input, or plain
  * UDP sockets, into the decoders and the NDJSON writer; one worker
  * (decoder, aggregators, writer) per RX queue.  The entry point is
  * nfx_cmd_run() in cmd.h.
@@ -11,10 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "control/stats_file.h"
 #include "io/loader.h"
-
-/* Default directory of the daemon counter files read by `nfxdp stats --daemon`. */
-#define NFX_STATS_DIR	"/run/nfxdp"
 
 struct nfx_run_opts {
 	const char *ifname;		/* NULL: --udp mode */

@@ -15,26 +15,11 @@
 #include <stdio.h>
 
 #include "base/flow.h"
+#include "base/wire.h"
 #include "nfx/shared.h"
-
-/* Where a message came from and when it arrived. */
-struct nfx_src {
-	struct nfx_addr addr;
-	uint16_t port;
-	uint16_t dst_port;		/* the listener port it was sent to */
-	uint8_t allow_checked;		/* the XDP program applied the allow-list */
-	uint64_t now_ms;		/* wall clock at reception, ms since epoch */
-};
 
 /* Exporter allow-list for input the kernel did not check: non-zero = allowed. */
 typedef int (*nfx_allow_fn)(void *ctx, const struct nfx_addr *exporter);
-
-typedef void (*nfx_emit_fn)(void *ctx, const struct nfx_flow *f);
-
-struct nfx_sink {
-	nfx_emit_fn emit;
-	void *ctx;
-};
 
 /* Daemon-side counters (the kernel ones are in struct nfx_ctr). */
 struct nfx_dec_stats {
@@ -107,13 +92,6 @@ struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts);
 void nfx_decoder_free(struct nfx_decoder *d);
 /* Drop templates, options state and sessions unused for ttl_ms. */
 void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms);
-/* @to[i] += @from[i]: counter structs made of uint64_t only, summed over workers. */
-static inline void nfx_counters_add(uint64_t *to, const uint64_t *from, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		to[i] += from[i];
-}
-
 /* @to += @from, counter by counter (several workers' decoders as one). */
 void nfx_dec_stats_add(struct nfx_dec_stats *to, const struct nfx_dec_stats *from);
 
@@ -137,37 +115,5 @@ int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
 		  const uint8_t *buf, size_t len, const struct nfx_sink *out);
 int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 		     const uint8_t *buf, size_t len, const struct nfx_sink *out);
-
-/* Big-endian readers; callers check bounds first. */
-static inline uint16_t nfx_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t nfx_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint64_t nfx_get64(const uint8_t *p)
-{
-	return (uint64_t)nfx_get32(p) << 32 | nfx_get32(p + 4);
-}
-
-/*
- * Uptime-relative time to epoch ms.  Both uptimes are 32-bit ms counters
- * that wrap every ~49.7 days; the unsigned difference is right across the
- * wrap as long as the flow started less than one wrap before the export.
- */
-static inline uint64_t nfx_uptime_to_epoch_ms(uint64_t export_ms, uint32_t sys_uptime,
-					      uint32_t t)
-{
-	uint32_t age = sys_uptime - t;
-
-	/* Some exporters stamp flows a little after the header: treat as 0 age. */
-	if (age > 0x80000000u)
-		return export_ms + (uint32_t)(t - sys_uptime);
-	return export_ms - age;
-}
 
 #endif /* NFX_DECODE_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * decode_ipfix.c - IPFIX messages (RFC 7011).
+ * ipfix.c - IPFIX messages (RFC 7011).
  *
  * The message length must equal the datagram: a message cut or padded in
  * transit is dropped whole, since nothing inside it can be trusted to line

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * decode_v5.c - the fixed-layout NetFlow versions 1, 5, 6 and 7.
+ * legacy.c - the fixed-layout NetFlow versions 1, 5, 6 and 7.
  *
  * They share one record core (addresses, counters, uptime-relative times,
  * ports, protocol); the versions differ in header size, record size, where

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * decode_v9.c - NetFlow version 9 (RFC 3954).
+ * v9.c - NetFlow version 9 (RFC 3954).
  *
  * Flowsets are walked by their own length fields; the header count is
  * ignored because exporters get it wrong (softflowd counts data records

@@ -46,9 +46,8 @@ struct inflight {
 };
 
 struct prefix {
-	uint8_t addr[16];		/* host bits zero; IPv4 as ::ffff:a.b.c.d */
-	uint8_t len;			/* 0..128 */
-	uint8_t exclude;
+	struct nfx_prefix p;
+	uint8_t exclude;		/* "!PREFIX": names not wanted there */
 };
 
 struct nfx_rdns {
@@ -101,42 +100,14 @@ static const char *const default_prefixes[] = {
 	"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
 };
 
+/* "[!]ADDR[/LEN]"; host bits are cleared, not refused */
 static int prefix_parse(const char *text, struct prefix *p)
 {
-	char buf[NFX_ADDR_STRLEN + 8], *slash, *end;
-	struct nfx_addr a;
-	unsigned long len;
-	int v4;
+	int err;
 
-	memset(p, 0, sizeof(*p));
-	if (*text == '!') {
-		p->exclude = 1;
-		text++;
-	}
-	if (strlen(text) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, text);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	if (nfx_addr_parse(&a, buf))
-		return -EINVAL;
-	v4 = nfx_addr_is_v4(&a) && strchr(buf, '.');
-	len = v4 ? 32 : 128;
-	if (slash) {
-		errno = 0;
-		len = strtoul(slash + 1, &end, 10);
-		if (errno || *end || end == slash + 1 || len > (v4 ? 32u : 128u))
-			return -EINVAL;
-	}
-	if (v4)
-		len += 96;
-	for (unsigned int i = 0; i < 128; i++)
-		if (i >= len)
-			a.b[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
-	memcpy(p->addr, a.b, 16);
-	p->len = (uint8_t)len;
-	return 0;
+	p->exclude = *text == '!';
+	err = nfx_prefix_parse(text + p->exclude, &p->p);
+	return err == -EDOM ? 0 : err ? -EINVAL : 0;
 }
 
 int nfx_rdns_prefix_check(const char *text)
@@ -164,15 +135,6 @@ static int prefix_add(struct nfx_rdns *r, const char *text)
 	return 0;
 }
 
-static int prefix_match(const struct prefix *p, const uint8_t *a)
-{
-	unsigned int full = p->len / 8, rest = p->len % 8;
-
-	if (memcmp(a, p->addr, full))
-		return 0;
-	return !rest || !((a[full] ^ p->addr[full]) & (0xff00u >> rest) & 0xff);
-}
-
 int nfx_rdns_eligible(const struct nfx_rdns *r, const struct nfx_addr *a)
 {
 	int best = -1, incl = 0;
@@ -180,8 +142,8 @@ int nfx_rdns_eligible(const struct nfx_rdns *r, const struct nfx_addr *a)
 	for (int i = 0; i < r->npfx; i++) {
 		const struct prefix *p = &r->pfx[i];
 
-		if (p->len > best && prefix_match(p, a->b)) {
-			best = p->len;
+		if (p->p.prefixlen > best && nfx_prefix_match(&p->p, a)) {
+			best = p->p.prefixlen;
 			incl = !p->exclude;
 		}
 	}

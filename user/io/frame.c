@@ -6,7 +6,7 @@
  */
 #include <errno.h>
 
-#include "decode/decode.h"
+#include "base/wire.h"
 #include "io/frame.h"
 
 #define ETH_HLEN	14

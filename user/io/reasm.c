@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode/decode.h"
+#include "base/wire.h"
 #include "io/reasm.h"
 
 #define REASM_SLOTS	16

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * sink_ch.c - the ClickHouse sink (see sink_ch.h for the contract).
+ * ch.c - the ClickHouse sink (see sink_ch.h for the contract).
  *
  * Event loop side: rows are formatted straight into the current batch (one
  * growing buffer); a batch is cut on count, size or age and appended to the
@@ -150,10 +150,6 @@ static void put_addr_key(struct wbuf *w, const char *key, size_t klen, const str
 
 #define PUT_ADDR(w, key, a) put_addr_key(w, key, sizeof(key) - 1, a)
 
-static const char *const ch_flags[8] = {
-	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
-};
-
 /* "src_" or "dst_" side: ip, port, mac, mask */
 static void put_side(struct wbuf *w, const struct nfx_flow *f, int src)
 {
@@ -231,21 +227,7 @@ int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flu
 	put_lit(&w, ",\"host\":\"");
 	put_str(&w, host);
 	put_lit(&w, "\"");
-	if (f->tcp_flags) {
-		const char *sep = "";
-
-		put_lit(&w, ",\"tcp_flags\":[");
-		for (int i = 0; i < 8; i++) {
-			if (!(f->tcp_flags & (1u << i)))
-				continue;
-			put_str(&w, sep);
-			put_lit(&w, "\"");
-			put_str(&w, ch_flags[i]);
-			put_lit(&w, "\"");
-			sep = ",";
-		}
-		put_lit(&w, "]");
-	}
+	put_tcp_flags(&w, f->tcp_flags);
 	if (f->present & NFX_F_NEXT_HOP)
 		PUT_ADDR(&w, "next_hop", &f->next_hop);
 	if (f->present & NFX_F_TOS)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * sink_ch.h - the ClickHouse sink: flow records as flat JSONEachRow rows,
+ * ch.h - the ClickHouse sink: flow records as flat JSONEachRow rows,
  * batched by count and by time, gzip-compressed and POSTed by a worker
  * thread over one kept-alive HTTP connection (libcurl) as
  * `INSERT INTO <table> FORMAT JSONEachRow`.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * out_ndjson.c - NDJSON records (SPEC §4, the Datadog Agent's NetFlow
+ * ndjson.c - NDJSON records (design §4, the Datadog Agent's NetFlow
  * payload plus extra top-level keys).  json-c would allocate a tree per
  * record; this formats straight into one large buffer instead, and the
  * only syscalls are the big writes when it fills or is flushed.
@@ -55,10 +55,6 @@ struct nfx_ndjson {
 	char buf[OUT_BUF_SIZE];
 };
 
-static const char *const flag_names[8] = {
-	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
-};
-
 WINLINE void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src,
 			 struct nfx_rdns *rdns, uint64_t now_ms)
 {
@@ -86,26 +82,6 @@ WINLINE void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src,
 		}
 	}
 	put_lit(w, "\"}");
-}
-
-WINLINE void put_tcp_flags(struct wbuf *w, uint8_t flags)
-{
-	int first = 1;
-
-	if (!flags)
-		return;
-	put_lit(w, ",\"tcp_flags\":[");
-	for (int i = 0; i < 8; i++) {
-		if (!(flags & (1u << i)))
-			continue;
-		if (!first)
-			put_lit(w, ",");
-		put_lit(w, "\"");
-		put_str(w, flag_names[i]);
-		put_lit(w, "\"");
-		first = 0;
-	}
-	put_lit(w, "]");
 }
 
 /* ,"key":value with the key a string literal: one constant-size copy */

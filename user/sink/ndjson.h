@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * out_ndjson.h - the NDJSON sink: one JSON object per flow record (SPEC §4),
+ * ndjson.h - the NDJSON sink: one JSON object per flow record (design §4),
  * formatted by hand into a large buffer and written in big chunks, so the
  * hot path makes no syscall and no allocation per record.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * out_file.c - file sink with rotation and gzip.
+ * outfile.c - file sink with rotation and gzip.
  *
  * Rotation renames the live file to PATH.YYYYmmddTHHMMSS (before a ".gz"
  * suffix when there is one) and starts a new one, so readers tailing PATH

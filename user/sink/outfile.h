@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * out_file.h - the byte sink under the NDJSON writer: stdout or a file,
+ * outfile.h - the byte sink under the NDJSON writer: stdout or a file,
  * optionally gzip-compressed (zlib), rotated on size or age, reopened on
  * SIGHUP for logrotate.  A sink that cannot keep up never blocks the
  * caller: nfx_outfile_write() takes what it can and says how much.
