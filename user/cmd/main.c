@@ -5,6 +5,7 @@
 
 #include "cmd/cmd.h"
 #include "base/log.h"
+#include "io/liblog.h"
 
 static const struct {
 	const char *name;
