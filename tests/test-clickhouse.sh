@@ -11,7 +11,10 @@
 #      once;
 #   c) two servers as two shards behind a Distributed table, two nfxdp
 #      instances each inserting into it through a different server: the
-#      Distributed table holds every row of both.
+#      Distributed table holds every row of both;
+#   d) enrichment (reverse DNS from dnsmasq, mapped fields from the
+#      configuration): each row carries the same reverse_dns_hostname and
+#      mapped fields as its NDJSON record.
 # Every server and collector it starts is stopped and its data removed (trap).
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=scripts/ch-server.sh
@@ -28,13 +31,14 @@ command -v clickhouse-server >/dev/null && command -v clickhouse-client >/dev/nu
 declare -A CH_PID	# server pid per name, see ch_start
 ZK_PID=
 NFX2_PID=
+DNS_PID=
 ch_cleanup() {
 	local p
 	[ -n "$NFX2_PID" ] && kill -TERM "$NFX2_PID" 2>/dev/null
-	for p in "${CH_PID[@]}" $ZK_PID; do
+	for p in "${CH_PID[@]}" $ZK_PID $DNS_PID; do
 		kill -TERM "$p" 2>/dev/null
 	done
-	for p in "${CH_PID[@]}" $ZK_PID $NFX2_PID; do
+	for p in "${CH_PID[@]}" $ZK_PID $NFX2_PID $DNS_PID; do
 		timeout 3 tail --pid="$p" -f /dev/null 2>/dev/null
 		kill -KILL "$p" 2>/dev/null
 	done
@@ -272,6 +276,48 @@ if [ "$got" = "$want" ] && [ "$got2" = "$want" ] && [ "$l1" -gt 0 ] && [ "$l2" -
 	ok "two shards: Distributed table holds all ${want%%$'\t'*} rows of both collectors (shard 1: $l1, shard 2: $l2)"
 else
 	fail "two shards: Distributed '$got' / '$got2', NDJSON '$want', shards $l1 + $l2"
+fi
+
+# ---- d) enrichment: rows carry the NDJSON records' names and mapped fields ----
+
+if command -v dnsmasq >/dev/null; then
+	DNS_PORT=5353
+	dargs=()
+	for i in 10 11 12 13 14 15; do dargs+=("--host-record=client$i.corpus.test,10.201.1.$i"); done
+	dargs+=("--host-record=server20.corpus.test,10.201.2.20" "--host-record=server53.corpus.test,10.201.2.53")
+	# nsenter execs dnsmasq: $! is dnsmasq itself
+	nsenter --net="/run/netns/$NS_C" dnsmasq --keep-in-foreground --conf-file=/dev/null \
+		--user=root --group=root --port="$DNS_PORT" --listen-address=127.0.0.1 --bind-interfaces \
+		--no-resolv --no-hosts --no-poll --local=/in-addr.arpa/ --local=/ip6.arpa/ \
+		--cache-size=0 "${dargs[@]}" 2>"$WORK/dnsmasq.err" &
+	DNS_PID=$!
+	printf '%s\n' '{ "listeners": [ { "flow_type": "ipfix", "port": 2055, "mapping": [' \
+		'  { "field": 10, "destination": "in_if_copy", "type": "integer" },' \
+		'  { "field": 7, "destination": "sport_hex", "type": "hex" },' \
+		'  { "field": 8, "destination": "src_copy", "type": "ip" } ] } ] }' >"$WORK/enrich.json"
+	ch_ddl 1 --table flows_d || fail "enrichment: schema not accepted"
+	nfxt_start --udp --bind 127.0.0.1 -c "$WORK/enrich.json" --raw --rdns \
+		--rdns-server "127.0.0.1:$DNS_PORT" --clickhouse "$URL1" --clickhouse-table flows_d \
+		--clickhouse-batch-ms 200 || { fail "enrichment: nfxdp did not start"; exit 1; }
+	# twice: the second pass finds the names the first one asked for
+	replay 2055 "$CORPUS/softflowd-ipfix.pcap" >/dev/null
+	sleep 1
+	replay 2055 "$CORPUS/softflowd-ipfix.pcap" >/dev/null
+	sleep 0.5
+	nfxt_stop || fail "enrichment: nfxdp exited with an error"
+	want=$(ndjson_sums "$OUT")
+	ch_wait 1 "SELECT count(), sum(bytes) FROM flows_d" "$want" 10 >/dev/null
+	ch_q 1 "SELECT src_ip, src_port, dst_ip, dst_port, bytes, packets, toUInt32(start) AS s,
+		src_reverse_dns_hostname, dst_reverse_dns_hostname, additional_keys,
+		additional_values FROM flows_d FORMAT JSONEachRow" >"$WORK/rows_d.json"
+	if res=$(python3 "$NFXT_ROOT/tests/tools/ch_enrich_compare.py" "$OUT" "$WORK/rows_d.json" \
+		in_if_copy sport_hex src_copy); then
+		ok "enrichment: each ClickHouse row has its NDJSON record's names and mapped fields ($res)"
+	else
+		fail "enrichment: $res"
+	fi
+else
+	skip "dnsmasq not installed (dnsmasq-base): enrichment part not run"
 fi
 
 exit $NFXT_FAILED

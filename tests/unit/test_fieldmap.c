@@ -72,13 +72,15 @@ static struct json_object *format(const struct nfx_flow *f)
 	char path[64];
 	size_t n;
 
-	/* through the real writer, which is what knows the mappings */
+	/* through the real writer, the mappings attached as the enrichment stage does */
+	const struct nfx_enriched x = { .maps = maps, .nmaps = 5 };
+	const struct nfx_record rec = { .flow = f, .ns = "default", .flush_ms = 1, .x = &x };
+
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fileno(tmp));
 	w = nfx_ndjson_open(&(struct nfx_ndjson_opts){ .path = path, .host = "h" });
 	if (!w)
 		return NULL;
-	nfx_ndjson_set_fieldmaps(w, maps, 5);
-	nfx_ndjson_write(w, f);
+	nfx_ndjson_write_record(w, &rec);
 	nfx_ndjson_close(w);
 	rewind(tmp);
 	n = fread(buf, 1, sizeof(buf) - 1, tmp);

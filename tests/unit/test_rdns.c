@@ -27,6 +27,9 @@
 #include "check.h"
 #include "enrich/rdns.h"
 
+/* where nfx_rdns_lookup() copies a name: the tests look one up at a time */
+static char namebuf[NFX_RDNS_NAME_MAX + 1];
+
 /* ---- the fake DNS server ---- */
 
 static struct {
@@ -329,22 +332,22 @@ static void test_answer_cached(void)
 		return;
 	}
 	s = nfx_rdns_stats(r);
-	CHECK(!nfx_rdns_lookup(r, &a, T0), "name before any answer");
-	CHECK(!nfx_rdns_lookup(r, &a, T0), "name while in flight");
-	CHECK(!nfx_rdns_lookup(r, &b, T0), "v6 name before any answer");
-	CHECK(!nfx_rdns_lookup(r, &pub, T0), "public address");
+	CHECK(!nfx_rdns_lookup(r, &a, T0, namebuf), "name before any answer");
+	CHECK(!nfx_rdns_lookup(r, &a, T0, namebuf), "name while in flight");
+	CHECK(!nfx_rdns_lookup(r, &b, T0, namebuf), "v6 name before any answer");
+	CHECK(!nfx_rdns_lookup(r, &pub, T0, namebuf), "public address");
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->queries, 2);
 	CHECK_EQ(s->pending, 1);
 	CHECK_EQ(s->ineligible, 1);
 	CHECK(nfx_rdns_timeout_ms(r) >= 0, "a timeout while in flight");
 	pump(r, T0 + 10);
-	n = nfx_rdns_lookup(r, &a, T0 + 20);
+	n = nfx_rdns_lookup(r, &a, T0 + 20, namebuf);
 	CHECK(streq(n, "host-10-1-2-3.example"), "name %s", n ? n : "(null)");
-	n = nfx_rdns_lookup(r, &b, T0 + 20);
+	n = nfx_rdns_lookup(r, &b, T0 + 20, namebuf);
 	CHECK(streq(n, "v6host.example"), "v6 name %s", n ? n : "(null)");
 	for (int i = 0; i < 100; i++)
-		nfx_rdns_lookup(r, &a, T0 + 30 + (uint64_t)i);
+		nfx_rdns_lookup(r, &a, T0 + 30 + (uint64_t)i, namebuf);
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->queries, 2);
 	CHECK_EQ(s->answers, 2);
@@ -361,7 +364,7 @@ static void test_answer_cached(void)
 	pump(r, T0 + 200);
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->lookups, 106);
-	n = nfx_rdns_lookup(r, &a, T0 + 210);
+	n = nfx_rdns_lookup(r, &a, T0 + 210, namebuf);
 	CHECK(streq(n, "host-10-1-2-4.example"), "prefetched name %s", n ? n : "(null)");
 	nfx_rdns_free(r);
 }
@@ -383,31 +386,31 @@ static void test_ttls(void)
 		return;
 	}
 	s = nfx_rdns_stats(r);
-	nfx_rdns_lookup(r, &pos, t);
-	nfx_rdns_lookup(r, &neg, t);
+	nfx_rdns_lookup(r, &pos, t, namebuf);
+	nfx_rdns_lookup(r, &neg, t, namebuf);
 	pump(r, t);
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->answers, 1);
 	CHECK_EQ(s->nxdomain, 1);
-	CHECK(!nfx_rdns_lookup(r, &neg, t + 2000), "negative at +2 s");
-	n = nfx_rdns_lookup(r, &pos, t + 4000);
+	CHECK(!nfx_rdns_lookup(r, &neg, t + 2000, namebuf), "negative at +2 s");
+	n = nfx_rdns_lookup(r, &pos, t + 4000, namebuf);
 	CHECK(streq(n, "host-10-0-0-5.example"), "at +4 s: %s", n ? n : "(null)");
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->queries, 2);
 	CHECK_EQ(s->cache_hits, 2);
 	/* negative expired at +4 s: asked again */
-	CHECK(!nfx_rdns_lookup(r, &neg, t + 4500), "negative at +4.5 s");
+	CHECK(!nfx_rdns_lookup(r, &neg, t + 4500, namebuf), "negative at +4.5 s");
 	pump(r, t + 4500);
-	n = nfx_rdns_lookup(r, &pos, t + 9000);
+	n = nfx_rdns_lookup(r, &pos, t + 9000, namebuf);
 	CHECK(streq(n, "host-10-0-0-5.example"), "at +9 s: %s", n ? n : "(null)");
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->queries, 3);
 	CHECK_EQ(s->nxdomain, 2);
 	CHECK_EQ(s->cache_hits, 3);
 	/* positive expired at +11 s: asked again, the name is back after the answer */
-	CHECK(!nfx_rdns_lookup(r, &pos, t + 11500), "expired positive is a miss");
+	CHECK(!nfx_rdns_lookup(r, &pos, t + 11500, namebuf), "expired positive is a miss");
 	pump(r, t + 11500);
-	n = nfx_rdns_lookup(r, &pos, t + 11600);
+	n = nfx_rdns_lookup(r, &pos, t + 11600, namebuf);
 	CHECK(streq(n, "host-10-0-0-5.example"), "refreshed: %s", n ? n : "(null)");
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->queries, 4);
@@ -438,24 +441,24 @@ static void test_timeout_and_errors(void)
 	}
 	s = nfx_rdns_stats(r);
 	atomic_store(&srv.drop, 1);
-	nfx_rdns_lookup(r, &a, t);
+	nfx_rdns_lookup(r, &a, t, namebuf);
 	pump(r, t);
 	atomic_store(&srv.drop, 0);
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->timeouts, 1);
 	CHECK_EQ(s->inflight, 0);
 	/* cached negative for error_ttl: no new query, even with the server back */
-	CHECK(!nfx_rdns_lookup(r, &a, t + 4000), "during error TTL");
+	CHECK(!nfx_rdns_lookup(r, &a, t + 4000, namebuf), "during error TTL");
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->queries, 1);
 	CHECK_EQ(s->cache_hits, 1);
 	/* after it, asked again and answered */
-	nfx_rdns_lookup(r, &a, t + 6000);
+	nfx_rdns_lookup(r, &a, t + 6000, namebuf);
 	pump(r, t + 6000);
-	n = nfx_rdns_lookup(r, &a, t + 6100);
+	n = nfx_rdns_lookup(r, &a, t + 6100, namebuf);
 	CHECK(streq(n, "host-10-3-0-7.example"), "name after the timeout %s", n ? n : "(null)");
 	/* SERVFAIL: an error */
-	nfx_rdns_lookup(r, &sf, t + 7000);
+	nfx_rdns_lookup(r, &sf, t + 7000, namebuf);
 	pump(r, t + 7000);
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->errors, 1);
@@ -475,7 +478,7 @@ static void test_timeout_and_errors(void)
 	for (int i = 0; i < 5; i++) {
 		struct nfx_addr x = v4(10, 4, 0, (unsigned)i);
 
-		nfx_rdns_lookup(r, &x, t);
+		nfx_rdns_lookup(r, &x, t, namebuf);
 	}
 	pump(r, t);
 	nfx_rdns_stats(r);
@@ -502,13 +505,13 @@ static void test_bound_and_eviction(void)
 		return;
 	}
 	s = nfx_rdns_stats(r);
-	nfx_rdns_lookup(r, &hot, t);
+	nfx_rdns_lookup(r, &hot, t, namebuf);
 	pump(r, t);
 	for (unsigned int i = 0; i < 6000; i++) {
 		struct nfx_addr x = v4(10, 100 + i / 40000, (i / 200) % 200, i % 200);
 
-		nfx_rdns_lookup(r, &x, t);
-		n = nfx_rdns_lookup(r, &hot, t);
+		nfx_rdns_lookup(r, &x, t, namebuf);
+		n = nfx_rdns_lookup(r, &hot, t, namebuf);
 		CHECK(streq(n, "host-10-200-0-1.example"), "hot entry lost at %u", i);
 		if (i % 100 == 99)
 			pump(r, t);
@@ -528,7 +531,7 @@ static void test_bound_and_eviction(void)
 	{
 		struct nfx_addr x = v4(10, 100, (5999 / 200) % 200, 5999 % 200);
 
-		n = nfx_rdns_lookup(r, &x, t);
+		n = nfx_rdns_lookup(r, &x, t, namebuf);
 		CHECK(streq(n, "host-10-100-29-199.example"), "latest entry: %s", n ? n : "(null)");
 	}
 	nfx_rdns_free(r);
@@ -553,7 +556,7 @@ static void test_rate_limit(void)
 	for (unsigned int i = 0; i < 1000; i++) {
 		struct nfx_addr x = v4(10, 5, i / 200, i % 200);
 
-		nfx_rdns_lookup(r, &x, t);
+		nfx_rdns_lookup(r, &x, t, namebuf);
 	}
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->queries, 100);
@@ -564,7 +567,7 @@ static void test_rate_limit(void)
 		struct nfx_addr x = v4(10, 6, (i / 200) % 200, i % 200);
 
 		t += 1;
-		nfx_rdns_lookup(r, &x, t + 500);
+		nfx_rdns_lookup(r, &x, t + 500, namebuf);
 		if (i % 500 == 0)
 			pump(r, t + 500);
 	}
@@ -596,7 +599,7 @@ static void test_inflight_bound(void)
 	for (unsigned int i = 0; i < 20; i++) {
 		struct nfx_addr x = v4(10, 7, 0, i);
 
-		nfx_rdns_lookup(r, &x, T0);
+		nfx_rdns_lookup(r, &x, T0, namebuf);
 	}
 	nfx_rdns_stats(r);
 	CHECK_EQ(s->queries, 8);
@@ -632,7 +635,7 @@ static void test_throttle_recovery(void)
 	for (unsigned int i = 0; i < 35; i++) {
 		struct nfx_addr x = v4(10, 8, i, 250);
 
-		nfx_rdns_lookup(r, &x, t);
+		nfx_rdns_lookup(r, &x, t, namebuf);
 	}
 	pump(r, t);
 	nfx_rdns_stats(r);
@@ -645,7 +648,7 @@ static void test_throttle_recovery(void)
 
 		if (i % 20 == 0)
 			t += 1000;
-		nfx_rdns_lookup(r, &x, t);
+		nfx_rdns_lookup(r, &x, t, namebuf);
 		if (i % 20 == 19)
 			pump(r, t);
 	}
@@ -656,7 +659,7 @@ static void test_throttle_recovery(void)
 	for (unsigned int i = 0; i < 50; i++) {
 		struct nfx_addr x = v4(10, 10, 0, i);
 
-		nfx_rdns_lookup(r, &x, t + 1000);
+		nfx_rdns_lookup(r, &x, t + 1000, namebuf);
 	}
 	nfx_rdns_stats(r);
 	CHECK(s->queries - q <= 1, "throttled to 1/s: %llu queries", (unsigned long long)(s->queries - q));
@@ -666,7 +669,7 @@ static void test_throttle_recovery(void)
 		struct nfx_addr x = v4(10, 11, 0, (unsigned)k);
 
 		t += 2000;
-		nfx_rdns_lookup(r, &x, t + 1000);	/* successes while recovering */
+		nfx_rdns_lookup(r, &x, t + 1000, namebuf);	/* successes while recovering */
 		pump(r, t + 1000);
 		nfx_rdns_process(r, NULL, 0, t + 1000);
 	}
@@ -675,7 +678,7 @@ static void test_throttle_recovery(void)
 	{
 		struct nfx_addr x = v4(10, 11, 0, 10);
 
-		n = nfx_rdns_lookup(r, &x, t + 1000);
+		n = nfx_rdns_lookup(r, &x, t + 1000, namebuf);
 	}
 	CHECK(streq(n, "host-10-11-0-10.example"), "after recovery %s", n ? n : "(null)");
 	/* full rate again: a burst gets through (bucket refilled over 1 s) */
@@ -683,7 +686,7 @@ static void test_throttle_recovery(void)
 	for (unsigned int i = 0; i < 150; i++) {
 		struct nfx_addr x = v4(10, 12, 0, i);
 
-		nfx_rdns_lookup(r, &x, t + 3000);
+		nfx_rdns_lookup(r, &x, t + 3000, namebuf);
 	}
 	nfx_rdns_stats(r);
 	CHECK(s->queries - q == 150, "burst after recovery: %llu", (unsigned long long)(s->queries - q));
@@ -706,16 +709,16 @@ static void test_lookup_cost(void)
 		CHECK(0, "nfx_rdns_new: %s", strerror(errno));
 		return;
 	}
-	nfx_rdns_lookup(r, &hit, T0);
+	nfx_rdns_lookup(r, &hit, T0, namebuf);
 	pump(r, T0);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (int i = 0; i < N; i++)
-		sink = nfx_rdns_lookup(r, &hit, T0 + 1);
+		sink = nfx_rdns_lookup(r, &hit, T0 + 1, namebuf);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	ns_hit = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / N;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (int i = 0; i < N; i++)
-		sink = nfx_rdns_lookup(r, &pub, T0 + 1);
+		sink = nfx_rdns_lookup(r, &pub, T0 + 1, namebuf);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	ns_pub = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / N;
 	(void)sink;

@@ -30,6 +30,7 @@
 #include "sink/ch_schema.h"
 #include "check.h"
 #include "sink/ch.h"
+#include "sink/ndjson.h"
 
 /* ---- fake server ---- */
 
@@ -675,7 +676,7 @@ static void test_row_format(void)
 	nfx_addr_set_v4(&f.dst, b);
 	nfx_addr_set_v4(&f.exporter, e);
 	nfx_addr_set_v4(&f.next_hop, e);
-	n = nfx_ch_format(buf, sizeof(buf), &f, 1700000010000ull, "ns\\\"x", "h1");
+	n = nfx_ch_format(buf, sizeof(buf), &f, 1700000010000ull, "ns\\\"x", "h1", NULL);
 	CHECK(n > 0, "format: %d", n);
 	if (n <= 0)
 		return;
@@ -729,10 +730,100 @@ static void test_row_format(void)
 	json_object_put(o);
 	/* a DateTime out of 32 bits is clamped, not rejected by the server */
 	f.start_ms = UINT64_MAX;
-	n = nfx_ch_format(buf, sizeof(buf), &f, 1700000010000ull, "d", "h");
+	n = nfx_ch_format(buf, sizeof(buf), &f, 1700000010000ull, "d", "h", NULL);
 	buf[n > 0 ? n : 0] = 0;
 	CHECK(strstr(buf, "\"start\":4294967295,") != NULL, "not clamped: %s", buf);
-	CHECK(nfx_ch_format(buf, 100, &f, 1, "d", "h") == -ENOSPC, "no ENOSPC");
+	CHECK(nfx_ch_format(buf, 100, &f, 1, "d", "h", NULL) == -ENOSPC, "no ENOSPC");
+}
+
+/*
+ * One enriched record through both formatters: the ClickHouse row carries
+ * the same reverse DNS names and mapped fields as the NDJSON line (the
+ * enrichment stage attaches them before the fan-out; neither sink looks
+ * anything up itself).
+ */
+static void test_row_same_enrichment_as_ndjson(void)
+{
+	static const uint8_t a[4] = { 10, 0, 0, 1 }, b[4] = { 10, 0, 0, 2 };
+	struct nfx_fieldmap maps[3] = {
+		{ .field = 82, .type = NFX_MAP_STRING, .key = "interface_name" },
+		{ .field = 95, .type = NFX_MAP_INTEGER, .key = "app_id" },
+		{ .field = 225, .type = NFX_MAP_IP, .key = "nat_src" },
+	};
+	const struct nfx_enriched x = { .src_name = "db1.example.", .dst_name = "web-1.example.",
+					.maps = maps, .nmaps = 3 };
+	static const uint8_t nat[4] = { 192, 0, 2, 7 }, app[2] = { 0x01, 0x02 };
+	struct json_object *row, *line, *keys, *vals, *v;
+	char rbuf[4096], lbuf[4096];
+	struct nfx_flow f = { 0 };
+	struct nfx_ndjson *w;
+	FILE *tmp = tmpfile();
+	char path[64];
+	int n;
+
+	f.type = NFX_TYPE_IPFIX;
+	f.ip_version = 4;
+	nfx_addr_set_v4(&f.src, a);
+	nfx_addr_set_v4(&f.dst, b);
+	nfx_flow_add_extra(&f, 0, (const uint8_t *)"eth0", 4);
+	nfx_flow_add_extra(&f, 1, app, 2);
+	nfx_flow_add_extra(&f, 2, nat, 4);
+	n = nfx_ch_format(rbuf, sizeof(rbuf), &f, 1700000010000ull, "d", "h", &x);
+	CHECK(n > 0, "format: %d", n);
+	rbuf[n > 0 ? n : 0] = 0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fileno(tmp));
+	w = nfx_ndjson_open(&(struct nfx_ndjson_opts){ .path = path, .host = "h" });
+	CHECK(w != NULL, "ndjson open");
+	if (!w)
+		return;
+	nfx_ndjson_write_record(w, &(struct nfx_record){ .flow = &f, .ns = "d",
+							 .flush_ms = 1700000010000ull, .x = &x });
+	nfx_ndjson_close(w);
+	rewind(tmp);
+	lbuf[fread(lbuf, 1, sizeof(lbuf) - 1, tmp)] = 0;
+	fclose(tmp);
+	row = json_tokener_parse(rbuf);
+	line = json_tokener_parse(lbuf);
+	CHECK(row && line, "not JSON: %s / %s", rbuf, lbuf);
+	if (!row || !line)
+		goto out;
+	json_object_object_foreach(row, key, val) {
+		size_t i;
+
+		(void)val;
+		for (i = 0; i < nfx_ch_ncolumns; i++)
+			if (!strcmp(nfx_ch_columns[i].name, key))
+				break;
+		CHECK(i < nfx_ch_ncolumns, "key %s is not a column", key);
+	}
+	CHECK(json_object_object_get_ex(row, "src_reverse_dns_hostname", &v) &&
+	      !strcmp(json_object_get_string(v), "db1.example."), "row src name");
+	CHECK(json_object_object_get_ex(row, "dst_reverse_dns_hostname", &v) &&
+	      !strcmp(json_object_get_string(v), "web-1.example."), "row dst name");
+	CHECK(json_object_object_get_ex(line, "source", &v) &&
+	      json_object_object_get_ex(v, "reverse_dns_hostname", &v) &&
+	      !strcmp(json_object_get_string(v), "db1.example."), "line src name");
+	CHECK(json_object_object_get_ex(line, "destination", &v) &&
+	      json_object_object_get_ex(v, "reverse_dns_hostname", &v) &&
+	      !strcmp(json_object_get_string(v), "web-1.example."), "line dst name");
+	CHECK(json_object_object_get_ex(row, "additional_keys", &keys) &&
+	      json_object_object_get_ex(row, "additional_values", &vals) &&
+	      json_object_array_length(keys) == 3 && json_object_array_length(vals) == 3,
+	      "row mapped fields: %s", rbuf);
+	for (size_t i = 0; keys && vals && i < json_object_array_length(keys); i++) {
+		const char *k = json_object_get_string(json_object_array_get_idx(keys, i));
+		const char *rv = json_object_get_string(json_object_array_get_idx(vals, i));
+
+		CHECK(json_object_object_get_ex(line, k, &v) &&
+		      !strcmp(json_object_get_string(v), rv),
+		      "%s: row %s, line %s", k, rv, v ? json_object_get_string(v) : "-");
+	}
+	CHECK(json_object_object_get_ex(line, "app_id", &v) &&
+	      json_object_is_type(v, json_type_int) && json_object_get_int(v) == 258,
+	      "app_id is a number in the line");
+out:
+	json_object_put(row);
+	json_object_put(line);
 }
 
 static void test_schema_ddl(void)
@@ -768,6 +859,7 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	RUN_TEST(test_row_format);
+	RUN_TEST(test_row_same_enrichment_as_ndjson);
 	RUN_TEST(test_schema_ddl);
 	RUN_TEST(test_bad_options);
 	RUN_TEST(test_batch_by_count);

@@ -92,3 +92,77 @@ size_t nfx_v6_text(char *out, const uint8_t *b)
 	return (size_t)(p - out);
 }
 
+/* ---- mapped (additional) field values ---- */
+
+static void put_hex(struct wbuf *w, const uint8_t *p, unsigned int len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[2 * NFX_EXTRA_BYTES];
+
+	for (unsigned int i = 0; i < len; i++) {
+		tmp[2 * i] = hex[p[i] >> 4];
+		tmp[2 * i + 1] = hex[p[i] & 15];
+	}
+	put_mem(w, tmp, 2 * (size_t)len);
+}
+
+/* Exporter-supplied text: up to the first NUL, anything unprintable escaped. */
+static void put_text(struct wbuf *w, const uint8_t *p, unsigned int len)
+{
+	for (unsigned int i = 0; i < len && p[i]; i++) {
+		char c = (char)p[i];
+
+		if (p[i] < 0x20 || p[i] >= 0x7f) {
+			put_lit(w, "\\u00");
+			put_hex(w, p + i, 1);
+		} else if (c == '"' || c == '\\') {
+			put_lit(w, "\\");
+			put_mem(w, &c, 1);
+		} else {
+			put_mem(w, &c, 1);
+		}
+	}
+}
+
+void put_mapped_value(struct wbuf *w, const struct nfx_fieldmap *m, const uint8_t *p,
+		      unsigned int len, int quote_numbers)
+{
+	struct nfx_addr a;
+	uint64_t v = 0;
+
+	switch (m->type) {
+	case NFX_MAP_INTEGER:
+		if (len >= 1 && len <= 8) {
+			for (unsigned int i = 0; i < len; i++)
+				v = v << 8 | p[m->little_endian ? len - 1 - i : i];
+			if (quote_numbers)
+				put_lit(w, "\"");
+			put_u64(w, v);
+			if (quote_numbers)
+				put_lit(w, "\"");
+			return;
+		}
+		break;
+	case NFX_MAP_STRING:
+		put_lit(w, "\"");
+		put_text(w, p, len);
+		put_lit(w, "\"");
+		return;
+	case NFX_MAP_IP:
+		if (len == 4 || len == 16) {
+			if (len == 4)
+				nfx_addr_set_v4(&a, p);
+			else
+				nfx_addr_set_v6(&a, p);
+			put_lit(w, "\"");
+			put_ip(w, &a);
+			put_lit(w, "\"");
+			return;
+		}
+		break;
+	}
+	/* hex, and what does not fit the type it was mapped as */
+	put_lit(w, "\"");
+	put_hex(w, p, len);
+	put_lit(w, "\"");
+}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/fieldmap.h"
 #include "base/flow.h"
 
 /* "00" .. "99", 10^0 .. 10^19, each octet's dotted-quad text (NUL-padded to 4) and length */
@@ -190,5 +191,14 @@ WINLINE void put_tcp_flags(struct wbuf *w, uint8_t flags)
 	}
 	put_lit(w, "]");
 }
+
+/*
+ * A mapped field's value as JSON: a number (integer), else a string (text,
+ * address, or hex for raw bytes and what does not fit its type).  With
+ * @quote_numbers integers are strings too (a ClickHouse Array(String)).
+ * Checked writes: the caller sized nothing for it.
+ */
+void put_mapped_value(struct wbuf *w, const struct nfx_fieldmap *m, const uint8_t *p,
+		      unsigned int len, int quote_numbers);
 
 #endif /* NFX_WBUF_H */

@@ -149,6 +149,12 @@ static const struct opt output_opts[] = {
 	  .max = 4095, .def_str = "", .off = CFG_OFF(output.ch_spool), .change = NFX_CFG_CH_OUTPUT },
 	{ .name = "clickhouse_spool_max", .type = OPT_U64, .flags = NFX_CFG_RESTART, .min = 0,
 	  .max = 1ull << 50, .off = CFG_OFF(output.ch_spool_max), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "clickhouse_batch_rows", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 10000000, .off = CFG_OFF(output.ch_batch_rows), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "clickhouse_batch_ms", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 3600000, .off = CFG_OFF(output.ch_batch_ms), .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "ms_times", .type = OPT_BOOL, .off = CFG_OFF(output.ms_times),
+	  .change = NFX_CFG_CH_OUTPUT },
 };
 
 /*
@@ -206,6 +212,9 @@ static const struct opt top_opts[] = {
 	{ .name = "pending_max_age", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
 	  .max = 3600, .def = 10, .off = CFG_OFF(pending_max_age),
 	  .change = NFX_CFG_CH_LIMITS },
+	/* 0: one per RX queue, at most one per usable CPU */
+	{ .name = "workers", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 0, .max = 64,
+	  .off = CFG_OFF(workers), .change = NFX_CFG_CH_LIMITS },
 	{ .name = "exporter_allowlist", .type = OPT_LIST, .parse = parse_allow,
 	  .diff = diff_allow },
 	{ .name = "output", .type = OPT_OBJECT, .sub = output_opts,
@@ -982,8 +991,67 @@ static int tokenize(struct pctx *p, const char *text, size_t len, json_object **
 		    json_tokener_error_desc(jerr));
 }
 
-int nfx_config_parse(const char *name, const char *text, size_t len, struct nfx_config **out,
-		     char *errbuf, size_t errlen)
+/* ---- command-line overrides ---- */
+
+int nfx_cfg_override(struct nfx_cfg_overrides *ov, const char *key, const char *value)
+{
+	for (unsigned int i = 0; i < ov->n; i++) {
+		if (!strcmp(ov->v[i].key, key)) {
+			ov->v[i].value = value;	/* the last one given wins */
+			return 0;
+		}
+	}
+	if (ov->n == NFX_CFG_MAX_OVERRIDES)
+		return -E2BIG;
+	ov->v[ov->n].key = key;
+	ov->v[ov->n].value = value;
+	ov->n++;
+	return 0;
+}
+
+/*
+ * One override into the parsed file, before the table walk: it is then
+ * checked, defaulted and diffed like the key it replaces.  A string row
+ * takes the text as it is, every other row JSON ("300", "true", "[...]").
+ */
+static int apply_override(struct pctx *p, json_object *root, const char *key, const char *value)
+{
+	const struct opt *rows = top_opts, *o = NULL;
+	size_t n = ARRAY_LEN(top_opts);
+	json_object *obj = root, *v;
+	char part[64];
+	const char *k = key, *dot;
+
+	for (;;) {
+		dot = strchr(k, '.');
+		snprintf(part, sizeof(part), "%.*s", (int)(dot ? dot - k : (int)strlen(k)), k);
+		o = find_row(rows, n, part);
+		if (!o || (dot && o->type != OPT_OBJECT))
+			return perr(p, -EINVAL, key, "no such configuration key");
+		if (!dot)
+			break;
+		if (!json_object_object_get_ex(obj, part, &v) ||
+		    !json_object_is_type(v, json_type_object)) {
+			v = json_object_new_object();
+			if (!v || json_object_object_add(obj, part, v))
+				return -ENOMEM;
+		}
+		obj = v;
+		rows = o->sub;
+		n = o->nsub;
+		k = dot + 1;
+	}
+	v = o->type == OPT_STR ? json_object_new_string(value) : json_tokener_parse(value);
+	if (!v)
+		return perr(p, -EINVAL, key, "\"%s\" is not a value for this key", value);
+	if (json_object_object_add(obj, part, v))
+		return -ENOMEM;
+	return 0;
+}
+
+static int parse_text(const char *name, const char *text, size_t len,
+		      const struct nfx_cfg_overrides *ov, struct nfx_config **out,
+		      char *errbuf, size_t errlen)
 {
 	struct pctx p = { .name = name, .err = errbuf, .errlen = errlen };
 	struct nfx_config *c = NULL;
@@ -1009,6 +1077,10 @@ int nfx_config_parse(const char *name, const char *text, size_t len, struct nfx_
 	}
 	c->agg_flow_context_ttl = 0;
 	warn_unknown(&p, top_opts, ARRAY_LEN(top_opts), root, "", NULL);
+	for (unsigned int i = 0; ov && i < ov->n && !err; i++)
+		err = apply_override(&p, root, ov->v[i].key, ov->v[i].value);
+	if (err)
+		goto out;
 	err = parse_table(&p, top_opts, ARRAY_LEN(top_opts), root, c, "");
 	if (!err)
 		err = relabel_default_listeners(c, root);
@@ -1022,6 +1094,12 @@ out:
 	nfx_config_free(c);
 	json_object_put(root);
 	return err;
+}
+
+int nfx_config_parse(const char *name, const char *text, size_t len, struct nfx_config **out,
+		     char *errbuf, size_t errlen)
+{
+	return parse_text(name, text, len, NULL, out, errbuf, errlen);
 }
 
 static int read_file(const char *path, char **text, size_t *len)
@@ -1070,11 +1148,19 @@ out:
 
 int nfx_config_load(const char *path, struct nfx_config **out, char *errbuf, size_t errlen)
 {
+	return nfx_config_build(path, NULL, out, errbuf, errlen);
+}
+
+int nfx_config_build(const char *path, const struct nfx_cfg_overrides *ov,
+		     struct nfx_config **out, char *errbuf, size_t errlen)
+{
 	struct pctx p = { .name = path, .err = errbuf, .errlen = errlen };
 	char *text = NULL;
 	size_t len = 0;
 	int err;
 
+	if (!path)	/* no file: the defaults, then the command line */
+		return parse_text("command line", "{}", 2, ov, out, errbuf, errlen);
 	err = read_file(path, &text, &len);
 	if (err == -EINVAL)
 		return perr(&p, err, NULL, "not a regular file");
@@ -1083,7 +1169,7 @@ int nfx_config_load(const char *path, struct nfx_config **out, char *errbuf, siz
 			    CFG_MAX_FILE);
 	if (err)
 		return perr(&p, err, NULL, "cannot read: %s", strerror(-err));
-	err = nfx_config_parse(path, text, len, out, errbuf, errlen);
+	err = parse_text(path, text, len, ov, out, errbuf, errlen);
 	free(text);
 	return err;
 }

@@ -54,6 +54,9 @@ struct nfx_output_cfg {
 	char *ch_table;			/* "" = flows */
 	char *ch_spool;			/* spool directory, "" = batches wait in memory */
 	uint64_t ch_spool_max;		/* bytes, 0 = the sink's default */
+	uint32_t ch_batch_rows;		/* rows per INSERT, 0 = the sink's default */
+	uint32_t ch_batch_ms;		/* batch age that sends it, 0 = the sink's default */
+	bool ms_times;			/* also write start_ms/end_ms */
 };
 
 struct nfx_config {
@@ -79,6 +82,7 @@ struct nfx_config {
 	uint32_t pending_bytes_per_exporter;	/* 0: data before its template not held */
 	uint32_t pending_total_bytes;
 	uint32_t pending_max_age;		/* s */
+	uint32_t workers;			/* worker threads, 0 = one per RX queue */
 
 	struct nfx_prefix *allow;	/* sorted, no duplicates; empty = all allowed */
 	size_t nallow;
@@ -126,6 +130,34 @@ struct nfx_config {
  * -E2BIG when a list exceeds its bound; -ENOMEM.
  */
 int nfx_config_load(const char *path, struct nfx_config **out, char *err, size_t errlen);
+
+/*
+ * Values given on the command line, key by key ("output.path",
+ * "reverse_dns_enrichment_enabled"): applied on top of the file at every
+ * load and reload, so each key's precedence is decided in one place.  The
+ * strings must outlive the loads (argv does).
+ */
+#define NFX_CFG_MAX_OVERRIDES	32
+
+struct nfx_cfg_overrides {
+	struct {
+		const char *key;
+		const char *value;	/* text for string keys, JSON for the others */
+	} v[NFX_CFG_MAX_OVERRIDES];
+	unsigned int n;
+};
+
+/* Adds @key = @value, or replaces an earlier value of @key.  0 or -E2BIG. */
+int nfx_cfg_override(struct nfx_cfg_overrides *ov, const char *key, const char *value);
+
+/**
+ * nfx_config_build() - the running configuration: @path (NULL = every key
+ * at its default) with @ov (may be NULL) on top, validated as one file.
+ * @return as nfx_config_load(); an override of an unknown key or with a
+ * value its key cannot take is -EINVAL, reported with the key.
+ */
+int nfx_config_build(const char *path, const struct nfx_cfg_overrides *ov,
+		     struct nfx_config **out, char *err, size_t errlen);
 
 /**
  * nfx_config_parse() - nfx_config_load() on a buffer; @name is used in

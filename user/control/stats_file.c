@@ -1,16 +1,59 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * stats_file.c - prints a daemon counter file (Prometheus text, the same
- * page /metrics serves) as a table or as JSON: {"file": {"series": value}}.
+ * stats_file.c - the daemon counter file: the daemon rewrites it every
+ * second (Prometheus text, the same page /metrics serves), `nfxdp stats
+ * --daemon` prints it as a table or as JSON: {"file": {"series": value}}.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "control/stats_file.h"
 #include "base/log.h"
+
+/* ---- the daemon's side ---- */
+
+void nfx_stats_file_path(char *buf, size_t len, const char *opt, const char *ifname,
+			 uint16_t udp_port)
+{
+	buf[0] = 0;
+	if (opt && !strcmp(opt, "none"))
+		return;
+	if (opt) {
+		snprintf(buf, len, "%s", opt);
+		return;
+	}
+	/* one file per daemon: per interface, or per first UDP port */
+	if (mkdir(NFX_STATS_DIR, 0755) && errno != EEXIST)
+		return;
+	if (ifname)
+		snprintf(buf, len, "%s/%s.prom", NFX_STATS_DIR, ifname);
+	else
+		snprintf(buf, len, "%s/udp-%u.prom", NFX_STATS_DIR, udp_port);
+}
+
+/* Written next to the old one and renamed over it: a reader never sees half a page. */
+int nfx_stats_file_write(const char *path, const char *text, size_t len)
+{
+	char tmp[PATH_MAX + 8];
+	int fd, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || rename(tmp, path))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* ---- the reader's side ---- */
 
 /* Prints one series line; quotes and backslashes of labels escaped for JSON. */
 static void json_series(const char *line, const char *value, int first)

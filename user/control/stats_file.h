@@ -7,8 +7,21 @@
 #ifndef NFX_DAEMON_STATS_H
 #define NFX_DAEMON_STATS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* Default directory of the daemon counter files read by `nfxdp stats --daemon`. */
 #define NFX_STATS_DIR	"/run/nfxdp"
+
+/*
+ * Where a daemon writes its counters into @buf: @opt (--stats-file; "none"
+ * = nowhere, buf ""), else NFX_STATS_DIR/IF.prom with an interface or
+ * NFX_STATS_DIR/udp-PORT.prom (buf "" when the directory cannot be made).
+ */
+void nfx_stats_file_path(char *buf, size_t len, const char *opt, const char *ifname,
+			 uint16_t udp_port);
+/* @text as the file at @path, replaced atomically.  0 or -errno. */
+int nfx_stats_file_write(const char *path, const char *text, size_t len);
 
 /**
  * nfx_daemon_stats_print() - print the counters of @path, or of every

@@ -12,6 +12,8 @@
 #include <ares.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -51,6 +53,11 @@ struct prefix {
 };
 
 struct nfx_rdns {
+	/*
+	 * Worker threads look names up, the main thread reads the answers:
+	 * every entry point takes the lock (uncontended, one atomic pair).
+	 */
+	pthread_mutex_t lock;
 	ares_channel ch;
 	int lib_init;			/* ares_library_init() done */
 	int closing;
@@ -92,6 +99,7 @@ struct nfx_rdns {
 	int npfx;
 
 	struct nfx_rdns_stats st;
+	struct nfx_rdns_stats snap;	/* what nfx_rdns_stats() returns */
 };
 
 /* ---- eligible prefixes ---- */
@@ -571,31 +579,45 @@ static const char *lookup(struct nfx_rdns *r, const struct nfx_addr *a, uint64_t
 	return NULL;
 }
 
-const char *nfx_rdns_lookup(struct nfx_rdns *r, const struct nfx_addr *a, uint64_t now_ms)
+const char *nfx_rdns_lookup(struct nfx_rdns *r, const struct nfx_addr *a, uint64_t now_ms,
+			    char name[NFX_RDNS_NAME_MAX + 1])
 {
+	const char *found;
+
+	pthread_mutex_lock(&r->lock);
 	r->st.lookups++;
-	return lookup(r, a, now_ms, 1);
+	found = lookup(r, a, now_ms, 1);
+	if (found)	/* copied: the entry may go once the lock is released */
+		snprintf(name, NFX_RDNS_NAME_MAX + 1, "%s", found);
+	pthread_mutex_unlock(&r->lock);
+	return found ? name : NULL;
 }
 
 void nfx_rdns_prefetch(struct nfx_rdns *r, const struct nfx_addr *a, uint64_t now_ms)
 {
+	pthread_mutex_lock(&r->lock);
 	lookup(r, a, now_ms, 0);
+	pthread_mutex_unlock(&r->lock);
 }
 
 /* ---- event loop ---- */
 
-int nfx_rdns_fds(const struct nfx_rdns *r, struct pollfd *pfds, int max)
+int nfx_rdns_fds(struct nfx_rdns *r, struct pollfd *pfds, int max)
 {
-	int n = r->nfds < max ? r->nfds : max;
+	int n;
 
+	pthread_mutex_lock(&r->lock);
+	n = r->nfds < max ? r->nfds : max;
 	for (int i = 0; i < max; i++)
 		pfds[i] = i < n ? (struct pollfd){ .fd = r->fds[i].fd, .events = r->fds[i].events }
 				: (struct pollfd){ .fd = -1 };
+	pthread_mutex_unlock(&r->lock);
 	return n;
 }
 
 void nfx_rdns_process(struct nfx_rdns *r, const struct pollfd *pfds, int n, uint64_t now_ms)
 {
+	pthread_mutex_lock(&r->lock);
 	if (now_ms > r->now)
 		r->now = now_ms;
 	for (int i = 0; i < n; i++) {
@@ -611,15 +633,17 @@ void nfx_rdns_process(struct nfx_rdns *r, const struct pollfd *pfds, int n, uint
 		ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	limiter_update(r);
 	sweep(r);
+	pthread_mutex_unlock(&r->lock);
 }
 
 int nfx_rdns_timeout_ms(struct nfx_rdns *r)
 {
-	struct timeval tv, *t;
+	struct timeval tv, *t = NULL;
 
-	if (!r->ninflight)
-		return -1;
-	t = ares_timeout(r->ch, NULL, &tv);
+	pthread_mutex_lock(&r->lock);
+	if (r->ninflight)
+		t = ares_timeout(r->ch, NULL, &tv);
+	pthread_mutex_unlock(&r->lock);
 	if (!t)
 		return -1;
 	return (int)(t->tv_sec * 1000 + (t->tv_usec + 999) / 1000);
@@ -627,11 +651,14 @@ int nfx_rdns_timeout_ms(struct nfx_rdns *r)
 
 const struct nfx_rdns_stats *nfx_rdns_stats(struct nfx_rdns *r)
 {
+	pthread_mutex_lock(&r->lock);
 	r->st.cache_size = r->size;
 	r->st.cache_slots = r->mask + 1;
 	r->st.inflight = r->ninflight;
 	r->st.rate = r->rate;
-	return &r->st;
+	r->snap = r->st;
+	pthread_mutex_unlock(&r->lock);
+	return &r->snap;
 }
 
 /* ---- setup ---- */
@@ -648,6 +675,7 @@ struct nfx_rdns *nfx_rdns_new(const struct nfx_rdns_opts *o)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		goto fail;
+	pthread_mutex_init(&r->lock, NULL);
 	r->ch = NULL;
 	r->ttl = DEF(o->cache_ttl_s, NFX_RDNS_DEF_CACHE_TTL);
 	r->neg_ttl = DEF(o->negative_ttl_s, NFX_RDNS_DEF_NEGATIVE_TTL);
@@ -744,5 +772,6 @@ void nfx_rdns_free(struct nfx_rdns *r)
 			free(r->tab[i].name);
 	free(r->tab);
 	free(r->inf);
+	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

@@ -4,11 +4,13 @@
  * source/destination.reverse_dns_hostname), asynchronous and cached.
  *
  * PTR queries go out through one c-ares channel whose sockets the caller's
- * poll() loop watches (nfx_rdns_fds / nfx_rdns_process).  The record writer
- * calls nfx_rdns_lookup() per endpoint: a cached name is returned at once;
+ * poll() loop watches (nfx_rdns_fds / nfx_rdns_process).  The enrichment
+ * stage calls nfx_rdns_lookup() per endpoint: a cached name is copied out at once;
  * an address not cached starts a query (if the rate limit allows) and gets
  * NULL, so the next record of that flow carries the name.  Nothing here
- * blocks; the only syscall on the lookup path is the query's send.
+ * blocks; the only syscall on the lookup path is the query's send.  One
+ * resolver serves every worker thread: each entry point takes its lock
+ * (uncontended, a few tens of ns), so names do not force a single worker.
  *
  * Cache: open-addressed (linear probing, backward-shift delete), grown by
  * doubling up to the size @max_entries needs and never beyond it; when it
@@ -119,11 +121,12 @@ void nfx_rdns_free(struct nfx_rdns *r);
 /**
  * nfx_rdns_lookup() - the hostname of @a, for one endpoint of a record.
  * @now_ms: the caller's clock (ms), used for TTLs and the rate limit.
- * @return the cached name (valid until the next call into @r; JSON-safe:
- *         printable ASCII without '"' and '\\'), or NULL: not eligible,
- *         negative, or not known yet (a query is started if allowed).
+ * @return @name holding the cached name (JSON-safe: printable ASCII without
+ *         '"' and '\\'), or NULL: not eligible, negative, or not known yet
+ *         (a query is started if allowed).
  */
-const char *nfx_rdns_lookup(struct nfx_rdns *r, const struct nfx_addr *a, uint64_t now_ms);
+const char *nfx_rdns_lookup(struct nfx_rdns *r, const struct nfx_addr *a, uint64_t now_ms,
+			    char name[NFX_RDNS_NAME_MAX + 1]);
 /* As nfx_rdns_lookup() but not counted in lookups/cache_hits: warms the
  * cache when a flow is first seen, long before its record is written. */
 void nfx_rdns_prefetch(struct nfx_rdns *r, const struct nfx_addr *a, uint64_t now_ms);
@@ -138,7 +141,7 @@ int nfx_rdns_eligible(const struct nfx_rdns *r, const struct nfx_addr *a);
  * before each poll() on a fixed block of NFX_RDNS_MAX_FDS slots.
  * @return the number of sockets in use.
  */
-int nfx_rdns_fds(const struct nfx_rdns *r, struct pollfd *pfds, int max);
+int nfx_rdns_fds(struct nfx_rdns *r, struct pollfd *pfds, int max);
 /**
  * nfx_rdns_process() - read the answers on the ready sockets in @pfds (as
  * filled by nfx_rdns_fds() and returned by poll()), time out queries due,

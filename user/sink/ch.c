@@ -38,7 +38,7 @@
 #include "sink/ch.h"
 #include "base/wbuf.h"
 
-#define ROW_MAX		2048	/* one row's worst case is well below this */
+#define ROW_MAX		4096	/* worst case: IPv6, two DNS names, four mapped fields escaped */
 #define BUF_START	(256u << 10)
 #define RESP_MAX	512
 #define POISON_TRIES	3	/* a batch the server cannot parse: dropped after */
@@ -76,7 +76,12 @@ struct nfx_ch {
 	uint32_t retry_min, retry_max, timeout_ms, close_timeout_ms;
 	int level;
 
-	/* ---- event loop ---- */
+	/*
+	 * ---- event loop: the producers' side ----
+	 * Several workers push into one sink; each takes @producer for one
+	 * row (uncontended: a few ns), so the sink needs no caller's lock.
+	 */
+	pthread_mutex_t producer;
 	struct batch *cur;
 	uint64_t now_ms;
 	uint64_t next_seq;
@@ -185,8 +190,49 @@ static uint64_t secs(uint64_t ms)
 	return ms > UINT32_MAX ? UINT32_MAX : ms;
 }
 
+/* Names and mapped fields, only when there are some: older tables lack the columns. */
+static void put_enriched(struct wbuf *w, const struct nfx_flow *f, const struct nfx_enriched *x)
+{
+	const char *sep = "";
+
+	if (x->src_name) {
+		put_lit(w, ",\"src_reverse_dns_hostname\":\"");
+		put_str(w, x->src_name);
+		put_lit(w, "\"");
+	}
+	if (x->dst_name) {
+		put_lit(w, ",\"dst_reverse_dns_hostname\":\"");
+		put_str(w, x->dst_name);
+		put_lit(w, "\"");
+	}
+	if (!f->nextra || !x->nmaps)
+		return;
+	put_lit(w, ",\"additional_keys\":[");
+	for (unsigned int i = 0; i < f->nextra && i < NFX_EXTRA_MAX; i++) {
+		if (f->extra[i].map >= x->nmaps)
+			continue;
+		put_str(w, sep);
+		put_lit(w, "\"");
+		put_str(w, x->maps[f->extra[i].map].key);
+		put_lit(w, "\"");
+		sep = ",";
+	}
+	put_lit(w, "],\"additional_values\":[");
+	sep = "";
+	for (unsigned int i = 0; i < f->nextra && i < NFX_EXTRA_MAX; i++) {
+		const struct nfx_extra *e = &f->extra[i];
+
+		if (e->map >= x->nmaps)
+			continue;
+		put_str(w, sep);
+		put_mapped_value(w, &x->maps[e->map], f->extra_data + e->off, e->len, 1);
+		sep = ",";
+	}
+	put_lit(w, "]");
+}
+
 int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flush_ms,
-		  const char *ns, const char *host)
+		  const char *ns, const char *host, const struct nfx_enriched *x)
 {
 	struct wbuf w = { buf, buf + size, 1 };
 	uint64_t start = f->present & NFX_F_START ? f->start_ms : flush_ms;
@@ -246,6 +292,8 @@ int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flu
 		PUT_NUM(&w, "observation_domain_id", f->domain_id);
 	if (f->present & NFX_F_BGP_NEXT_HOP)
 		PUT_ADDR(&w, "bgp_next_hop", &f->bgp_next_hop);
+	if (x)
+		put_enriched(&w, f, x);
 	put_lit(&w, "}");
 	if (w.p > w.end)
 		return -ENOSPC;
@@ -422,7 +470,7 @@ static void after_rows(struct nfx_ch *c, struct batch *b)
 		cut(c);
 }
 
-int nfx_ch_push(struct nfx_ch *c, const char *lines, size_t len, size_t nrecords)
+static int push_locked(struct nfx_ch *c, const char *lines, size_t len, size_t nrecords)
 {
 	struct batch *b;
 
@@ -440,8 +488,18 @@ int nfx_ch_push(struct nfx_ch *c, const char *lines, size_t len, size_t nrecords
 	return 0;
 }
 
-int nfx_ch_push_flow(struct nfx_ch *c, const struct nfx_flow *f, uint64_t flush_ms,
-		     const char *ns, const char *host)
+int nfx_ch_push(struct nfx_ch *c, const char *lines, size_t len, size_t nrecords)
+{
+	int err;
+
+	pthread_mutex_lock(&c->producer);
+	err = push_locked(c, lines, len, nrecords);
+	pthread_mutex_unlock(&c->producer);
+	return err;
+}
+
+static int push_flow_locked(struct nfx_ch *c, const struct nfx_flow *f, uint64_t flush_ms,
+			    const char *ns, const char *host, const struct nfx_enriched *x)
 {
 	char hbuf[512];
 	struct batch *b;
@@ -461,7 +519,7 @@ int nfx_ch_push_flow(struct nfx_ch *c, const struct nfx_flow *f, uint64_t flush_
 		return -ENOBUFS;
 	}
 	n = nfx_ch_format(b->data + b->len, b->cap - b->len - 1, f, flush_ms, c->ns,
-			  host ? hbuf : c->host);
+			  host ? hbuf : c->host, x);
 	if (n < 0) {
 		count_drop_ev(c, 1, "row too long");
 		return n;
@@ -473,22 +531,43 @@ int nfx_ch_push_flow(struct nfx_ch *c, const struct nfx_flow *f, uint64_t flush_
 	return 0;
 }
 
+int nfx_ch_push_flow(struct nfx_ch *c, const struct nfx_flow *f, uint64_t flush_ms,
+		     const char *ns, const char *host, const struct nfx_enriched *x)
+{
+	int err;
+
+	pthread_mutex_lock(&c->producer);
+	err = push_flow_locked(c, f, flush_ms, ns, host, x);
+	pthread_mutex_unlock(&c->producer);
+	return err;
+}
+
+void nfx_ch_record(void *ctx, const struct nfx_record *r)
+{
+	nfx_ch_push_flow(ctx, r->flow, r->flush_ms, r->ns, NULL, r->x);
+}
+
 void nfx_ch_tick(struct nfx_ch *c, uint64_t now_ms)
 {
-	struct batch *b = c->cur;
+	struct batch *b;
 
+	pthread_mutex_lock(&c->producer);
+	b = c->cur;
 	c->now_ms = now_ms;
-	if (!b || !b->rows)
-		return;
-	if (now_ms < b->first_ms)		/* the clock went back */
-		b->first_ms = now_ms;
-	if (now_ms - b->first_ms >= c->batch_ms)
-		cut(c);
+	if (b && b->rows) {
+		if (now_ms < b->first_ms)		/* the clock went back */
+			b->first_ms = now_ms;
+		if (now_ms - b->first_ms >= c->batch_ms)
+			cut(c);
+	}
+	pthread_mutex_unlock(&c->producer);
 }
 
 void nfx_ch_flush(struct nfx_ch *c)
 {
+	pthread_mutex_lock(&c->producer);
 	cut(c);
+	pthread_mutex_unlock(&c->producer);
 }
 
 void nfx_ch_stats_read(struct nfx_ch *c, struct nfx_ch_stats *out)
@@ -1124,6 +1203,7 @@ void nfx_ch_free(struct nfx_ch *c)
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->producer);
 	free(c->url);
 	free(c->spool_dir);
 	free(c);
@@ -1145,6 +1225,7 @@ struct nfx_ch *nfx_ch_new(const struct nfx_ch_opts *o)
 	if (!c)
 		return NULL;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->producer, NULL);
 	c->lock_fd = -1;
 	c->batch_rows = o->batch_rows ? o->batch_rows : 50000;
 	c->batch_ms = o->batch_ms ? o->batch_ms : 1000;

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "base/flow.h"
+#include "base/record.h"
 
 struct nfx_ch;
 
@@ -85,12 +86,15 @@ int nfx_ch_push(struct nfx_ch *c, const char *lines, size_t len, size_t nrecords
 
 /*
  * Formats one flow as a flat row (ch_schema.h columns) into the current
- * batch.  @ns is the namespace (NULL = "default"); @host NULL = the sink's.
- * Cheap when @ns is the same pointer as last time.  Never blocks.  0,
+ * batch.  @ns is the namespace (NULL = "default"); @host NULL = the sink's;
+ * @x what enrichment attached (NULL = nothing).  Cheap when @ns is the same
+ * pointer as last time.  Never blocks; safe from several threads.  0,
  * -ENOBUFS (dropped, counted) or -ENAMETOOLONG.
  */
 int nfx_ch_push_flow(struct nfx_ch *c, const struct nfx_flow *f, uint64_t flush_ms,
-		     const char *ns, const char *host);
+		     const char *ns, const char *host, const struct nfx_enriched *x);
+/* nfx_record_fn for a sink fan-out: ctx is a struct nfx_ch *. */
+void nfx_ch_record(void *ctx, const struct nfx_record *r);
 
 /* Time-based cut: call every ~100 ms with the wall clock in ms. */
 void nfx_ch_tick(struct nfx_ch *c, uint64_t now_ms);
@@ -127,6 +131,6 @@ void nfx_ch_stats_read(struct nfx_ch *c, struct nfx_ch_stats *out);
  * host must already be JSON-escaped.  Its length or -ENOSPC.
  */
 int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flush_ms,
-		  const char *ns, const char *host);
+		  const char *ns, const char *host, const struct nfx_enriched *x);
 
 #endif /* NFX_SINK_CH_H */

@@ -54,6 +54,10 @@ const struct nfx_ch_column nfx_ch_columns[] = {
 	{ "icmp_code", "UInt8", "" },
 	{ "observation_domain_id", "UInt32", "" },
 	{ "bgp_next_hop", "String", "bgp_next_hop.ip" },
+	{ "src_reverse_dns_hostname", "String", "source.reverse_dns_hostname" },
+	{ "dst_reverse_dns_hostname", "String", "destination.reverse_dns_hostname" },
+	{ "additional_keys", "Array(String)", "mapped fields: keys ..." },
+	{ "additional_values", "Array(String)", "... and their values as text" },
 };
 const size_t nfx_ch_ncolumns = sizeof(nfx_ch_columns) / sizeof(nfx_ch_columns[0]);
 

@@ -17,7 +17,6 @@
 #include "base/log.h"
 #include "sink/outfile.h"
 #include "sink/ndjson.h"
-#include "enrich/rdns.h"
 #include "base/wbuf.h"
 
 #define OUT_BUF_SIZE	(1u << 20)
@@ -44,9 +43,6 @@ struct nfx_ndjson {
 	size_t used;
 	uint64_t records_buffered;	/* approximate loss when a buffer is lost */
 	struct nfx_ndjson_stats stats;
-	struct nfx_rdns *rdns;		/* reverse DNS names, NULL = off */
-	const struct nfx_fieldmap *maps;	/* additional-field keys */
-	unsigned int nmaps;
 	const char *ns_src;		/* the unescaped string ns was made from */
 	char ns[256];			/* namespace, already JSON-escaped */
 	char host[512];			/* host name, already JSON-escaped */
@@ -55,8 +51,7 @@ struct nfx_ndjson {
 	char buf[OUT_BUF_SIZE];
 };
 
-WINLINE void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src,
-			 struct nfx_rdns *rdns, uint64_t now_ms)
+WINLINE void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src, const char *name)
 {
 	const struct nfx_addr *a = src ? &f->src : &f->dst;
 	int v4 = f->ip_version != 6 && nfx_addr_is_v4(a);
@@ -72,14 +67,9 @@ WINLINE void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src,
 	put_mac(w, src ? f->src_mac : f->dst_mac);
 	put_lit(w, "\",\"mask\":\"");
 	put_mask(w, a, src ? f->src_mask : f->dst_mask, v4);
-	if (rdns) {
-		/* JSON-safe as returned; valid until the next call into rdns */
-		const char *name = nfx_rdns_lookup(rdns, a, now_ms);
-
-		if (name) {
-			put_lit(w, "\",\"reverse_dns_hostname\":\"");
-			put_str(w, name);
-		}
+	if (name) {	/* JSON-safe as the resolver keeps it */
+		put_lit(w, "\",\"reverse_dns_hostname\":\"");
+		put_str(w, name);
 	}
 	put_lit(w, "\"}");
 }
@@ -122,91 +112,20 @@ struct fmt_ctx {
 	size_t ns_len;			/* their lengths, taken once, not per record */
 	size_t host_len;
 	unsigned int flags;		/* NFX_NDJSON_* */
-	struct nfx_rdns *rdns;		/* NULL: no names */
-	const struct nfx_fieldmap *maps;
-	unsigned int nmaps;
+	const struct nfx_enriched *x;	/* names and mapped-field keys */
 };
 
-static void put_hex(struct wbuf *w, const uint8_t *p, unsigned int len)
-{
-	static const char hex[] = "0123456789abcdef";
-	char tmp[2 * NFX_EXTRA_BYTES];
-
-	for (unsigned int i = 0; i < len; i++) {
-		tmp[2 * i] = hex[p[i] >> 4];
-		tmp[2 * i + 1] = hex[p[i] & 15];
-	}
-	put_mem(w, tmp, 2 * (size_t)len);
-}
-
-/* Exporter-supplied text: up to the first NUL, anything unprintable escaped. */
-static void put_text(struct wbuf *w, const uint8_t *p, unsigned int len)
-{
-	for (unsigned int i = 0; i < len && p[i]; i++) {
-		char c = (char)p[i];
-
-		if (p[i] < 0x20 || p[i] >= 0x7f) {
-			put_lit(w, "\\u00");
-			put_hex(w, p + i, 1);
-		} else if (c == '"' || c == '\\') {
-			put_lit(w, "\\");
-			put_mem(w, &c, 1);
-		} else {
-			put_mem(w, &c, 1);
-		}
-	}
-}
-
-static void put_mapped_value(struct wbuf *w, const struct nfx_fieldmap *m, const uint8_t *p,
-			     unsigned int len)
-{
-	struct nfx_addr a;
-	uint64_t v = 0;
-
-	switch (m->type) {
-	case NFX_MAP_INTEGER:
-		if (len >= 1 && len <= 8) {
-			for (unsigned int i = 0; i < len; i++)
-				v = v << 8 | p[m->little_endian ? len - 1 - i : i];
-			put_u64(w, v);
-			return;
-		}
-		break;
-	case NFX_MAP_STRING:
-		put_lit(w, "\"");
-		put_text(w, p, len);
-		put_lit(w, "\"");
-		return;
-	case NFX_MAP_IP:
-		if (len == 4 || len == 16) {
-			if (len == 4)
-				nfx_addr_set_v4(&a, p);
-			else
-				nfx_addr_set_v6(&a, p);
-			put_lit(w, "\"");
-			put_ip(w, &a);
-			put_lit(w, "\"");
-			return;
-		}
-		break;
-	}
-	/* hex, and what does not fit the type it was mapped as */
-	put_lit(w, "\"");
-	put_hex(w, p, len);
-	put_lit(w, "\"");
-}
-
-static void put_mapped(struct wbuf *w, const struct nfx_flow *f, const struct fmt_ctx *cx)
+static void put_mapped(struct wbuf *w, const struct nfx_flow *f, const struct nfx_enriched *x)
 {
 	for (unsigned int i = 0; i < f->nextra && i < NFX_EXTRA_MAX; i++) {
 		const struct nfx_extra *e = &f->extra[i];
 
-		if (e->map >= cx->nmaps || e->off + e->len > NFX_EXTRA_BYTES)
+		if (e->map >= x->nmaps || e->off + e->len > NFX_EXTRA_BYTES)
 			continue;
 		put_lit(w, ",\"");
-		put_str(w, cx->maps[e->map].key);
+		put_str(w, x->maps[e->map].key);
 		put_lit(w, "\":");
-		put_mapped_value(w, &cx->maps[e->map], f->extra_data + e->off, e->len);
+		put_mapped_value(w, &x->maps[e->map], f->extra_data + e->off, e->len, 0);
 	}
 }
 
@@ -214,7 +133,6 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 		       const struct fmt_ctx *cx)
 {
 	const char *ns = cx->ns, *host = cx->host;
-	struct nfx_rdns *rdns = cx->rdns;
 	uint64_t start = f->present & NFX_F_START ? f->start_ms : flush_ms;
 	uint64_t end = f->present & NFX_F_END ? f->end_ms : start;
 	const char *pname = nfx_proto_name(f->proto);
@@ -244,9 +162,9 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	put_lit(w, "\"},\"exporter\":{\"ip\":\"");
 	put_ip(w, &f->exporter);
 	put_lit(w, "\"},\"source\":");
-	put_endpoint(w, f, 1, rdns, flush_ms);
+	put_endpoint(w, f, 1, cx->x->src_name);
 	put_lit(w, ",\"destination\":");
-	put_endpoint(w, f, 0, rdns, flush_ms);
+	put_endpoint(w, f, 0, cx->x->dst_name);
 	put_lit(w, ",\"ingress\":{\"interface\":{\"index\":");
 	put_u64(w, f->in_if);
 	put_lit(w, "}},\"egress\":{\"interface\":{\"index\":");
@@ -261,7 +179,7 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 		put_lit(w, "\"}");
 	}
 	put_extras(w, f);
-	put_mapped(w, f, cx);
+	put_mapped(w, f, cx->x);
 	if (cx->flags & NFX_NDJSON_MS_TIMES) {
 		put_key_u64(w, "start_ms", start);
 		put_key_u64(w, "end_ms", end);
@@ -281,7 +199,8 @@ static int format_ctx(char *buf, size_t size, const struct nfx_flow *f, uint64_t
 {
 	struct wbuf w = { buf, buf + size, 1 };
 
-	if (!cx->rdns && !f->nextra && size >= FAST_MAX + cx->ns_len + cx->host_len) {
+	if (!cx->x->src_name && !cx->x->dst_name && !f->nextra &&
+	    size >= FAST_MAX + cx->ns_len + cx->host_len) {
 		struct wbuf u = { buf, buf + size, 0 };
 
 		put_record(&u, f, flush_ms, cx);
@@ -298,8 +217,9 @@ int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
 		      uint64_t flush_ms, const char *ns, const char *host,
 		      unsigned int flags)
 {
+	static const struct nfx_enriched none;
 	const struct fmt_ctx cx = { .ns = ns, .host = host, .ns_len = strlen(ns),
-				    .host_len = strlen(host), .flags = flags };
+				    .host_len = strlen(host), .flags = flags, .x = &none };
 
 	return format_ctx(buf, size, f, flush_ms, &cx);
 }
@@ -462,9 +382,6 @@ struct nfx_ndjson *nfx_ndjson_clone(struct nfx_ndjson *parent)
 	w->is_clone = 1;
 	w->flags = parent->flags;
 	w->now_ms = parent->now_ms;
-	w->rdns = parent->rdns;
-	w->maps = parent->maps;
-	w->nmaps = parent->nmaps;
 	memcpy(w->ns, parent->ns, sizeof(w->ns));
 	memcpy(w->host, parent->host, sizeof(w->host));
 	w->ns_len = parent->ns_len;
@@ -496,13 +413,6 @@ void nfx_ndjson_close(struct nfx_ndjson *w)
 	free(w);
 }
 
-void nfx_ndjson_set_fieldmaps(struct nfx_ndjson *w, const struct nfx_fieldmap *maps,
-			       unsigned int n)
-{
-	w->maps = maps;
-	w->nmaps = n;
-}
-
 int nfx_ndjson_set_namespace(struct nfx_ndjson *w, const char *ns)
 {
 	int err;
@@ -515,18 +425,16 @@ int nfx_ndjson_set_namespace(struct nfx_ndjson *w, const char *ns)
 	return err;
 }
 
-void nfx_ndjson_set_rdns(struct nfx_ndjson *w, struct nfx_rdns *rdns)
-{
-	w->rdns = rdns;
-}
-
 void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms)
 {
 	w->now_ms = now_ms;
 }
 
-int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f)
+static int write_one(struct nfx_ndjson *w, const struct nfx_flow *f, uint64_t flush_ms,
+		     const struct nfx_enriched *x)
 {
+	const struct fmt_ctx cx = { .ns = w->ns, .host = w->host, .ns_len = w->ns_len,
+				    .host_len = w->host_len, .flags = w->flags, .x = x };
 	int n;
 
 	if (OUT_BUF_SIZE - w->used < REC_MAX) {
@@ -537,11 +445,7 @@ int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f)
 			return -ENOBUFS;
 		}
 	}
-	const struct fmt_ctx cx = { .ns = w->ns, .host = w->host, .ns_len = w->ns_len,
-				    .host_len = w->host_len, .flags = w->flags,
-				    .rdns = w->rdns, .maps = w->maps, .nmaps = w->nmaps };
-
-	n = format_ctx(w->buf + w->used, OUT_BUF_SIZE - w->used - 1, f, w->now_ms, &cx);
+	n = format_ctx(w->buf + w->used, OUT_BUF_SIZE - w->used - 1, f, flush_ms, &cx);
 	if (n < 0) {
 		w->stats.write_errors++;
 		return n;
@@ -551,6 +455,24 @@ int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f)
 	w->stats.records++;
 	w->records_buffered++;
 	return 0;
+}
+
+int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f)
+{
+	static const struct nfx_enriched none;
+
+	return write_one(w, f, w->now_ms, &none);
+}
+
+int nfx_ndjson_write_record(struct nfx_ndjson *w, const struct nfx_record *r)
+{
+	nfx_ndjson_set_namespace(w, r->ns);	/* escaped once per namespace change */
+	return write_one(w, r->flow, r->flush_ms, r->x);
+}
+
+void nfx_ndjson_record(void *ctx, const struct nfx_record *r)
+{
+	nfx_ndjson_write_record(ctx, r);
 }
 
 void nfx_ndjson_emit(void *ctx, const struct nfx_flow *f)

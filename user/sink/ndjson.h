@@ -11,6 +11,7 @@
 
 #include "base/fieldmap.h"
 #include "base/flow.h"
+#include "base/record.h"
 
 struct nfx_ndjson;
 
@@ -39,20 +40,18 @@ void nfx_ndjson_close(struct nfx_ndjson *w);
  * 0 or -ENAMETOOLONG.
  */
 int nfx_ndjson_set_namespace(struct nfx_ndjson *w, const char *ns);
-struct nfx_rdns;
-/*
- * Reverse DNS enrichment of the records written after this call: each
- * endpoint's cached name goes into "reverse_dns_hostname" (an address not
- * cached yet starts a query and goes without).  NULL turns it off.
- */
-void nfx_ndjson_set_rdns(struct nfx_ndjson *w, struct nfx_rdns *rdns);
-/* Keys and types of the additional (mapped) fields; @maps must outlive its use. */
-void nfx_ndjson_set_fieldmaps(struct nfx_ndjson *w, const struct nfx_fieldmap *maps,
-			       unsigned int n);
 /* flush_timestamp used for the records written after this call. */
 void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms);
-/* Formats one record; writes out when the buffer is nearly full. 0 or -errno. */
+/*
+ * Formats one flow as it was decoded (the writer's namespace and clock, no
+ * enrichment: `nfxdp decode`); writes out when the buffer is nearly full.
+ * 0 or -errno.
+ */
 int nfx_ndjson_write(struct nfx_ndjson *w, const struct nfx_flow *f);
+/* The daemon's path: a routed, enriched record (reverse DNS names, mapped fields). */
+int nfx_ndjson_write_record(struct nfx_ndjson *w, const struct nfx_record *r);
+/* nfx_record_fn for a sink fan-out: ctx is a struct nfx_ndjson *. */
+void nfx_ndjson_record(void *ctx, const struct nfx_record *r);
 /*
  * Writes out what is buffered, as far as the sink takes it.  Call once per
  * batch / on a timer.  0 or -errno of a write error (those records lost).

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * route.c - where a decoded record goes: its listener decides its namespace
+ * (the listener port of the datagram and the record's version pick the
+ * configuration's listener), the namespace's aggregator takes it, and what
+ * the aggregator flushes (or, in raw mode, the record itself) goes through
+ * enrichment to every sink.  Each worker has its own routes and
+ * aggregators; only the sinks are shared.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "daemon/route.h"
+#include "daemon/worker.h"
+
+static const uint8_t type_version[] = {
+	[NFX_TYPE_NETFLOW1] = 1, [NFX_TYPE_NETFLOW5] = 5, [NFX_TYPE_NETFLOW6] = 6,
+	[NFX_TYPE_NETFLOW7] = 7, [NFX_TYPE_NETFLOW9] = 9, [NFX_TYPE_IPFIX] = 10,
+};
+
+/* The namespace of a record: its listener's, else the top-level one. */
+static const char *ns_name_for(const struct nfx_run *r, uint16_t port, uint8_t type)
+{
+	const struct nfx_listener *l;
+
+	l = nfx_config_listener(r->cfg, port, type_version[type % 6]);
+	return l ? l->namespace : r->cfg->namespace;
+}
+
+static int ns_index(const struct nfx_worker *w, const char *name)
+{
+	for (int i = 0; i < w->nns; i++)
+		if (!strcmp(w->ns[i].name, name))
+			return i;
+	return 0;
+}
+
+/*
+ * Where every record goes once it is whole (the aggregator's flush, or the
+ * decoder directly in raw mode): enrichment, then each sink in turn, with
+ * the same flush time.
+ */
+static void route_flush(void *ctx, const struct nfx_flow *f)
+{
+	struct route_ns *ns = ctx;
+	struct nfx_worker *w = ns->w;
+	struct nfx_enriched x;
+	const struct nfx_record rec = { .flow = f, .ns = ns->name, .flush_ms = w->now, .x = &x };
+
+	nfx_enrich(&w->enrich, f, w->now, &x);
+	nfx_sinks_write(&w->sinks, &rec);
+}
+
+/* The decoder's sink: a record to its namespace's aggregator, or straight out. */
+static void route_emit(void *ctx, const struct nfx_flow *f)
+{
+	struct nfx_worker *w = ctx;
+	struct nfx_run *r = w->r;
+	uint16_t port = w->dec->cur ? w->dec->cur->dst_port : 0;
+	struct route_ns *ns;
+
+	if (port != w->route_port || f->type != w->route_type || w->route_ns < 0) {
+		w->route_port = port;
+		w->route_type = f->type;
+		w->route_ns = ns_index(w, ns_name_for(r, port, f->type));
+	}
+	ns = &w->ns[w->route_ns];
+	if (ns->agg) {
+		nfx_enrich_prefetch(&w->enrich, f, w->now);
+		nfx_agg_add(ns->agg, f, w->now);
+	} else {
+		route_flush(ns, f);
+	}
+}
+
+static struct nfx_agg *agg_new(const struct nfx_worker *w, struct route_ns *ns)
+{
+	const struct nfx_config *c = w->r->cfg;
+	struct nfx_agg_opts ao = {
+		.flush_interval_ms = c->agg_flush_interval * 1000ull,
+		.flow_context_ttl_ms = c->agg_flow_context_ttl * 1000ull,
+		.rollup_refresh_ms = c->agg_rollup_tracker_refresh * 1000ull,
+		.rollup_threshold = c->agg_port_rollup_threshold,
+		.rollup_disabled = c->agg_port_rollup_disabled,
+		.max_contexts = nfx_worker_share(w->r, c->agg_max_contexts),
+		.overflow = ns->flush,
+	};
+
+	if (ao.rollup_threshold < 2)
+		ao.rollup_threshold = 2;
+	if (ao.rollup_threshold > 255)
+		ao.rollup_threshold = 255;
+	return nfx_agg_new(&ao);
+}
+
+/* Everything held is written out: nothing received is lost. */
+void nfx_routes_flush(struct nfx_worker *w)
+{
+	for (int i = 0; i < w->nns; i++)
+		if (w->ns[i].agg)
+			nfx_agg_flush_all(w->ns[i].agg, w->now, &w->ns[i].flush);
+	nfx_ndjson_flush(w->out);
+}
+
+static void ns_free(struct nfx_worker *w)
+{
+	if (w->out)
+		nfx_routes_flush(w);
+	for (int i = 0; i < w->nns; i++) {
+		nfx_agg_free(w->ns[i].agg);
+		free(w->ns[i].name);
+	}
+	w->nns = 0;
+	w->route_ns = -1;
+}
+
+static int ns_add(struct nfx_worker *w, const char *name)
+{
+	struct route_ns *ns;
+
+	for (int i = 0; i < w->nns; i++)
+		if (!strcmp(w->ns[i].name, name))
+			return 0;
+	if (w->nns == (int)(sizeof(w->ns) / sizeof(w->ns[0])))
+		return -E2BIG;
+	ns = &w->ns[w->nns];
+	ns->name = strdup(name);
+	if (!ns->name)
+		return -ENOMEM;
+	ns->w = w;
+	ns->flush = (struct nfx_sink){ route_flush, ns };
+	ns->agg = NULL;
+	w->nns++;
+	if (w->r->raw)
+		return 0;
+	ns->agg = agg_new(w, ns);
+	if (!ns->agg) {
+		pr_warn("cannot create the aggregator for namespace %s: %s\n", name,
+			strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* One entry per namespace in use; index 0 is the default one. */
+static int ns_build(struct nfx_worker *w)
+{
+	const struct nfx_run *r = w->r;
+	int err;
+
+	err = ns_add(w, r->cfg->namespace);
+	for (size_t i = 0; !err && i < r->cfg->nlisteners; i++)
+		err = ns_add(w, r->cfg->listeners[i].namespace);
+	w->route_ns = -1;
+	return err;
+}
+
+int nfx_routes_build(struct nfx_run *r)
+{
+	int err = 0;
+
+	r->raw = r->cfg->output.raw;
+	for (int i = 0; !err && i < r->nw; i++)
+		err = ns_build(&r->w[i]);
+	return err;
+}
+
+void nfx_routes_free(struct nfx_run *r)
+{
+	for (int i = 0; i < r->nw; i++)
+		ns_free(&r->w[i]);
+}
+
+/* Allow-list for datagrams the XDP program did not check (UDP sockets). */
+static int route_allow(void *ctx, const struct nfx_addr *a)
+{
+	const struct nfx_config *c = ((struct nfx_run *)ctx)->cfg;
+
+	if (!c->nallow)
+		return 1;
+	for (size_t i = 0; i < c->nallow; i++)
+		if (nfx_prefix_match(&c->allow[i], a))
+			return 1;
+	return 0;
+}
+
+void nfx_route_attach(struct nfx_worker *w)
+{
+	w->sink = (struct nfx_sink){ .emit = route_emit, .ctx = w };
+	w->dec->allow = route_allow;
+	w->dec->allow_ctx = w->r;
+}
