@@ -32,7 +32,7 @@
  * The tracker is one open-addressed table whose entries carry both
  * generations, with a byte of tag per slot; the exporter table is
  * open-addressed too.  All use linear probing, with backward-shift
- * deletion where entries go.  Flows pass through a 16-deep queue so that
+ * deletion where entries go (base/oaht.h).  Flows pass through a 16-deep queue so that
  * their table lines can be fetched ahead (see LOOKAHEAD).  A flow whose
  * context already holds it with a roll-up decision that cannot have
  * changed skips the tracker (see rt_stamp_ok()): index and context only.
@@ -44,6 +44,7 @@
 #include <sys/mman.h>
 
 #include "agg/agg.h"
+#include "base/oaht.h"
 
 #define ROLLUP_BITS	(NFX_F_SRC_PORT_ROLLUP | NFX_F_DST_PORT_ROLLUP)
 #define MAX_CONTEXTS	(1u << 30)
@@ -175,29 +176,14 @@ static inline uint64_t load64(const void *p)
 	return v;
 }
 
-static inline uint64_t fold(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x7fb5d329728ea185ull;
-	x ^= x >> 27;
-	x *= 0x81dadef4bc2dd44dull;
-	return x ^ (x >> 33);
-}
-
-static inline uint64_t step(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-	return (h << 29) | (h >> 35);
-}
-
 static inline uint64_t hash_addr(uint64_t h, const struct nfx_addr *a)
 {
-	return step(step(h, load64(a->b)), load64(a->b + 8));
+	return nfx_oaht_step(nfx_oaht_step(h, load64(a->b)), load64(a->b + 8));
 }
 
 static uint64_t pair_hash(const struct nfx_flow *f)
 {
-	return fold(hash_addr(hash_addr(0x243f6a8885a308d3ull, &f->src), &f->dst));
+	return nfx_oaht_mix(hash_addr(hash_addr(0x243f6a8885a308d3ull, &f->src), &f->dst));
 }
 
 /* ---- the aggregation key ---------------------------------------------- */
@@ -225,11 +211,11 @@ static uint64_t key_hash_addrs(const struct nfx_flow *f)
 static uint32_t key_hash_ports(uint64_t h, const struct nfx_flow *f, uint16_t sport,
 			       uint16_t dport, uint32_t roll)
 {
-	h = step(h, (uint64_t)sport | (uint64_t)dport << 16 |
-		    (uint64_t)f->proto << 32 | (uint64_t)f->tos << 40 |
-		    (uint64_t)(roll >> 22) << 48);
-	h = step(h, f->in_if);
-	return (uint32_t)(fold(h) >> 32);
+	h = nfx_oaht_step(h, (uint64_t)sport | (uint64_t)dport << 16 |
+			     (uint64_t)f->proto << 32 | (uint64_t)f->tos << 40 |
+			     (uint64_t)(roll >> 22) << 48);
+	h = nfx_oaht_step(h, f->in_if);
+	return (uint32_t)(nfx_oaht_mix(h) >> 32);
 }
 
 static int key_eq(const struct agg_key *k, const struct nfx_flow *c)
@@ -251,16 +237,6 @@ static void key_apply(const struct agg_key *k, struct nfx_flow *out)
 	out->src_port = k->sport;
 	out->dst_port = k->dport;
 	out->present = (out->present & ~ROLLUP_BITS) | k->roll;
-}
-
-/* ---- open-addressing helpers ------------------------------------------ */
-
-/* Can the entry at j, whose home is h, move back to the hole at i? */
-static inline int may_shift(uint32_t i, uint32_t j, uint32_t h)
-{
-	if (i <= j)
-		return h <= i || h > j;
-	return h <= i && h > j;
 }
 
 /* ---- the port roll-up tracker ----------------------------------------- */
@@ -362,7 +338,7 @@ static inline uint16_t *rt_ports(const struct nfx_agg *a, struct rt_ent *e, int 
 
 static inline uint64_t rt_hash(uint64_t pair, unsigned int side, uint16_t port)
 {
-	return fold(pair ^ ((uint64_t)side << 16 | port) * 0xd6e8feb86659fd93ull);
+	return nfx_oaht_mix(pair ^ ((uint64_t)side << 16 | port) * 0xd6e8feb86659fd93ull);
 }
 
 static inline uint8_t rt_tag(uint64_t h)
@@ -370,29 +346,66 @@ static inline uint8_t rt_tag(uint64_t h)
 	return (uint8_t)(0x80 | h >> 57);
 }
 
+/* The tracker's slots for base/oaht.h: the table is the aggregator. */
+struct rt_key {
+	uint64_t pair;
+	unsigned int side;
+	uint16_t port;
+	uint8_t tag;
+};
+
+static int rt_used(const void *t, uint32_t i)
+{
+	return ((const struct nfx_agg *)t)->rt_tags[i] != 0;
+}
+
 /*
  * Most lookups are for ports never seen (each new ephemeral port asks):
  * the one-byte tags let them end in a small, cache-resident array without
  * touching the entries.
  */
+static int rt_match(const void *t, uint32_t i, const void *key)
+{
+	const struct nfx_agg *a = t;
+	const struct rt_key *k = key;
+	const struct rt_ent *e;
+
+	if (a->rt_tags[i] != k->tag)
+		return 0;
+	e = rt_at(a, i);
+	return e->pair == k->pair && e->port == k->port && e->side == k->side;
+}
+
+static uint32_t rt_ent_hash(const void *t, uint32_t i)
+{
+	const struct rt_ent *e = rt_at(t, i);
+
+	return (uint32_t)rt_hash(e->pair, e->side, e->port);
+}
+
+static void rt_move(void *t, uint32_t to, uint32_t from)
+{
+	struct nfx_agg *a = t;
+
+	memcpy(rt_at(a, to), rt_at(a, from), a->rt_stride);
+	a->rt_tags[to] = a->rt_tags[from];
+}
+
+static const struct nfx_oaht_ops rt_ops = {
+	.used = rt_used, .match = rt_match, .hash = rt_ent_hash, .move = rt_move,
+};
+
+/* The entry of (pair, side, port), or NULL with *slot the free slot for it. */
 static struct rt_ent *rt_find(const struct nfx_agg *a, uint64_t pair, unsigned int side,
 			      uint16_t port, uint32_t *slot)
 {
 	uint64_t h = rt_hash(pair, side, port);
-	uint32_t i = (uint32_t)h & a->rt_mask;
-	uint8_t tag = rt_tag(h), t;
-	struct rt_ent *e;
+	struct rt_key k = { .pair = pair, .side = side, .port = port, .tag = rt_tag(h) };
+	int found;
+	uint32_t i = nfx_oaht_probe(a, a->rt_mask, (uint32_t)h, &rt_ops, &k, &found);
 
-	for (;; i = (i + 1) & a->rt_mask) {
-		t = a->rt_tags[i];
-		if (!t)
-			break;
-		if (t != tag)
-			continue;
-		e = rt_at(a, i);
-		if (e->pair == pair && e->port == port && e->side == side)
-			return e;
-	}
+	if (found)
+		return rt_at(a, i);
 	*slot = i;
 	return NULL;
 }
@@ -422,20 +435,7 @@ static inline uint64_t *gen_size(struct nfx_agg *a, uint32_t g)
 
 static void rt_del_slot(struct nfx_agg *a, uint32_t i)
 {
-	struct rt_ent *e;
-	uint32_t j, h;
-
-	for (j = (i + 1) & a->rt_mask;; j = (j + 1) & a->rt_mask) {
-		if (!a->rt_tags[j])
-			break;
-		e = rt_at(a, j);
-		h = (uint32_t)rt_hash(e->pair, e->side, e->port) & a->rt_mask;
-		if (!may_shift(i, j, h))
-			continue;
-		memcpy(rt_at(a, i), e, a->rt_stride);
-		a->rt_tags[i] = a->rt_tags[j];
-		i = j;
-	}
+	i = nfx_oaht_delete(a, a->rt_mask, i, &rt_ops);
 	memset(rt_at(a, i), 0, a->rt_stride);
 	a->rt_tags[i] = 0;
 	a->rt_used--;
@@ -615,20 +615,61 @@ static inline uint32_t idx_ctx(uint64_t v)
 	return (uint32_t)v - 1;
 }
 
+/* The index's slots for base/oaht.h: the table is the aggregator. */
+struct idx_key {
+	const struct agg_key *k;
+	uint32_t hash;
+};
+
+static int idx_used(const void *t, uint32_t i)
+{
+	return ((const struct nfx_agg *)t)->idx[i] != 0;
+}
+
+static int idx_match(const void *t, uint32_t i, const void *key)
+{
+	const struct nfx_agg *a = t;
+	const struct idx_key *q = key;
+	uint64_t v = a->idx[i];
+
+	return (uint32_t)(v >> 32) == q->hash && key_eq(q->k, &a->ctx[idx_ctx(v)].flow);
+}
+
+/* key: the context number */
+static int idx_match_ctx(const void *t, uint32_t i, const void *key)
+{
+	return idx_ctx(((const struct nfx_agg *)t)->idx[i]) == *(const uint32_t *)key;
+}
+
+static uint32_t idx_hash(const void *t, uint32_t i)
+{
+	return (uint32_t)(((const struct nfx_agg *)t)->idx[i] >> 32);
+}
+
+static void idx_move(void *t, uint32_t to, uint32_t from)
+{
+	struct nfx_agg *a = t;
+
+	a->idx[to] = a->idx[from];
+}
+
+static const struct nfx_oaht_ops idx_ops = {
+	.used = idx_used, .match = idx_match, .hash = idx_hash, .move = idx_move,
+};
+static const struct nfx_oaht_ops idx_ctx_ops = {
+	.used = idx_used, .match = idx_match_ctx,
+};
+
 /* The context holding k, or NULL with *slot the free index slot for it. */
 static struct agg_ctx *ctx_find(const struct nfx_agg *a, const struct agg_key *k,
 				uint32_t hash, uint32_t *slot)
 {
-	uint32_t i = hash & a->idx_mask;
-	uint64_t v;
+	struct idx_key q = { .k = k, .hash = hash };
+	int found;
+	uint32_t i = nfx_oaht_probe(a, a->idx_mask, hash, &idx_ops, &q, &found);
 
-	for (;; i = (i + 1) & a->idx_mask) {
-		v = a->idx[i];
-		if (!v)
-			break;
-		if ((uint32_t)(v >> 32) == hash && key_eq(k, &a->ctx[idx_ctx(v)].flow))
-			return &a->ctx[idx_ctx(v)];
-	}
+	if (found)
+		return &a->ctx[idx_ctx(a->idx[i])];
 	*slot = i;
 	return NULL;
 }
@@ -636,29 +677,14 @@ static struct agg_ctx *ctx_find(const struct nfx_agg *a, const struct agg_key *k
 /* The index slot that points at context n. */
 static uint32_t idx_slot_of(const struct nfx_agg *a, uint32_t n)
 {
-	uint32_t i = a->ctx[n].hash & a->idx_mask;
+	int found;
 
-	while (idx_ctx(a->idx[i]) != n)
-		i = (i + 1) & a->idx_mask;
-	return i;
+	return nfx_oaht_probe(a, a->idx_mask, a->ctx[n].hash, &idx_ctx_ops, &n, &found);
 }
 
 static void idx_del(struct nfx_agg *a, uint32_t i)
 {
-	uint32_t j, h;
-	uint64_t v;
-
-	for (j = (i + 1) & a->idx_mask;; j = (j + 1) & a->idx_mask) {
-		v = a->idx[j];
-		if (!v)
-			break;
-		h = (uint32_t)(v >> 32) & a->idx_mask;
-		if (!may_shift(i, j, h))
-			continue;
-		a->idx[i] = v;
-		i = j;
-	}
-	a->idx[i] = 0;
+	a->idx[nfx_oaht_delete(a, a->idx_mask, i, &idx_ops)] = 0;
 }
 
 /* Removes context n; the last one takes its place to keep the array dense. */
@@ -817,7 +843,7 @@ static const struct agg_ctx *idx_peek(const struct nfx_agg *a, uint32_t hash)
 			return NULL;
 		if ((uint32_t)(v >> 32) == hash)
 			return &a->ctx[idx_ctx(v)];
-		i = (i + 1) & a->idx_mask;
+		i = nfx_oaht_next(i, a->idx_mask);
 		if (!(i & 7))
 			return NULL;	/* the line only */
 	}
@@ -1001,21 +1027,34 @@ void nfx_agg_emit(void *ctx, const struct nfx_flow *f)
 
 static uint32_t exp_home(const struct nfx_addr *addr, uint8_t type)
 {
-	return (uint32_t)fold(hash_addr(type, addr));
+	return (uint32_t)nfx_oaht_mix(hash_addr(type, addr));
 }
+
+/* The exporter table's slots for base/oaht.h (entries never go): key is a flow. */
+static int exp_used(const void *t, uint32_t i)
+{
+	return ((const struct nfx_agg *)t)->exp[i].used;
+}
+
+static int exp_match(const void *t, uint32_t i, const void *key)
+{
+	const struct agg_exp *e = &((const struct nfx_agg *)t)->exp[i];
+	const struct nfx_flow *f = key;
+
+	return e->type == f->type && !memcmp(&e->addr, &f->exporter, sizeof(e->addr));
+}
+
+static const struct nfx_oaht_ops exp_ops = { .used = exp_used, .match = exp_match };
 
 static struct agg_exp *exp_get(struct nfx_agg *a, const struct nfx_flow *f)
 {
-	uint32_t i = exp_home(&f->exporter, f->type) & a->exp_mask;
-	struct agg_exp *e;
+	int found;
+	uint32_t i = nfx_oaht_probe(a, a->exp_mask, exp_home(&f->exporter, f->type), &exp_ops,
+				    f, &found);
+	struct agg_exp *e = &a->exp[i];
 
-	for (;; i = (i + 1) & a->exp_mask) {
-		e = &a->exp[i];
-		if (!e->used)
-			break;
-		if (e->type == f->type && !memcmp(&e->addr, &f->exporter, sizeof(e->addr)))
-			return e;
-	}
+	if (found)
+		return e;
 	if (a->st.exporters >= a->o.max_exporters) {
 		a->st.exporters_dropped++;
 		return NULL;
@@ -1209,15 +1248,6 @@ void nfx_agg_stats_add(struct nfx_agg_stats *to, const struct nfx_agg_stats *fro
 
 /* ---- life cycle ------------------------------------------------------- */
 
-static uint32_t pow2_at_least(uint64_t n)
-{
-	uint64_t p = 16;
-
-	while (p < n)
-		p <<= 1;
-	return (uint32_t)p;
-}
-
 static int opts_resolve(struct nfx_agg_opts *o)
 {
 	if (!o->tick_ms)
@@ -1292,7 +1322,7 @@ static void big_free(void *p, size_t size)
 
 static int rt_alloc(struct nfx_agg *a)
 {
-	uint32_t n = pow2_at_least((uint64_t)a->o.max_rollup_entries * 2);
+	uint32_t n = nfx_oaht_slots((uint64_t)a->o.max_rollup_entries * 2);
 
 	a->rt_stride = (offsetof(struct rt_ent, ports) +
 			2 * a->o.rollup_threshold * sizeof(uint16_t) + 7) & ~(size_t)7;
@@ -1300,7 +1330,7 @@ static int rt_alloc(struct nfx_agg *a)
 	a->rt_slots = big_alloc((size_t)n * a->rt_stride, 1);
 	a->rt_tags = big_alloc(n, 1);
 	/* Small enough to stay in cache: pairs sharing a slot cost little. */
-	n = pow2_at_least(a->o.max_rollup_entries);
+	n = nfx_oaht_slots(a->o.max_rollup_entries);
 	if (n > RT_PS_MAX)
 		n = RT_PS_MAX;
 	a->rt_ps_mask = n - 1;
@@ -1318,10 +1348,10 @@ static int tables_alloc(struct nfx_agg *a)
 	uint32_t n;
 
 	a->ctx = big_alloc((size_t)a->o.max_contexts * sizeof(*a->ctx), 0);
-	n = pow2_at_least((uint64_t)a->o.max_contexts * 2);
+	n = nfx_oaht_slots((uint64_t)a->o.max_contexts * 2);
 	a->idx = big_alloc((size_t)n * sizeof(*a->idx), 1);
 	a->idx_mask = n - 1;
-	n = pow2_at_least((uint64_t)a->o.max_exporters * 2);
+	n = nfx_oaht_slots((uint64_t)a->o.max_exporters * 2);
 	a->exp = calloc(n, sizeof(*a->exp));
 	a->exp_mask = n - 1;
 	a->touched = calloc(a->o.max_exporters, sizeof(*a->touched));

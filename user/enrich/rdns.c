@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/oaht.h"
 #include "enrich/rdns.h"
 
 #define DNS_CLASS_IN	1
@@ -160,24 +161,18 @@ int nfx_rdns_eligible(const struct nfx_rdns *r, const struct nfx_addr *a)
 
 /* ---- the cache table ---- */
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-/* Keyed with a random seed: flow addresses are chosen by whoever sends traffic. */
+/*
+ * Keyed with a random seed: flow addresses are chosen by whoever sends
+ * traffic.  A full mix between the words, not nfx_oaht_step(), so that no
+ * difference in one word can be cancelled by a known one in the other.
+ */
 static uint32_t hash(const struct nfx_rdns *r, const uint8_t *a)
 {
 	uint64_t lo, hi;
 
 	memcpy(&lo, a, 8);
 	memcpy(&hi, a + 8, 8);
-	return (uint32_t)mix(mix(lo ^ r->seed[0]) ^ hi ^ r->seed[1]);
+	return (uint32_t)nfx_oaht_mix(nfx_oaht_mix(lo ^ r->seed[0]) ^ hi ^ r->seed[1]);
 }
 
 static uint32_t now_s(const struct nfx_rdns *r)
@@ -191,63 +186,77 @@ static int alive(const struct nfx_rdns *r, const struct ent *e)
 	return e->pending || e->expires > now_s(r);
 }
 
+/* The cache's slots for base/oaht.h: the table is r, a key the 16 address bytes. */
+static int ent_used(const void *t, uint32_t i)
+{
+	return ((const struct nfx_rdns *)t)->tab[i].expires != 0;
+}
+
+static int ent_match(const void *t, uint32_t i, const void *key)
+{
+	return !memcmp(((const struct nfx_rdns *)t)->tab[i].addr, key, 16);
+}
+
+static uint32_t ent_hash(const void *t, uint32_t i)
+{
+	const struct nfx_rdns *r = t;
+
+	return hash(r, r->tab[i].addr);
+}
+
+static void ent_move(void *t, uint32_t to, uint32_t from)
+{
+	struct nfx_rdns *r = t;
+
+	r->tab[to] = r->tab[from];
+}
+
+static const struct nfx_oaht_ops ent_ops = {
+	.used = ent_used, .match = ent_match, .hash = ent_hash, .move = ent_move,
+};
+/* where an entry not in the table goes: the first free slot from its home */
+static const struct nfx_oaht_ops ent_free_ops = { .used = ent_used };
+
 static struct ent *find(struct nfx_rdns *r, const uint8_t *a)
 {
-	for (uint32_t i = hash(r, a) & r->mask;; i = (i + 1) & r->mask) {
-		struct ent *e = &r->tab[i];
+	int found;
+	uint32_t i = nfx_oaht_probe(r, r->mask, hash(r, a), &ent_ops, a, &found);
 
-		if (!e->expires)
-			return NULL;
-		if (!memcmp(e->addr, a, 16))
-			return e;
-	}
+	return found ? &r->tab[i] : NULL;
 }
 
 /* Backward-shift deletion: no tombstones, probe chains stay short. */
 static void delete_at(struct nfx_rdns *r, uint32_t i)
 {
-	uint32_t j = i;
-
 	free(r->tab[i].name);
-	for (;;) {
-		uint32_t home;
-
-		j = (j + 1) & r->mask;
-		if (!r->tab[j].expires)
-			break;
-		home = hash(r, r->tab[j].addr) & r->mask;
-		/* move j back to i unless its home lies cyclically in (i, j] */
-		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
-			continue;
-		r->tab[i] = r->tab[j];
-		i = j;
-	}
+	i = nfx_oaht_delete(r, r->mask, i, &ent_ops);
 	memset(&r->tab[i], 0, sizeof(r->tab[i]));
 	r->size--;
 }
 
-static void place(struct ent *tab, uint32_t mask, uint32_t h, const struct ent *e)
+/* Puts e, whose address is not in the table, in the table. */
+static struct ent *place(struct nfx_rdns *r, const struct ent *e)
 {
-	uint32_t i = h & mask;
+	int found;
+	uint32_t i = nfx_oaht_probe(r, r->mask, hash(r, e->addr), &ent_free_ops, NULL, &found);
 
-	while (tab[i].expires)
-		i = (i + 1) & mask;
-	tab[i] = *e;
+	r->tab[i] = *e;
+	return &r->tab[i];
 }
 
 static int grow(struct nfx_rdns *r)
 {
-	uint32_t slots = (r->mask + 1) * 2;
-	struct ent *t = calloc(slots, sizeof(*t));
+	uint32_t slots = (r->mask + 1) * 2, old_slots = r->mask + 1;
+	struct ent *t = calloc(slots, sizeof(*t)), *old = r->tab;
 
 	if (!t)
 		return -ENOMEM;
-	for (uint32_t i = 0; i <= r->mask; i++)
-		if (r->tab[i].expires)
-			place(t, slots - 1, hash(r, r->tab[i].addr), &r->tab[i]);
-	free(r->tab);
 	r->tab = t;
 	r->mask = slots - 1;
+	for (uint32_t i = 0; i < old_slots; i++)
+		if (old[i].expires)
+			place(r, &old[i]);
+	free(old);
 	r->hand = 0;
 	r->sweep_pos = 0;
 	return 0;
@@ -298,9 +307,8 @@ static struct ent *insert(struct nfx_rdns *r, const uint8_t *a)
 		}
 	}
 	memcpy(e.addr, a, 16);
-	place(r->tab, r->mask, hash(r, a), &e);
 	r->size++;
-	return find(r, a);
+	return place(r, &e);
 }
 
 /* Removes a slice of the table's expired entries; the whole table per SWEEP_MS. */
@@ -696,9 +704,8 @@ struct nfx_rdns *nfx_rdns_new(const struct nfx_rdns_opts *o)
 		r->max_inflight = r->max_entries > 1 ? r->max_entries - 1 : 1;
 	if (r->max_entries < 2)
 		r->max_entries = 2;
-	r->max_slots = 16;
-	while ((uint64_t)r->max_slots * LOAD_NUM < (uint64_t)r->max_entries * LOAD_DEN)
-		r->max_slots *= 2;
+	r->max_slots = nfx_oaht_slots(((uint64_t)r->max_entries * LOAD_DEN + LOAD_NUM - 1) /
+				      LOAD_NUM);
 
 	/* prefixes */
 	err = -EINVAL;
@@ -723,8 +730,8 @@ struct nfx_rdns *nfx_rdns_new(const struct nfx_rdns_opts *o)
 	r->free_inf = 0;
 	if (getrandom(r->seed, sizeof(r->seed), GRND_NONBLOCK) != sizeof(r->seed)) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		r->seed[0] = mix((uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32));
-		r->seed[1] = mix(r->seed[0] ^ (uint64_t)ts.tv_sec);
+		r->seed[0] = nfx_oaht_mix((uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32));
+		r->seed[1] = nfx_oaht_mix(r->seed[0] ^ (uint64_t)ts.tv_sec);
 	}
 
 	err = -EIO;
