@@ -77,6 +77,7 @@ struct run_worker {
 	struct nfx_decoder *dec;
 	struct nfx_ndjson *out;		/* r->out, or a writer sharing its file */
 	struct nfx_sink sink;		/* what the decoder emits into: run_emit */
+	uint16_t cur_port;		/* listener port of the datagram being decoded, set by the daemon */
 	struct run_ns ns[NFX_MAX_PORTS + 1];
 	int nns;
 	/* last routing decision: records of one message share it */
@@ -756,6 +757,15 @@ static int run_allow(void *ctx, const struct nfx_addr *a)
 
 /* ---- the loop ---- */
 
+/* What the inputs hand on: one datagram into the worker's decoder. */
+static void on_dgram(void *ctx, const struct nfx_src *src, const uint8_t *p, size_t len)
+{
+	struct run_worker *w = ctx;
+
+	w->cur_port = src->dst_port;
+	nfx_decode(w->dec, src, p, len, &w->sink);
+}
+
 /* Reads what is ready; @pfds are the worker's sockets; @all ignores revents (the final drain). */
 static void drain(struct run_worker *w, const struct pollfd *pfds, uint64_t now, int all)
 {
@@ -766,11 +776,11 @@ static void drain(struct run_worker *w, const struct pollfd *pfds, uint64_t now,
 	nfx_ndjson_set_now(w->out, now);
 	for (int q = 0; q < w->nxsk; q++, i++)
 		if (all || pfds[i].revents)
-			nfx_xsk_rx(w->xsks[q], w->dec, &w->sink, now, all ? UINT32_MAX : RX_BUDGET);
+			nfx_xsk_rx(w->xsks[q], on_dgram, w, now, all ? UINT32_MAX : RX_BUDGET);
 	for (int u = 0; w->has_udp && u < r->nudp; u++, i++) {
 		if (!all && !pfds[i].revents)
 			continue;
-		if (nfx_udp_rx(r->udps[u], w->dec, &w->sink, now, all ? UINT32_MAX : RX_BUDGET) < 0)
+		if (nfx_udp_rx(r->udps[u], on_dgram, w, now, all ? UINT32_MAX : RX_BUDGET) < 0)
 			pr_debug("UDP port %u: %s\n", nfx_udp_port(r->udps[u]), strerror(errno));
 	}
 }
