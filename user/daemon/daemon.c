@@ -38,6 +38,7 @@
 #include "control/metrics.h"
 #include "sink/ndjson.h"
 #include "enrich/rdns.h"
+#include "control/config_watch.h"
 #include "control/reconcile.h"
 #include "daemon/daemon.h"
 #include "control/daemon_metrics.h"
