@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "control/stats_file.h"
-#include "io/loader.h"
+#include "io/xdp_maps.h"
 
 struct nfx_run_opts {
 	const char *ifname;		/* NULL: --udp mode */
