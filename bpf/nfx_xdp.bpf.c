@@ -89,17 +89,16 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(nfx_xdp_rx);
 
-/* Which nfx_ctr field a packet ends up in besides packets/bytes. */
+/*
+ * Which nfx_ctr field a packet ends up in besides the totals: one value per
+ * fate and drop reason of NFX_CTR_FIELDS, NFX_OUT_<field>.
+ */
 enum nfx_outcome {
 	NFX_OK = 0,		/* header fine: redirect */
-	NFX_REDIRECTED,
-	NFX_PASSED,
-	NFX_SHORT,
-	NFX_BAD_VERSION,
-	NFX_BAD_COUNT,
-	NFX_TRUNCATED,
-	NFX_BAD_LENGTH,
-	NFX_NOT_ALLOWED,
+#define NFX_OUT_(name, help) NFX_OUT_##name,
+	NFX_CTR_FATES(NFX_OUT_)
+	NFX_CTR_DROPS(NFX_OUT_)
+#undef NFX_OUT_
 };
 
 #define NFX_UDP_HLEN	8
@@ -119,30 +118,13 @@ static __always_inline void count(__u32 slot, __u32 bytes,
 	c->packets++;
 	c->bytes += bytes;
 	switch (what) {
-	case NFX_REDIRECTED:
-		c->redirected++;
+#define NFX_COUNT_(name, help)		\
+	case NFX_OUT_##name:		\
+		c->name++;		\
 		break;
-	case NFX_PASSED:
-		c->passed++;
-		break;
-	case NFX_SHORT:
-		c->short_pkt++;
-		break;
-	case NFX_BAD_VERSION:
-		c->bad_version++;
-		break;
-	case NFX_BAD_COUNT:
-		c->bad_count++;
-		break;
-	case NFX_TRUNCATED:
-		c->truncated++;
-		break;
-	case NFX_BAD_LENGTH:
-		c->bad_length++;
-		break;
-	case NFX_NOT_ALLOWED:
-		c->not_allowed++;
-		break;
+	NFX_CTR_FATES(NFX_COUNT_)
+	NFX_CTR_DROPS(NFX_COUNT_)
+#undef NFX_COUNT_
 	default:
 		break;
 	}
@@ -174,12 +156,12 @@ static __always_inline enum nfx_outcome
 check_fixed(__u32 plen, __u32 cnt, __u32 hlen, __u32 rlen, __u32 max)
 {
 	if (plen < hlen)
-		return NFX_SHORT;
+		return NFX_OUT_short_pkt;
 	/* count 0 is allowed, see the top of the file */
 	if (cnt > max)
-		return NFX_BAD_COUNT;
+		return NFX_OUT_bad_count;
 	if (plen < hlen + cnt * rlen)
-		return NFX_TRUNCATED;
+		return NFX_OUT_truncated;
 	return NFX_OK;
 }
 
@@ -198,19 +180,19 @@ check_header(__u16 version, __u32 plen, __u32 word2)
 	case 9:
 		/* count is unreliable in the wild; the daemon walks flowsets */
 		if (plen < NFX_V9_HLEN)
-			return NFX_SHORT;
+			return NFX_OUT_short_pkt;
 		if (plen < NFX_V9_HLEN + NFX_SET_HLEN)
-			return NFX_TRUNCATED;
+			return NFX_OUT_truncated;
 		return NFX_OK;
 	case 10:
 		if (plen < NFX_IPFIX_HLEN)
-			return NFX_SHORT;
+			return NFX_OUT_short_pkt;
 		/* trailing bytes after the message are refused too */
 		if (word2 != plen || word2 < NFX_IPFIX_HLEN + NFX_SET_HLEN)
-			return NFX_BAD_LENGTH;
+			return NFX_OUT_bad_length;
 		return NFX_OK;
 	default:
-		return NFX_BAD_VERSION;
+		return NFX_OUT_bad_version;
 	}
 }
 
@@ -240,7 +222,7 @@ static __always_inline int count_fragment(struct udphdr *uh, void *end)
 
 	if ((void *)(ver + 1) <= end)
 		slot = version_slot(bpf_ntohs(*ver));
-	count(slot, ulen >= NFX_UDP_HLEN ? ulen - NFX_UDP_HLEN : 0, NFX_PASSED);
+	count(slot, ulen >= NFX_UDP_HLEN ? ulen - NFX_UDP_HLEN : 0, NFX_OUT_passed);
 	return XDP_PASS;
 }
 
@@ -287,7 +269,7 @@ int nfx_xdp_rx(struct xdp_md *ctx)
 	if (!source_allowed(&l3)) {
 		ulen = bpf_ntohs(uh->len);
 		count(NFX_SLOT_OTHER, ulen >= NFX_UDP_HLEN ? ulen - NFX_UDP_HLEN : 0,
-		      NFX_NOT_ALLOWED);
+		      NFX_OUT_not_allowed);
 		return XDP_DROP;
 	}
 	if (l3.first_frag)
@@ -296,7 +278,7 @@ int nfx_xdp_rx(struct xdp_md *ctx)
 	ulen = bpf_ntohs(uh->len);
 	if (ulen < NFX_UDP_HLEN || ulen > l3.len ||
 	    (void *)uh + ulen > end) {
-		count(NFX_SLOT_OTHER, 0, NFX_BAD_LENGTH);
+		count(NFX_SLOT_OTHER, 0, NFX_OUT_bad_length);
 		return XDP_DROP;
 	}
 	plen = ulen - NFX_UDP_HLEN;
@@ -304,14 +286,14 @@ int nfx_xdp_rx(struct xdp_md *ctx)
 	hdr = c.pos;
 	/* the second test is implied by the first; it is for the verifier */
 	if (plen < NFX_MIN_PAYLOAD || (void *)(hdr + 2) > end) {
-		count(NFX_SLOT_OTHER, plen, NFX_SHORT);
+		count(NFX_SLOT_OTHER, plen, NFX_OUT_short_pkt);
 		return XDP_DROP;
 	}
 	version = bpf_ntohs(hdr[0]);
 	slot = version_slot(version);
 	if (slot == NFX_SLOT_OTHER ||
 	    !(port->versions & NFX_VER_BIT(version))) {
-		count(slot, plen, NFX_BAD_VERSION);
+		count(slot, plen, NFX_OUT_bad_version);
 		return XDP_DROP;
 	}
 
@@ -323,7 +305,7 @@ int nfx_xdp_rx(struct xdp_md *ctx)
 
 	/* no socket on this queue (daemon down): let a UDP socket have it */
 	ret = bpf_redirect_map(&nfx_xsks, ctx->rx_queue_index, XDP_PASS);
-	count(slot, plen, ret == XDP_REDIRECT ? NFX_REDIRECTED : NFX_PASSED);
+	count(slot, plen, ret == XDP_REDIRECT ? NFX_OUT_redirected : NFX_OUT_passed);
 	return ret;
 }
 

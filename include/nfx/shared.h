@@ -38,22 +38,39 @@ enum nfx_slot {
 };
 
 /*
- * One value per slot per CPU.  Every packet addressed to a listener port is
- * counted once in packets/bytes and exactly once in one of: redirected,
- * passed, or a drop reason.
+ * The counters of one slot, defined once: X(field, help).  The field names
+ * are what bpftool prints (BTF), `nfxdp stats` shows and the Prometheus
+ * families nfx_xdp_FIELD_total are called; the help is their HELP text.
+ * Adding a counter is one line in one of the three lists.
+ *
+ * Every packet addressed to a listener port is counted once in the totals
+ * and exactly once in one of the fates or drop reasons.
  */
+#define NFX_CTR_TOTALS(X)								\
+	X(packets,	"UDP datagrams to a listener port seen by the XDP program.")	\
+	X(bytes,	"Their UDP payload bytes.")
+#define NFX_CTR_FATES(X)								\
+	X(redirected,	"Handed to an AF_XDP socket.")					\
+	X(passed,	"Passed to the stack: IP fragment or no socket on the queue.")
+#define NFX_CTR_DROPS(X)								\
+	X(short_pkt,	"Dropped: shorter than the version's header.")			\
+	X(bad_version,	"Dropped: unknown version or not accepted on the port.")	\
+	X(bad_count,	"Dropped: record count out of range.")				\
+	X(truncated,	"Dropped: fewer record bytes than the count says.")		\
+	X(bad_length,	"Dropped: IPFIX length or UDP length wrong.")			\
+	X(not_allowed,	"Dropped: exporter not in the allow-list.")
+#define NFX_CTR_FIELDS(X) NFX_CTR_TOTALS(X) NFX_CTR_FATES(X) NFX_CTR_DROPS(X)
+
+/* One value per slot per CPU. */
 struct nfx_ctr {
-	__u64 packets;		/* UDP datagrams to a listener port */
-	__u64 bytes;		/* their UDP payload bytes */
-	__u64 redirected;	/* handed to an AF_XDP socket */
-	__u64 passed;		/* to the stack: fragment or no socket on queue */
-	__u64 short_pkt;	/* payload shorter than the version's header */
-	__u64 bad_version;	/* unknown version or not accepted on this port */
-	__u64 bad_count;	/* record count outside the version's range */
-	__u64 truncated;	/* fewer record bytes than the count says */
-	__u64 bad_length;	/* IPFIX length field != payload, or UDP length wrong */
-	__u64 not_allowed;	/* source not in a non-empty allow-list */
+#define NFX_CTR_FIELD_(name, help) __u64 name;
+	NFX_CTR_FIELDS(NFX_CTR_FIELD_)
+#undef NFX_CTR_FIELD_
 };
+
+/* Number of counters in struct nfx_ctr, an integer constant expression. */
+#define NFX_CTR_ONE_(name, help) + 1
+#define NFX_CTR_NUM (0 NFX_CTR_FIELDS(NFX_CTR_ONE_))
 
 /* Bit (1 << version) set for each NetFlow version a port accepts. */
 #define NFX_VER_BIT(v)	(1u << (v))
@@ -77,7 +94,7 @@ struct nfx_cfg {
 	__u32 pad;
 };
 
-_Static_assert(sizeof(struct nfx_ctr) == 80, "nfx_ctr layout");
+_Static_assert(sizeof(struct nfx_ctr) == NFX_CTR_NUM * sizeof(__u64), "nfx_ctr layout");
 _Static_assert(sizeof(struct nfx_port) == 8, "nfx_port layout");
 _Static_assert(sizeof(struct nfx_lpm_key) == 20, "nfx_lpm_key layout");
 _Static_assert(sizeof(struct nfx_cfg) == 8, "nfx_cfg layout");

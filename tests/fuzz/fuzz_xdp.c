@@ -275,11 +275,13 @@ static const struct {
 	const char *name;
 	int drop;		/* a drop reason */
 } fields[] = {
-	{ FIELD(packets), "packets", 0 },	{ FIELD(bytes), "bytes", 0 },
-	{ FIELD(redirected), "redirected", 0 },	{ FIELD(passed), "passed", 0 },
-	{ FIELD(short_pkt), "short_pkt", 1 },	{ FIELD(bad_version), "bad_version", 1 },
-	{ FIELD(bad_count), "bad_count", 1 },	{ FIELD(truncated), "truncated", 1 },
-	{ FIELD(bad_length), "bad_length", 1 },	{ FIELD(not_allowed), "not_allowed", 1 },
+#define KEPT(name, help) { FIELD(name), #name, 0 },
+#define DROP(name, help) { FIELD(name), #name, 1 },
+	NFX_CTR_TOTALS(KEPT)
+	NFX_CTR_FATES(KEPT)
+	NFX_CTR_DROPS(DROP)
+#undef DROP
+#undef KEPT
 };
 
 #define NFIELDS		(sizeof(fields) / sizeof(fields[0]))

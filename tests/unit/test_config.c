@@ -23,6 +23,7 @@
 #include "check.h"
 #include "control/config.h"
 #include "base/log.h"
+#include "control/config_watch.h"
 #include "control/reconcile.h"
 
 static char example_path[PATH_MAX] = "doc/nfxdp.example.json";

@@ -72,11 +72,9 @@ static const struct {
 	size_t off;
 	const char *name;
 } ctr_fields[] = {
-	{ F(packets), "packets" },	{ F(bytes), "bytes" },
-	{ F(redirected), "redirected" }, { F(passed), "passed" },
-	{ F(short_pkt), "short_pkt" },	{ F(bad_version), "bad_version" },
-	{ F(bad_count), "bad_count" },	{ F(truncated), "truncated" },
-	{ F(bad_length), "bad_length" }, { F(not_allowed), "not_allowed" },
+#define X(name, help) { F(name), #name },
+	NFX_CTR_FIELDS(X)
+#undef X
 };
 
 static __u64 ctr_get(const struct nfx_ctr *c, size_t off)

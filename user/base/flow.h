@@ -181,6 +181,10 @@ struct nfx_src {
 	uint64_t now_ms;		/* wall clock at reception, ms since epoch */
 };
 
+/* What an input (io/) hands each datagram to: its source and UDP payload. */
+typedef void (*nfx_dgram_fn)(void *ctx, const struct nfx_src *src, const uint8_t *payload,
+			     size_t len);
+
 /* Where records go: the decoder emits into one, the aggregator flushes into one. */
 typedef void (*nfx_emit_fn)(void *ctx, const struct nfx_flow *f);
 

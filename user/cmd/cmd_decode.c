@@ -13,7 +13,6 @@
 
 #include "cmd/cmd.h"
 #include "decode/decode.h"
-#include "io/frame.h"
 #include "base/log.h"
 #include "sink/ndjson.h"
 #include "io/reasm.h"
@@ -131,39 +130,43 @@ static int port_wanted(const struct decode_opts *o, uint16_t port)
 	return 0;
 }
 
-static void decode_one(const struct decode_opts *o, struct nfx_decoder *dec,
-		       struct nfx_ndjson *w, struct nfx_reasm *ra, enum nfx_link link,
-		       const struct pcap_pkthdr *h, const uint8_t *data,
-		       struct decode_counts *n)
-{
-	const struct nfx_sink sink = { nfx_ndjson_emit, w };
-	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
-	struct nfx_udp_view v;
-	struct nfx_src src;
+/* The state of one run, for the datagram callback. */
+struct decode_run {
+	const struct decode_opts *o;
+	struct nfx_decoder *dec;
+	struct nfx_ndjson *w;
+	struct decode_counts *n;
+};
 
-	n->frames++;
-	if (nfx_frame_parse(link, data, h->caplen, &v) &&
-	    nfx_reasm_frame(ra, link, data, h->caplen, ts, &v) != 1) {
-		n->not_udp++;
+static void decode_dgram(void *ctx, const struct nfx_src *src, const uint8_t *payload,
+			 size_t len)
+{
+	struct decode_run *d = ctx;
+	const struct nfx_sink sink = { nfx_ndjson_emit, d->w };
+
+	if (!port_wanted(d->o, src->dst_port)) {
+		d->n->other_port++;
 		return;
 	}
-	if (!port_wanted(o, v.dport)) {
-		n->other_port++;
-		return;
-	}
-	src.addr = v.src;
-	src.port = v.sport;
-	src.dst_port = v.dport;
-	src.allow_checked = 0;
-	src.now_ms = ts;
-	nfx_ndjson_set_now(w, src.now_ms);
-	nfx_decode(dec, &src, v.payload, v.len, &sink);
+	nfx_ndjson_set_now(d->w, src->now_ms);
+	nfx_decode(d->dec, src, payload, len, &sink);
+}
+
+static void decode_one(struct decode_run *d, struct nfx_reasm *ra, enum nfx_link link,
+		       const struct pcap_pkthdr *h, const uint8_t *data)
+{
+	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
+
+	d->n->frames++;
+	if (!nfx_reasm_rx(ra, link, data, h->caplen, ts, decode_dgram, d))
+		d->n->not_udp++;
 }
 
 int nfx_cmd_decode(int argc, char **argv)
 {
 	struct decode_opts o = { 0 };
 	struct decode_counts n = { 0 };
+	struct decode_run run;
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct nfx_decoder *dec = NULL;
 	struct nfx_ndjson *w = NULL;
@@ -194,8 +197,9 @@ int nfx_cmd_decode(int argc, char **argv)
 			strerror(errno));
 		goto out;
 	}
+	run = (struct decode_run){ &o, dec, w, &n };
 	while ((r = pcap_next_ex(p, &h, &data)) == 1)
-		decode_one(&o, dec, w, ra, link, h, data, &n);
+		decode_one(&run, ra, link, h, data);
 	if (r == PCAP_ERROR) {
 		fprintf(stderr, "nfxdp decode: %s: %s\n", argv[optind], pcap_geterr(p));
 		goto out;

@@ -16,6 +16,7 @@
 #include "control/stats_file.h"
 #include "daemon/daemon.h"
 #include "io/loader.h"
+#include "io/xdp_maps.h"
 
 static void usage(FILE *f)
 {

@@ -17,7 +17,7 @@
 
 #include "base/fieldmap.h"
 #include "base/flow.h"
-#include "io/loader.h"
+#include "io/xdp_maps.h"
 
 enum nfx_listen_type {
 	NFX_LISTEN_NETFLOW5 = 0,	/* accepts v1/v5/v6/v7 (NFX_VERS_LEGACY) */

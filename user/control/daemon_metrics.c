@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "io/loader.h"
+#include "io/xdp_maps.h"
 #include "control/daemon_metrics.h"
 #include "decode/tmpl_cache.h"
 
@@ -26,16 +26,7 @@ static void kernel_metrics(struct nfx_prom *p, int stats_fd)
 		snprintf(lbl, sizeof(lbl), "version=\"%s\"", nfx_slot_name((unsigned)s)); \
 		nfx_prom_sample(p, "nfx_xdp_" #field "_total", lbl, c[s].field);       \
 	}
-	X(packets, "UDP datagrams to a listener port seen by the XDP program.")
-	X(bytes, "Their UDP payload bytes.")
-	X(redirected, "Handed to an AF_XDP socket.")
-	X(passed, "Passed to the stack: IP fragment or no socket on the queue.")
-	X(short_pkt, "Dropped: shorter than the version's header.")
-	X(bad_version, "Dropped: unknown version or not accepted on the port.")
-	X(bad_count, "Dropped: record count out of range.")
-	X(truncated, "Dropped: fewer record bytes than the count says.")
-	X(bad_length, "Dropped: IPFIX length or UDP length wrong.")
-	X(not_allowed, "Dropped: exporter not in the allow-list.")
+	NFX_CTR_FIELDS(X)
 #undef X
 }
 

@@ -2,26 +2,21 @@
 /*
  * reconcile.c - applies a configuration to the running XDP program by
  * editing its maps in place (the program stays attached, the AF_XDP sockets
- * stay bound), and watches the configuration file with inotify.
+ * stay bound).  This file decides what changes and in which order; the map
+ * reads and writes themselves are io/xdp_maps.c's.
  *
  * The maps are treated as the running state: each reconcile reads them and
  * applies the difference, so it converges after a partial failure and over
  * maps adopted from an earlier daemon.
  */
 #include <errno.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <bpf/bpf.h>
 
 #include "base/log.h"
 #include "control/reconcile.h"
+#include "io/xdp_maps.h"
 
 /* ---- listener ports ---- */
 
@@ -35,36 +30,6 @@ static const char *versions_str(uint32_t v, char *buf, size_t len)
 		return "modern";
 	snprintf(buf, len, "0x%x", v);
 	return buf;
-}
-
-/* The port map as it is now, sorted; -errno or the entry count. */
-static int ports_read(int fd, struct nfx_port_want *have, size_t max)
-{
-	__u16 key, *prev = NULL;
-	size_t n = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		struct nfx_port val;
-
-		if (n == max)
-			return -E2BIG;
-		/* deleted under us by someone else: skip it */
-		if (!bpf_map_lookup_elem(fd, &key, &val)) {
-			have[n].port = key;
-			have[n++].versions = val.versions;
-		}
-		prev = &key;
-	}
-	if (errno != ENOENT)
-		return -errno;
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && have[j - 1].port > have[j].port; j--) {
-			struct nfx_port_want t = have[j];
-
-			have[j] = have[j - 1];
-			have[j - 1] = t;
-		}
-	return (int)n;
 }
 
 static const struct nfx_port_want *port_find(const struct nfx_port_want *v, int n, uint16_t port)
@@ -112,7 +77,7 @@ static int reconcile_ports(int fd, const struct nfx_config *want, const struct n
 	nwant = nfx_config_ports(want, wanted, NFX_MAX_PORTS);
 	if (nwant < 0)
 		return nwant;
-	nhave = ports_read(fd, have, NFX_MAX_PORTS * 2);
+	nhave = nfx_ports_read(fd, have, NFX_MAX_PORTS * 2);
 	if (nhave < 0)
 		return nhave;
 	if (!want->enabled && (!running || running->enabled))
@@ -135,14 +100,6 @@ struct allow_set {
 	size_t n;
 };
 
-static struct nfx_lpm_key lpm_key(const struct nfx_prefix *a)
-{
-	struct nfx_lpm_key k = { .prefixlen = a->prefixlen };
-
-	memcpy(k.addr, a->addr.b, sizeof(k.addr));
-	return k;
-}
-
 static int allow_cmp_q(const void *a, const void *b)
 {
 	return nfx_allow_cmp(a, b);
@@ -151,74 +108,11 @@ static int allow_cmp_q(const void *a, const void *b)
 /* The trie as it is now, sorted like the configuration's list. */
 static int allow_read(int fd, struct allow_set *have)
 {
-	struct nfx_lpm_key key, prev;
-	size_t cap = 64;
-	bool first = true;
-	int err = 0;
+	int err = nfx_allow_read(fd, &have->v, &have->n);
 
-	have->n = 0;
-	have->v = malloc(cap * sizeof(*have->v));
-	if (!have->v)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, first ? NULL : &prev, &key)) {
-		if (have->n == cap) {
-			void *p;
-
-			if (cap > NFX_MAX_ALLOW * 2) {
-				err = -E2BIG;
-				break;
-			}
-			cap *= 2;
-			p = realloc(have->v, cap * sizeof(*have->v));
-			if (!p) {
-				err = -ENOMEM;
-				break;
-			}
-			have->v = p;
-		}
-		have->v[have->n].prefixlen = (uint8_t)key.prefixlen;
-		memcpy(have->v[have->n++].addr.b, key.addr, sizeof(key.addr));
-		prev = key;
-		first = false;
-	}
-	if (!err && errno != ENOENT)
-		err = -errno;
-	if (err) {
-		free(have->v);
-		have->v = NULL;
-		return err;
-	}
-	qsort(have->v, have->n, sizeof(*have->v), allow_cmp_q);
-	return 0;
-}
-
-/*
- * One walk over both sorted sets: @fn is called for each entry only in @a
- * (with @add true) or only in @b (@add false), stopping at the first error.
- */
-typedef int (*allow_fn)(int fd, const struct nfx_prefix *e, char *log, size_t len);
-
-static int allow_walk(int fd, const struct allow_set *from, const struct allow_set *to,
-		      allow_fn fn, char *log, size_t len)
-{
-	size_t i = 0, j = 0;
-	int err;
-
-	/* entries of @to that @from lacks */
-	while (j < to->n) {
-		int c = i < from->n ? nfx_allow_cmp(&from->v[i], &to->v[j]) : 1;
-
-		if (c < 0) {
-			i++;
-			continue;
-		}
-		if (c > 0 && (err = fn(fd, &to->v[j], log, len)))
-			return err;
-		if (!c)
-			i++;
-		j++;
-	}
-	return 0;
+	if (!err)
+		qsort(have->v, have->n, sizeof(*have->v), allow_cmp_q);
+	return err;
 }
 
 static void log_append(char *log, size_t len, char sign, const struct nfx_prefix *e)
@@ -235,41 +129,36 @@ static void log_append(char *log, size_t len, char sign, const struct nfx_prefix
 	snprintf(log + used, len - used, " %c%s", sign, nfx_allow_str(e, buf, sizeof(buf)));
 }
 
-static int allow_add(int fd, const struct nfx_prefix *e, char *log, size_t len)
-{
-	struct nfx_lpm_key k = lpm_key(e);
-	__u8 one = 1;
+/*
+ * One walk over both sorted sets: @op is applied to each entry of @to that
+ * @from lacks, and logged with @sign, stopping at the first error.
+ */
+typedef int (*allow_op)(int fd, const struct nfx_prefix *e);
 
-	if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
-		return -errno;
-	log_append(log, len, '+', e);
+static int allow_walk(int fd, const struct allow_set *from, const struct allow_set *to,
+		      allow_op op, char sign, char *log, size_t len)
+{
+	size_t i = 0, j = 0;
+	int err;
+
+	while (j < to->n) {
+		int c = i < from->n ? nfx_allow_cmp(&from->v[i], &to->v[j]) : 1;
+
+		if (c < 0) {
+			i++;
+			continue;
+		}
+		if (c > 0) {
+			err = op(fd, &to->v[j]);
+			if (err)
+				return err;
+			log_append(log, len, sign, &to->v[j]);
+		}
+		if (!c)
+			i++;
+		j++;
+	}
 	return 0;
-}
-
-static int allow_del(int fd, const struct nfx_prefix *e, char *log, size_t len)
-{
-	struct nfx_lpm_key k = lpm_key(e);
-
-	if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
-		return -errno;
-	log_append(log, len, '-', e);
-	return 0;
-}
-
-/* Sets nfx_cfg.allow_enabled; 1 when it changed, 0 when it was already so, -errno. */
-static int cfg_set_allow(int fd, int on)
-{
-	struct nfx_cfg cfg = { 0 };
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(fd, &zero, &cfg))
-		return -errno;
-	if (!!cfg.allow_enabled == !!on)
-		return 0;
-	cfg.allow_enabled = on ? 1 : 0;
-	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
-		return -errno;
-	return 1;
 }
 
 /*
@@ -285,13 +174,13 @@ static int reconcile_allow(const struct nfx_reconcile_maps *m, const struct nfx_
 	err = allow_read(m->allow_fd, &have);
 	if (err)
 		return err;
-	err = allow_walk(m->allow_fd, &have, &wanted, allow_add, log, sizeof(log));
+	err = allow_walk(m->allow_fd, &have, &wanted, nfx_allow_add, '+', log, sizeof(log));
 	if (!err && m->cfg_fd >= 0)
-		err = flipped = cfg_set_allow(m->cfg_fd, wanted.n > 0);
+		err = flipped = nfx_cfg_set_allow(m->cfg_fd, wanted.n > 0);
 	if (err > 0)
 		err = 0;
 	if (!err)
-		err = allow_walk(m->allow_fd, &wanted, &have, allow_del, log, sizeof(log));
+		err = allow_walk(m->allow_fd, &wanted, &have, nfx_allow_del, '-', log, sizeof(log));
 	if (*log)
 		pr_info("allow-list%s (%zu entr%s)\n", log, wanted.n, wanted.n == 1 ? "y" : "ies");
 	if (flipped > 0)
@@ -321,145 +210,4 @@ int nfx_reconcile(const struct nfx_config *want, const struct nfx_config *runnin
 	}
 	/* the rest is the daemon's to apply, and it logs the whole change */
 	return 0;
-}
-
-/* ---- watching the file ---- */
-
-struct nfx_config_watch {
-	int fd;
-	int wd;
-	char *path;
-	char *name;		/* last path component */
-	struct stat last;	/* what the path resolved to at the last check */
-	bool have_last;
-};
-
-static bool same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-/* Whether the path now resolves to something else than at the last check. */
-static bool identity_changed(struct nfx_config_watch *w)
-{
-	struct stat st;
-	bool had = w->have_last, changed;
-
-	if (stat(w->path, &st)) {
-		w->have_last = false;
-		return had;
-	}
-	changed = !had || !same_file(&st, &w->last);
-	w->last = st;
-	w->have_last = true;
-	return changed;
-}
-
-struct nfx_config_watch *nfx_config_watch_new(const char *path)
-{
-	struct nfx_config_watch *w = calloc(1, sizeof(*w));
-	char *copy = NULL, *copy2 = NULL;
-	int err;
-
-	if (!w)
-		return NULL;
-	w->fd = -1;
-	w->path = strdup(path);
-	/* POSIX dirname()/basename() may write into their argument */
-	copy = strdup(path);
-	copy2 = strdup(path);
-	if (!w->path || !copy || !copy2 || !(w->name = strdup(basename(copy2)))) {
-		err = ENOMEM;
-		goto fail;
-	}
-	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (w->fd < 0) {
-		err = errno;
-		goto fail;
-	}
-	/* the directory, not the file: a rename-replace leaves a file watch behind */
-	w->wd = inotify_add_watch(w->fd, dirname(copy),
-				  IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF |
-				  IN_MOVE_SELF | IN_ONLYDIR);
-	if (w->wd < 0) {
-		err = errno;
-		goto fail;
-	}
-	identity_changed(w);
-	free(copy);
-	free(copy2);
-	return w;
-fail:
-	free(copy);
-	free(copy2);
-	nfx_config_watch_free(w);
-	errno = err;
-	return NULL;
-}
-
-int nfx_config_watch_fd(const struct nfx_config_watch *w)
-{
-	return w->fd;
-}
-
-/* What one event says: 1 the file changed, 0 maybe (check identity), -errno. */
-static int event_says(const struct nfx_config_watch *w, const struct inotify_event *ev)
-{
-	if (ev->mask & IN_Q_OVERFLOW)
-		return 1;
-	if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
-		pr_warn("%s: its directory was removed or moved, no longer watched\n", w->path);
-		return -ENOENT;
-	}
-	if (ev->len && !strcmp(ev->name, w->name))
-		return 1;
-	return 0;
-}
-
-int nfx_config_watch_changed(struct nfx_config_watch *w)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool named = false, any = false;
-	int err = 0;
-
-	for (;;) {
-		ssize_t n = read(w->fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-			int r = event_says(w, ev);
-
-			if (r < 0)
-				err = r;
-			named |= r > 0;
-			any = true;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
-	if (err)
-		return err;
-	if (!any)
-		return 0;
-	/* other names matter too: a symlink swap renames "..data", not our file */
-	if (identity_changed(w) || named)
-		return 1;
-	return 0;
-}
-
-void nfx_config_watch_free(struct nfx_config_watch *w)
-{
-	if (!w)
-		return;
-	if (w->fd >= 0)
-		close(w->fd);
-	free(w->path);
-	free(w->name);
-	free(w);
 }

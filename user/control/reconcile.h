@@ -2,9 +2,9 @@
 /*
  * reconcile.h - applies a configuration to the running XDP program through
  * its maps (listener ports, exporter allow-list, nfx_cfg) without detaching
- * or rebinding anything, and watches the configuration file for changes.
+ * or rebinding anything.
  *
- * The daemon's reload path is:
+ * The daemon's reload path (config_watch.h tells it the file changed) is:
  *
  *	if (nfx_config_watch_changed(w) > 0 &&
  *	    !nfx_config_load(path, &next, err, sizeof(err))) {
@@ -46,29 +46,5 @@ struct nfx_reconcile_maps {
  */
 int nfx_reconcile(const struct nfx_config *want, const struct nfx_config *running,
 		  const struct nfx_reconcile_maps *maps);
-
-struct nfx_config_watch;
-
-/**
- * nfx_config_watch_new() - watch @path for replacement or rewriting.
- * The directory is watched, so that write-to-temp-then-rename (editors,
- * `mv`), in-place writes, and symlink swaps (Kubernetes ConfigMaps) are
- * all seen.
- * @return the watch, or NULL with errno set (ENOENT when the directory does
- * not exist, EMFILE/ENOSPC from inotify).
- */
-struct nfx_config_watch *nfx_config_watch_new(const char *path);
-
-/* The inotify fd for poll() (POLLIN); non-blocking. */
-int nfx_config_watch_fd(const struct nfx_config_watch *w);
-
-/**
- * nfx_config_watch_changed() - drain pending events.
- * @return 1 when the file may have changed (reload it), 0 when not, -errno
- * when the events cannot be read or the directory went away.
- */
-int nfx_config_watch_changed(struct nfx_config_watch *w);
-
-void nfx_config_watch_free(struct nfx_config_watch *w);
 
 #endif /* NFX_RECONCILE_H */

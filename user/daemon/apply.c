@@ -14,8 +14,9 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "control/reconcile.h"
+#include "daemon/opts.h"
 #include "daemon/apply.h"
-#include "daemon/loop.h"
 #include "daemon/route.h"
 #include "daemon/sinks.h"
 #include "daemon/worker.h"
@@ -104,7 +105,7 @@ static void apply_config_locked(struct nfx_run *r, struct nfx_config *next)
 		pr_warn("could not apply every map change; will retry on the next change\n");
 	if (diff & NFX_CFG_CH_PORTS) {
 		nfx_apply_sync_udp(r);
-		nfx_loop_setup_poll(r);
+		r->pfds_stale = 1;	/* the loop makes its poll set again */
 		r->w[0].pfds_stale = 1;
 	}
 	if (diff & (NFX_CFG_CH_AGG | NFX_CFG_CH_NAMESPACE | NFX_CFG_CH_RAW | NFX_CFG_CH_PORTS)) {

@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "control/stats_file.h"
+#include "daemon/daemon.h"
 #include "daemon/apply.h"
 #include "daemon/loop.h"
 #include "daemon/route.h"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "daemon/opts.h"
 #include "daemon/apply.h"
 #include "daemon/loop.h"
 #include "daemon/route.h"
@@ -73,6 +74,7 @@ int nfx_loop_setup_poll(struct nfx_run *r)
 	r->pfds[i++] = (struct pollfd){ .fd = r->watch ? nfx_config_watch_fd(r->watch) : -1,
 					 .events = POLLIN };
 	r->npfd = n;
+	r->pfds_stale = 0;
 	return 0;
 }
 
@@ -119,7 +121,13 @@ int nfx_loop_run(struct nfx_run *r)
 	err = nfx_workers_start(r);
 	while (!stop && !err) {
 		/* these move when the configuration changes the UDP sockets */
-		int isig = r->npfd - 3, itimer = r->npfd - 2, iwatch = r->npfd - 1;
+		int isig, itimer, iwatch;
+
+		if (r->pfds_stale && (err = nfx_loop_setup_poll(r)))
+			break;
+		isig = r->npfd - 3;
+		itimer = r->npfd - 2;
+		iwatch = r->npfd - 1;
 
 		if (r->rdns)
 			nfx_rdns_fds(r->rdns, r->pfds + r->irdns, NFX_RDNS_MAX_FDS);

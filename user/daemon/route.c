@@ -13,7 +13,6 @@
 
 #include "base/log.h"
 #include "daemon/route.h"
-#include "daemon/worker.h"
 
 static const uint8_t type_version[] = {
 	[NFX_TYPE_NETFLOW1] = 1, [NFX_TYPE_NETFLOW5] = 5, [NFX_TYPE_NETFLOW6] = 6,
@@ -58,7 +57,7 @@ static void route_emit(void *ctx, const struct nfx_flow *f)
 {
 	struct nfx_worker *w = ctx;
 	struct nfx_run *r = w->r;
-	uint16_t port = w->dec->cur ? w->dec->cur->dst_port : 0;
+	uint16_t port = w->cur_port;
 	struct route_ns *ns;
 
 	if (port != w->route_port || f->type != w->route_type || w->route_ns < 0) {

@@ -21,14 +21,15 @@
 
 #include "agg/agg.h"
 #include "control/config.h"
-#include "control/reconcile.h"
+#include "control/config_watch.h"
 #include "control/daemon_metrics.h"
 #include "control/metrics.h"
-#include "daemon/daemon.h"
+#include "daemon/opts.h"
 #include "decode/decode.h"
 #include "enrich/enrich.h"
 #include "io/loader.h"
 #include "io/udp_sock.h"
+#include "io/xdp_maps.h"
 #include "io/xsk.h"
 #include "sink/ch.h"
 #include "sink/ndjson.h"
@@ -113,10 +114,17 @@ struct nfx_run {
 	int timerfd;
 	struct pollfd *pfds;		/* [xsks, udps,] rdns, signal, timer, config watch */
 	int npfd;
+	int pfds_stale;			/* the UDP sockets changed: make pfds again */
 	int irdns;			/* first of NFX_RDNS_MAX_FDS slots in pfds */
 	uint64_t sweep_ms;
 	uint64_t ttl_ms;
 };
+
+/* A worker's share of a daemon-wide bound (0 = the default, left to the table). */
+static inline uint32_t nfx_worker_share(const struct nfx_run *r, uint32_t bound)
+{
+	return bound ? (uint32_t)(((uint64_t)bound + (uint64_t)r->nw - 1) / (uint64_t)r->nw) : 0;
+}
 
 /* The wall clock in ms: flush_timestamp and every TTL are in it. */
 static inline uint64_t nfx_now_ms(void)

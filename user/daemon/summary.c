@@ -151,26 +151,11 @@ void nfx_summary_print(struct nfx_run *r)
 
 void nfx_summary_print_kernel(struct nfx_run *r)
 {
-	struct nfx_ctr c[NFX_SLOT_MAX], t = {};
+	struct nfx_ctr c[NFX_SLOT_MAX];
+	char line[512];
 
 	if (!r->ldr || nfx_stats_read(nfx_loader_stats_fd(r->ldr), c))
 		return;
-	for (int s = 0; s < NFX_SLOT_MAX; s++) {
-		t.packets += c[s].packets;
-		t.redirected += c[s].redirected;
-		t.passed += c[s].passed;
-		t.short_pkt += c[s].short_pkt;
-		t.bad_version += c[s].bad_version;
-		t.bad_count += c[s].bad_count;
-		t.truncated += c[s].truncated;
-		t.bad_length += c[s].bad_length;
-		t.not_allowed += c[s].not_allowed;
-	}
-	pr_info("xdp: packets=%llu redirected=%llu passed=%llu short=%llu bad_version=%llu "
-		"bad_count=%llu truncated=%llu bad_length=%llu not_allowed=%llu\n",
-		(unsigned long long)t.packets, (unsigned long long)t.redirected,
-		(unsigned long long)t.passed, (unsigned long long)t.short_pkt,
-		(unsigned long long)t.bad_version, (unsigned long long)t.bad_count,
-		(unsigned long long)t.truncated, (unsigned long long)t.bad_length,
-		(unsigned long long)t.not_allowed);
+	nfx_ctr_summary(c, line, sizeof(line));
+	pr_info("xdp: %s\n", line);
 }

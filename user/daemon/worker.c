@@ -112,9 +112,13 @@ void nfx_workers_unlock(struct nfx_run *r)
 }
 
 /* A worker's share of a daemon-wide bound (0 = the default, left to the table). */
-uint32_t nfx_worker_share(const struct nfx_run *r, uint32_t bound)
+/* What the inputs hand on: one datagram into the worker's decoder. */
+static void on_dgram(void *ctx, const struct nfx_src *src, const uint8_t *p, size_t len)
 {
-	return bound ? (uint32_t)(((uint64_t)bound + (uint64_t)r->nw - 1) / (uint64_t)r->nw) : 0;
+	struct nfx_worker *w = ctx;
+
+	w->cur_port = src->dst_port;	/* the route of its records */
+	nfx_decode(w->dec, src, p, len, &w->sink);
 }
 
 /* Reads what is ready; @pfds are the worker's sockets; @all ignores revents (the final drain). */
@@ -127,11 +131,11 @@ void nfx_worker_drain(struct nfx_worker *w, const struct pollfd *pfds, uint64_t 
 	nfx_ndjson_set_now(w->out, now);
 	for (int q = 0; q < w->nxsk; q++, i++)
 		if (all || pfds[i].revents)
-			nfx_xsk_rx(w->xsks[q], w->dec, &w->sink, now, all ? UINT32_MAX : RX_BUDGET);
+			nfx_xsk_rx(w->xsks[q], on_dgram, w, now, all ? UINT32_MAX : RX_BUDGET);
 	for (int u = 0; w->has_udp && u < r->nudp; u++, i++) {
 		if (!all && !pfds[i].revents)
 			continue;
-		if (nfx_udp_rx(r->udps[u], w->dec, &w->sink, now, all ? UINT32_MAX : RX_BUDGET) < 0)
+		if (nfx_udp_rx(r->udps[u], on_dgram, w, now, all ? UINT32_MAX : RX_BUDGET) < 0)
 			pr_debug("UDP port %u: %s\n", nfx_udp_port(r->udps[u]), strerror(errno));
 	}
 }

@@ -22,8 +22,6 @@ void nfx_workers_stop(struct nfx_run *r);
 /* The main thread stops every worker thread where it is, for a consistent view. */
 void nfx_workers_lock(struct nfx_run *r);
 void nfx_workers_unlock(struct nfx_run *r);
-/* A worker's share of a daemon-wide bound (0 = the default, left to the table). */
-uint32_t nfx_worker_share(const struct nfx_run *r, uint32_t bound);
 /* Reads what is ready; @pfds are the worker's sockets; @all ignores revents (the final drain). */
 void nfx_worker_drain(struct nfx_worker *w, const struct pollfd *pfds, uint64_t now, int all);
 /* Every 100 ms: aggregator ticks, the output written out, the template sweep. */

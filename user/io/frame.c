@@ -114,3 +114,13 @@ int nfx_frame_parse(enum nfx_link link, const uint8_t *frame, size_t len,
 	}
 	return parse_ip(type, frame + off, len - off, out);
 }
+
+void nfx_src_from_view(struct nfx_src *src, const struct nfx_udp_view *v, uint64_t now_ms,
+		       int allow_checked)
+{
+	src->addr = v->src;
+	src->port = v->sport;
+	src->dst_port = v->dport;
+	src->allow_checked = (uint8_t)allow_checked;
+	src->now_ms = now_ms;
+}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * frame.h - Ethernet (+ up to two VLAN tags) / IPv4 / IPv6 / UDP parsing of
- * a captured or AF_XDP frame, shared by the pcap reader and the xsk path.
+ * a captured or AF_XDP frame, shared by the capture reader and the xsk
+ * path, and the struct nfx_src both hand on with the datagram.
  */
 #ifndef NFX_FRAME_H
 #define NFX_FRAME_H
@@ -30,5 +31,12 @@ enum nfx_link { NFX_LINK_ETHER = 0, NFX_LINK_RAW_IP, NFX_LINK_LINUX_SLL };
  */
 int nfx_frame_parse(enum nfx_link link, const uint8_t *frame, size_t len,
 		    struct nfx_udp_view *out);
+
+/*
+ * The source of the datagram @v, received at @now_ms; @allow_checked when
+ * the XDP program has already applied the allow-list to it.
+ */
+void nfx_src_from_view(struct nfx_src *src, const struct nfx_udp_view *v, uint64_t now_ms,
+		       int allow_checked);
 
 #endif /* NFX_FRAME_H */

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * loader.c - the XDP side of the daemon: attaches the embedded program with
- * libxdp (or adopts one attached by `ip link`), pins and unpins its maps,
- * keeps the listener port map in the wanted state, and implements the
- * attach, detach and stats subcommands.
+ * loader.c - the kernel-facing life cycle of the XDP program: attaches the
+ * embedded program with libxdp (or adopts one attached by `ip link`), pins
+ * and unpins its maps, finds them again for `nfxdp stats`, and detaches.
+ * What goes into the maps is xdp_maps.c's.
  *
  * Every failure a user can cause (not root, bpffs missing, interface
  * missing, someone else's program on the interface) is logged with the
  * command that fixes it; callers only pass the -errno up.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
@@ -26,15 +25,9 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "cmd/cmd.h"
-#include "control/stats_file.h"
-#include "decode/decode.h"
-#include "io/loader.h"
 #include "base/log.h"
-#include "daemon/daemon.h"
+#include "io/loader.h"
 #include "nfx_xdp.skel.h"
-
-#define NFX_PROG_NAME	"nfx_xdp_rx"
 
 enum { PIN_STATS, PIN_PORTS, PIN_XSKS, PIN_ALLOW, PIN_CFG, PIN_MAX };
 
@@ -652,148 +645,14 @@ const char *nfx_loader_mode(const struct nfx_loader *l)
 	return l->mode == XDP_MODE_SKB ? "skb" : "native";
 }
 
-/* ---- listener ports ---- */
-
-int nfx_port_parse(const char *text, struct nfx_port_want *out)
+const char *nfx_loader_pin_dir(const struct nfx_loader *l)
 {
-	char *end;
-	unsigned long port;
-	uint32_t vers;
-
-	errno = 0;
-	port = strtoul(text, &end, 10);
-	if (errno || end == text || port == 0 || port > 65535)
-		return -EINVAL;
-	if (!*end)
-		vers = port == 4739 ? NFX_VERS_MODERN : NFX_VERS_ALL;
-	else if (!strcmp(end, "/legacy"))
-		vers = NFX_VERS_LEGACY;
-	else if (!strcmp(end, "/modern"))
-		vers = NFX_VERS_MODERN;
-	else if (!strcmp(end, "/all"))
-		vers = NFX_VERS_ALL;
-	else
-		return -EINVAL;
-	out->port = (uint16_t)port;
-	out->versions = vers;
-	return 0;
+	return l->pin_dir;
 }
 
-static const struct nfx_port_want *want_find(const struct nfx_port_want *want, size_t n,
-					     __u16 port)
-{
-	for (size_t i = 0; i < n; i++)
-		if (want[i].port == port)
-			return &want[i];
-	return NULL;
-}
+/* ---- what outlives the daemon: the pins, a program left attached ---- */
 
-int nfx_ports_reconcile(int fd, const struct nfx_port_want *want, size_t n)
-{
-	__u16 have[NFX_MAX_PORTS * 2], key, *prev = NULL;
-	size_t nhave = 0;
-	struct nfx_port cur;
-
-	/* collect first: deleting while walking a hash restarts the walk */
-	while (nhave < sizeof(have) / sizeof(have[0]) && !bpf_map_get_next_key(fd, prev, &key)) {
-		have[nhave] = key;
-		prev = &have[nhave++];
-	}
-	for (size_t i = 0; i < nhave; i++) {
-		if (want_find(want, n, have[i]))
-			continue;
-		if (bpf_map_delete_elem(fd, &have[i]) && errno != ENOENT)
-			return -errno;
-		pr_debug("port %u removed\n", have[i]);
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct nfx_port val = { .versions = want[i].versions };
-
-		key = want[i].port;
-		if (!bpf_map_lookup_elem(fd, &key, &cur) && !memcmp(&cur, &val, sizeof(val)))
-			continue;
-		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
-			return -errno;
-		pr_debug("port %u accepts version mask 0x%x\n", key, val.versions);
-	}
-	return 0;
-}
-
-/* ---- counters ---- */
-
-int nfx_stats_read(int fd, struct nfx_ctr *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct nfx_ctr *vals;
-	int err = 0;
-
-	if (ncpu < 0)
-		return ncpu;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	memset(out, 0, sizeof(*out) * NFX_SLOT_MAX);
-	for (__u32 slot = 0; slot < NFX_SLOT_MAX; slot++) {
-		if (bpf_map_lookup_elem(fd, &slot, vals)) {
-			err = -errno;
-			break;
-		}
-		for (int c = 0; c < ncpu; c++) {
-			const __u64 *src = (const __u64 *)&vals[c];
-			__u64 *dst = (__u64 *)&out[slot];
-
-			for (size_t f = 0; f < sizeof(*vals) / sizeof(__u64); f++)
-				dst[f] += src[f];
-		}
-	}
-	free(vals);
-	return err;
-}
-
-/* Field names in struct nfx_ctr order; the static assert keeps them in step. */
-static const char *const ctr_names[] = {
-	"packets", "bytes", "redirected", "passed", "short_pkt", "bad_version",
-	"bad_count", "truncated", "bad_length", "not_allowed",
-};
-_Static_assert(sizeof(ctr_names) / sizeof(ctr_names[0]) ==
-	       sizeof(struct nfx_ctr) / sizeof(__u64), "ctr_names vs struct nfx_ctr");
-
-static void print_stats_table(const struct nfx_ctr *c)
-{
-	const size_t nf = sizeof(ctr_names) / sizeof(ctr_names[0]);
-
-	printf("%-6s", "slot");
-	for (size_t f = 0; f < nf; f++)
-		printf(" %12s", ctr_names[f]);
-	printf("\n");
-	for (int s = 0; s < NFX_SLOT_MAX; s++) {
-		const __u64 *v = (const __u64 *)&c[s];
-
-		printf("%-6s", nfx_slot_name(s));
-		for (size_t f = 0; f < nf; f++)
-			printf(" %12llu", (unsigned long long)v[f]);
-		printf("\n");
-	}
-}
-
-static void print_stats_json(const struct nfx_ctr *c)
-{
-	const size_t nf = sizeof(ctr_names) / sizeof(ctr_names[0]);
-
-	printf("{");
-	for (int s = 0; s < NFX_SLOT_MAX; s++) {
-		const __u64 *v = (const __u64 *)&c[s];
-
-		printf("%s\"%s\":{", s ? "," : "", nfx_slot_name(s));
-		for (size_t f = 0; f < nf; f++)
-			printf("%s\"%s\":%llu", f ? "," : "", ctr_names[f],
-			       (unsigned long long)v[f]);
-		printf("}");
-	}
-	printf("}\n");
-}
-
-static int open_pinned_stats(const char *pin_dir, char *found, size_t size)
+int nfx_stats_open_pinned(const char *pin_dir, char *found, size_t size)
 {
 	char path[PATH_MAX];
 	int fd = -ENOENT;
@@ -815,80 +674,39 @@ static int open_pinned_stats(const char *pin_dir, char *found, size_t size)
 	return fd;
 }
 
-/* ---- subcommands ---- */
-
-enum { OPT_PIN_DIR = 0x100, OPT_FORCE, OPT_SKB, OPT_JSON, OPT_DAEMON };
-
-static void attach_usage(FILE *f)
+int nfx_loader_detach(const char *ifname, __u32 *id)
 {
-	fprintf(f, "usage: nfxdp attach -i IF [-p PORT[/legacy|/modern|/all]]... [--skb]\n"
-		   "                    [--pin-dir DIR] [--force]\n"
-		   "Attaches the XDP program to IF, pins its maps (default %s) and\n"
-		   "leaves it attached.  Default ports: 2055 (all versions), 4739 (v9, IPFIX).\n",
-		NFX_PIN_DIR_DEFAULT);
-}
+	char name[BPF_OBJ_NAME_LEN] = "", desc[512] = "";
+	int ifindex, err;
+	__u8 mode = 0;
 
-int nfx_cmd_attach(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-		{ "skb", no_argument, NULL, OPT_SKB },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct nfx_port_want ports[NFX_MAX_PORTS];
-	struct nfx_loader_opts o = {};
-	struct nfx_loader *l;
-	size_t nports = 0;
-	int c, err;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:p:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'i': o.ifname = optarg; break;
-		case 'p':
-			if (nports == NFX_MAX_PORTS || nfx_port_parse(optarg, &ports[nports])) {
-				pr_warn("bad or too many ports: %s\n", optarg);
-				return 2;
-			}
-			nports++;
-			break;
-		case OPT_PIN_DIR: o.pin_dir = optarg; break;
-		case OPT_SKB: o.skb_mode = 1; break;
-		case OPT_FORCE: o.force = 1; break;
-		case 'h': attach_usage(stdout); return 0;
-		default: attach_usage(stderr); return 2;
-		}
-	}
-	if (!o.ifname) {
-		attach_usage(stderr);
-		return 2;
-	}
-	if (!nports) {
-		nfx_port_parse("2055", &ports[nports++]);
-		nfx_port_parse("4739", &ports[nports++]);
-	}
-	l = nfx_loader_new(&o);
-	if (!l)
-		return 1;
-	err = nfx_ports_reconcile(nfx_loader_ports_fd(l), ports, nports);
+	*id = 0;
+	err = nfx_loader_check_env();
+	if (err)
+		return err;
+	ifindex = lookup_ifindex(ifname);
+	if (ifindex < 0)
+		return ifindex;
+	err = attached_prog(ifindex, id, &mode);
 	if (err) {
-		pr_warn("cannot set the listener ports: %s\n", strerror(-err));
-		nfx_loader_free(l);
-		return 1;
+		pr_warn("cannot query XDP on %s: %s\n", ifname, strerror(-err));
+		return err;
 	}
-	nfx_loader_keep(l);
-	printf("%s: %s attached (%s), maps in %s\n", o.ifname, NFX_PROG_NAME,
-	       nfx_loader_mode(l), l->pin_dir);
-	nfx_loader_free(l);
-	return 0;
+	if (*id && !prog_name_by_id(*id, name, sizeof(name)) && strcmp(name, NFX_PROG_NAME) &&
+	    describe_attached(ifindex, desc, sizeof(desc)) <= 0) {
+		pr_warn("the XDP %s on %s is not nfxdp's: remove it with 'ip link set dev %s "
+			"xdp off' or 'xdp-loader unload'\n", desc, ifname, ifname);
+		return -EBUSY;
+	}
+	if (!*id)
+		return 0;
+	err = detach_any(ifindex, mode);
+	if (err)
+		pr_warn("cannot detach from %s: %s\n", ifname, strerror(-err));
+	return err;
 }
 
-/* Removes the nfx_* pins in @dir and @dir itself when that leaves it empty. */
-static void remove_pins(const char *dir)
+void nfx_pins_remove(const char *dir)
 {
 	char path[PATH_MAX];
 
@@ -897,121 +715,4 @@ static void remove_pins(const char *dir)
 			pr_info("removed %s\n", path);
 	if (strcmp(dir, NFX_BPFFS "/tc/globals") && strcmp(dir, NFX_BPFFS "/xdp/globals"))
 		rmdir(dir);
-}
-
-int nfx_cmd_detach(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *ifname = NULL, *pin_dir = NFX_PIN_DIR_DEFAULT;
-	char name[BPF_OBJ_NAME_LEN] = "", desc[512] = "";
-	int c, ifindex, err;
-	__u32 id = 0;
-	__u8 mode = 0;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'i': ifname = optarg; break;
-		case OPT_PIN_DIR: pin_dir = optarg; break;
-		case 'h':
-		default:
-			fprintf(c == 'h' ? stdout : stderr,
-				"usage: nfxdp detach -i IF [--pin-dir DIR]\n"
-				"Detaches nfxdp's XDP program from IF and removes its pins.\n");
-			return c == 'h' ? 0 : 2;
-		}
-	}
-	if (nfx_loader_check_env())
-		return 1;
-	ifindex = lookup_ifindex(ifname);
-	if (ifindex < 0)
-		return 1;
-	err = attached_prog(ifindex, &id, &mode);
-	if (err) {
-		pr_warn("cannot query XDP on %s: %s\n", ifname, strerror(-err));
-		return 1;
-	}
-	if (id && !prog_name_by_id(id, name, sizeof(name)) && strcmp(name, NFX_PROG_NAME) &&
-	    describe_attached(ifindex, desc, sizeof(desc)) <= 0) {
-		pr_warn("the XDP %s on %s is not nfxdp's: remove it with 'ip link set dev %s "
-			"xdp off' or 'xdp-loader unload'\n", desc, ifname, ifname);
-		return 1;
-	}
-	if (id) {
-		err = detach_any(ifindex, mode);
-		if (err) {
-			pr_warn("cannot detach from %s: %s\n", ifname, strerror(-err));
-			return 1;
-		}
-		printf("%s: detached program id %u\n", ifname, id);
-	} else {
-		printf("%s: no XDP program attached\n", ifname);
-	}
-	remove_pins(pin_dir);
-	return 0;
-}
-
-int nfx_cmd_stats(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "daemon", optional_argument, NULL, OPT_DAEMON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct nfx_ctr ctr[NFX_SLOT_MAX];
-	const char *pin_dir = NULL, *daemon_file = NULL;
-	char path[PATH_MAX] = "";
-	int c, fd, err, json = 0, daemon = 0;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case OPT_PIN_DIR: pin_dir = optarg; break;
-		case OPT_JSON: json = 1; break;
-		case OPT_DAEMON:
-			daemon = 1;
-			daemon_file = optarg;
-			break;
-		case 'h':
-		default:
-			fprintf(c == 'h' ? stdout : stderr,
-				"usage: nfxdp stats [--pin-dir DIR] [--json]\n"
-				"       nfxdp stats --daemon[=FILE] [--json]\n"
-				"Prints the XDP program's counters (pinned %s), summed over CPUs;\n"
-				"with --daemon, the running daemons' own counters (decoders, aggregation,\n"
-				"output, ClickHouse sink, reverse DNS) from their stats files\n"
-				"(default every file in %s).\n",
-				pin_names[PIN_STATS], NFX_STATS_DIR);
-			return c == 'h' ? 0 : 2;
-		}
-	}
-	if (daemon)
-		return nfx_daemon_stats_print(daemon_file, json) ? 1 : 0;
-	if (nfx_loader_check_env())
-		return 1;
-	fd = open_pinned_stats(pin_dir, path, sizeof(path));
-	if (fd < 0) {
-		pr_warn("no pinned %s found in %s: is nfxdp attached ('nfxdp attach -i IF' or "
-			"'nfxdp run -i IF')?\n", pin_names[PIN_STATS],
-			pin_dir ? pin_dir : NFX_PIN_DIR_DEFAULT ", tc/globals or xdp/globals");
-		return 1;
-	}
-	err = nfx_stats_read(fd, ctr);
-	close(fd);
-	if (err) {
-		pr_warn("cannot read %s: %s\n", path, strerror(-err));
-		return 1;
-	}
-	if (json)
-		print_stats_json(ctr);
-	else
-		print_stats_table(ctr);
-	return 0;
 }

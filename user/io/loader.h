@@ -2,16 +2,17 @@
 /*
  * loader.h - puts the XDP program on an interface (libxdp, native mode with
  * a fallback to skb mode) or adopts the maps of one attached by `ip link`,
- * and owns the pinned maps: listener ports, XSKMAP and counters.
+ * and owns the pinned maps: listener ports, XSKMAP, allow-list and
+ * counters.  Their contents are read and written through xdp_maps.h.
  */
 #ifndef NFX_LOADER_H
 #define NFX_LOADER_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "nfx/shared.h"
 
+#define NFX_PROG_NAME		"nfx_xdp_rx"
 #define NFX_PIN_DIR_DEFAULT	"/sys/fs/bpf/nfx"
 #define NFX_BPFFS		"/sys/fs/bpf"
 
@@ -23,12 +24,6 @@ struct nfx_loader_opts {
 	int skb_mode;		/* go straight to generic XDP */
 	int force;		/* replace whatever XDP program is on the interface */
 	int no_attach;		/* adopt the maps of a program someone else attached */
-};
-
-/* One listener port and the NetFlow versions it accepts (NFX_VER_BIT mask). */
-struct nfx_port_want {
-	uint16_t port;
-	uint32_t versions;
 };
 
 /*
@@ -50,25 +45,25 @@ int nfx_loader_cfg_fd(const struct nfx_loader *l);
 int nfx_loader_attached(const struct nfx_loader *l);
 /* "native", "skb" or "adopted". */
 const char *nfx_loader_mode(const struct nfx_loader *l);
-
-/**
- * nfx_ports_reconcile() - make the port map hold exactly @want.
- * Entries that differ are updated in place, missing ones added, others
- * deleted; a port present in both is never removed, so no packet of a
- * kept listener falls through during the change.
- * @return 0 or -errno of the first failing map operation.
- */
-int nfx_ports_reconcile(int ports_fd, const struct nfx_port_want *want, size_t n);
+/* Where the maps are pinned (or were found). */
+const char *nfx_loader_pin_dir(const struct nfx_loader *l);
 
 /*
- * Parses "PORT[/legacy|/modern|/all]" into @out.  Without a suffix, 4739
- * accepts the modern versions (9, IPFIX) and any other port all of them.
- * @return 0 or -EINVAL.
+ * Opens the pinned counter map of @pin_dir or, with NULL, of the first of
+ * NFX_PIN_DIR_DEFAULT, tc/globals and xdp/globals that has one, and puts
+ * its path in @found.  The fd, or -errno.
  */
-int nfx_port_parse(const char *text, struct nfx_port_want *out);
+int nfx_stats_open_pinned(const char *pin_dir, char *found, size_t size);
 
-/* Sums the per-CPU nfx_stats values into @out[NFX_SLOT_MAX].  0 or -errno. */
-int nfx_stats_read(int stats_fd, struct nfx_ctr *out);
+/*
+ * Takes nfxdp's XDP program off @ifname, whoever attached it; refuses
+ * someone else's.  *@id is the program's id, 0 when none was attached.
+ * 0, or -errno after logging what is wrong and what to do about it.
+ */
+int nfx_loader_detach(const char *ifname, __u32 *id);
+
+/* Removes the nfx_* pins in @dir, and @dir itself when that leaves it empty. */
+void nfx_pins_remove(const char *dir);
 
 /*
  * Checks root and a mounted bpffs, logging the fix when not.  0 or -errno

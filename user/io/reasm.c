@@ -237,3 +237,18 @@ int nfx_reasm_frame(struct nfx_reasm *r, enum nfx_link link, const uint8_t *fram
 		return finish(r, s, out);
 	return 0;
 }
+
+int nfx_reasm_rx(struct nfx_reasm *r, enum nfx_link link, const uint8_t *frame, size_t len,
+		 uint64_t now_ms, nfx_dgram_fn on_dgram, void *ctx)
+{
+	struct nfx_udp_view v;
+	struct nfx_src src;
+
+	if (nfx_frame_parse(link, frame, len, &v) &&
+	    nfx_reasm_frame(r, link, frame, len, now_ms, &v) != 1)
+		return 0;
+	/* a capture: nothing has checked the allow-list */
+	nfx_src_from_view(&src, &v, now_ms, 0);
+	on_dgram(ctx, &src, v.payload, v.len);
+	return 1;
+}

@@ -37,6 +37,16 @@ void nfx_reasm_free(struct nfx_reasm *r);
 int nfx_reasm_frame(struct nfx_reasm *r, enum nfx_link link, const uint8_t *frame,
 		    size_t len, uint64_t now_ms, struct nfx_udp_view *out);
 
+/**
+ * nfx_reasm_rx() - hand the UDP datagram of a captured frame to @on_dgram:
+ * the frame's own or, for a fragment, the datagram it completes.  The
+ * source's time is @now_ms, the capture time.
+ * @return 1 when @on_dgram was called, 0 when the frame is not UDP, a
+ *         malformed fragment or one kept for later.
+ */
+int nfx_reasm_rx(struct nfx_reasm *r, enum nfx_link link, const uint8_t *frame, size_t len,
+		 uint64_t now_ms, nfx_dgram_fn on_dgram, void *ctx);
+
 const struct nfx_reasm_stats *nfx_reasm_stats(const struct nfx_reasm *r);
 
 #endif /* NFX_REASM_H */

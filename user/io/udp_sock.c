@@ -167,8 +167,8 @@ static void sockaddr_to_src(const struct sockaddr_storage *ss, struct nfx_src *s
 	}
 }
 
-int nfx_udp_rx(struct nfx_udp *u, struct nfx_decoder *d, const struct nfx_sink *out,
-	       uint64_t now_ms, unsigned int budget)
+int nfx_udp_rx(struct nfx_udp *u, nfx_dgram_fn on_dgram, void *ctx, uint64_t now_ms,
+	       unsigned int budget)
 {
 	unsigned int done = 0;
 	struct nfx_src src = { .now_ms = now_ms, .dst_port = u->port };
@@ -192,7 +192,7 @@ int nfx_udp_rx(struct nfx_udp *u, struct nfx_decoder *d, const struct nfx_sink *
 			}
 			sockaddr_to_src(&u->from[i], &src);
 			u->st.bytes += u->msgs[i].msg_len;
-			nfx_decode(d, &src, u->iov[i].iov_base, u->msgs[i].msg_len, out);
+			on_dgram(ctx, &src, u->iov[i].iov_base, u->msgs[i].msg_len);
 		}
 		u->st.datagrams += (unsigned int)n;
 		done += (unsigned int)n;

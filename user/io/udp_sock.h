@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "decode/decode.h"
+#include "base/flow.h"
 
 struct nfx_udp;
 
@@ -31,11 +31,12 @@ uint16_t nfx_udp_port(const struct nfx_udp *u);
 
 /**
  * nfx_udp_rx() - read waiting datagrams with recvmmsg, up to @budget, and
- * decode each.  Never blocks.
+ * hand each to @on_dgram(@ctx, ...); the payload is valid only during the
+ * call.  Never blocks.
  * @return datagrams read, or -errno on a socket error.
  */
-int nfx_udp_rx(struct nfx_udp *u, struct nfx_decoder *d, const struct nfx_sink *out,
-	       uint64_t now_ms, unsigned int budget);
+int nfx_udp_rx(struct nfx_udp *u, nfx_dgram_fn on_dgram, void *ctx, uint64_t now_ms,
+	       unsigned int budget);
 
 const struct nfx_udp_stats *nfx_udp_stats(const struct nfx_udp *u);
 

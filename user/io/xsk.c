@@ -3,9 +3,10 @@
  * xsk.c - AF_XDP sockets, one per RX queue, each with its own UMEM.
  *
  * Frame life cycle: every frame starts in the fill ring; the kernel moves
- * it to the RX ring with a packet; we decode it in place, release the RX
- * descriptor and push the frame onto a local stack, which is drained into
- * the fill ring as far as the ring has room.  A frame is therefore always
+ * it to the RX ring with a packet; we hand its datagram on in place (the
+ * callback is done with it when it returns), release the RX descriptor
+ * and push the frame onto a local stack, which is drained into the fill
+ * ring as far as the ring has room.  A frame is therefore always
  * in exactly one of: fill ring, kernel, RX ring, local stack -- none leak,
  * even when a fill reservation comes back short.
  *
@@ -259,8 +260,8 @@ const char *nfx_xsk_mode(const struct nfx_xsk *x)
 	return x->zerocopy ? "zerocopy" : "copy";
 }
 
-static void decode_frame(struct nfx_xsk *x, const struct xdp_desc *desc,
-			 struct nfx_decoder *d, const struct nfx_sink *out, uint64_t now_ms)
+static void rx_frame(struct nfx_xsk *x, const struct xdp_desc *desc, nfx_dgram_fn on_dgram,
+		     void *ctx, uint64_t now_ms)
 {
 	const uint8_t *data = xsk_umem__get_data(x->area, desc->addr);
 	struct nfx_udp_view v;
@@ -270,16 +271,13 @@ static void decode_frame(struct nfx_xsk *x, const struct xdp_desc *desc,
 		x->st.rx_not_udp++;
 		return;
 	}
-	src.addr = v.src;
-	src.port = v.sport;
-	src.dst_port = v.dport;
-	src.allow_checked = 1;
-	src.now_ms = now_ms;
-	nfx_decode(d, &src, v.payload, v.len, out);
+	/* the XDP program applied the allow-list before redirecting */
+	nfx_src_from_view(&src, &v, now_ms, 1);
+	on_dgram(ctx, &src, v.payload, v.len);
 }
 
-int nfx_xsk_rx(struct nfx_xsk *x, struct nfx_decoder *d, const struct nfx_sink *out,
-	       uint64_t now_ms, unsigned int budget)
+int nfx_xsk_rx(struct nfx_xsk *x, nfx_dgram_fn on_dgram, void *ctx, uint64_t now_ms,
+	       unsigned int budget)
 {
 	const uint64_t base_mask = ~(uint64_t)(x->frame_size - 1);
 	unsigned int done = 0;
@@ -293,7 +291,7 @@ int nfx_xsk_rx(struct nfx_xsk *x, struct nfx_decoder *d, const struct nfx_sink *
 		for (uint32_t i = 0; i < n; i++) {
 			const struct xdp_desc *desc = xsk_ring_cons__rx_desc(&x->rx, idx + i);
 
-			decode_frame(x, desc, d, out, now_ms);
+			rx_frame(x, desc, on_dgram, ctx, now_ms);
 			/* aligned UMEM: the frame is the chunk the address falls in */
 			x->stack[x->nstack++] = desc->addr & base_mask;
 		}

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * xsk.h - AF_XDP receive: one socket with its own UMEM per RX queue of the
- * interface, registered in the XDP program's XSKMAP.  Frames are decoded
- * in place and always given back to the fill ring.
+ * interface, registered in the XDP program's XSKMAP.  Each frame's
+ * datagram is handed to a callback in place, and the frame always given
+ * back to the fill ring.
  */
 #ifndef NFX_XSK_H
 #define NFX_XSK_H
 
 #include <stdint.h>
 
-#include "decode/decode.h"
+#include "base/flow.h"
 
 struct nfx_xsk;
 
@@ -42,12 +43,13 @@ int nfx_xsk_fd(const struct nfx_xsk *x);
 const char *nfx_xsk_mode(const struct nfx_xsk *x);
 
 /**
- * nfx_xsk_rx() - decode what is waiting in the RX ring, at most @budget
- * frames, and recycle every frame to the fill ring.
+ * nfx_xsk_rx() - hand each UDP datagram waiting in the RX ring, at most
+ * @budget frames, to @on_dgram(@ctx, ...), and recycle every frame to the
+ * fill ring.  The payload is valid only during the call.
  * @return frames read (0 when the ring was empty).
  */
-int nfx_xsk_rx(struct nfx_xsk *x, struct nfx_decoder *d, const struct nfx_sink *out,
-	       uint64_t now_ms, unsigned int budget);
+int nfx_xsk_rx(struct nfx_xsk *x, nfx_dgram_fn on_dgram, void *ctx, uint64_t now_ms,
+	       unsigned int budget);
 
 /* Fills @st (XDP_STATISTICS read by getsockopt).  0 or -errno. */
 int nfx_xsk_stats(const struct nfx_xsk *x, struct nfx_xsk_stats *st);
