@@ -6,12 +6,14 @@
 # reach the NDJSON with its fields, the XDP program must have redirected
 # them, both RX queues' sockets must have received frames, and on exit the
 # program and its pins must be gone.  With 2 CPUs each queue has a worker
-# thread and both must have decoded records; then the same with --workers 1
-# (one thread serving both queues).
+# thread and both must have decoded records, with reverse DNS on (one
+# resolver shared by both workers; no server answers, so lookups only miss);
+# then the same with --workers 1 (one thread serving both queues).
 source "$(dirname "$0")/lib.sh"
 
 nfxt_setup || { fail "netns/veth setup"; exit 1; }
-nfxt_start -i "$IF_C" --pin-dir "$PIN_DIR" || { fail "nfxdp run did not start"; exit 1; }
+nfxt_start -i "$IF_C" --pin-dir "$PIN_DIR" --rdns --rdns-server 127.0.0.1:9 ||
+	{ fail "nfxdp run did not start"; exit 1; }
 
 # 16 source ports: the sender's TX queue, hence our RX queue, follows the socket
 nfxt_e $NFSEND --dst "$IP_C" --port 2055 --kind v5 --messages 40 --records 3 \
@@ -61,6 +63,14 @@ elif grep -q '2 worker threads' "$ERR" && [ "${w0:-0}" -gt 0 ] && [ "${w1:-0}" -
 	ok "a worker thread per RX queue, both decoded (w0=$w0 w1=$w1 records)"
 else
 	fail "workers: $(grep -o 'worker\[[0-9]*\][^;]*' "$ERR" | tr '\n' ' ') $(grep -o '[0-9]* worker[ a-z]*' "$ERR")"
+fi
+
+# both workers enriched every record through the one resolver: two lookups each
+lk=$(grep -o 'rdns lookups=[0-9]*' "$ERR" | cut -d= -f2)
+if [ "${lk:-0}" -eq $((2 * 376)) ]; then
+	ok "reverse DNS with 2 workers: $lk lookups, 2 per record"
+else
+	fail "reverse DNS with 2 workers: ${lk:-no} lookups, want $((2 * 376))"
 fi
 
 nfxt_start -i "$IF_C" --pin-dir "$PIN_DIR" --workers 1 || { fail "--workers 1 did not start"; exit 1; }

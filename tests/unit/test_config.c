@@ -448,6 +448,80 @@ static const struct diff_case diff_cases[] = {
 	  " \"mapping\": [{\"field\": 95, \"destination\": \"app\"}]}]}", NFX_CFG_CH_ALLOW },
 };
 
+/*
+ * The command line as overrides: applied on top of the file key by key,
+ * validated like the file's values, the file's other keys kept; without a
+ * file, on top of the defaults.
+ */
+static void test_overrides(void)
+{
+	char path[] = "/tmp/nfx-cfg-ov.XXXXXX", err[256];
+	const char *file = "{ \"namespace\": \"dc1\", \"aggregator_flush_interval\": 60,"
+			   " \"output\": { \"path\": \"/tmp/a\", \"gzip\": false } }";
+	struct nfx_cfg_overrides ov = { .n = 0 };
+	struct nfx_port_want want[8];
+	struct nfx_config *c = NULL;
+	int fd = mkstemp(path), n;
+
+	CHECK(fd >= 0, "mkstemp");
+	if (fd < 0)
+		return;
+	close(fd);
+	CHECK_EQ(write_file(path, file, strlen(file)), 0);
+	CHECK_EQ(nfx_cfg_override(&ov, "output.path", "/tmp/b"), 0);
+	CHECK_EQ(nfx_cfg_override(&ov, "output.gzip", "true"), 0);
+	CHECK_EQ(nfx_cfg_override(&ov, "workers", "3"), 0);
+	CHECK_EQ(nfx_cfg_override(&ov, "reverse_dns_server", "127.0.0.1:53"), 0);
+	CHECK_EQ(nfx_cfg_override(&ov, "listeners",
+				  "[{\"flow_type\":\"netflow5\",\"port\":9995},"
+				  "{\"flow_type\":\"netflow9\",\"port\":9995}]"), 0);
+	CHECK_EQ(nfx_cfg_override(&ov, "output.path", "/tmp/c"), 0);	/* the last one wins */
+	CHECK_EQ(ov.n, 5);
+	CHECK(nfx_config_build(path, &ov, &c, err, sizeof(err)) == 0 && c, "build: %s", err);
+	if (c) {
+		CHECK(!strcmp(c->output.path, "/tmp/c"), "path %s", c->output.path);
+		CHECK(c->output.gzip, "gzip not overridden");
+		CHECK_EQ(c->workers, 3);
+		CHECK(!strcmp(c->rdns_server, "127.0.0.1:53"), "server %s", c->rdns_server);
+		CHECK(!strcmp(c->namespace, "dc1"), "file's namespace lost: %s", c->namespace);
+		CHECK_EQ(c->agg_flush_interval, 60);
+		n = nfx_config_ports(c, want, 8);
+		CHECK(n == 1 && want[0].port == 9995 && want[0].versions == NFX_VERS_ALL,
+		      "ports: %d, %u/%x", n, n > 0 ? want[0].port : 0, n > 0 ? want[0].versions : 0);
+		CHECK(!strcmp(c->listeners[0].namespace, "dc1"), "listener namespace %s",
+		      c->listeners[0].namespace);
+		nfx_config_free(c);
+		c = NULL;
+	}
+	/* no file: the defaults with the overrides on top */
+	CHECK(nfx_config_build(NULL, &ov, &c, err, sizeof(err)) == 0 && c, "no file: %s", err);
+	if (c) {
+		CHECK(!strcmp(c->output.path, "/tmp/c") && !strcmp(c->namespace, "default"),
+		      "no file: %s %s", c->output.path, c->namespace);
+		CHECK_EQ(c->agg_flush_interval, 300);
+		nfx_config_free(c);
+		c = NULL;
+	}
+	/* checked like the file's values, and reported with the key */
+	ov.n = 0;
+	nfx_cfg_override(&ov, "output.rotate_interval", "99999999");
+	CHECK(nfx_config_build(NULL, &ov, &c, err, sizeof(err)) == -EINVAL && !c &&
+	      strstr(err, "rotate_interval"), "out of range accepted: %s", err);
+	ov.n = 0;
+	nfx_cfg_override(&ov, "workers", "many");
+	CHECK(nfx_config_build(NULL, &ov, &c, err, sizeof(err)) == -EINVAL && !c &&
+	      strstr(err, "workers") && strstr(err, "many"), "not a number accepted: %s", err);
+	ov.n = 0;
+	nfx_cfg_override(&ov, "output.no_such_key", "1");
+	CHECK(nfx_config_build(NULL, &ov, &c, err, sizeof(err)) == -EINVAL && !c &&
+	      strstr(err, "no such configuration key"), "unknown key accepted: %s", err);
+	ov.n = 0;
+	for (int i = 0; i < NFX_CFG_MAX_OVERRIDES; i++)
+		nfx_cfg_override(&ov, i % 2 ? "workers" : "namespace", "1");
+	CHECK_EQ(ov.n, 2);
+	unlink(path);
+}
+
 static void test_diff(void)
 {
 	static const struct { const char *key; unsigned int bits; } scalar[] = {
@@ -904,6 +978,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_half_written);
 	RUN_TEST(test_unknown_keys);
 	RUN_TEST(test_ports);
+	RUN_TEST(test_overrides);
 	RUN_TEST(test_diff);
 	if (geteuid()) {
 		printf("skip test_reconcile: needs root\n");
