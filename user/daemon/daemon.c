@@ -42,7 +42,6 @@
 #include "daemon/daemon.h"
 #include "control/daemon_metrics.h"
 #include "sink/ch.h"
-#include "decode/tmpl_cache.h"
 #include "io/udp_sock.h"
 #include "io/xsk.h"
 
@@ -77,6 +76,7 @@ struct run_worker {
 	struct nfx_decoder *dec;
 	struct nfx_ndjson *out;		/* r->out, or a writer sharing its file */
 	struct nfx_sink sink;		/* what the decoder emits into: run_emit */
+	uint16_t cur_port; /* listener port of the datagram being decoded, set by the daemon */
 	struct run_ns ns[NFX_MAX_PORTS + 1];
 	int nns;
 	/* last routing decision: records of one message share it */
@@ -622,7 +622,7 @@ static void run_emit(void *ctx, const struct nfx_flow *f)
 {
 	struct run_worker *w = ctx;
 	struct nfx_run *r = w->r;
-	uint16_t port = w->dec->cur ? w->dec->cur->dst_port : 0;
+	uint16_t port = w->cur_port;
 	struct run_ns *ns;
 
 	if (port != w->route_port || f->type != w->route_type || w->route_ns < 0) {
@@ -1084,7 +1084,7 @@ static void set_fieldmaps(struct nfx_run *r)
 {
 	nfx_ndjson_set_fieldmaps(r->out, r->maps, r->nmaps);
 	for (int i = 0; i < r->nw; i++) {
-		nfx_tmpl_cache_set_fieldmaps(r->w[i].dec->tmpl, r->maps, r->nmaps);
+		nfx_decoder_set_fieldmaps(r->w[i].dec, r->maps, r->nmaps);
 		nfx_ndjson_set_fieldmaps(r->w[i].out, r->maps, r->nmaps);
 	}
 }
