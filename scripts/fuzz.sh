@@ -35,8 +35,11 @@ BUILD=${NFX_BUILD:-build}
 OUT=${FUZZ_OUT:-$BUILD/fuzz}
 CLANG=${CLANG:-clang}
 REGRESS=tests/fuzz/regress
-# What the decoders and the frame parser link: base/ and decode/ whole, and io/frame.
+# What the decoders and the frame parser link: base/ and decode/ whole, and
+# io/frame, as an archive so that a target takes only the objects it uses
+# (base/log.c would bring libbpf and libxdp along).
 LIB_SRCS="$(cd user && ls base/*.c decode/*.c io/frame.c | sed 's/\.c$//')"
+LIB_A=$OUT/obj/libnfx-fuzz.a
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 [ -n "${FUZZ_IGNORELIST:-}" ] && SAN="$SAN -fsanitize-ignorelist=$FUZZ_IGNORELIST"
 CFLAGS="-g -O1 $SAN -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter
@@ -56,31 +59,34 @@ check_runtime() {
 }
 
 # The library objects once, with the fuzzer's coverage but not its main();
-# again only when a source, a header or the flags changed.
+# again only when a source, a header or the flags changed; then the archive.
 build_lib() {
-	local s o flags="$CLANG $CFLAGS"
-	[ "$(cat "$OUT/obj/flags" 2>/dev/null)" = "$flags" ] || rm -f "$OUT"/obj/*.o
+	local s o flags="$CLANG $CFLAGS" objs=()
+	[ "$(cat "$OUT/obj/flags" 2>/dev/null)" = "$flags" ] || rm -f "$OUT"/obj/*.o "$LIB_A"
 	echo "$flags" >"$OUT/obj/flags"
 	for s in $LIB_SRCS; do
 		o=$OUT/obj/${s//\//_}.o
+		objs+=("$o")
 		if [ -f "$o" ] && [ -z "$(find "user/$s.c" user/*/*.h include/nfx/*.h -newer "$o")" ]; then
 			continue
 		fi
 		$CLANG $CFLAGS -fsanitize=fuzzer-no-link -c "user/$s.c" -o "$o.tmp"
 		mv "$o.tmp" "$o"
 	done
+	# made afresh: objects of sources since removed must not linger in it
+	rm -f "$LIB_A"
+	ar rcs "$LIB_A" "${objs[@]}"
 }
 
 build_target() {
-	local t=$1 objs=() s
-	for s in $LIB_SRCS; do objs+=("$OUT/obj/${s//\//_}.o"); done
+	local t=$1
 	case $t in
 	fuzz_any) $CLANG $CFLAGS -fsanitize=fuzzer -DFUZZ_VERSION=0 -o "$OUT/$t" \
-			tests/fuzz/fuzz_decode.c "${objs[@]}" ;;
+			tests/fuzz/fuzz_decode.c "$LIB_A" ;;
 	fuzz_v*) $CLANG $CFLAGS -fsanitize=fuzzer -DFUZZ_VERSION="${t#fuzz_v}" -o "$OUT/$t" \
-			tests/fuzz/fuzz_decode.c "${objs[@]}" ;;
+			tests/fuzz/fuzz_decode.c "$LIB_A" ;;
 	fuzz_tmpl|fuzz_frame) $CLANG $CFLAGS -fsanitize=fuzzer -o "$OUT/$t" \
-			"tests/fuzz/$t.c" "${objs[@]}" ;;
+			"tests/fuzz/$t.c" "$LIB_A" ;;
 	fuzz_xdp)
 		if [ ! -f "$BUILD/nfx_xdp.skel.h" ]; then
 			make --no-print-directory OUT="$BUILD" "$BUILD/nfx_xdp.skel.h" >/dev/null

@@ -25,15 +25,23 @@
 #define NFX_MAX_QUEUES	256
 #define NFX_MAX_ALLOW	4096
 
-/* Counter slots, one per NetFlow/IPFIX version plus "other". */
+/*
+ * Counter slots, one per NetFlow/IPFIX version plus "other", with the name
+ * every report and metric label gives them (the first is slot 0).
+ */
+#define NFX_SLOTS(X)			\
+	X(NFX_SLOT_V1, "v1")		\
+	X(NFX_SLOT_V5, "v5")		\
+	X(NFX_SLOT_V6, "v6")		\
+	X(NFX_SLOT_V7, "v7")		\
+	X(NFX_SLOT_V9, "v9")		\
+	X(NFX_SLOT_IPFIX, "ipfix")	\
+	X(NFX_SLOT_OTHER, "other")
+
 enum nfx_slot {
-	NFX_SLOT_V1 = 0,
-	NFX_SLOT_V5,
-	NFX_SLOT_V6,
-	NFX_SLOT_V7,
-	NFX_SLOT_V9,
-	NFX_SLOT_IPFIX,
-	NFX_SLOT_OTHER,
+#define NFX_SLOT_ENUM_(slot, name) slot,
+	NFX_SLOTS(NFX_SLOT_ENUM_)
+#undef NFX_SLOT_ENUM_
 	NFX_SLOT_MAX,
 };
 

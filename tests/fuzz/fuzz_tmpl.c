@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * fuzz_tmpl.c - libFuzzer target for the template compiler and the data
- * record walker of tmpl_cache.c, without a v9/IPFIX message around them:
- * the fuzzer reaches odd field lists (hundreds of fields, variable-length
- * and enterprise fields, scope counts at the edges) without first having
- * to build a valid set and message header.
+ * fuzz_tmpl.c - libFuzzer target for the template compiler (plan.c), the
+ * template store (tmpl_cache.c) and the data set walker (dataset.c),
+ * without a v9/IPFIX message around them: the fuzzer reaches odd field
+ * lists (hundreds of fields, variable-length and enterprise fields, scope
+ * counts at the edges) without first having to build a valid set and
+ * message header.
  *
  * Input:
  *   byte 0   bit 0 options template, bit 1 IPFIX (else v9), bit 2 learn
@@ -21,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode/decode.h"
+#include "base/wire.h"
+#include "decode/dataset.h"
+#include "decode/plan.h"
 #include "decode/tmpl_cache.h"
 
 #define FUZZ_SEP	"\xff" "NFX"
@@ -56,10 +59,26 @@ static size_t read_fields(const uint8_t *p, size_t len, unsigned int n, int ipfi
 	return i < n ? 0 : q;
 }
 
-static void walk(struct nfx_msg *m, const struct nfx_tkey *k, const uint8_t *p,
-		 size_t len)
+/* Compile and store as the decoders do; -EINVAL for a template they refuse. */
+static int learn(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
+		 const struct nfx_tmpl_rec *r, uint64_t now_ms)
 {
-	const struct nfx_tmpl *t = nfx_tmpl_find(m->c, k, m->now_ms);
+	static struct nfx_plan p;
+	int err = nfx_plan_compile(&p, r, NULL);
+
+	if (err)
+		return err;
+	if (p.nops > p.nfields || (p.options && p.flow))
+		abort();	/* an op per field at most; options data is never flows */
+	if (!p.rec_len || p.rec_len > MAX_REC)
+		return -EINVAL;
+	return nfx_tmpl_store(c, k, &p, now_ms);
+}
+
+static void walk(struct nfx_tmpl_cache *c, struct nfx_msg *m, const struct nfx_tkey *k,
+		 const uint8_t *p, size_t len)
+{
+	const struct nfx_tmpl *t = nfx_tmpl_find(c, k, m->now_ms);
 	uint32_t before = m->emitted;
 	uint8_t *copy;
 
@@ -69,8 +88,8 @@ static void walk(struct nfx_msg *m, const struct nfx_tkey *k, const uint8_t *p,
 	if (!copy)
 		abort();
 	memcpy(copy, p, len);
-	if (nfx_tmpl_data_set(m, t, copy, len))
-		nfx_tmpl_remove(m->c, k);
+	if (nfx_dataset_decode(m, t, copy, len))
+		nfx_tmpl_remove(c, k);
 	free(copy);
 	if (m->emitted < before)
 		abort();
@@ -80,13 +99,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct nfx_field_spec fs[1024];
 	const struct nfx_src src = { .port = 2055, .now_ms = 1700000000000ull };
-	struct nfx_decoder_opts o = {
-		.max_templates = 16, .max_exporters = 4,
-		.pending_total_bytes = 4096, .pending_bytes_per_exporter = 1024,
-	};
+	struct nfx_tmpl_opts o = { .max_templates = 16, .max_exporters = 4 };
 	struct nfx_dec_stats st = { 0 };
 	struct nfx_tmpl_cache *c;
 	struct nfx_tkey k, dk;
+	struct nfx_tmpl_rec r;
 	unsigned int n, nscope, flags;
 	const uint8_t *p, *q, *end = data + size;
 	uint32_t emitted = 0;
@@ -106,14 +123,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 
 	/* small tables: set up for every input, so keep that cheap */
-	o.template_scope_addr_only = flags & 8;
-	c = nfx_tmpl_cache_new_opts(&o, &st);
+	o.scope_addr_only = flags & 8;
+	c = nfx_tmpl_cache_new(&o);
 	if (!c)
 		abort();
+	r = (struct nfx_tmpl_rec){ fs, n, nscope, flags & 1 };
 	nfx_tmpl_key(c, &k, ipfix ? NFX_PROTO_IPFIX : NFX_PROTO_V9, &src, 7, 256);
-	err = nfx_tmpl_learn(c, &k, fs, n, nscope, flags & 1, MAX_REC, src.now_ms);
+	err = learn(c, &k, &r, src.now_ms);
 	if (!err && (flags & 4))
-		err = nfx_tmpl_learn(c, &k, fs, n, nscope, flags & 1, MAX_REC, src.now_ms);
+		err = learn(c, &k, &r, src.now_ms);
 	if (err && err != -EINVAL)
 		abort();	/* 16 slots and one key: never full */
 	if (!err) {
@@ -124,7 +142,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	memset(&m, 0, sizeof(m));
-	m.c = c;
 	m.st = &st;
 	m.out = &sink;
 	nfx_tmpl_key(c, &dk, k.proto, &src, 7, 0);
@@ -133,14 +150,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.now_ms = src.now_ms;
 	m.sys_uptime = 3600000;
 	m.proto = k.proto;
-	m.slot = ipfix ? NFX_SLOT_IPFIX : NFX_SLOT_V9;
 	nfx_addr_set_v4(&m.base.exporter, (const uint8_t *)"\x0a\xc9\x09\x01");
 
 	for (p = data + 4 + used; !err && p < end; p = q + FUZZ_SEP_LEN) {
 		q = memmem(p, end - p, FUZZ_SEP, FUZZ_SEP_LEN);
 		if (!q)
 			q = end;
-		walk(&m, &k, p, q - p);
+		walk(c, &m, &k, p, q - p);
 		if (q == end)
 			break;
 	}

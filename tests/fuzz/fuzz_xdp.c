@@ -287,7 +287,9 @@ static const struct {
 #define NFIELDS		(sizeof(fields) / sizeof(fields[0]))
 
 static const char *slot_names[NFX_SLOT_MAX] = {
-	"v1", "v5", "v6", "v7", "v9", "ipfix", "other",
+#define X(slot, name) [slot] = name,
+	NFX_SLOTS(X)
+#undef X
 };
 
 static uint64_t *ctr_at(struct nfx_ctr *c, size_t off)

@@ -14,7 +14,6 @@
 #include "base/fieldmap.h"
 #include "msgbuild.h"
 #include "sink/ndjson.h"
-#include "decode/tmpl_cache.h"
 
 static struct mb msg;
 static struct mb_sink sink;
@@ -112,7 +111,7 @@ static void test_mapped_fields(void)
 	add_map(2, 4739, 95, NFX_MAP_HEX, 0, "application_id");
 	add_map(3, 4739, 7, NFX_MAP_INTEGER, 0, "destination.port");	/* override */
 	add_map(4, 2055, 95, NFX_MAP_INTEGER, 0, "other_listener_only");
-	nfx_tmpl_cache_set_fieldmaps(d->tmpl, maps, 5);
+	nfx_decoder_set_fieldmaps(d, maps, 5);
 	sink.n = 0;
 	CHECK_EQ(nfx_decode(d, &src, msg.b, len, &out), 1);
 	CHECK_EQ(sink.f[0].nextra, 3);
@@ -132,7 +131,7 @@ static void test_mapped_fields(void)
 	/* the same exporter on a listener without mappings: the plain record */
 	src.dst_port = 9995;
 	src.port = 5001;
-	nfx_tmpl_cache_set_fieldmaps(d->tmpl, maps, 4);
+	nfx_decoder_set_fieldmaps(d, maps, 4);
 	sink.n = 0;
 	CHECK_EQ(nfx_decode(d, &src, msg.b, len, &out), 1);
 	CHECK_EQ(sink.f[0].nextra, 0);
@@ -195,7 +194,7 @@ static void test_enterprise_field(void)
 	len = mb_finish(&msg);
 	add_map(0, 4739, 12235, NFX_MAP_INTEGER, 0, "cisco_app");
 	maps[0].pen = 9;
-	nfx_tmpl_cache_set_fieldmaps(d->tmpl, maps, 1);
+	nfx_decoder_set_fieldmaps(d, maps, 1);
 	sink.n = 0;
 	CHECK_EQ(nfx_decode(d, &src, msg.b, len, &out), 1);
 	CHECK_EQ(sink.f[0].nextra, 1);

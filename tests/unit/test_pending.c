@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * test_pending.c - the template cache's bounds: data held until its
- * template arrives, exporter / template / field limits under a flood, the
+ * test_pending.c - the bounds of the template cache and of the pending
+ * buffer: data held until its template arrives, exporter / template / field limits under a flood, the
  * TTL sweep leaving nothing behind, and the per-exporter counters.
  */
 #include <errno.h>
@@ -9,8 +9,9 @@
 
 #include "check.h"
 #include "decode/decode.h"
-#include "msgbuild.h"
+#include "decode/pending.h"
 #include "decode/tmpl_cache.h"
+#include "msgbuild.h"
 
 #define EXPORT_SECS	1795290000u
 #define T0_MS		((uint64_t)EXPORT_SECS * 1000)
@@ -18,25 +19,6 @@
 static struct mb msg;
 static struct mb_sink sink;
 static const struct nfx_sink out = { .emit = mb_collect, .ctx = &sink };
-
-/*
- * A decoder whose cache honours every bound in @o, counting into the
- * decoder's stats (nfx_decoder_new() may not pass them all on yet).
- */
-static struct nfx_decoder *dec_new(const struct nfx_decoder_opts *o)
-{
-	struct nfx_decoder *d = nfx_decoder_new(o);
-
-	if (!d)
-		return NULL;
-	nfx_tmpl_cache_free(d->tmpl);
-	d->tmpl = nfx_tmpl_cache_new_opts(o, &d->stats);
-	if (!d->tmpl) {
-		nfx_decoder_free(d);
-		return NULL;
-	}
-	return d;
-}
 
 static struct nfx_src src_n(uint32_t n, uint16_t port, uint64_t now_ms)
 {
@@ -79,7 +61,7 @@ static void data_small(uint16_t tid, int nrec, uint32_t bytes)
 static void test_pending_order_and_header(void)
 {
 	struct nfx_decoder_opts o = { 0 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	struct nfx_src s = src_n(1, 5000, T0_MS);
 	int n;
 
@@ -113,12 +95,12 @@ static void test_pending_order_and_header(void)
 	CHECK_EQ(d->stats.pending_decoded, 3);
 	CHECK_EQ(d->stats.records[NFX_SLOT_IPFIX], 4);
 	/* 301 still waits */
-	CHECK(nfx_tmpl_pending_bytes(d->tmpl) > 0, "301 held");
+	CHECK(nfx_pending_bytes(d->pend) > 0, "301 held");
 	mb_ipfix_hdr(&msg, EXPORT_SECS + 3, 104, 7);
 	tmpl_small(301);
 	CHECK_EQ(run(d, &s), 1);
 	CHECK_EQ(sink.f[0].bytes, 5000);
-	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	CHECK_EQ(nfx_pending_bytes(d->pend), 0);
 	CHECK_EQ(d->stats.pending_dropped, 0);
 	nfx_decoder_free(d);
 }
@@ -127,7 +109,7 @@ static void test_pending_order_and_header(void)
 static void test_pending_scope(void)
 {
 	struct nfx_decoder_opts o = { 0 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	struct nfx_src a = src_n(2, 5000, T0_MS), b = src_n(2, 5001, T0_MS);
 
 	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
@@ -156,7 +138,7 @@ static void test_pending_scope(void)
 static void test_pending_age(void)
 {
 	struct nfx_decoder_opts o = { .pending_max_age_ms = 5000 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	struct nfx_src s = src_n(3, 5000, T0_MS);
 
 	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
@@ -168,14 +150,14 @@ static void test_pending_age(void)
 	CHECK_EQ(run(d, &s), 0);
 	CHECK_EQ(d->stats.pending_dropped, 1);
 	CHECK_EQ(d->stats.pending_decoded, 0);
-	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	CHECK_EQ(nfx_pending_bytes(d->pend), 0);
 	/* and the sweep ages them out too, template or not */
 	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
 	data_small(301, 2, 1);
 	run(d, &s);
-	CHECK(nfx_tmpl_pending_bytes(d->tmpl) > 0, "held");
-	nfx_tmpl_cache_sweep(d->tmpl, s.now_ms + 6000, 3600000);
-	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	CHECK(nfx_pending_bytes(d->pend) > 0, "held");
+	nfx_decoder_sweep(d, s.now_ms + 6000, 3600000);
+	CHECK_EQ(nfx_pending_bytes(d->pend), 0);
 	CHECK_EQ(d->stats.pending_dropped, 2);
 	nfx_decoder_free(d);
 }
@@ -184,7 +166,7 @@ static void test_pending_age(void)
 static void test_pending_not_after_withdrawal(void)
 {
 	struct nfx_decoder_opts o = { 0 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	struct nfx_src s = src_n(4, 5000, T0_MS);
 
 	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
@@ -216,7 +198,7 @@ static void test_pending_bounds(void)
 {
 	struct nfx_decoder_opts o = { .pending_bytes_per_exporter = 2048,
 				      .pending_total_bytes = 8192 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	struct nfx_src s = src_n(5, 5000, T0_MS);
 	uint64_t held;
 
@@ -229,7 +211,7 @@ static void test_pending_bounds(void)
 	held = d->stats.pending_buffered;
 	CHECK(held >= 4 && held <= 6, "held %llu sets", (unsigned long long)held);
 	CHECK_EQ(d->stats.pending_dropped, 100 - held);
-	CHECK(nfx_tmpl_pending_bytes(d->tmpl) <= 2048, "share");
+	CHECK(nfx_pending_bytes(d->pend) <= 2048, "share");
 	/* tiny sets: the set count bounds it */
 	s = src_n(6, 5000, T0_MS);
 	for (int i = 0; i < 100; i++) {
@@ -247,10 +229,10 @@ static void test_pending_bounds(void)
 		mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
 		data_small(300, 25, e);
 		run(d, &s);
-		if (nfx_tmpl_pending_bytes(d->tmpl) > 8192)
+		if (nfx_pending_bytes(d->pend) > 8192)
 			break;
 	}
-	CHECK(nfx_tmpl_pending_bytes(d->tmpl) <= 8192, "ring bound");
+	CHECK(nfx_pending_bytes(d->pend) <= 8192, "ring bound");
 	/* 1000 sets of ~350 bytes through 8 KiB: all but ~23 pushed out */
 	CHECK(d->stats.pending_dropped - held >= 970, "ring evictions %llu",
 	      (unsigned long long)(d->stats.pending_dropped - held));
@@ -265,7 +247,7 @@ static void test_pending_bounds(void)
 static void test_pending_off(void)
 {
 	struct nfx_decoder_opts o = { .pending_off = 1 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	struct nfx_src s = src_n(7, 5000, T0_MS);
 
 	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
@@ -284,7 +266,7 @@ static void test_pending_off(void)
 static void test_pending_v9_options(void)
 {
 	struct nfx_decoder_opts o = { 0 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	struct nfx_src s = src_n(8, 5000, T0_MS);
 
 	mb_v9_hdr(&msg, 1, 100000, EXPORT_SECS, 1, 3);
@@ -320,7 +302,7 @@ static void test_pending_v9_options(void)
 static void test_template_bounds(void)
 {
 	struct nfx_decoder_opts o = { .max_templates_per_exporter = 4, .max_template_fields = 8 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	struct nfx_src s = src_n(9, 5000, T0_MS), s2 = src_n(10, 5000, T0_MS);
 
 	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
@@ -390,7 +372,7 @@ static void test_flood(void)
 	struct nfx_decoder_opts o = { .max_exporters = 256, .max_templates = 1024,
 				      .max_templates_per_exporter = 4,
 				      .pending_total_bytes = 65536 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	struct nfx_src known = src_n(0xfffff0, 2055, T0_MS);
 	struct count_ctx cc = { 0 };
 	uint32_t max_t = 0, max_d = 0, max_p = 0;
@@ -410,8 +392,8 @@ static void test_flood(void)
 			max_t = nfx_tmpl_count(d->tmpl);
 		if (nfx_tmpl_domain_count(d->tmpl) > max_d)
 			max_d = nfx_tmpl_domain_count(d->tmpl);
-		if (nfx_tmpl_pending_bytes(d->tmpl) > max_p)
-			max_p = nfx_tmpl_pending_bytes(d->tmpl);
+		if (nfx_pending_bytes(d->pend) > max_p)
+			max_p = nfx_pending_bytes(d->pend);
 	}
 	CHECK(max_d <= 256, "domains %u", max_d);
 	CHECK(max_t <= 1024, "templates %u", max_t);
@@ -432,10 +414,10 @@ static void test_flood(void)
 	mb_ipfix_hdr(&msg, EXPORT_SECS, 4, 1);
 	data_small(256, 1, 1);
 	CHECK_EQ(run(d, &known), 1);
-	nfx_tmpl_cache_sweep(d->tmpl, known.now_ms, 1800000);
+	nfx_decoder_sweep(d, known.now_ms, 1800000);
 	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 1);
 	CHECK_EQ(nfx_tmpl_count(d->tmpl), 1);
-	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	CHECK_EQ(nfx_pending_bytes(d->pend), 0);
 	CHECK_EQ(d->stats.exporters_expired, 255);
 	CHECK_EQ(d->stats.templates_expired, 255 * 4);
 	nfx_tmpl_foreach_exporter(d->tmpl, count_exp, &cc);
@@ -458,7 +440,7 @@ static void test_flood(void)
 static void test_ttl_sweep(void)
 {
 	struct nfx_decoder_opts o = { 0 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	uint64_t now = T0_MS;
 	struct nfx_src s = src_n(20, 5000, now);
 
@@ -476,15 +458,15 @@ static void test_ttl_sweep(void)
 	run(d, &s);
 	CHECK_EQ(nfx_tmpl_count(d->tmpl), 3);
 	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 2);
-	CHECK(nfx_tmpl_pending_bytes(d->tmpl) > 0, "held");
+	CHECK(nfx_pending_bytes(d->pend) > 0, "held");
 	/* not yet idle for the TTL: all stays */
-	nfx_tmpl_cache_sweep(d->tmpl, now + 60000, 60000);
+	nfx_decoder_sweep(d, now + 60000, 60000);
 	CHECK_EQ(nfx_tmpl_count(d->tmpl), 3);
 	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 2);
 	nfx_decoder_sweep(d, now + 60001, 60000);
 	CHECK_EQ(nfx_tmpl_count(d->tmpl), 0);
 	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 0);
-	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	CHECK_EQ(nfx_pending_bytes(d->pend), 0);
 	CHECK_EQ(d->stats.templates_expired, 3);
 	CHECK_EQ(d->stats.exporters_expired, 2);
 	CHECK_EQ(d->stats.pending_dropped, 1);
@@ -502,7 +484,7 @@ static void test_ttl_sweep(void)
 static void test_exporter_counters(void)
 {
 	struct nfx_decoder_opts o = { 0 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	struct nfx_src a = src_n(30, 5000, T0_MS), b = src_n(31, 6000, T0_MS);
 	struct count_ctx cc = { 0 };
 
@@ -538,7 +520,7 @@ static void test_exporter_counters(void)
 static void test_exporter_limit(void)
 {
 	struct nfx_decoder_opts o = { .max_exporters = 2 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 
 	for (uint32_t e = 0; e < 5; e++) {
 		struct nfx_src s = src_n(40 + e, 5000, T0_MS);
@@ -564,7 +546,7 @@ static void test_pending_random(void)
 	struct nfx_decoder_opts o = { .pending_bytes_per_exporter = 600,
 				      .pending_total_bytes = 1000, .pending_max_age_ms = 3000,
 				      .max_exporters = 6, .max_templates = 16 };
-	struct nfx_decoder *d = dec_new(&o);
+	struct nfx_decoder *d = nfx_decoder_new(&o);
 	uint64_t now = T0_MS;
 	unsigned int seed = 12345;
 	int bad = 0;
@@ -588,17 +570,17 @@ static void test_pending_random(void)
 		}
 		if (run(d, &s) < 0)
 			bad++;
-		if (nfx_tmpl_pending_bytes(d->tmpl) > 1000)
+		if (nfx_pending_bytes(d->pend) > 1000)
 			bad++;
 		now += (uint64_t)(rand_r(&seed) % 50);
 		if (rand_r(&seed) % 1000 == 0)
-			nfx_tmpl_cache_sweep(d->tmpl, now, 2000);
+			nfx_decoder_sweep(d, now, 2000);
 	}
 	CHECK_EQ(bad, 0);
 	CHECK(d->stats.pending_decoded > 0, "some decoded");
 	CHECK(d->stats.pending_dropped > 0, "some dropped");
-	nfx_tmpl_cache_sweep(d->tmpl, now + 10000, 1000);
-	CHECK_EQ(nfx_tmpl_pending_bytes(d->tmpl), 0);
+	nfx_decoder_sweep(d, now + 10000, 1000);
+	CHECK_EQ(nfx_pending_bytes(d->pend), 0);
 	CHECK_EQ(nfx_tmpl_count(d->tmpl), 0);
 	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 0);
 	nfx_decoder_free(d);

@@ -65,7 +65,9 @@ struct expect {
 #define DROP(s, f, b)	((struct expect)E_DROP(s, f, b))
 
 static const char *slot_name[NFX_SLOT_MAX] = {
-	"v1", "v5", "v6", "v7", "v9", "ipfix", "other",
+#define X(slot, name) [slot] = name,
+	NFX_SLOTS(X)
+#undef X
 };
 
 static const struct {

@@ -114,25 +114,17 @@ static void decoder_metrics(struct nfx_prom *p, struct nfx_decoder *const *d, in
 		nfx_dec_stats_add(&sum, &d[i]->stats);
 
 #define X(field, help)                                                                \
-	nfx_prom_family(p, "nfx_decoder_" #field "_total", "counter", help);          \
+	nfx_prom_family(p, "nfx_decoder_" #field "_total", "counter", help ".");      \
 	for (int v = 0; v < NFX_SLOT_MAX; v++) {                                       \
 		snprintf(lbl, sizeof(lbl), "version=\"%s\"", nfx_slot_name((unsigned)v)); \
 		nfx_prom_sample(p, "nfx_decoder_" #field "_total", lbl, s->field[v]);  \
 	}
-	X(packets, "Export messages handed to a decoder.")
-	X(records, "Flow records decoded.")
-	X(dropped, "Messages dropped whole.")
+	NFX_DEC_SLOT_COUNTERS(X)
 #undef X
-#define X(field)                                                                       \
-	nfx_prom_family(p, "nfx_decoder_" #field "_total", "counter", "Decoder counter " #field "."); \
+#define X(field, help)                                                           \
+	nfx_prom_family(p, "nfx_decoder_" #field "_total", "counter", help ".");  \
 	nfx_prom_sample(p, "nfx_decoder_" #field "_total", NULL, s->field);
-	X(options_records) X(short_pkt) X(bad_version) X(bad_count) X(length_mismatch)
-	X(bad_set_length) X(bad_template) X(template_not_found) X(record_overrun)
-	X(templates_learned) X(templates_withdrawn) X(template_limit) X(seq_lost)
-	X(seq_resets) X(session_limit) X(not_allowed) X(exporter_limit)
-	X(template_exporter_limit) X(templates_expired) X(exporters_expired)
-	X(pending_buffered) X(pending_decoded) X(pending_dropped) X(reserved_sets)
-	X(record_truncated)
+	NFX_DEC_COUNTERS(X)
 #undef X
 	nfx_prom_family(p, "nfx_exporter_records_total", "counter",
 			"Flow records decoded per v9/IPFIX exporter and domain.");

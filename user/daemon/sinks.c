@@ -13,7 +13,6 @@
 #include "daemon/route.h"
 #include "daemon/sinks.h"
 #include "daemon/worker.h"
-#include "decode/tmpl_cache.h"
 
 /* Each worker's fan-out: its writer, then ClickHouse (shared, locks itself). */
 static void set_worker_sinks(struct nfx_run *r)
@@ -190,7 +189,7 @@ int nfx_sinks_open_clickhouse(struct nfx_run *r)
 static void set_fieldmaps(struct nfx_run *r)
 {
 	for (int i = 0; i < r->nw; i++)
-		nfx_tmpl_cache_set_fieldmaps(r->w[i].dec->tmpl, r->maps, r->nmaps);
+		nfx_decoder_set_fieldmaps(r->w[i].dec, r->maps, r->nmaps);
 	set_enrichers(r);
 }
 

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * decode.c - the decoder object and the version dispatch.  The kernel has
- * already validated AF_XDP packets, but the UDP socket and pcap paths have
- * not, so every decoder checks everything again.
+ * decode.c - the decoder object (its template cache, pending buffer and
+ * sequence sessions, created, swept and freed together) and the version
+ * dispatch.  The kernel has already validated AF_XDP packets, but the UDP
+ * socket and pcap paths have not, so every decoder checks everything again.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "decode/decode.h"
+#include "decode/pending.h"
 #include "decode/seq.h"
 #include "decode/tmpl_cache.h"
 
@@ -21,14 +23,32 @@ struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts)
 		return NULL;
 	if (opts)
 		d->opts = *opts;
-	d->tmpl = nfx_tmpl_cache_new_opts(&d->opts, &d->stats);
+	d->tmpl = nfx_tmpl_cache_new(&(struct nfx_tmpl_opts){
+		.max_templates = d->opts.max_templates,
+		.max_exporters = d->opts.max_exporters,
+		.max_per_exporter = d->opts.max_templates_per_exporter,
+		.max_fields = d->opts.max_template_fields,
+		.scope_addr_only = d->opts.template_scope_addr_only,
+	});
 	if (!d->tmpl)
 		goto err_free;
+	d->pend = nfx_pending_new(&(struct nfx_pending_opts){
+		.total_bytes = d->opts.pending_total_bytes,
+		.bytes_per_exporter = d->opts.pending_bytes_per_exporter,
+		.max_age_ms = d->opts.pending_max_age_ms,
+		.off = d->opts.pending_off,
+	});
+	if (!d->pend)
+		goto err_tmpl;
 	d->seq = nfx_seq_table_new(d->opts.max_sessions);
 	if (!d->seq)
-		goto err_tmpl;
+		goto err_pend;
 	return d;
 
+err_pend:
+	err = errno;
+	nfx_pending_free(d->pend);
+	errno = err;
 err_tmpl:
 	err = errno;
 	nfx_tmpl_cache_free(d->tmpl);
@@ -45,27 +65,44 @@ void nfx_decoder_free(struct nfx_decoder *d)
 	if (!d)
 		return;
 	nfx_seq_table_free(d->seq);
+	nfx_pending_free(d->pend);
 	nfx_tmpl_cache_free(d->tmpl);
 	free(d);
 }
 
-void nfx_dec_stats_add(struct nfx_dec_stats *to, const struct nfx_dec_stats *from)
+void nfx_decoder_set_fieldmaps(struct nfx_decoder *d, const struct nfx_fieldmap *maps,
+			       unsigned int n)
 {
-	_Static_assert(sizeof(*to) % sizeof(uint64_t) == 0, "nfx_dec_stats: uint64_t only");
-	nfx_counters_add((uint64_t *)to, (const uint64_t *)from, sizeof(*to) / sizeof(uint64_t));
+	d->maps = maps;
+	d->nmaps = n;
+}
+
+/* A domain the template cache sweeps away takes its held data sets with it. */
+static void dom_gone(void *ctx, struct nfx_dom *dm)
+{
+	struct nfx_decoder *d = ctx;
+
+	nfx_pending_drop_dom(d->pend, &d->stats, dm);
 }
 
 void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms)
 {
-	nfx_tmpl_cache_sweep(d->tmpl, now_ms, ttl_ms);
+	const struct nfx_tmpl_stats *ts = nfx_tmpl_cache_stats(d->tmpl);
+
+	nfx_pending_expire(d->pend, d->tmpl, &d->stats, now_ms);
+	nfx_tmpl_cache_sweep(d->tmpl, now_ms, ttl_ms, dom_gone, d);
+	/* sets of removed domains are dead now: give their bytes back */
+	nfx_pending_expire(d->pend, d->tmpl, &d->stats, now_ms);
+	/* the cache counts only here: its counters join the decoder's */
+#define X(name, help) d->stats.name = ts->name;
+	NFX_TMPL_COUNTERS(X)
+#undef X
 	nfx_seq_sweep(d->seq, now_ms, ttl_ms);
 }
 
 int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 	       const uint8_t *buf, size_t len, const struct nfx_sink *out)
 {
-	d->cur = src;
-	nfx_tmpl_cache_set_port(d->tmpl, src->dst_port);
 	if (d->allow && !src->allow_checked && !d->allow(d->allow_ctx, &src->addr)) {
 		d->stats.not_allowed++;
 		return -EPERM;
@@ -91,52 +128,4 @@ int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 		d->stats.dropped[NFX_SLOT_OTHER]++;
 		return -EINVAL;
 	}
-}
-
-static const char *const slot_names[NFX_SLOT_MAX] = {
-	"v1", "v5", "v6", "v7", "v9", "ipfix", "other",
-};
-
-const char *nfx_slot_name(unsigned int slot)
-{
-	return slot < NFX_SLOT_MAX ? slot_names[slot] : "?";
-}
-
-#define DEC_SCALARS(X)                                                         \
-	X(options_records) X(short_pkt) X(bad_version) X(bad_count)            \
-	X(length_mismatch) X(bad_set_length) X(bad_template)                   \
-	X(template_not_found) X(record_overrun) X(templates_learned)           \
-	X(templates_withdrawn) X(template_limit) X(seq_lost) X(seq_resets)     \
-	X(session_limit) X(not_allowed) X(exporter_limit)                      \
-	X(template_exporter_limit)                                             \
-	X(templates_expired) X(exporters_expired) X(pending_buffered)          \
-	X(pending_decoded) X(pending_dropped) X(reserved_sets) X(record_truncated)
-
-void nfx_dec_stats_print(FILE *f, const struct nfx_dec_stats *s, int json)
-{
-	const char *sep = "";
-
-	if (!json) {
-		fprintf(f, "%-6s %12s %12s %12s\n", "slot", "packets", "records", "dropped");
-		for (int i = 0; i < NFX_SLOT_MAX; i++)
-			fprintf(f, "%-6s %12llu %12llu %12llu\n", slot_names[i],
-				(unsigned long long)s->packets[i],
-				(unsigned long long)s->records[i],
-				(unsigned long long)s->dropped[i]);
-#define X(name) fprintf(f, "%-20s %llu\n", #name, (unsigned long long)s->name);
-		DEC_SCALARS(X)
-#undef X
-		return;
-	}
-	fputs("{", f);
-	for (int i = 0; i < NFX_SLOT_MAX; i++) {
-		fprintf(f, "%s\"%s\":{\"packets\":%llu,\"records\":%llu,\"dropped\":%llu}", sep,
-			slot_names[i], (unsigned long long)s->packets[i],
-			(unsigned long long)s->records[i], (unsigned long long)s->dropped[i]);
-		sep = ",";
-	}
-#define X(name) fprintf(f, ",\"%s\":%llu", #name, (unsigned long long)s->name);
-	DEC_SCALARS(X)
-#undef X
-	fputs("}\n", f);
 }

@@ -6,6 +6,8 @@
  * [buf, buf + len), never writes to buf, and reports each flow record
  * through the sink.  A malformed message is dropped (whole or from the
  * first bad set on) and counted in struct nfx_dec_stats; nothing is fatal.
+ * What a decoder needs of the message (exporter, listener port, time) comes
+ * with it in struct nfx_src; the decoder keeps no pointer to it.
  */
 #ifndef NFX_DECODE_H
 #define NFX_DECODE_H
@@ -14,54 +16,24 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/fieldmap.h"
 #include "base/flow.h"
 #include "base/wire.h"
+#include "decode/dec_stats.h"
 #include "nfx/shared.h"
 
 /* Exporter allow-list for input the kernel did not check: non-zero = allowed. */
 typedef int (*nfx_allow_fn)(void *ctx, const struct nfx_addr *exporter);
 
-/* Daemon-side counters (the kernel ones are in struct nfx_ctr). */
-struct nfx_dec_stats {
-	uint64_t packets[NFX_SLOT_MAX];		/* messages handed to a decoder */
-	uint64_t records[NFX_SLOT_MAX];		/* flow records emitted */
-	uint64_t dropped[NFX_SLOT_MAX];		/* messages dropped whole */
-	uint64_t options_records;		/* options data records read */
-	uint64_t short_pkt;			/* shorter than the header */
-	uint64_t bad_version;
-	uint64_t bad_count;
-	uint64_t length_mismatch;		/* count/length vs payload */
-	uint64_t bad_set_length;
-	uint64_t bad_template;			/* malformed (options) template */
-	uint64_t template_not_found;		/* data sets without template */
-	uint64_t record_overrun;		/* record runs past its set */
-	uint64_t templates_learned;
-	uint64_t templates_withdrawn;
-	uint64_t template_limit;		/* rejected: cache full */
-	uint64_t seq_lost;			/* flows/packets/records missed */
-	uint64_t seq_resets;
-	uint64_t session_limit;			/* sessions not tracked: table full */
-	uint64_t not_allowed;			/* exporter not in the allow-list */
-	uint64_t reserved_sets;			/* sets with a reserved id, skipped */
-	uint64_t record_truncated;		/* non-zero bytes after a set's last record */
-	uint64_t exporter_limit;		/* v9/IPFIX messages of exporter-domains
-						 * not tracked: table full */
-	uint64_t template_exporter_limit;	/* rejected: exporter's quota full */
-	uint64_t templates_expired;		/* removed by the TTL sweep */
-	uint64_t exporters_expired;		/* exporter-domain states swept */
-	uint64_t pending_buffered;		/* data sets held for their template */
-	uint64_t pending_decoded;		/* flow records decoded from them */
-	uint64_t pending_dropped;		/* held sets aged out / no room */
-};
-
 struct nfx_tmpl_cache;
+struct nfx_pending;
 struct nfx_seq_table;
 
 struct nfx_decoder_opts {
 	uint32_t max_templates;		/* whole cache; 0 = default */
 	uint32_t max_sessions;		/* legacy sequence sessions; 0 = default */
 	int template_scope_addr_only;	/* ignore exporter source port */
-	/* v9 + IPFIX bounds (0 = default, see tmpl_cache.h) */
+	/* v9 + IPFIX bounds (0 = default, see tmpl_cache.h and pending.h) */
 	uint32_t max_exporters;		/* exporter-domain states */
 	uint32_t max_templates_per_exporter;
 	uint32_t max_template_fields;	/* at most NFX_TMPL_MAX_FIELDS */
@@ -73,16 +45,13 @@ struct nfx_decoder_opts {
 };
 
 struct nfx_decoder {
-	struct nfx_dec_stats stats;
+	struct nfx_dec_stats stats;	/* all; the template cache's copied by the sweep */
 	struct nfx_tmpl_cache *tmpl;	/* v9 + IPFIX templates and options state */
+	struct nfx_pending *pend;	/* v9 + IPFIX data sets waiting for a template */
 	struct nfx_seq_table *seq;	/* legacy per-exporter sessions */
 	struct nfx_decoder_opts opts;
-	/*
-	 * The message being decoded, valid inside sink callbacks: sinks that
-	 * route by listener port or exporter read it instead of every flow
-	 * carrying a copy.
-	 */
-	const struct nfx_src *cur;
+	const struct nfx_fieldmap *maps;	/* additional-field mappings, all listeners' */
+	unsigned int nmaps;
 	nfx_allow_fn allow;		/* NULL: every exporter is allowed */
 	void *allow_ctx;
 };
@@ -90,10 +59,19 @@ struct nfx_decoder {
 /* Returns NULL with errno set on failure. */
 struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts);
 void nfx_decoder_free(struct nfx_decoder *d);
-/* Drop templates, options state and sessions unused for ttl_ms. */
+/*
+ * Drop templates, options state and sessions unused for ttl_ms, and held
+ * data sets past their age.
+ */
 void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms);
-/* @to += @from, counter by counter (several workers' decoders as one). */
-void nfx_dec_stats_add(struct nfx_dec_stats *to, const struct nfx_dec_stats *from);
+/*
+ * Additional-field mappings (the whole table; each applies to the listener
+ * port it names) compiled into the plans of templates learned from now on:
+ * a template already held keeps its plan until the exporter sends it
+ * again.  @maps must stay valid until replaced.
+ */
+void nfx_decoder_set_fieldmaps(struct nfx_decoder *d, const struct nfx_fieldmap *maps,
+			       unsigned int n);
 
 /**
  * nfx_decode() - decode one UDP payload, whatever its version.
@@ -102,11 +80,6 @@ void nfx_dec_stats_add(struct nfx_dec_stats *to, const struct nfx_dec_stats *fro
  */
 int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 	       const uint8_t *buf, size_t len, const struct nfx_sink *out);
-
-/* "v1" .. "ipfix", "other" */
-const char *nfx_slot_name(unsigned int slot);
-/* The daemon counters as a table, or as one JSON object when json is set. */
-void nfx_dec_stats_print(FILE *f, const struct nfx_dec_stats *s, int json);
 
 /* Per-version entry points, same contract as nfx_decode(). */
 int nfx_decode_v5(struct nfx_decoder *d, const struct nfx_src *src,

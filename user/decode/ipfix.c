@@ -13,7 +13,8 @@
 #include <string.h>
 
 #include "decode/decode.h"
-#include "decode/tmpl_cache.h"
+#include "decode/seq.h"
+#include "decode/sets.h"
 
 #define IPFIX_HDR_LEN	16
 #define IPFIX_MAX_REC	(65535 - IPFIX_HDR_LEN - 4)
@@ -21,35 +22,11 @@
 #define IPFIX_MAX_GAP	(1u << 24)
 #define IPFIX_MAX_BACK	4096
 
-static void learn(struct nfx_msg *m, const struct nfx_tkey *k,
-		  const struct nfx_field_spec *fs, unsigned int n, unsigned int nscope,
-		  int options)
-{
-	int err = nfx_tmpl_learn(m->c, k, fs, n, nscope, options, IPFIX_MAX_REC, m->now_ms);
-
-	switch (err) {
-	case 0:
-		m->st->templates_learned++;
-		nfx_tmpl_pending_run(m, k);
-		break;
-	case -EINVAL:
-		m->st->bad_template++;
-		break;
-	case -EDQUOT:
-		m->st->template_exporter_limit++;
-		break;
-	case -ENFILE:
-		break;		/* the message already counts as exporter_limit */
-	default:
-		m->st->template_limit++;
-		break;
-	}
-}
-
-static void withdraw(struct nfx_msg *m, const struct nfx_tkey *k, uint16_t set_id)
+static void withdraw(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_tkey *k,
+		     uint16_t set_id)
 {
 	if (k->tid == set_id) {
-		m->st->templates_withdrawn += nfx_tmpl_remove_all(m->c, k, set_id == 3);
+		m->st->templates_withdrawn += nfx_tmpl_remove_all(d->tmpl, k, set_id == 3);
 		/* data after a withdrawal has no layout we could trust: never hold it */
 		if (m->dom)
 			memset(m->dom->seen_tids, 0xff, sizeof(m->dom->seen_tids));
@@ -59,7 +36,7 @@ static void withdraw(struct nfx_msg *m, const struct nfx_tkey *k, uint16_t set_i
 		m->st->bad_template++;
 		return;
 	}
-	m->st->templates_withdrawn += nfx_tmpl_remove(m->c, k);
+	m->st->templates_withdrawn += nfx_tmpl_remove(d->tmpl, k);
 	if (m->dom)
 		nfx_dom_tid_seen(m->dom, k->tid);
 }
@@ -98,8 +75,8 @@ static int read_fields(const uint8_t *p, size_t len, size_t *q, unsigned int n,
 }
 
 /* Set 2 (templates) and set 3 (options templates). */
-static void template_set(struct nfx_msg *m, const struct nfx_src *src, uint32_t domain,
-			 uint16_t set_id, const uint8_t *p, size_t len)
+static void template_set(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_src *src,
+			 uint32_t domain, uint16_t set_id, const uint8_t *p, size_t len)
 {
 	struct nfx_field_spec fs[NFX_TMPL_MAX_FIELDS];
 	int options = set_id == 3;
@@ -112,10 +89,10 @@ static void template_set(struct nfx_msg *m, const struct nfx_src *src, uint32_t 
 
 		if (!tid && !n)
 			break;		/* padding */
-		nfx_tmpl_key(m->c, &k, NFX_PROTO_IPFIX, src, domain, tid);
+		nfx_tmpl_key(d->tmpl, &k, NFX_PROTO_IPFIX, src, domain, tid);
 		q += 4;
 		if (!n) {
-			withdraw(m, &k, set_id);
+			withdraw(d, m, &k, set_id);
 			continue;
 		}
 		if (options) {
@@ -134,7 +111,8 @@ static void template_set(struct nfx_msg *m, const struct nfx_src *src, uint32_t 
 			m->st->bad_template++;
 			continue;
 		}
-		learn(m, &k, fs, n, nscope, options);
+		nfx_sets_learn(d, m, src, &k, &(struct nfx_tmpl_rec){ fs, n, nscope, options },
+			       IPFIX_MAX_REC);
 	}
 }
 
@@ -142,8 +120,7 @@ static void template_set(struct nfx_msg *m, const struct nfx_src *src, uint32_t 
 int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 		     const uint8_t *buf, size_t len, const struct nfx_sink *out)
 {
-	struct nfx_msg m = { .c = d->tmpl, .st = &d->stats, .out = out,
-			     .proto = NFX_PROTO_IPFIX, .slot = NFX_SLOT_IPFIX };
+	struct nfx_msg m = { .proto = NFX_PROTO_IPFIX };
 	uint32_t domain, seq;
 	size_t pos;
 
@@ -163,7 +140,7 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 	m.export_ms = (uint64_t)nfx_get32(buf + 4) * 1000;
 	seq = nfx_get32(buf + 8);
 	domain = nfx_get32(buf + 12);
-	nfx_msg_begin(&m, src, NFX_TYPE_IPFIX, domain, seq);
+	nfx_msg_begin(d, &m, src, out, NFX_TYPE_IPFIX, domain, seq);
 
 	for (pos = IPFIX_HDR_LEN; len - pos >= 4;) {
 		uint16_t id = nfx_get16(buf + pos), slen = nfx_get16(buf + pos + 2);
@@ -176,14 +153,15 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 			break;
 		}
 		if (id == 2 || id == 3)
-			template_set(&m, src, domain, id, body, slen - 4u);
+			template_set(d, &m, src, domain, id, body, slen - 4u);
 		else if (id >= 256)
-			nfx_tmpl_data(&m, src, domain, id, body, slen - 4u);
+			nfx_sets_data(d, &m, src, domain, id, body, slen - 4u);
 		else
 			d->stats.reserved_sets++;	/* 0, 1, 4..255: skipped by length */
 		pos += slen;
 	}
-	nfx_tmpl_seq(m.dom, &d->stats, seq, m.data_records, IPFIX_MAX_GAP, IPFIX_MAX_BACK);
+	nfx_seq_domain_account(m.dom, &d->stats, seq, m.data_records, IPFIX_MAX_GAP,
+			       IPFIX_MAX_BACK);
 	d->stats.records[NFX_SLOT_IPFIX] += m.emitted;
 	if (m.dom)
 		m.dom->records += m.emitted;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * seq.c - sequence sessions in an open-addressed table (linear probing,
- * backward-shift deletion), sized once at creation: an exporter flood can
- * fill it, never grow it.
+ * seq.c - sequence accounting.  Legacy sessions live in an open-addressed
+ * table (linear probing, backward-shift deletion), sized once at creation:
+ * an exporter flood can fill it, never grow it.  v9/IPFIX sessions are
+ * their exporter-domain states, which also learn an exporter's quirk.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "decode/seq.h"
 
@@ -176,4 +178,37 @@ uint32_t nfx_seq_sweep(struct nfx_seq_table *t, uint64_t now_ms, uint64_t ttl_ms
 uint32_t nfx_seq_count(const struct nfx_seq_table *t)
 {
 	return t->count;
+}
+
+void nfx_seq_domain_account(struct nfx_dom *dm, struct nfx_dec_stats *st, uint32_t seq,
+			    uint32_t adv, uint32_t max_gap, uint32_t max_back)
+{
+	uint32_t exp;
+	int32_t d;
+
+	if (!dm)
+		return;
+	if (!dm->seq_valid)
+		goto update;
+	if (seq == dm->last_seq + dm->last_adv)
+		goto update;
+	/* softflowd's IPFIX sequence already includes this message's records */
+	if (seq == dm->last_seq + adv) {
+		dm->seq_quirk = 1;
+		goto update;
+	}
+	exp = dm->last_seq + (dm->seq_quirk ? adv : dm->last_adv);
+	d = (int32_t)(seq - exp);
+	if (d > 0 && (uint32_t)d <= max_gap) {
+		st->seq_lost += (uint32_t)d;
+		dm->seq_lost += (uint32_t)d;
+	} else if (d > 0 || (uint32_t)-(int64_t)d > max_back) {
+		st->seq_resets++;
+		dm->seq_resets++;
+	}
+	/* a small backward step is a duplicate or reordering: not a loss */
+update:
+	dm->last_seq = seq;
+	dm->last_adv = adv;
+	dm->seq_valid = 1;
 }

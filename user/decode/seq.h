@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * seq.h - export sequence sessions: one per (exporter, version, engine or
- * domain), to count what was lost and notice exporter restarts.  What the
- * sequence counts differs per version (flows for v5/v7, packets for v9,
- * records for IPFIX); callers pass how far this message advances it.
+ * seq.h - sequence accounting of every decoder: one session per
+ * (exporter, version, engine or domain), to count what was lost and notice
+ * exporter restarts.  What the sequence counts differs per version (flows
+ * for v5/v7, packets for v9, records for IPFIX); callers pass how far this
+ * message advances it.  The legacy versions keep their sessions in a table
+ * of their own; v9 and IPFIX keep theirs in the exporter-domain state the
+ * template cache holds anyway.
  */
 #ifndef NFX_SEQ_H
 #define NFX_SEQ_H
 
 #include <stdint.h>
 
-#include "decode/decode.h"
+#include "base/flow.h"
+#include "decode/dec_stats.h"
+#include "decode/tmpl_cache.h"
 
 struct nfx_seq_key {
 	struct nfx_addr addr;
@@ -39,5 +44,17 @@ uint32_t nfx_seq_account(struct nfx_seq_table *t, struct nfx_dec_stats *st,
 /* Forget sessions not seen for ttl_ms.  Returns how many were removed. */
 uint32_t nfx_seq_sweep(struct nfx_seq_table *t, uint64_t now_ms, uint64_t ttl_ms);
 uint32_t nfx_seq_count(const struct nfx_seq_table *t);
+
+/**
+ * nfx_seq_domain_account() - account a v9/IPFIX message's sequence number
+ * in its exporter-domain @dm (nothing when NULL).
+ * @adv:	how far this message moves the sequence (1 packet for v9, data
+ *		records for IPFIX)
+ * @max_gap:	a forward step larger than this is an exporter restart
+ * @max_back:	a backward step larger than this is one too
+ * Gaps go to seq_lost, restarts to seq_resets, of @st and of @dm.
+ */
+void nfx_seq_domain_account(struct nfx_dom *dm, struct nfx_dec_stats *st, uint32_t seq,
+			    uint32_t adv, uint32_t max_gap, uint32_t max_back);
 
 #endif /* NFX_SEQ_H */

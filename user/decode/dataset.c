@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * dataset.c - the data path of v9 and IPFIX: each record of a data set
+ * walked with its template's plan, one transform per op, then finished
+ * with what needs the message (uptime-relative times) and handed on.
+ * Fixed-length plans index the record by offset; variable-length plans
+ * read each field's length as they go.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "base/wire.h"
+#include "decode/dataset.h"
+#include "decode/ie.h"
+
+/*
+ * Sampling rate from an options record.  IE 305/306 (RFC 5477 systematic
+ * count-based: select "interval" packets, skip "space") give
+ * (interval + space) / interval; 309/310 (random n-out-of-N) give
+ * population / size; 311 (probability) gives 1 / p; then 50 (v9 random
+ * sampler interval) and 34 (sampling interval).  302 selectorId and 304
+ * selectorAlgorithm are not needed for the rate and are not read.
+ */
+static uint64_t options_rate(const struct nfx_rec *r)
+{
+	if ((r->have & NFX_R_SAMP_PKT_INT) && r->samp_pkt_int) {
+		if (r->have & NFX_R_SAMP_PKT_SPACE)
+			return (r->samp_pkt_int + r->samp_pkt_space) / r->samp_pkt_int;
+		return r->samp_pkt_int;
+	}
+	if ((r->have & NFX_R_SAMP_SIZE) && (r->have & NFX_R_SAMP_POP) && r->samp_size)
+		return r->samp_pop / r->samp_size;
+	if (r->have & NFX_R_SAMP_PROB) {
+		double prob;
+
+		memcpy(&prob, &r->samp_prob_bits, sizeof(prob));
+		/* below 1 in 2^32 the rate is clamped anyway; 1/prob could overflow */
+		if (prob > 0 && prob < 1.0 / UINT32_MAX)
+			return UINT32_MAX;
+		if (prob > 0 && prob <= 1)
+			return (uint64_t)(1 / prob + 0.5);
+	}
+	if ((r->have & NFX_R_SAMP_RANDOM) && r->samp_random)
+		return r->samp_random;
+	if (r->have & NFX_R_SAMP_INTERVAL)
+		return r->samp_interval;
+	return 0;
+}
+
+static void options_record(struct nfx_msg *m, const struct nfx_rec *r)
+{
+	uint64_t rate;
+
+	m->st->options_records++;
+	if (!m->dom)
+		return;
+	if (r->have & NFX_R_SYSINIT) {
+		m->dom->sysinit_ms = r->sysinit_ms;
+		m->dom->has_sysinit = 1;
+	}
+	rate = options_rate(r);
+	if (rate)
+		m->dom->sampling_rate = rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
+}
+
+/* Times that need the message: uptime-relative and export-relative ones. */
+static void flow_times(const struct nfx_msg *m, struct nfx_rec *r)
+{
+	struct nfx_flow *f = &r->f;
+
+	if (r->have & (NFX_R_START_UP | NFX_R_END_UP)) {
+		if (m->proto == NFX_PROTO_V9) {
+			if (r->have & NFX_R_START_UP) {
+				f->start_ms = nfx_uptime_to_epoch_ms(m->export_ms, m->sys_uptime,
+								     r->up_start);
+				f->present |= NFX_F_START;
+			}
+			if (r->have & NFX_R_END_UP) {
+				f->end_ms = nfx_uptime_to_epoch_ms(m->export_ms, m->sys_uptime,
+								   r->up_end);
+				f->present |= NFX_F_END;
+			}
+		} else if (m->dom && m->dom->has_sysinit) {
+			/* RFC 7011: sysUpTime elements count from IE 160; without it
+			 * there is no anchor and the times stay absent */
+			if (r->have & NFX_R_START_UP) {
+				f->start_ms = m->dom->sysinit_ms + r->up_start;
+				f->present |= NFX_F_START;
+			}
+			if (r->have & NFX_R_END_UP) {
+				f->end_ms = m->dom->sysinit_ms + r->up_end;
+				f->present |= NFX_F_END;
+			}
+		}
+	}
+	if (r->have & NFX_R_START_DUS) {
+		f->start_ms = m->export_ms - r->dus_start / 1000;
+		f->present |= NFX_F_START;
+	}
+	if (r->have & NFX_R_END_DUS) {
+		f->end_ms = m->export_ms - r->dus_end / 1000;
+		f->present |= NFX_F_END;
+	}
+}
+
+static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_rec *r)
+{
+	m->data_records++;
+	if (t->options) {
+		options_record(m, r);
+		return;
+	}
+	if (!t->flow)
+		return;
+	if (r->have)
+		flow_times(m, r);
+	m->out->emit(m->out->ctx, &r->f);
+	m->emitted++;
+}
+
+static int data_set_fixed(struct nfx_msg *m, const struct nfx_tmpl *t, const uint8_t *p,
+			  size_t len)
+{
+	const struct nfx_op *ops = t->ops, *end = t->ops + t->nops;
+	struct nfx_rec r;
+
+	size_t pos = 0;
+
+	for (; len - pos >= t->rec_len; pos += t->rec_len) {
+		const uint8_t *rec = p + pos;
+
+		r.f = m->base;
+		r.have = 0;
+		for (const struct nfx_op *op = ops; op < end; op++)
+			nfx_ie_apply(&r, op->xf, rec + op->off, op->len);
+		record_done(m, t, &r);
+	}
+	/* padding is zeros (RFC 7011 3.3.1); anything else is a cut record */
+	for (; pos < len; pos++) {
+		if (p[pos]) {
+			m->st->record_truncated++;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Length of the next variable-length field at p[*q]; -1 past the set. */
+static long varlen_len(const uint8_t *p, size_t len, size_t *q)
+{
+	unsigned int l;
+
+	if (*q >= len)
+		return -1;
+	l = p[(*q)++];
+	if (l == 255) {
+		if (len - *q < 2)
+			return -1;
+		l = nfx_get16(p + *q);
+		*q += 2;
+	}
+	return l;
+}
+
+static int data_set_varlen(struct nfx_msg *m, const struct nfx_tmpl *t, const uint8_t *p,
+			   size_t len)
+{
+	struct nfx_rec r;
+	size_t pos = 0;
+
+	while (len - pos >= t->rec_len) {
+		size_t q = pos;
+
+		r.f = m->base;
+		r.have = 0;
+		for (unsigned int i = 0; i < t->nops; i++) {
+			const struct nfx_op *op = &t->ops[i];
+			long fl = op->len;
+
+			if (op->len == NFX_VARLEN)
+				fl = varlen_len(p, len, &q);
+			if (fl < 0 || len - q < (size_t)fl) {
+				m->st->record_overrun++;
+				return -EINVAL;
+			}
+			if (op->xf && nfx_ie_len_ok(op->xf, (unsigned int)fl))
+				nfx_ie_apply(&r, op->xf, p + q, (unsigned int)fl);
+			q += (size_t)fl;
+		}
+		record_done(m, t, &r);
+		pos = q;
+	}
+	return 0;
+}
+
+int nfx_dataset_decode(struct nfx_msg *m, const struct nfx_tmpl *t, const uint8_t *p,
+		       size_t len)
+{
+	m->base.sampling_rate = m->dom ? m->dom->sampling_rate : 0;
+	if (t->varlen)
+		return data_set_varlen(m, t, p, len);
+	return data_set_fixed(m, t, p, len);
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * dec_stats.h - the decoder's counters (the kernel's are struct nfx_ctr),
+ * each named once with its help text: NFX_DEC_COUNTERS(X) gives the struct,
+ * the report of `nfxdp decode --stats`, the JSON of --stats-json and the
+ * Prometheus families (nfx_decoder_NAME_total), all in the order listed.
+ */
+#ifndef NFX_DEC_STATS_H
+#define NFX_DEC_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "decode/tmpl_cache.h"
+#include "nfx/shared.h"
+
+/* Per version slot: (name, help). */
+#define NFX_DEC_SLOT_COUNTERS(X)					\
+	X(packets, "Export messages handed to a decoder")		\
+	X(records, "Flow records decoded")				\
+	X(dropped, "Messages dropped whole")
+
+/* One number each: (name, help).  The template cache's own sit in the middle. */
+#define NFX_DEC_COUNTERS(X)							\
+	X(options_records, "Options data records read")				\
+	X(short_pkt, "Messages shorter than their version's header")		\
+	X(bad_version, "Messages of a version nfxdp does not decode")		\
+	X(bad_count, "Legacy messages whose record count is out of range")	\
+	X(length_mismatch, "Messages whose count or length disagrees with the datagram") \
+	X(bad_set_length, "Sets whose length is below 4 or runs past the message") \
+	X(bad_template, "Malformed template or options template records")	\
+	X(template_not_found, "Data sets whose template is unknown")		\
+	X(record_overrun, "Data records that run past their set")		\
+	X(templates_learned, "Templates learned or refreshed")			\
+	X(templates_withdrawn, "Templates withdrawn by their exporter")		\
+	X(template_limit, "Templates refused: the template cache is full")	\
+	X(seq_lost, "Flows, packets or records missed by sequence number")	\
+	X(seq_resets, "Sequence restarts seen")					\
+	X(session_limit, "Legacy sequence sessions not tracked: table full")	\
+	X(not_allowed, "Messages from an exporter not in the allow-list")	\
+	X(exporter_limit, "v9/IPFIX messages of exporter-domains not tracked: table full") \
+	X(template_exporter_limit, "Templates refused: the exporter-domain's quota is full") \
+	NFX_TMPL_COUNTERS(X)							\
+	X(pending_buffered, "Data sets held until their template arrives")	\
+	X(pending_decoded, "Flow records decoded from held data sets")		\
+	X(pending_dropped, "Held data sets aged out or refused for want of room") \
+	X(reserved_sets, "Sets with a reserved id, skipped")			\
+	X(record_truncated, "Sets with non-zero bytes after their last record")
+
+struct nfx_dec_stats {
+#define NFX_DEC_SLOT_FIELD_(name, help) uint64_t name[NFX_SLOT_MAX];
+	NFX_DEC_SLOT_COUNTERS(NFX_DEC_SLOT_FIELD_)
+#undef NFX_DEC_SLOT_FIELD_
+#define NFX_DEC_FIELD_(name, help) uint64_t name;
+	NFX_DEC_COUNTERS(NFX_DEC_FIELD_)
+#undef NFX_DEC_FIELD_
+};
+
+/* @to += @from, counter by counter (several workers' decoders as one). */
+void nfx_dec_stats_add(struct nfx_dec_stats *to, const struct nfx_dec_stats *from);
+/* The counters as a table, or as one JSON object when json is set. */
+void nfx_dec_stats_print(FILE *f, const struct nfx_dec_stats *s, int json);
+/* "v1" .. "ipfix", "other" */
+const char *nfx_slot_name(unsigned int slot);
+
+#endif /* NFX_DEC_STATS_H */
