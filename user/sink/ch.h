@@ -133,4 +133,7 @@ void nfx_ch_stats_read(struct nfx_ch *c, struct nfx_ch_stats *out);
 int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flush_ms,
 		  const char *ns, const char *host, const struct nfx_enriched *x);
 
+/* The JSON string body of @s into @dst (host, namespace).  0 or -ENAMETOOLONG. */
+int nfx_ch_escape(char *dst, size_t size, const char *s);
+
 #endif /* NFX_SINK_CH_H */
