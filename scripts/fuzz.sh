@@ -3,7 +3,7 @@
 # Builds the libFuzzer targets (clang, ASan + UBSan, UB fatal) and runs each
 # for SECONDS, one after the other, seeded with the corpus captures and the
 # malformed files.  Crashes go to tests/fuzz/regress/TARGET-crash-<sha1>;
-# rename them (TARGET-what-it-is) and tests/test-fuzz.sh replays them.
+# rename them (TARGET-what-it-is) and tests/meta/test-fuzz.sh replays them.
 #
 # usage: scripts/fuzz.sh [--build-only] [SECONDS] [TARGET...]
 #   TARGET: fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_tmpl fuzz_frame

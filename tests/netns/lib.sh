@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
-# lib.sh - shared setup for the netns/veth integration tests (tests/test-*.sh).
+# lib.sh - shared setup for the netns/veth integration tests (tests/netns/test-*.sh).
 #
 # Sourcing it re-executes the test in a private mount namespace with a fresh
 # bpffs on /sys/fs/bpf: pins (ours and those `ip link` makes in tc/globals)
@@ -21,7 +21,7 @@ if [ -z "${NFXT_PRIVATE_MNT:-}" ]; then
 	exec unshare -m --propagation private env NFXT_PRIVATE_MNT=1 bash "$0" "$@"
 fi
 
-NFXT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+NFXT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NFXDP=${NFXDP:-$NFXT_ROOT/build/nfxdp}
 NFXT_BPF_OBJ=${NFXT_BPF_OBJ:-$NFXT_ROOT/build/nfx_xdp.bpf.o}
 NFSEND="python3 $NFXT_ROOT/tests/tools/nfsend.py"
