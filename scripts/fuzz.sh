@@ -35,8 +35,10 @@ BUILD=${NFX_BUILD:-build}
 OUT=${FUZZ_OUT:-$BUILD/fuzz}
 CLANG=${CLANG:-clang}
 REGRESS=tests/fuzz/regress
-# What the decoders and the frame parser link: base/ and decode/ whole, and io/frame.
+# What the decoders and the frame parser link: base/ and decode/ whole, and io/frame;
+# base/log.c hooks libbpf's and libxdp's messages, so they link too.
 LIB_SRCS="$(cd user && ls base/*.c decode/*.c io/frame.c | sed 's/\.c$//')"
+LIB_LIBS="-lbpf -lxdp"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 [ -n "${FUZZ_IGNORELIST:-}" ] && SAN="$SAN -fsanitize-ignorelist=$FUZZ_IGNORELIST"
 CFLAGS="-g -O1 $SAN -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter
@@ -76,11 +78,11 @@ build_target() {
 	for s in $LIB_SRCS; do objs+=("$OUT/obj/${s//\//_}.o"); done
 	case $t in
 	fuzz_any) $CLANG $CFLAGS -fsanitize=fuzzer -DFUZZ_VERSION=0 -o "$OUT/$t" \
-			tests/fuzz/fuzz_decode.c "${objs[@]}" ;;
+			tests/fuzz/fuzz_decode.c "${objs[@]}" $LIB_LIBS ;;
 	fuzz_v*) $CLANG $CFLAGS -fsanitize=fuzzer -DFUZZ_VERSION="${t#fuzz_v}" -o "$OUT/$t" \
-			tests/fuzz/fuzz_decode.c "${objs[@]}" ;;
+			tests/fuzz/fuzz_decode.c "${objs[@]}" $LIB_LIBS ;;
 	fuzz_tmpl|fuzz_frame) $CLANG $CFLAGS -fsanitize=fuzzer -o "$OUT/$t" \
-			"tests/fuzz/$t.c" "${objs[@]}" ;;
+			"tests/fuzz/$t.c" "${objs[@]}" $LIB_LIBS ;;
 	fuzz_xdp)
 		if [ ! -f "$BUILD/nfx_xdp.skel.h" ]; then
 			make --no-print-directory OUT="$BUILD" "$BUILD/nfx_xdp.skel.h" >/dev/null
