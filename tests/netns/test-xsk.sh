@@ -38,11 +38,10 @@ fi
 pins=$(ls "$PIN_DIR" 2>/dev/null | wc -l)
 [ "$pins" -ge 3 ] || fail "maps not pinned in $PIN_DIR"
 
-nfxt_stop; rc=$?
-[ "$rc" -eq 0 ] && ok "exit status 0" || fail "nfxdp exited with $rc"
-
-q0=$(grep -o 'xsk\[0\] frames=[0-9]*' "$ERR" | cut -d= -f2)
-q1=$(grep -o 'xsk\[1\] frames=[0-9]*' "$ERR" | cut -d= -f2)
+# frames per RX queue, from the daemon's counters (rewritten every second)
+nfxt_wait_dstat 'nfx_xsk_rx_frames_total{*' 104 5
+q0=$(nfxt_dstat 'nfx_xsk_rx_frames_total{queue="0"}')
+q1=$(nfxt_dstat 'nfx_xsk_rx_frames_total{queue="1"}')
 info "frames per RX queue: q0=${q0:-?} q1=${q1:-?}"
 if [ "${q0:-0}" -gt 0 ] && [ "${q1:-0}" -gt 0 ]; then
 	ok "both RX queues received (q0=$q0 q1=$q1)"
@@ -50,6 +49,9 @@ else
 	fail "queue spread: q0=${q0:-none} q1=${q1:-none}"
 fi
 [ $((q0 + q1)) -eq 104 ] || fail "sockets got $((q0 + q1)) frames, sent 104"
+
+nfxt_stop; rc=$?
+[ "$rc" -eq 0 ] && ok "exit status 0" || fail "nfxdp exited with $rc"
 
 # one worker thread per RX queue where there are CPUs for them
 w0=$(grep -o 'worker\[0\] queues=1 records=[0-9]*' "$ERR" | cut -d= -f3)

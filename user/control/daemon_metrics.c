@@ -310,6 +310,18 @@ static void clickhouse_metrics(struct nfx_prom *p, struct nfx_ch *ch)
 #undef X
 }
 
+/* Tests and operators see a reload in force here rather than in the log. */
+static void reload_metrics(struct nfx_prom *p, const uint64_t *reloads)
+{
+	nfx_prom_family(p, "nfx_config_reloads_total", "counter",
+			"Configuration reloads (SIGHUP, file changed), by result.");
+#define X(id, label)                                                             \
+	nfx_prom_sample(p, "nfx_config_reloads_total", "result=\"" label "\"",   \
+			reloads[NFX_RELOAD_##id]);
+	NFX_RELOAD_RESULTS(X)
+#undef X
+}
+
 void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 {
 	nfx_prom_reset(p);
@@ -327,4 +339,6 @@ void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 		rdns_metrics(p, v->rdns);
 	if (v->ch)
 		clickhouse_metrics(p, v->ch);
+	if (v->reloads)
+		reload_metrics(p, v->reloads);
 }

@@ -118,6 +118,7 @@ struct nfx_run {
 	char stats_path[PATH_MAX];	/* daemon counters for `nfxdp stats`, "" = off */
 	struct nfx_prom prom;
 	uint64_t last_metrics;
+	uint64_t reloads[NFX_RELOAD_MAX];	/* nfx_config_reloads_total by result */
 	uint64_t now;
 	int sigfd;
 	int timerfd;
@@ -891,7 +892,7 @@ static void publish_metrics(struct nfx_run *r)
 		.decs = decs, .ndec = r->nw, .xsks = r->xsks, .nxsk = r->nxsk,
 		.udps = r->udps, .nudp = r->nudp, .aggs = aggs, .agg_ns = names,
 		.agg_worker = agg_worker, .outs = outs, .nout = 1, .rdns = r->rdns,
-		.ch = r->ch,
+		.ch = r->ch, .reloads = r->reloads,
 	};
 
 	outs[0] = r->out;
@@ -1206,8 +1207,9 @@ static void apply_config_locked(struct nfx_run *r, struct nfx_config *next)
 	}
 	if (diff & NFX_CFG_CH_RESTART)
 		pr_warn("table sizes (max_*) take effect after a restart\n");
-	/* logged once everything is in force: tests and operators key on it */
+	/* logged and counted once everything is in force: operators key on the line */
 	pr_info("configuration changed: %s\n", nfx_config_diff_str(diff, what, sizeof(what)));
+	r->reloads[NFX_RELOAD_APPLIED]++;
 	nfx_config_free(old);
 }
 
@@ -1227,10 +1229,12 @@ static void reload(struct nfx_run *r, const char *why)
 		return;
 	if (nfx_config_load(r->o->config_path, &next, err, sizeof(err))) {
 		pr_warn("%s (%s); the running configuration stays in force\n", err, why);
+		r->reloads[NFX_RELOAD_REJECTED]++;
 		return;
 	}
 	if (!nfx_config_diff(r->cfg, next)) {
 		nfx_config_free(next);
+		r->reloads[NFX_RELOAD_UNCHANGED]++;
 		return;
 	}
 	apply_config(r, next);
