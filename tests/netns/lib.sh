@@ -114,15 +114,15 @@ nfxt_start() {
 	nsenter --net="/run/netns/$NS_C" "$NFXDP" run $mode "$@" -o "$OUT" \
 		--stats-file "$STATS" 2>"$ERR" &
 	NFXDP_PID=$!
-	nfxt_wait_ready "$NFXDP_PID" "$STATS" && return 0
+	# the stats file is first written once every input, output and the
+	# metrics are open: from then on nfxdp collects
+	nfxt_wait_file "$NFXDP_PID" "$STATS" && return 0
 	cat "$ERR" >&2
 	return 1
 }
 
-# nfxt_wait_ready PID STATS_FILE: until nfxdp PID is set up (10 s at most).
-# Its stats file is written first once every input, output and the
-# metrics are open, so it is there from then on.
-nfxt_wait_ready() {
+# nfxt_wait_file PID FILE: until FILE exists, while PID lives (10 s at most).
+nfxt_wait_file() {
 	for _ in $(seq 1 100); do
 		[ -e "$2" ] && return 0
 		kill -0 "$1" 2>/dev/null || return 1
@@ -343,13 +343,7 @@ import os
 os.rename(path + ".part", path)
 PYEOF
 	NFXT_RECV_PID=$!
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ -e "$2.bound" ] && return 0
-		kill -0 "$NFXT_RECV_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	nfxt_wait_file "$NFXT_RECV_PID" "$2.bound"
 }
 
 # nfxt_send_exact PORT FILE KIND BASE COUNT: from the exporter netns, COUNT

@@ -253,7 +253,7 @@ OUT2=$WORK/out2.ndjson ERR2=$WORK/nfxdp2.err
 nsenter --net="/run/netns/$NS_C" "$NFXDP" run --raw --udp --bind 127.0.0.1 -p 2056 -o "$OUT2" --clickhouse "$URL2" \
 	--clickhouse-table flows_c --clickhouse-batch-ms 200 --stats-file "$WORK/nfxdp2.prom" 2>"$ERR2" &
 NFX2_PID=$!
-nfxt_wait_ready "$NFX2_PID" "$WORK/nfxdp2.prom" || fail "nfxdp B did not start: $(tail -n 2 "$ERR2")"
+nfxt_wait_file "$NFX2_PID" "$WORK/nfxdp2.prom" || fail "nfxdp B did not start: $(tail -n 2 "$ERR2")"
 nfxt_c $NFSEND --dst 127.0.0.1 --port 2055 --kind v5 --messages 100 --records 30 --gap 0.002
 nfxt_c $NFSEND --dst 127.0.0.1 --port 2056 --kind ipfix --messages 100 --records 30 --base 20000 --gap 0.002
 sleep 0.5
