@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # nfxdp build: bpf/*.bpf.c -> build/*.bpf.o (BTF) -> build/*.skel.h,
-# user/LAYER/*.c -> build/libnfx.a -> build/nfxdp; tests/unit/test_*.c -> build/tests/.
+# user/LAYER/*.c -> build/libnfx.a -> build/nfxdp; tests/{unit,bpf}/test_*.c ->
+# build/tests/ (tests/run.sh walks the tiers, README "Tests").
 # Layers (README "Source map", scripts/check-layers.sh): base <- io decode agg
 # enrich sink <- control <- daemon <- cmd.
 
@@ -42,8 +43,8 @@ BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 USER_DIRS := base io decode agg enrich sink control daemon cmd
 LIB_SRCS  := $(filter-out user/cmd/main.c,$(foreach d,$(USER_DIRS),$(wildcard user/$(d)/*.c)))
 LIB_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
-TEST_SRCS := $(wildcard tests/unit/test_*.c)
-TEST_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(TEST_SRCS))
+TEST_SRCS := $(wildcard tests/unit/test_*.c tests/bpf/test_*.c)
+TEST_BINS := $(patsubst %.c,$(OUT)/tests/%,$(notdir $(TEST_SRCS)))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
 
@@ -97,9 +98,16 @@ $(OUT)/nfxdp: $(OUT)/user/cmd/main.o $(OUT)/libnfx.a
 
 tests: $(TEST_BINS)
 
-$(OUT)/tests/%: tests/unit/%.c $(OUT)/libnfx.a | $(OUT)/tests
+# Tier 1 (tests/unit) and the BPF tier (tests/bpf, root) share the harness
+# tests/unit/check.h; headers come from -MMD ($(OUT)/tests/NAME.d).
+vpath test_%.c tests/bpf tests/unit
+$(OUT)/tests/%: %.c $(OUT)/libnfx.a | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/unit -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+$(OUT)/tests/test_xdp: $(OUT)/nfx_xdp.skel.h
+# test_xdp.c was in tests/unit/ before the tiers became folders: an older
+# build tree's test_xdp.d still names it (so vpath looks in tests/bpf first)
+tests/unit/test_xdp.c: ;
 
 # libFuzzer targets, built with clang and the sanitizers, each run for
 # FUZZ_SECONDS (make fuzz FUZZ_SECONDS=N FUZZ_TARGETS="fuzz_v9 fuzz_xdp").
@@ -113,7 +121,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-o
 asan:
 	$(Q)$(MAKE) --no-print-directory OUT=build-asan EXTRA_CFLAGS="$(SAN_FLAGS)" tests
 
-# The daemon again under ThreadSanitizer (its worker threads), for tests/test-tsan.sh.
+# The daemon again under ThreadSanitizer (its worker threads), for tests/meta/test-tsan.sh.
 tsan:
 	$(Q)$(MAKE) --no-print-directory OUT=build-tsan \
 		EXTRA_CFLAGS="-fsanitize=thread -fno-omit-frame-pointer" build-tsan/nfxdp
@@ -121,7 +129,7 @@ tsan:
 # CI: the kept crash inputs and the seeds, then each target for a short while.
 FUZZ_SMOKE_SECONDS ?= 15
 fuzz-smoke: $(BPF_SKELS)
-	FUZZ_OUT=$(OUT)/fuzz NFX_BUILD=$(OUT) FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) tests/test-fuzz.sh
+	FUZZ_OUT=$(OUT)/fuzz NFX_BUILD=$(OUT) FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) tests/meta/test-fuzz.sh
 
 test: all asan tsan
 	tests/run.sh
@@ -137,33 +145,20 @@ clean:
 # Benchmarks (bench/, BENCHMARKS.md): load generator, microbenchmarks, the
 # end-to-end comparison with nfcapd and nfacctd.  BENCH_QUICK=1: a few minutes.
 BENCH_QUICK ?= 0
+BENCH_BINS := $(addprefix $(OUT)/bench/,nfgen micro aggfeed agginsert ch_driver tmplmem)
 .PHONY: bench bench-build
-bench-build: $(OUT)/nfxdp $(BPF_OBJS) $(OUT)/bench/nfgen $(OUT)/bench/micro $(OUT)/bench/aggfeed \
-	$(OUT)/bench/xdp_drop.bpf.o $(OUT)/bench/ch_driver $(OUT)/bench/tmplmem
+bench-build: $(OUT)/nfxdp $(BPF_OBJS) $(BENCH_BINS) $(OUT)/bench/xdp_drop.bpf.o
 
 $(OUT)/bench:
 	$(Q)mkdir -p $@
 
-$(OUT)/bench/nfgen: bench/nfgen.c | $(OUT)/bench
+# One program per file; micro, aggfeed and ch_driver include nfgen.c (-MMD
+# records it).  nfgen, the load generator, links nothing of ours.
+BENCH_LIBS = $(OUT)/libnfx.a $(LDLIBS)
+$(OUT)/bench/nfgen: BENCH_LIBS =
+$(OUT)/bench/%: bench/%.c $(OUT)/libnfx.a | $(OUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
-
-$(OUT)/bench/micro: bench/micro.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)/bench
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
-
-# The aggregator fed nfgen's v5 pool through the decoder (steady state).
-$(OUT)/bench/aggfeed: bench/aggfeed.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)/bench
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
-
-$(OUT)/bench/ch_driver: bench/ch_driver.c bench/nfgen.c $(OUT)/libnfx.a | $(OUT)/bench
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ibench -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
-
-$(OUT)/bench/tmplmem: bench/tmplmem.c $(OUT)/libnfx.a | $(OUT)/bench
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OUT)/libnfx.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Ibench -o $@ $< $(BENCH_LIBS)
 
 $(OUT)/bench/xdp_drop.bpf.o: bench/xdp_drop.bpf.c | $(OUT)/bench
 	$(call msg,BPF,$@)

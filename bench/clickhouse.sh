@@ -96,7 +96,7 @@ ip link set lo up || { echo "bench-ch: cannot bring up loopback"; exit 1; }
 
 left() { echo $((T_START + BUDGET - $(date +%s))); }
 
-# ---- the server: configuration as in tests/test-clickhouse.sh, no ZooKeeper ----
+# ---- the server: configuration as in tests/netns/test-clickhouse.sh, no ZooKeeper ----
 
 ch_start() {
 	local d=$W/ch

@@ -15,7 +15,8 @@
 # run less a generator-only baseline (nfgen into an XDP_DROP program, per
 # packet sent), records per CPU-second both ways, peak RSS (VmHWM), at each
 # offered rate of a ladder (0 = flat out); repeated, medians.  Then the
-# microbenchmarks and callgrind instruction counts.  Output in $BENCH_OUT:
+# microbenchmarks (bench/micro; bench/agginsert, printed only) and callgrind
+# instruction counts.  Output in $BENCH_OUT:
 # results.json, results.md, bench.png.
 #
 # Then (full mode, or BENCH_CLICKHOUSE=1; BENCH_CLICKHOUSE=0 skips it) the
@@ -380,9 +381,11 @@ if [ "${BENCH_NO_MICRO:-0}" != 1 ]; then
 	if [ "$QUICK" = 1 ]; then
 		MICRO_JSON=$(taskset -c "$COL_CPU" "$MICRO" --json --seconds 0.5 --repeat 3)
 		CG_JSON=$(CG_COUNT=50000 NFX_BUILD=${NFX_BUILD:-build} "$ROOT/bench/callgrind.sh" --json)
+		taskset -c "$COL_CPU" "$B/bench/agginsert" --flows 1000000 | sed 's/^/# /'
 	else
 		MICRO_JSON=$(taskset -c "$COL_CPU" "$MICRO" --json --seconds 1 --repeat 7)
 		CG_JSON=$(CG_COUNT=200000 NFX_BUILD=${NFX_BUILD:-build} "$ROOT/bench/callgrind.sh" --json)
+		taskset -c "$COL_CPU" "$B/bench/agginsert" --repeat 7 | sed 's/^/# /'
 	fi
 fi
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# scripts/ch-server.sh - sourced by tests/test-clickhouse.sh and
+# scripts/ch-server.sh - sourced by tests/netns/test-clickhouse.sh and
 # bench/clickhouse.sh: a throw-away clickhouse-server (Debian 12's 18.16)
 # configuration in a directory of its own, loopback only.
 

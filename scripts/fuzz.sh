@@ -36,8 +36,7 @@ OUT=${FUZZ_OUT:-$BUILD/fuzz}
 CLANG=${CLANG:-clang}
 REGRESS=tests/fuzz/regress
 # What the decoders and the frame parser link: base/ and decode/ whole, and
-# io/frame, as an archive so that a target takes only the objects it uses
-# (base/log.c would bring libbpf and libxdp along).
+# io/frame, as an archive so that a target takes only the objects it uses.
 LIB_SRCS="$(cd user && ls base/*.c decode/*.c io/frame.c | sed 's/\.c$//')"
 LIB_A=$OUT/obj/libnfx-fuzz.a
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"

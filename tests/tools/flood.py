@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""flood.py - adversarial NetFlow/IPFIX traffic for tests/test-flood.sh.
+"""flood.py - adversarial NetFlow/IPFIX traffic for tests/netns/test-flood.sh.
 
 Writes whole Ethernet frames to an AF_PACKET socket on the exporter end of
 the veth, so every frame can carry any source address: thousands of

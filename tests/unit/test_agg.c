@@ -2,12 +2,11 @@
 /*
  * test_agg.c - the aggregator (design §5), driven by a clock the tests set:
  * merge rules, flush cadence and TTL, port roll-up and its tracker
- * generations, sequence accounting, the context bound.  Ends with an
- * informational insert-rate line ("# bench: ...").
+ * generations, sequence accounting, the context bound.  The insert rate
+ * is measured by bench/agginsert.c.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "agg/agg.h"
 #include "check.h"
@@ -772,116 +771,6 @@ static void test_flush_all_sums(void)
 	nfx_agg_free(a);
 }
 
-/* CPU time of this thread: the figure holds on a busy build machine. */
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-#if defined(__SANITIZE_ADDRESS__)
-#define BENCH_FLOWS	300000
-#else
-#define BENCH_FLOWS	5000000
-#endif
-
-/* Skewed pick in [0, n): a few heavy hitters, a long tail. */
-static uint32_t skewed(uint64_t r, uint32_t n)
-{
-	double u = (double)(r & 0xfffff) / 0x100000;
-
-	return (uint32_t)(n * u * u * u);
-}
-
-#ifndef BENCH_PAIRS
-#define BENCH_PAIRS	5000
-#endif
-#ifndef BENCH_MAX_CONTEXTS
-#define BENCH_MAX_CONTEXTS	0	/* the default */
-#endif
-
-/*
- * A production-like mix, made on the fly into one record as a decoder
- * would: BENCH_PAIRS client/server address pairs picked with a heavy skew,
- * each pair with its own service port (443 for 3 in 8), protocol and input
- * interface, behind one of 4 exporters; 90% of the flows go client to
- * server from a random ephemeral port, 10% come back.
- */
-static void bench_flow(struct nfx_flow *f)
-{
-	static const uint16_t svc[] = { 443, 443, 443, 80, 53, 22, 123, 8080 };
-	uint64_t r = rnd();
-	uint32_t p = skewed(r, BENCH_PAIRS), cl = p * 2654435761u, sv = p % 509;
-	uint16_t eph = (uint16_t)(32768 + ((r >> 20) & 0x7fff));
-	uint16_t port = svc[p & 7];
-	int rev = ((r >> 36) & 15) < 2;
-	struct nfx_addr *c = rev ? &f->dst : &f->src, *s = rev ? &f->src : &f->dst;
-
-	memcpy(c->b + 12, &cl, 4);
-	c->b[12] = 10;
-	s->b[12] = 172;
-	s->b[13] = 16;
-	s->b[14] = (uint8_t)(sv >> 8);
-	s->b[15] = (uint8_t)sv;
-	f->exporter.b[15] = (uint8_t)(1 + (p & 3));
-	f->src_port = rev ? port : eph;
-	f->dst_port = rev ? eph : port;
-	f->proto = port == 53 || port == 123 ? 17 : 6;
-	f->in_if = (p >> 3) & 7;
-	f->bytes = 40 + ((r >> 40) & 0xffff);
-	f->packets = 1 + ((r >> 56) & 0xf);
-	f->sequence++;
-}
-
-static double bench_one(int rollup_disabled, double gen_s, const char *what)
-{
-	struct nfx_agg_opts o = { .rollup_disabled = rollup_disabled,
-				  .max_contexts = BENCH_MAX_CONTEXTS };
-	struct nfx_agg *a = agg_new(&o);
-	struct nfx_flow f = mkflow("192.0.2.1", "10.0.0.1", "10.1.0.1", 0, 0);
-	double t0, dt;
-	int i;
-
-	rnd_state = 88172645463325252ull;
-	t0 = now_s();
-	for (i = 0; i < BENCH_FLOWS; i++) {
-		bench_flow(&f);
-		nfx_agg_add(a, &f, T0);
-	}
-	dt = now_s() - t0 - gen_s;
-	printf("# bench: agg insert %s: %.2f M flows/s (%d flows, %llu contexts, "
-	       "%llu not held, %.1f%% merged, %llu rolled up, %llu tracker entries)\n",
-	       what, BENCH_FLOWS / dt / 1e6, BENCH_FLOWS,
-	       (unsigned long long)nfx_agg_stats(a)->contexts,
-	       (unsigned long long)nfx_agg_stats(a)->contexts_dropped,
-	       100.0 * nfx_agg_stats(a)->flows_merged / BENCH_FLOWS,
-	       (unsigned long long)nfx_agg_stats(a)->ports_rolled_up,
-	       (unsigned long long)nfx_agg_stats(a)->rollup_cur_size);
-	nfx_agg_free(a);
-	return dt;
-}
-
-/* Informational: the insert rate, asserted on nothing. */
-static void test_bench_insert(void)
-{
-	struct nfx_flow f = mkflow("192.0.2.1", "10.0.0.1", "10.1.0.1", 0, 0);
-	volatile uint64_t sink = 0;
-	double t0, gen;
-	int i;
-
-	/* The generator's own cost, taken out of the figures below. */
-	t0 = now_s();
-	for (i = 0; i < BENCH_FLOWS; i++) {
-		bench_flow(&f);
-		sink += f.src_port;
-	}
-	gen = now_s() - t0;
-	bench_one(0, gen, "with roll-up");
-	bench_one(1, gen, "without roll-up");
-}
-
 /* The aggregator as a decoder's sink, at the clock set beforehand. */
 static void test_sink_callback(void)
 {
@@ -935,6 +824,5 @@ int main(void)
 	RUN_TEST(test_flush_all_sums);
 	RUN_TEST(test_sink_callback);
 	RUN_TEST(test_bad_opts);
-	RUN_TEST(test_bench_insert);
 	CHECK_EXIT();
 }

@@ -141,6 +141,17 @@ static void decoder_metrics(struct nfx_prom *p, struct nfx_decoder *const *d, in
 		worker_label(wl, sizeof(wl), n, i);
 		nfx_tmpl_foreach_exporter(d[i]->tmpl, exporter_sample, &c);
 	}
+	/* how the RX queues' load falls on the worker threads */
+	nfx_prom_family(p, "nfx_worker_records_total", "counter",
+			"Flow records decoded by each worker, every version.");
+	for (int i = 0; i < n; i++) {
+		uint64_t rec = 0;
+
+		for (int v = 0; v < NFX_SLOT_MAX; v++)
+			rec += d[i]->stats.records[v];
+		snprintf(lbl, sizeof(lbl), "worker=\"%d\"", i);
+		nfx_prom_sample(p, "nfx_worker_records_total", lbl, rec);
+	}
 }
 
 struct agg_seq_ctx {
@@ -293,6 +304,18 @@ static void clickhouse_metrics(struct nfx_prom *p, struct nfx_ch *ch)
 #undef X
 }
 
+/* Tests and operators see a reload in force here rather than in the log. */
+static void reload_metrics(struct nfx_prom *p, const uint64_t *reloads)
+{
+	nfx_prom_family(p, "nfx_config_reloads_total", "counter",
+			"Configuration reloads (SIGHUP, file changed), by result.");
+#define X(id, label)                                                             \
+	nfx_prom_sample(p, "nfx_config_reloads_total", "result=\"" label "\"",   \
+			reloads[NFX_RELOAD_##id]);
+	NFX_RELOAD_RESULTS(X)
+#undef X
+}
+
 void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 {
 	nfx_prom_reset(p);
@@ -310,4 +333,6 @@ void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 		rdns_metrics(p, v->rdns);
 	if (v->ch)
 		clickhouse_metrics(p, v->ch);
+	if (v->reloads)
+		reload_metrics(p, v->reloads);
 }

@@ -131,8 +131,9 @@ static void apply_config_locked(struct nfx_run *r, struct nfx_config *next)
 	}
 	if (diff & NFX_CFG_CH_RESTART)
 		pr_warn("table sizes (max_*) take effect after a restart\n");
-	/* logged once everything is in force: tests and operators key on it */
+	/* logged and counted once everything is in force: operators key on the line */
 	pr_info("configuration changed: %s\n", nfx_config_diff_str(diff, what, sizeof(what)));
+	r->reloads[NFX_RELOAD_APPLIED]++;
 	nfx_config_free(old);
 }
 
@@ -169,10 +170,12 @@ void nfx_apply_reload(struct nfx_run *r, const char *why)
 		return;
 	if (nfx_config_build(r->o->config_path, &r->o->ov, &next, err, sizeof(err))) {
 		pr_warn("%s (%s); the running configuration stays in force\n", err, why);
+		r->reloads[NFX_RELOAD_REJECTED]++;
 		return;
 	}
 	if (!nfx_config_diff(r->cfg, next)) {
 		nfx_config_free(next);
+		r->reloads[NFX_RELOAD_UNCHANGED]++;
 		return;
 	}
 	apply_config(r, next);

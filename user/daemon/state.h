@@ -109,6 +109,7 @@ struct nfx_run {
 	char stats_path[PATH_MAX];	/* daemon counters for `nfxdp stats`, "" = off */
 	struct nfx_prom prom;
 	uint64_t last_metrics;
+	uint64_t reloads[NFX_RELOAD_MAX];	/* nfx_config_reloads_total by result */
 	uint64_t now;
 	int sigfd;
 	int timerfd;

@@ -48,7 +48,7 @@ void nfx_summary_publish(struct nfx_run *r)
 		.decs = decs, .ndec = r->nw, .xsks = r->xsks, .nxsk = r->nxsk,
 		.udps = r->udps, .nudp = r->nudp, .aggs = aggs, .agg_ns = names,
 		.agg_worker = agg_worker, .outs = outs, .nout = 1, .rdns = r->rdns,
-		.ch = r->ch,
+		.ch = r->ch, .reloads = r->reloads,
 	};
 
 	outs[0] = r->out;

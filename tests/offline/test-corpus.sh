@@ -3,7 +3,7 @@
 # decoded by `nfxdp decode` and compared record by record, field by field,
 # with their tshark reference decodes.  Offline: no privileges needed.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 NFXDP=${NFXDP:-build/nfxdp}
 DATA=tests/data/corpus
 tmp=$(mktemp -d /tmp/nfxtest-corpus.XXXXXX)
@@ -32,7 +32,7 @@ for c in $captures; do
 		echo "FAIL corpus-$c: nfxdp decode failed: $(head -c 300 "$tmp/$c.err")"
 		continue
 	fi
-	if out=$(python3 tests/corpus_compare.py "$DATA/$c.ref.ndjson" "$DATA/$c.pkts.ndjson" \
+	if out=$(python3 tests/tools/corpus_compare.py "$DATA/$c.ref.ndjson" "$DATA/$c.pkts.ndjson" \
 		"$tmp/$c.ndjson" 2>&1); then
 		echo "ok corpus-$c: $out"
 	else
@@ -54,11 +54,11 @@ sys.exit(0 if ok else 1)
 PY
 
 # Every record written for the corpus is valid against the published schema.
-if out=$(/usr/bin/python3 tests/schema_check.py doc/flow.schema.json "$tmp"/*.ndjson 2>&1); then
+if out=$(/usr/bin/python3 tests/tools/schema_check.py doc/flow.schema.json "$tmp"/*.ndjson 2>&1); then
 	echo "ok schema-corpus-records: $out"
 else
 	echo "FAIL schema-corpus-records: $out"
 fi
 
 # The crafted malformed captures: record counts, counters, and expected fields.
-python3 tests/malformed_decode.py "$NFXDP" tests/data/malformed
+python3 tests/tools/malformed_decode.py "$NFXDP" tests/data/malformed

@@ -3,7 +3,7 @@
 # output) from the file it rewrites every second, as a table and as JSON;
 # the file goes away with the daemon.  UDP mode on loopback: no privileges.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 NFXDP=${NFXDP:-build/nfxdp}
 tmp=$(mktemp -d /tmp/nfxtest-stats.XXXXXX)
 pid=

@@ -5,7 +5,8 @@
 # information only; asserts that no frame leaked: every packet the XDP
 # program redirected was decoded or is accounted for by the sockets'
 # XDP_STATISTICS drops, every decoded record was written, and the fill
-# rings still work after the burst.
+# rings still work after the burst.  The daemon's side comes from its
+# stats file (`nfxdp stats --daemon --json`), read before it stops.
 source "$(dirname "$0")/lib.sh"
 
 PKTS=${NFXT_BURST:-200000}
@@ -49,20 +50,28 @@ nfxt_e $NFSEND --dst "$IP_C" --port 2055 --kind v5 --messages 200 --records 2 --
 nfxt_wait_records $((last + 400)) 10
 if why=$(nfxt_check_records netflow5 0 400); then ok "records flow after the burst"; else fail "after burst: $why"; fi
 
+# the counters once they hold every record written (the file is 1 s old at most)
+nfxt_wait_dstat 'nfx_decoder_records_total{version="v5"}' "$(wc -l <"$OUT")" 5
+"$NFXDP" stats --daemon="$STATS" --json >"$WORK/stats.json" || fail "no daemon counters"
 nfxt_stop || fail "nfxdp exited with $?"
-python3 - "$ERR" "$red" "$last" <<'PY' || NFXT_FAILED=1
-import re, sys
-err, red, out = open(sys.argv[1]).read(), int(sys.argv[2]), int(sys.argv[3])
-q = [dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", m))
-     for m in re.findall(r"xsk\[\d+\]([^;\n]*)", err)]
-frames = sum(x["frames"] for x in q)
+python3 - "$WORK/stats.json" "$red" "$last" <<'PY' || NFXT_FAILED=1
+import json, re, sys
+c, red, out = json.load(open(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
+c = next(iter(c.values()), {})
+q = {}
+for k, v in c.items():
+    m = re.match(r'nfx_xsk_(\w+)_total\{queue="(\d+)"\}$', k)
+    if m:
+        q.setdefault(int(m.group(2)), {})[m.group(1)] = v
+q = [q[i] for i in sorted(q)]
+frames = sum(x["rx_frames"] for x in q)
 lost = sum(x["rx_dropped"] + x["rx_ring_full"] for x in q)
 print("# XDP_STATISTICS: " + "; ".join(
     "q%d frames=%d rx_dropped=%d rx_ring_full=%d rx_fill_ring_empty_descs=%d rx_invalid_descs=%d"
-    % (i, x["frames"], x["rx_dropped"], x["rx_ring_full"], x["rx_fill_ring_empty_descs"],
+    % (i, x["rx_frames"], x["rx_dropped"], x["rx_ring_full"], x["rx_fill_ring_empty_descs"],
        x["rx_invalid_descs"]) for i, x in enumerate(q)))
-m = re.search(r"v5 packets=(\d+) records=(\d+)", err)
-dec_pkts, dec_recs = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+dec_pkts = c.get('nfx_decoder_packets_total{version="v5"}', 0)
+dec_recs = c.get('nfx_decoder_records_total{version="v5"}', 0)
 ok = True
 # red was read before the 200 check packets; those were redirected and decoded too
 if frames + lost != red + 200:

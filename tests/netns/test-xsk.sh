@@ -40,11 +40,10 @@ fi
 pins=$(ls "$PIN_DIR" 2>/dev/null | wc -l)
 [ "$pins" -ge 3 ] || fail "maps not pinned in $PIN_DIR"
 
-nfxt_stop; rc=$?
-[ "$rc" -eq 0 ] && ok "exit status 0" || fail "nfxdp exited with $rc"
-
-q0=$(grep -o 'xsk\[0\] frames=[0-9]*' "$ERR" | cut -d= -f2)
-q1=$(grep -o 'xsk\[1\] frames=[0-9]*' "$ERR" | cut -d= -f2)
+# frames per RX queue, from the daemon's counters (rewritten every second)
+nfxt_wait_dstat 'nfx_xsk_rx_frames_total{*' 104 5
+q0=$(nfxt_dstat 'nfx_xsk_rx_frames_total{queue="0"}')
+q1=$(nfxt_dstat 'nfx_xsk_rx_frames_total{queue="1"}')
 info "frames per RX queue: q0=${q0:-?} q1=${q1:-?}"
 if [ "${q0:-0}" -gt 0 ] && [ "${q1:-0}" -gt 0 ]; then
 	ok "both RX queues received (q0=$q0 q1=$q1)"
@@ -54,24 +53,27 @@ fi
 [ $((q0 + q1)) -eq 104 ] || fail "sockets got $((q0 + q1)) frames, sent 104"
 
 # one worker thread per RX queue where there are CPUs for them
-w0=$(grep -o 'worker\[0\] queues=1 records=[0-9]*' "$ERR" | cut -d= -f3)
-w1=$(grep -o 'worker\[1\] queues=1 records=[0-9]*' "$ERR" | cut -d= -f3)
+w0=$(nfxt_dstat 'nfx_worker_records_total{worker="0"}')
+w1=$(nfxt_dstat 'nfx_worker_records_total{worker="1"}')
 if [ "$(nproc)" -lt 2 ]; then
 	info "one CPU: one worker for both queues"
-elif grep -q '2 worker threads' "$ERR" && [ "${w0:-0}" -gt 0 ] && [ "${w1:-0}" -gt 0 ] &&
-	[ $((w0 + w1)) -eq 376 ]; then
+elif [ "${w0:-0}" -gt 0 ] && [ "${w1:-0}" -gt 0 ] && [ $((w0 + w1)) -eq 376 ]; then
 	ok "a worker thread per RX queue, both decoded (w0=$w0 w1=$w1 records)"
 else
-	fail "workers: $(grep -o 'worker\[[0-9]*\][^;]*' "$ERR" | tr '\n' ' ') $(grep -o '[0-9]* worker[ a-z]*' "$ERR")"
+	fail "workers: w0=${w0:-none} w1=${w1:-none}, want both > 0 and 376 in all"
 fi
 
 # both workers enriched every record through the one resolver: two lookups each
-lk=$(grep -o 'rdns lookups=[0-9]*' "$ERR" | cut -d= -f2)
+nfxt_wait_dstat nfx_rdns_lookups_total $((2 * 376)) 5
+lk=$(nfxt_dstat nfx_rdns_lookups_total)
 if [ "${lk:-0}" -eq $((2 * 376)) ]; then
 	ok "reverse DNS with 2 workers: $lk lookups, 2 per record"
 else
 	fail "reverse DNS with 2 workers: ${lk:-no} lookups, want $((2 * 376))"
 fi
+
+nfxt_stop; rc=$?
+[ "$rc" -eq 0 ] && ok "exit status 0" || fail "nfxdp exited with $rc"
 
 nfxt_start -i "$IF_C" --pin-dir "$PIN_DIR" --workers 1 || { fail "--workers 1 did not start"; exit 1; }
 nfxt_e $NFSEND --dst "$IP_C" --port 2055 --kind v5 --messages 40 --records 3 \
@@ -79,12 +81,15 @@ nfxt_e $NFSEND --dst "$IP_C" --port 2055 --kind v5 --messages 40 --records 3 \
 nfxt_e $NFSEND --dst "$IP_C" --port 4739 --kind ipfix --messages 32 --records 4 \
 	--sockets 16 --sport 45000
 nfxt_wait_records $((120 + 128)) 10
+nfxt_wait_dstat 'nfx_worker_records_total{*' 248 5
+w0=$(nfxt_dstat 'nfx_worker_records_total{worker="0"}')
+w1=$(nfxt_dstat 'nfx_worker_records_total{worker="1"}')
 nfxt_stop; rc=$?
 if why=$(nfxt_check_records netflow5 0 120) && why=$(nfxt_check_records ipfix 0 128) &&
-	[ "$rc" -eq 0 ] && grep -q "mode, 1 worker$" "$ERR" && ! grep -q 'worker\[' "$ERR"; then
+	[ "$rc" -eq 0 ] && [ "${w0:-0}" -eq 248 ] && [ -z "$w1" ]; then
 	ok "--workers 1: one thread serves both queues, all 248 records"
 else
-	fail "--workers 1: rc=$rc ${why:-} $(grep -o '[0-9]* worker[ a-z]*' "$ERR")"
+	fail "--workers 1: rc=$rc ${why:-} worker 0: ${w0:-none} records, worker 1: ${w1:-none}"
 fi
 
 if nfxt_c ip link show dev "$IF_C" | grep -q "prog/xdp"; then

@@ -9,9 +9,9 @@
 #  - fuzzes each target for FUZZ_SMOKE_SECONDS (15): "ok fuzz-TARGET: N runs".
 # New crashes are left in a temporary directory named in the FAIL line, not
 # in the tree.  fuzz_xdp needs root; without it, its lines are skips.
-# Usage: tests/test-fuzz.sh [TARGET...]
+# Usage: tests/meta/test-fuzz.sh [TARGET...]
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 
 secs=${FUZZ_SMOKE_SECONDS:-15}
 OUT=${FUZZ_OUT:-${NFX_BUILD:-build}/fuzz}

@@ -214,7 +214,7 @@ q=$(m queries); a=$(m answers); nx=$(m nxdomain); h=$(m cache_hits)
 [ "$q" = 20 ] && [ "$a" = 15 ] && [ "$nx" = 5 ] && [ "${h:-0}" -ge 20 ] &&
 	ok "counters queries=$q answers=$a nxdomain=$nx cache_hits=$h" ||
 	fail "counters queries=$q answers=$a nxdomain=$nx cache_hits=$h"
-if out=$(python3 "$NFXT_ROOT/tests/schema_check.py" "$NFXT_ROOT/doc/flow.schema.json" "$OUT" 2>&1); then
+if out=$(python3 "$NFXT_ROOT/tests/tools/schema_check.py" "$NFXT_ROOT/doc/flow.schema.json" "$OUT" 2>&1); then
 	ok "records valid against the schema"
 else
 	fail "schema: $out"

@@ -7,7 +7,7 @@
 # shared output) run again with build-tsan/nfxdp (make tsan).  Each must
 # pass, and ThreadSanitizer must report nothing.
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 NAME=tsan
 BIN=$PWD/build-tsan/nfxdp
 [ -x "$BIN" ] || { echo "skip $NAME: build-tsan/nfxdp not built (make tsan)"; exit 0; }
@@ -18,7 +18,7 @@ failed=0
 
 for t in xsk metrics reconcile aggregate; do
 	out=$(NFXDP=$BIN TSAN_OPTIONS="log_path=$LOGS/$t second_deadlock_stack=1" \
-		bash "tests/test-$t.sh" 2>&1)
+		bash "tests/netns/test-$t.sh" 2>&1)
 	bad=$(grep -c '^FAIL' <<<"$out")
 	good=$(grep -c '^ok' <<<"$out")
 	if ls "$LOGS/$t".* >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
-# lib.sh - shared setup for the netns/veth integration tests (tests/test-*.sh).
+# lib.sh - shared setup for the netns/veth integration tests (tests/netns/test-*.sh).
 #
 # Sourcing it re-executes the test in a private mount namespace with a fresh
 # bpffs on /sys/fs/bpf: pins (ours and those `ip link` makes in tc/globals)
@@ -9,8 +9,9 @@
 #   nfxt_setup        two netns (exporter, collector) joined by a 2-queue veth
 #   nfxt_c / nfxt_e   run a command in the collector / exporter netns
 #   nfxt_start ARGS   start `nfxdp run --raw ARGS` in the collector (NFXT_AGG=1:
-#                     without --raw), output in $OUT
+#                     without --raw), output in $OUT, counters in $STATS
 #   nfxt_stop         SIGTERM it and wait; its stderr is in $ERR
+#   nfxt_dstat PAT    the daemon's own counters (`nfxdp stats --daemon`)
 #   ok / fail / skip  the result lines tests/run.sh counts
 # and a cleanup trap that removes every netns, link, XDP program and pin
 # the test made, also when it fails.
@@ -21,7 +22,7 @@ if [ -z "${NFXT_PRIVATE_MNT:-}" ]; then
 	exec unshare -m --propagation private env NFXT_PRIVATE_MNT=1 bash "$0" "$@"
 fi
 
-NFXT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+NFXT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NFXDP=${NFXDP:-$NFXT_ROOT/build/nfxdp}
 NFXT_BPF_OBJ=${NFXT_BPF_OBJ:-$NFXT_ROOT/build/nfx_xdp.bpf.o}
 NFSEND="python3 $NFXT_ROOT/tests/tools/nfsend.py"
@@ -40,6 +41,7 @@ PIN_DIR=/sys/fs/bpf/$P
 WORK=$(mktemp -d /tmp/nfxt.XXXXXX)
 OUT=$WORK/out.ndjson
 ERR=$WORK/nfxdp.err
+STATS=$WORK/nfxdp.prom	# the daemon's counters (run --stats-file), gone when it stops
 NFXDP_PID=
 NFXT_FAILED=0
 NFXT_EXTRA_CLEANUP=
@@ -99,23 +101,33 @@ nfxt_setup() {
 	nfxt_e ip link set "$IF_E" mtu "$mtu" up
 }
 
-# nfxt_start ARGS...: `nfxdp run ARGS -o $OUT` in the collector netns; waits
-# until it reports that it is collecting.
+# nfxt_start ARGS...: `nfxdp run ARGS -o $OUT --stats-file $STATS` in the
+# collector netns; waits until it collects.
 nfxt_start() {
 	: >"$OUT"
 	: >"$ERR"
+	rm -f "$STATS"
 	# nsenter execs nfxdp, so $! is nfxdp itself and gets our signals
 	# raw records unless a test asks for aggregation (NFXT_AGG=1)
 	local mode=--raw
 	[ "${NFXT_AGG:-0}" = 1 ] && mode=
-	nsenter --net="/run/netns/$NS_C" "$NFXDP" run $mode "$@" -o "$OUT" 2>"$ERR" &
+	nsenter --net="/run/netns/$NS_C" "$NFXDP" run $mode "$@" -o "$OUT" \
+		--stats-file "$STATS" 2>"$ERR" &
 	NFXDP_PID=$!
+	# the stats file is first written once every input, output and the
+	# metrics are open: from then on nfxdp collects
+	nfxt_wait_file "$NFXDP_PID" "$STATS" && return 0
+	cat "$ERR" >&2
+	return 1
+}
+
+# nfxt_wait_file PID FILE: until FILE exists, while PID lives (10 s at most).
+nfxt_wait_file() {
 	for _ in $(seq 1 100); do
-		grep -q "collecting on" "$ERR" && return 0
-		kill -0 "$NFXDP_PID" 2>/dev/null || break
+		[ -e "$2" ] && return 0
+		kill -0 "$1" 2>/dev/null || return 1
 		sleep 0.1
 	done
-	cat "$ERR" >&2
 	return 1
 }
 
@@ -137,6 +149,32 @@ nfxt_wait_records() {
 
 	for ((i = 0; i < t * 10; i++)); do
 		[ "$(wc -l <"$OUT")" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# nfxt_dstat PATTERN...: the sum of the daemon counters (the series of
+# `nfxdp stats --daemon=$STATS --json`, e.g. nfx_udp_datagrams_total{port="4739"})
+# matching a shell PATTERN ('nfx_xsk_rx_frames_total{*'); "" when none does.
+# The daemon rewrites them every second.
+nfxt_dstat() {
+	"$NFXDP" stats --daemon="$STATS" --json 2>/dev/null | python3 -c '
+import fnmatch, json, sys
+files = json.load(sys.stdin)
+series = next(iter(files.values()), {})
+got = [v for k, v in series.items() if any(fnmatch.fnmatchcase(k, p) for p in sys.argv[1:])]
+print(sum(got) if got else "")' "$@"
+}
+
+# nfxt_wait_dstat PATTERN MIN [SECONDS]: until nfxt_dstat PATTERN >= MIN
+# (10 s by default); returns 1 if it never is.
+nfxt_wait_dstat() {
+	local t=${3:-10} i v
+
+	for ((i = 0; i < t * 10; i++)); do
+		v=$(nfxt_dstat "$1")
+		[ "${v:-0}" -ge "$2" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -184,23 +222,6 @@ EOF
 }
 
 # ---- helpers for the reconcile, aggregation and metrics tests ----
-
-# nfxt_wait_log PATTERN [COUNT] [SECONDS]: until $ERR has COUNT (default 1)
-# lines matching the extended regex PATTERN.
-nfxt_wait_log() {
-	local pat=$1 want=${2:-1} t=${3:-10} i
-
-	for ((i = 0; i < t * 10; i++)); do
-		[ "$(grep -cE -- "$pat" "$ERR")" -ge "$want" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# nfxt_log_count PATTERN: lines of $ERR matching the extended regex PATTERN.
-nfxt_log_count() {
-	grep -cE -- "$1" "$ERR"
-}
 
 # nfxt_write_config FILE: stdin to FILE atomically (temp file + rename),
 # the way editors and configuration managers replace a file.
@@ -322,13 +343,7 @@ import os
 os.rename(path + ".part", path)
 PYEOF
 	NFXT_RECV_PID=$!
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ -e "$2.bound" ] && return 0
-		kill -0 "$NFXT_RECV_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	nfxt_wait_file "$NFXT_RECV_PID" "$2.bound"
 }
 
 # nfxt_send_exact PORT FILE KIND BASE COUNT: from the exporter netns, COUNT

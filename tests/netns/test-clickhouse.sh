@@ -255,9 +255,9 @@ nfxt_start --udp --bind 127.0.0.1 -p 2055 --clickhouse "$URL1" --clickhouse-tabl
 	--clickhouse-batch-ms 200 || { fail "nfxdp A did not start"; exit 1; }
 OUT2=$WORK/out2.ndjson ERR2=$WORK/nfxdp2.err
 nsenter --net="/run/netns/$NS_C" "$NFXDP" run --raw --udp --bind 127.0.0.1 -p 2056 -o "$OUT2" --clickhouse "$URL2" \
-	--clickhouse-table flows_c --clickhouse-batch-ms 200 2>"$ERR2" &
+	--clickhouse-table flows_c --clickhouse-batch-ms 200 --stats-file "$WORK/nfxdp2.prom" 2>"$ERR2" &
 NFX2_PID=$!
-for _ in $(seq 1 50); do grep -q "collecting on" "$ERR2" && break; sleep 0.1; done
+nfxt_wait_file "$NFX2_PID" "$WORK/nfxdp2.prom" || fail "nfxdp B did not start: $(tail -n 2 "$ERR2")"
 nfxt_c $NFSEND --dst 127.0.0.1 --port 2055 --kind v5 --messages 100 --records 30 --gap 0.002
 nfxt_c $NFSEND --dst 127.0.0.1 --port 2056 --kind ipfix --messages 100 --records 30 --base 20000 --gap 0.002
 sleep 0.5
