@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * seq.c - sequence accounting.  Legacy sessions live in an open-addressed
- * table (linear probing, backward-shift deletion), sized once at creation:
- * an exporter flood can fill it, never grow it.  v9/IPFIX sessions are
- * their exporter-domain states, which also learn an exporter's quirk.
+ * table (linear probing, backward-shift deletion: base/oaht.h), sized once
+ * at creation: an exporter flood can fill it, never grow it.  v9/IPFIX
+ * sessions are their exporter-domain states, which also learn an
+ * exporter's quirk.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/oaht.h"
 #include "decode/seq.h"
 
 struct seq_slot {
@@ -46,10 +48,37 @@ static int key_eq(const struct nfx_seq_key *a, const struct nfx_seq_key *b)
 	       !memcmp(&a->addr, &b->addr, sizeof(a->addr));
 }
 
+/* The table's slots for base/oaht.h: the table is t, a key a struct nfx_seq_key. */
+static int slot_used(const void *t, uint32_t i)
+{
+	return ((const struct nfx_seq_table *)t)->slots[i].used;
+}
+
+static int slot_match(const void *t, uint32_t i, const void *key)
+{
+	return key_eq(&((const struct nfx_seq_table *)t)->slots[i].key, key);
+}
+
+static uint32_t slot_hash(const void *t, uint32_t i)
+{
+	return key_hash(&((const struct nfx_seq_table *)t)->slots[i].key);
+}
+
+static void slot_move(void *t, uint32_t to, uint32_t from)
+{
+	struct nfx_seq_table *x = t;
+
+	x->slots[to] = x->slots[from];
+}
+
+static const struct nfx_oaht_ops slot_ops = {
+	.used = slot_used, .match = slot_match, .hash = slot_hash, .move = slot_move,
+};
+
 struct nfx_seq_table *nfx_seq_table_new(uint32_t max_sessions)
 {
 	struct nfx_seq_table *t;
-	uint32_t cap = 16;
+	uint32_t cap;
 
 	if (!max_sessions)
 		max_sessions = 65536;
@@ -58,8 +87,7 @@ struct nfx_seq_table *nfx_seq_table_new(uint32_t max_sessions)
 		return NULL;
 	}
 	/* load factor at most 1/2 keeps probe chains short */
-	while (cap < 2 * max_sessions)
-		cap <<= 1;
+	cap = nfx_oaht_slots((uint64_t)max_sessions * 2);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
@@ -84,24 +112,20 @@ void nfx_seq_table_free(struct nfx_seq_table *t)
 static struct seq_slot *seq_find_or_add(struct nfx_seq_table *t,
 					const struct nfx_seq_key *key, int *created)
 {
-	uint32_t i = key_hash(key) & t->mask;
+	int found;
+	uint32_t i = nfx_oaht_probe(t, t->mask, key_hash(key), &slot_ops, key, &found);
+	struct seq_slot *s = &t->slots[i];
 
 	*created = 0;
-	for (;; i = (i + 1) & t->mask) {
-		struct seq_slot *s = &t->slots[i];
-
-		if (!s->used) {
-			if (t->count >= t->max)
-				return NULL;
-			s->used = 1;
-			s->key = *key;
-			t->count++;
-			*created = 1;
-			return s;
-		}
-		if (key_eq(&s->key, key))
-			return s;
-	}
+	if (found)
+		return s;
+	if (t->count >= t->max)
+		return NULL;
+	s->used = 1;
+	s->key = *key;
+	t->count++;
+	*created = 1;
+	return s;
 }
 
 uint32_t nfx_seq_account(struct nfx_seq_table *t, struct nfx_dec_stats *st,
@@ -142,21 +166,7 @@ uint32_t nfx_seq_account(struct nfx_seq_table *t, struct nfx_dec_stats *st,
 
 static void seq_remove_at(struct nfx_seq_table *t, uint32_t i)
 {
-	uint32_t j = i;
-
-	/* backward shift: pull later chain members into the hole */
-	for (;;) {
-		uint32_t home;
-
-		j = (j + 1) & t->mask;
-		if (!t->slots[j].used)
-			break;
-		home = key_hash(&t->slots[j].key) & t->mask;
-		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
-			t->slots[i] = t->slots[j];
-			i = j;
-		}
-	}
+	i = nfx_oaht_delete(t, t->mask, i, &slot_ops);
 	t->slots[i].used = 0;
 	t->count--;
 }

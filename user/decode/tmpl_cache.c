@@ -3,9 +3,10 @@
  * tmpl_cache.c - the v9/IPFIX template store: two open-addressed hash
  * tables (templates, exporter domains) over slabs allocated once.
  *
- * Linear probing with backward-shift deletion keeps lookups short without
- * tombstones, so withdrawals and sweeps never degrade the table.  The index
- * holds slot numbers + 1 (0 = empty) and is twice the slab size.
+ * Linear probing with backward-shift deletion (base/oaht.h) keeps lookups
+ * short without tombstones, so withdrawals and sweeps never degrade the
+ * table.  The index holds slot numbers + 1 (0 = empty) and is twice the
+ * slab size.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/oaht.h"
 #include "decode/tmpl_cache.h"
 
 /* Common head of both slot kinds, so one index implementation serves both. */
@@ -65,10 +67,8 @@ static struct nfx_centry *idx_entry(const struct nfx_index *x, uint32_t slot)
 
 static int idx_init(struct nfx_index *x, uint32_t max, size_t stride)
 {
-	uint32_t cap = 16;
+	uint32_t cap = nfx_oaht_slots((uint64_t)max * 2);
 
-	while (cap < 2 * max)
-		cap <<= 1;
 	x->slot = calloc(cap, sizeof(*x->slot));
 	x->base = calloc(max, stride);
 	x->free = calloc(max, sizeof(*x->free));
@@ -90,51 +90,59 @@ static void idx_fini(struct nfx_index *x)
 	free(x->free);
 }
 
+/* The index's positions for base/oaht.h: the table is a struct nfx_index. */
+struct idx_key {
+	const struct nfx_tkey *k;
+	uint32_t hash;
+};
+
+static int idx_used(const void *t, uint32_t pos)
+{
+	return ((const struct nfx_index *)t)->slot[pos] != 0;
+}
+
+static int idx_match(const void *t, uint32_t pos, const void *key)
+{
+	const struct nfx_index *x = t;
+	const struct idx_key *q = key;
+	const struct nfx_centry *e = idx_entry(x, x->slot[pos] - 1);
+
+	return e->hash == q->hash && !memcmp(&e->key, q->k, sizeof(*q->k));
+}
+
+static uint32_t idx_hash(const void *t, uint32_t pos)
+{
+	const struct nfx_index *x = t;
+
+	return idx_entry(x, x->slot[pos] - 1)->hash;
+}
+
+static void idx_move(void *t, uint32_t to, uint32_t from)
+{
+	struct nfx_index *x = t;
+
+	x->slot[to] = x->slot[from];
+}
+
+static const struct nfx_oaht_ops idx_ops = {
+	.used = idx_used, .match = idx_match, .hash = idx_hash, .move = idx_move,
+};
+
 /* @return the index position holding @k, or the empty position ending its probe (*found 0). */
 static uint32_t idx_probe(const struct nfx_index *x, const struct nfx_tkey *k, uint32_t h,
 			  int *found)
 {
-	uint32_t pos = h & x->mask;
+	struct idx_key q = { .k = k, .hash = h };
 
-	for (;;) {
-		uint32_t s = x->slot[pos];
-		const struct nfx_centry *e;
-
-		if (!s) {
-			*found = 0;
-			return pos;
-		}
-		e = idx_entry(x, s - 1);
-		if (e->hash == h && !memcmp(&e->key, k, sizeof(*k))) {
-			*found = 1;
-			return pos;
-		}
-		pos = (pos + 1) & x->mask;
-	}
+	return nfx_oaht_probe(x, x->mask, h, &idx_ops, &q, found);
 }
 
-/* Empty index position @pos, shifting later members of the cluster back. */
+/* Empty index position @pos, its slab slot back on the free stack. */
 static void idx_delete_pos(struct nfx_index *x, uint32_t pos)
 {
-	uint32_t hole = pos, next = pos;
-
 	x->free[x->nfree++] = x->slot[pos] - 1;
+	pos = nfx_oaht_delete(x, x->mask, pos, &idx_ops);
 	x->slot[pos] = 0;
-	for (;;) {
-		uint32_t s, home;
-
-		next = (next + 1) & x->mask;
-		s = x->slot[next];
-		if (!s)
-			return;
-		home = idx_entry(x, s - 1)->hash & x->mask;
-		/* move it if its home is not cyclically within (hole, next] */
-		if (((next - home) & x->mask) >= ((next - hole) & x->mask)) {
-			x->slot[hole] = s;
-			x->slot[next] = 0;
-			hole = next;
-		}
-	}
 }
 
 /* Take a free slot for @k at empty position @pos; NULL when the slab is full. */
