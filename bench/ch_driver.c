@@ -242,7 +242,7 @@ static int run_ch(const char *url, const char *table, uint64_t n, uint64_t windo
 			c0 = thread_cpu();
 			now = wall_ms();
 			for (uint64_t j = 0; j < burst; j++) {
-				nfx_ch_push_flow(c, &g_flows[i], now, NULL, NULL);
+				nfx_ch_push_flow(c, &g_flows[i], now, NULL, NULL, NULL);
 				if (++i == g_nflows)
 					i = 0;
 			}
