@@ -26,8 +26,8 @@
 #define NFX_MAX_ALLOW	4096
 
 /*
- * Counter slots, one per NetFlow/IPFIX version plus "other", with the name
- * every report and metric label gives them (the first is slot 0).
+ * Counter slots, one per NetFlow/IPFIX version, sFlow v5, and "other", with
+ * the name every report and metric label gives them (the first is slot 0).
  */
 #define NFX_SLOTS(X)			\
 	X(NFX_SLOT_V1, "v1")		\
@@ -36,6 +36,7 @@
 	X(NFX_SLOT_V7, "v7")		\
 	X(NFX_SLOT_V9, "v9")		\
 	X(NFX_SLOT_IPFIX, "ipfix")	\
+	X(NFX_SLOT_SFLOW5, "sflow5")	\
 	X(NFX_SLOT_OTHER, "other")
 
 enum nfx_slot {
@@ -80,11 +81,21 @@ struct nfx_ctr {
 #define NFX_CTR_ONE_(name, help) + 1
 #define NFX_CTR_NUM (0 NFX_CTR_FIELDS(NFX_CTR_ONE_))
 
-/* Bit (1 << version) set for each NetFlow version a port accepts. */
+/*
+ * Bit (1 << version) set for each NetFlow version a port accepts.  sFlow's
+ * version is 5 too, but a 32-bit one: it has bit NFX_VER_SFLOW5 of its own
+ * (version number NFX_SFLOW_VERSION wherever a version is asked for), and a
+ * port takes sFlow or NetFlow/IPFIX, never both (sFlow's first 16 bits are
+ * 0, which no NetFlow version is, so the two could be told apart, but no
+ * exporter sends both to one port).
+ */
 #define NFX_VER_BIT(v)	(1u << (v))
+#define NFX_SFLOW_VERSION	16
+#define NFX_VER_SFLOW5	NFX_VER_BIT(NFX_SFLOW_VERSION)
 #define NFX_VERS_LEGACY	(NFX_VER_BIT(1) | NFX_VER_BIT(5) | NFX_VER_BIT(6) | NFX_VER_BIT(7))
 #define NFX_VERS_MODERN	(NFX_VER_BIT(9) | NFX_VER_BIT(10))
 #define NFX_VERS_ALL	(NFX_VERS_LEGACY | NFX_VERS_MODERN)
+#define NFX_VERS_SFLOW	NFX_VER_SFLOW5
 
 struct nfx_port {
 	__u32 versions;		/* NFX_VER_BIT() mask */

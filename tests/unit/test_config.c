@@ -240,9 +240,11 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"port\": \"4739\"}]}", -EINVAL,
 	  "config.json: listeners[0].port: expected an integer port, got a string \"4739\"" },
 	{ "{\"listeners\": [{\"flow_type\": \"netflow7\"}]}", -EINVAL,
-	  "config.json: listeners[0].flow_type: \"netflow7\" is not one of netflow5, netflow9, ipfix" },
-	{ "{\"listeners\": [{\"flow_type\": \"sflow5\"}]}", -EINVAL,
-	  "config.json: listeners[0].flow_type: \"sflow5\" is not supported by nfxdp (use netflow5, netflow9, ipfix)" },
+	  "config.json: listeners[0].flow_type: \"netflow7\" is not one of netflow5, netflow9, ipfix, sflow5" },
+	{ "{\"listeners\": [{\"flow_type\": \"sflow\"}]}", -EINVAL,
+	  "config.json: listeners[0].flow_type: \"sflow\" is not supported by nfxdp (use netflow5, netflow9, ipfix, sflow5)" },
+	{ "{\"listeners\": [{\"flow_type\": \"sflow5\", \"port\": 2055}, {\"flow_type\": \"netflow9\"}]}", -EINVAL,
+	  "config.json: listeners[1]: netflow9 on port 2055: sFlow and NetFlow/IPFIX need ports of their own (listeners[0] is sflow5)" },
 	{ "{\"listeners\": [{\"port\": 2055}]}", -EINVAL,
 	  "config.json: listeners[0].flow_type: missing (required)" },
 	{ "{\"listeners\": [7]}", -EINVAL,
@@ -392,6 +394,17 @@ static void test_ports(void)
 	CHECK(nfx_config_listener(c, 9995, 5) == NULL, "v5 on an ipfix port");
 	CHECK(nfx_config_listener(c, 2055, 5) == NULL, "no listener");
 	nfx_config_free(c);
+
+	/* sflow5: port 6343 by default, sFlow's own version bit */
+	c = parse("{\"listeners\": [{\"flow_type\": \"sflow5\", \"namespace\": \"sw\"},"
+		  " {\"flow_type\": \"netflow5\"}]}");
+	if (c) {
+		n = nfx_config_ports(c, w, 8);
+		CHECK(n == 2 && w[1].port == 6343 && w[1].versions == NFX_VERS_SFLOW, "sflow5 port");
+		CHECK(nfx_config_listener(c, 6343, NFX_SFLOW_VERSION) == &c->listeners[0], "sFlow");
+		CHECK(nfx_config_listener(c, 6343, 5) == NULL, "NetFlow v5 on the sFlow port");
+		nfx_config_free(c);
+	}
 
 	/* enabled: false empties the port map */
 	c = parse("{\"enabled\": false}");

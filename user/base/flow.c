@@ -76,6 +76,7 @@ static const char *const type_names[] = {
 	[NFX_TYPE_NETFLOW1] = "netflow1", [NFX_TYPE_NETFLOW5] = "netflow5",
 	[NFX_TYPE_NETFLOW6] = "netflow6", [NFX_TYPE_NETFLOW7] = "netflow7",
 	[NFX_TYPE_NETFLOW9] = "netflow9", [NFX_TYPE_IPFIX] = "ipfix",
+	[NFX_TYPE_SFLOW5] = "sflow5",
 };
 
 const char *nfx_flow_type_name(unsigned int type)

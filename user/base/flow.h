@@ -71,6 +71,8 @@ enum nfx_flow_type {
 	NFX_TYPE_NETFLOW7,
 	NFX_TYPE_NETFLOW9,
 	NFX_TYPE_IPFIX,
+	NFX_TYPE_SFLOW5,
+	NFX_TYPE_MAX,
 };
 
 /* "netflow5", "ipfix", ...; "unknown" for a type out of range. */

@@ -21,7 +21,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nfxdp run -i IF [-c FILE] [-p PORT[/legacy|/modern|/all]]... [-o FILE|-]\n"
+		"usage: nfxdp run -i IF [-c FILE] [-p PORT[/legacy|/modern|/all|/sflow]]... [-o FILE|-]\n"
 		"                 [--raw] [--metrics [ADDR:]PORT] [--skb] [--no-attach]\n"
 		"                 [--pin-dir DIR] [--force] [--namespace NS]\n"
 		"                 [--rdns] [--rdns-server IP[:PORT]] [--workers N]\n"
@@ -40,7 +40,8 @@ static void usage(FILE *f)
 		"  -c, --config FILE     JSON configuration (doc/nfxdp.example.json)\n"
 		"  -p, --port PORT       listener port, repeatable (default: the configuration's\n"
 		"                        listeners, else 2055 and 4739); /legacy = v1/5/6/7,\n"
-		"                        /modern = v9/IPFIX, /all (default, except 4739: modern);\n"
+		"                        /modern = v9/IPFIX, /all (default, except 4739: modern,\n"
+		"                        6343: sflow), /sflow = sFlow v5;\n"
 		"                        replaces the file's listeners [listeners]\n"
 		"  -o, --output FILE     NDJSON output, appended (default - = stdout) [output.path]\n"
 		"      --gzip            gzip-compress the output file [output.gzip]\n"
@@ -135,24 +136,24 @@ static int set_key(struct nfx_run_opts *o, int c)
 }
 
 /*
- * -p PORT[/legacy|/modern|/all] as listeners: legacy = a netflow5 listener
+ * -p PORT[/legacy|/modern|/all|/sflow] as listeners: legacy = a netflow5 listener
  * (v1/5/6/7), modern = a netflow9 one (v9 and IPFIX), all = both; together
  * they replace the file's "listeners".
  */
 static int add_port(struct nfx_run_opts *o, const char *text)
 {
-	static const char *const types[] = { "netflow5", "netflow9" };
-	const uint32_t vers[] = { NFX_VERS_LEGACY, NFX_VERS_MODERN };
+	static const char *const types[] = { "netflow5", "netflow9", "sflow5" };
+	const uint32_t vers[] = { NFX_VERS_LEGACY, NFX_VERS_MODERN, NFX_VERS_SFLOW };
 	struct nfx_port_want want;
 	size_t len = strlen(o->listeners);
 
 	if (o->nports == NFX_MAX_PORTS || nfx_port_parse(text, &want)) {
-		pr_warn("bad port '%s' (PORT[/legacy|/modern|/all], at most %d)\n", text,
+		pr_warn("bad port '%s' (PORT[/legacy|/modern|/all|/sflow], at most %d)\n", text,
 			NFX_MAX_PORTS);
 		return -EINVAL;
 	}
 	o->nports++;
-	for (int t = 0; t < 2; t++)
+	for (int t = 0; t < 3; t++)
 		if (want.versions & vers[t])
 			len += (size_t)snprintf(o->listeners + len, sizeof(o->listeners) - len,
 						"%s{\"flow_type\":\"%s\",\"port\":%u}",

@@ -52,7 +52,7 @@ enum { OPT_PIN_DIR = 0x100, OPT_FORCE, OPT_SKB, OPT_JSON, OPT_DAEMON };
 
 static void attach_usage(FILE *f)
 {
-	fprintf(f, "usage: nfxdp attach -i IF [-p PORT[/legacy|/modern|/all]]... [--skb]\n"
+	fprintf(f, "usage: nfxdp attach -i IF [-p PORT[/legacy|/modern|/all|/sflow]]... [--skb]\n"
 		   "                    [--pin-dir DIR] [--force]\n"
 		   "Attaches the XDP program to IF, pins its maps (default %s) and\n"
 		   "leaves it attached.  Default ports: 2055 (all versions), 4739 (v9, IPFIX).\n",

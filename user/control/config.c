@@ -111,13 +111,14 @@ struct opt {
 #define CFG_OFF(f)	offsetof(struct nfx_config, f)
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
-static const char *const flow_type_names[] = { "netflow5", "netflow9", "ipfix", NULL };
-static const char *const flow_type_unsupported[] = { "sflow5", "sflow", NULL };
+static const char *const flow_type_names[] = { "netflow5", "netflow9", "ipfix", "sflow5", NULL };
+static const char *const flow_type_unsupported[] = { "sflow", NULL };
 static const char *const map_type_names[] = { "hex", "string", "integer", "ip", NULL };
 static const char *const endian_names[] = { "big", "little", NULL };
 
-static const uint16_t default_port[] = { 2055, 2055, 4739 };
-static const uint32_t type_versions[] = { NFX_VERS_LEGACY, NFX_VERS_MODERN, NFX_VERS_MODERN };
+static const uint16_t default_port[] = { 2055, 2055, 4739, 6343 };
+static const uint32_t type_versions[] = { NFX_VERS_LEGACY, NFX_VERS_MODERN, NFX_VERS_MODERN,
+					  NFX_VERS_SFLOW };
 
 static int parse_listeners(struct pctx *p, const struct opt *o, json_object *v, void *base,
 			   const char *where);
@@ -633,7 +634,7 @@ static bool mappings_equal(const struct nfx_listener *a, const struct nfx_listen
 
 /*
  * Two listeners may share a port when the version tells them apart
- * (netflow5 with netflow9).  When their versions overlap, a packet could
+ * (netflow5 with netflow9), but never sFlow with NetFlow/IPFIX.  When their versions overlap, a packet could
  * belong to either: fine if they say the same thing, an error otherwise.
  */
 static int check_listeners(struct pctx *p, const struct nfx_listener *ls, size_t n)
@@ -649,9 +650,14 @@ static int check_listeners(struct pctx *p, const struct nfx_listener *ls, size_t
 			if (ls[i].port != ls[j].port)
 				continue;
 			seen = true;
+			fmt_where(w, sizeof(w), "listeners[%zu]", j);
+			if ((ls[i].versions & NFX_VERS_SFLOW) != (ls[j].versions & NFX_VERS_SFLOW))
+				return perr(p, -EINVAL, w,
+					    "%s on port %u: sFlow and NetFlow/IPFIX need ports of their own (listeners[%zu] is %s)",
+					    nfx_listen_type_str(ls[j].flow_type), ls[j].port, i,
+					    nfx_listen_type_str(ls[i].flow_type));
 			if (!(ls[i].versions & ls[j].versions))
 				continue;
-			fmt_where(w, sizeof(w), "listeners[%zu]", j);
 			if (strcmp(ls[i].namespace, ls[j].namespace) ||
 			    !mappings_equal(&ls[i], &ls[j]))
 				return perr(p, -EINVAL, w,

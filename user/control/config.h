@@ -23,6 +23,7 @@ enum nfx_listen_type {
 	NFX_LISTEN_NETFLOW5 = 0,	/* accepts v1/v5/v6/v7 (NFX_VERS_LEGACY) */
 	NFX_LISTEN_NETFLOW9,		/* accepts v9 and IPFIX (NFX_VERS_MODERN) */
 	NFX_LISTEN_IPFIX,		/* likewise */
+	NFX_LISTEN_SFLOW5,		/* sFlow v5 (NFX_VERS_SFLOW), default port 6343 */
 };
 
 

@@ -17,6 +17,7 @@
 static const uint8_t type_version[] = {
 	[NFX_TYPE_NETFLOW1] = 1, [NFX_TYPE_NETFLOW5] = 5, [NFX_TYPE_NETFLOW6] = 6,
 	[NFX_TYPE_NETFLOW7] = 7, [NFX_TYPE_NETFLOW9] = 9, [NFX_TYPE_IPFIX] = 10,
+	[NFX_TYPE_SFLOW5] = NFX_SFLOW_VERSION,
 };
 
 /* The namespace of a record: its listener's, else the top-level one. */
@@ -24,7 +25,7 @@ static const char *ns_name_for(const struct nfx_run *r, uint16_t port, uint8_t t
 {
 	const struct nfx_listener *l;
 
-	l = nfx_config_listener(r->cfg, port, type_version[type % 6]);
+	l = nfx_config_listener(r->cfg, port, type_version[type % NFX_TYPE_MAX]);
 	return l ? l->namespace : r->cfg->namespace;
 }
 

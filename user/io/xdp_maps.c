@@ -29,7 +29,9 @@ int nfx_port_parse(const char *text, struct nfx_port_want *out)
 	if (errno || end == text || port == 0 || port > 65535)
 		return -EINVAL;
 	if (!*end)
-		vers = port == 4739 ? NFX_VERS_MODERN : NFX_VERS_ALL;
+		vers = port == 4739 ? NFX_VERS_MODERN : port == 6343 ? NFX_VERS_SFLOW : NFX_VERS_ALL;
+	else if (!strcmp(end, "/sflow"))
+		vers = NFX_VERS_SFLOW;
 	else if (!strcmp(end, "/legacy"))
 		vers = NFX_VERS_LEGACY;
 	else if (!strcmp(end, "/modern"))

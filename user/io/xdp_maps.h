@@ -23,8 +23,9 @@ struct nfx_port_want {
 };
 
 /*
- * Parses "PORT[/legacy|/modern|/all]" into @out.  Without a suffix, 4739
- * accepts the modern versions (9, IPFIX) and any other port all of them.
+ * Parses "PORT[/legacy|/modern|/all|/sflow]" into @out.  Without a suffix, 4739
+ * accepts the modern versions (9, IPFIX), 6343 sFlow, and any other port
+ * every NetFlow/IPFIX version.
  * @return 0 or -EINVAL.
  */
 int nfx_port_parse(const char *text, struct nfx_port_want *out);
