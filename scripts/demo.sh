@@ -7,7 +7,7 @@
 # record count per type and the XDP counters, then removes everything.
 #
 # usage: sudo scripts/demo.sh [PCAP...]
-#        (default: softflowd v5, pmacct v9 and IPFIX captures of the corpus)
+#        (default: softflowd v5, pmacct v9, IPFIX and sFlow captures of the corpus)
 set -u
 
 if [ -z "${NFXDEMO_PRIVATE_MNT:-}" ]; then
@@ -31,7 +31,8 @@ for t in tcpreplay nsenter unshare python3; do
 done
 [ -x "$NFXDP" ] || { echo "demo.sh: build nfxdp first (make)" >&2; exit 1; }
 if [ $# -eq 0 ]; then
-	set -- "$CORPUS/softflowd-v5.pcap" "$CORPUS/pmacct-v9.pcap" "$CORPUS/pmacct-ipfix.pcap"
+	set -- "$CORPUS/softflowd-v5.pcap" "$CORPUS/pmacct-v9.pcap" "$CORPUS/pmacct-ipfix.pcap" \
+		"$CORPUS/pmacct-sflow.pcap"
 fi
 
 cleanup() {
@@ -51,8 +52,9 @@ ip link add "${P}a" numtxqueues 2 numrxqueues 2 netns "$NS_C" type veth \
 ip -n "$NS_C" link set "${P}a" up && ip -n "$NS_E" link set "${P}b" up || exit 1
 
 echo "== nfxdp run -i ${P}a (collector netns $NS_C)"
+# NetFlow v1-v9 on 2055, IPFIX on 4739, sFlow v5 on 6343
 nsenter --net="/run/netns/$NS_C" "$NFXDP" run -i "${P}a" --pin-dir "/sys/fs/bpf/$P" \
-	-o "$WORK/out.ndjson" 2>"$WORK/err" &
+	-p 2055 -p 4739 -p 6343/sflow -o "$WORK/out.ndjson" 2>"$WORK/err" &
 PID=$!
 for _ in $(seq 1 100); do grep -q "collecting on" "$WORK/err" && break; sleep 0.1; done
 sed 's/^/   /' "$WORK/err"
