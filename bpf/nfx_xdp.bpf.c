@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * nfx_xdp.bpf.c - the collector's fast path.  Looks at UDP datagrams to a
- * configured listener port, checks the NetFlow v1/5/6/7/9 or IPFIX header
- * against the payload length, drops what the daemon could not decode and
- * redirects the rest to the AF_XDP socket of the receive queue.  Anything
- * that is not UDP to a listener port goes to the stack untouched.
+ * configured listener port, checks the NetFlow v1/5/6/7/9, IPFIX or sFlow
+ * v5 header against the payload length, drops what the daemon could not
+ * decode and redirects the rest to the AF_XDP socket of the receive queue.
+ * Anything that is not UDP to a listener port goes to the stack untouched.
  *
  * Counting rules (struct nfx_ctr in shared.h): a datagram to a listener
  * port is counted once in packets/bytes of one slot and once in exactly one
  * of redirected, passed or a drop reason.  The slot is the NetFlow version
- * when the payload has a readable, known version, otherwise NFX_SLOT_OTHER.
+ * when the payload has a readable, known version, NFX_SLOT_SFLOW5 when its
+ * first 32 bits are 5, otherwise NFX_SLOT_OTHER; the port decides only
+ * whether that version is accepted.
  * Decisions beyond design §2:
  *  - a UDP length < 8, beyond the frame or beyond the IP length is
  *    bad_length in OTHER with 0 bytes (the payload size is unknown);
@@ -30,7 +32,17 @@
  *    socket can take the datagram); the first fragment, whose UDP header is
  *    visible, is counted as passed with the whole datagram's payload size.
  *    Later fragments and IPv6 extension headers other than a leading
- *    fragment header are passed uncounted.
+ *    fragment header are passed uncounted;
+ *  - sFlow is looked for only where the 16-bit version is unknown (its
+ *    first 16 bits are 0), so the NetFlow path does not pay for it.  Its
+ *    header is checked up to the sample count: an agent address type
+ *    other than 1 (IPv4) or 2 (IPv6) is bad_version (it decides the header
+ *    layout, as a version does); a payload below 28 bytes, or below 40
+ *    with an IPv6 agent, is short_pkt; count 0 is valid (the datagram
+ *    still carries its sequence number).  The samples themselves are not
+ *    looked at: an unknown sample format is the decoder's to skip.  sFlow
+ *    on a NetFlow/IPFIX port is bad_version in the sFlow slot, like a
+ *    NetFlow version the port does not take.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -106,6 +118,17 @@ enum nfx_outcome {
 #define NFX_IPFIX_HLEN	16
 #define NFX_SET_HLEN	4
 #define NFX_V9_HLEN	20
+/*
+ * sFlow v5: version, agent address type, agent address (4 or 16 bytes),
+ * sub-agent id, sequence, uptime, sample count; every sample starts with
+ * its format and length, so it takes 8 bytes at least.
+ */
+#define NFX_SFLOW_V5		5
+#define NFX_SFLOW_AGENT_IP4	1
+#define NFX_SFLOW_AGENT_IP6	2
+#define NFX_SFLOW_HLEN_IP4	28
+#define NFX_SFLOW_HLEN_IP6	40
+#define NFX_SFLOW_SAMPLE_MIN	8
 
 static __always_inline void count(__u32 slot, __u32 bytes,
 				  enum nfx_outcome what)
@@ -196,6 +219,48 @@ check_header(__u16 version, __u32 plen, __u32 word2)
 	}
 }
 
+/* The first 32 bits are 5; the caller has checked that 4 bytes are there. */
+static __always_inline int is_sflow5(const void *hdr)
+{
+	return *(const __be32 *)hdr == bpf_htonl(NFX_SFLOW_V5);
+}
+
+/*
+ * sFlow v5 header up to the sample count; the samples are the decoder's.
+ * The frame tests are implied by plen (already checked against the frame);
+ * they are for the verifier.
+ */
+static __always_inline enum nfx_outcome
+check_sflow(const __be32 *h, const void *end, __u32 plen)
+{
+	__u32 hlen, n;
+
+	if (plen < NFX_SFLOW_HLEN_IP4 || (const void *)h + NFX_SFLOW_HLEN_IP4 > end)
+		return NFX_OUT_short_pkt;
+	/* the sample count is the last word of the header */
+	switch (bpf_ntohl(h[1])) {
+	case NFX_SFLOW_AGENT_IP4:
+		hlen = NFX_SFLOW_HLEN_IP4;
+		n = bpf_ntohl(h[NFX_SFLOW_HLEN_IP4 / 4 - 1]);
+		break;
+	case NFX_SFLOW_AGENT_IP6:
+		if (plen < NFX_SFLOW_HLEN_IP6 ||
+		    (const void *)h + NFX_SFLOW_HLEN_IP6 > end)
+			return NFX_OUT_short_pkt;
+		hlen = NFX_SFLOW_HLEN_IP6;
+		n = bpf_ntohl(h[NFX_SFLOW_HLEN_IP6 / 4 - 1]);
+		break;
+	default:
+		return NFX_OUT_bad_version;
+	}
+	if (n > NFX_SFLOW_MAX_SAMPLES)
+		return NFX_OUT_bad_count;
+	/* n is bounded above, so the product cannot wrap */
+	if (plen < hlen + n * NFX_SFLOW_SAMPLE_MIN)
+		return NFX_OUT_truncated;
+	return NFX_OK;
+}
+
 /* True if the allow-list is off or holds a prefix covering the source. */
 static __always_inline int source_allowed(const struct l3_info *l3)
 {
@@ -222,8 +287,38 @@ static __always_inline int count_fragment(struct udphdr *uh, void *end)
 
 	if ((void *)(ver + 1) <= end)
 		slot = version_slot(bpf_ntohs(*ver));
+	if (slot == NFX_SLOT_OTHER && (void *)(ver + 2) <= end && is_sflow5(ver))
+		slot = NFX_SLOT_SFLOW5;
 	count(slot, ulen >= NFX_UDP_HLEN ? ulen - NFX_UDP_HLEN : 0, NFX_OUT_passed);
 	return XDP_PASS;
+}
+
+/* no socket on this queue (daemon down): let a UDP socket have it */
+static __always_inline int redirect(struct xdp_md *ctx, __u32 slot, __u32 plen)
+{
+	int ret = bpf_redirect_map(&nfx_xsks, ctx->rx_queue_index, XDP_PASS);
+
+	count(slot, plen, ret == XDP_REDIRECT ? NFX_OUT_redirected : NFX_OUT_passed);
+	return ret;
+}
+
+/*
+ * A datagram whose first 32 bits are 5: sFlow v5, in its own slot.  The
+ * frame end is read again so that the NetFlow path need not keep it.
+ */
+static __always_inline int sflow_rx(struct xdp_md *ctx, const struct nfx_port *port,
+				    const void *hdr, __u32 plen)
+{
+	const void *end = (void *)(long)ctx->data_end;
+	enum nfx_outcome res = NFX_OUT_bad_version;
+
+	if (port->versions & NFX_VER_SFLOW5)
+		res = check_sflow(hdr, end, plen);
+	if (res != NFX_OK) {
+		count(NFX_SLOT_SFLOW5, plen, res);
+		return XDP_DROP;
+	}
+	return redirect(ctx, NFX_SLOT_SFLOW5, plen);
 }
 
 SEC("xdp")
@@ -239,7 +334,7 @@ int nfx_xdp_rx(struct xdp_md *ctx)
 	__u32 ulen, plen, slot;
 	__u16 dport, version;
 	__be16 *hdr;
-	int proto, r, ret;
+	int proto, r;
 
 	proto = parse_eth(&c);
 	if (proto == ETH_P_IP)
@@ -293,6 +388,9 @@ int nfx_xdp_rx(struct xdp_md *ctx)
 	slot = version_slot(version);
 	if (slot == NFX_SLOT_OTHER ||
 	    !(port->versions & NFX_VER_BIT(version))) {
+		/* sFlow's 16-bit version is 0: out of the NetFlow path */
+		if (slot == NFX_SLOT_OTHER && is_sflow5(hdr))
+			return sflow_rx(ctx, port, hdr, plen);
 		count(slot, plen, NFX_OUT_bad_version);
 		return XDP_DROP;
 	}
@@ -302,11 +400,7 @@ int nfx_xdp_rx(struct xdp_md *ctx)
 		count(slot, plen, res);
 		return XDP_DROP;
 	}
-
-	/* no socket on this queue (daemon down): let a UDP socket have it */
-	ret = bpf_redirect_map(&nfx_xsks, ctx->rx_queue_index, XDP_PASS);
-	count(slot, plen, ret == XDP_REDIRECT ? NFX_OUT_redirected : NFX_OUT_passed);
-	return ret;
+	return redirect(ctx, slot, plen);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

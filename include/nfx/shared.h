@@ -97,6 +97,17 @@ struct nfx_ctr {
 #define NFX_VERS_ALL	(NFX_VERS_LEGACY | NFX_VERS_MODERN)
 #define NFX_VERS_SFLOW	NFX_VER_SFLOW5
 
+/*
+ * Most samples an sFlow v5 datagram may announce; more is bad_count in the
+ * XDP program (the decoder should take the same bound, so that datagrams
+ * reaching it through the UDP socket are judged alike).  Agents keep
+ * datagrams within the MTU (1400 bytes by default, about 9100 at most) and
+ * a sample that says anything takes 52 bytes or more (a flow sample with
+ * one record; a counter sample with generic interface counters takes 116),
+ * so even a jumbo datagram holds fewer than 180; the corpus has 1 to 8.
+ */
+#define NFX_SFLOW_MAX_SAMPLES	256
+
 struct nfx_port {
 	__u32 versions;		/* NFX_VER_BIT() mask */
 	__u32 flags;		/* reserved, 0 */

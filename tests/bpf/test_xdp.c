@@ -2,7 +2,8 @@
 /*
  * test_xdp.c - runs bpf/nfx_xdp.bpf.c through BPF_PROG_TEST_RUN: frames
  * built here (Ethernet, VLAN/QinQ, IPv4 with options, IPv6, fragments, UDP,
- * NetFlow/IPFIX headers) and every frame of the pcaps in tests/data/malformed,
+ * NetFlow/IPFIX and sFlow v5 headers), every frame of the pcaps in
+ * tests/data/malformed and of the sFlow captures in tests/data/corpus,
  * checking the verdict and the exact change of every nfx_stats counter.
  * The maps are not pinned, so nothing under /sys/fs/bpf is touched.
  * Needs root (CAP_BPF, CAP_NET_ADMIN for the AF_XDP socket).
@@ -33,6 +34,7 @@
 #define PORT_NF		2055	/* legacy + modern */
 #define PORT_IPFIX	4739	/* modern only */
 #define PORT_V5		9995	/* v5 only */
+#define PORT_SFLOW	6343	/* sFlow v5 only */
 #define PORT_NONE	5555	/* no listener */
 
 #define FRAME_MAX	4096
@@ -40,7 +42,8 @@
 static struct nfx_xdp_bpf *skel;
 static int prog_fd, stats_fd;
 static int ncpus;
-static char data_dir[PATH_MAX];
+static char data_dir[PATH_MAX + 16];
+static char corpus_dir[PATH_MAX + 16];
 
 /* ---- expectations ---------------------------------------------------- */
 
@@ -295,6 +298,53 @@ static const struct payload *mk(__u16 version, __u16 word2, size_t len)
 	return &pl;
 }
 
+/* sFlow v5 agent address types, and the header length each gives */
+#define SF_IP4		1
+#define SF_IP6		2
+#define SF_HLEN(type)	((type) == SF_IP6 ? 40 : 28)
+
+/*
+ * An sFlow v5 payload of len bytes: a header with this agent address type
+ * (4 agent bytes for any type but SF_IP6) and sample count, as far as len
+ * allows; the rest is filler.  First 32 bits: version.
+ */
+static struct payload *mk_sflow_v(__u32 version, __u32 type, __u32 samples,
+				  size_t len)
+{
+	static struct payload pl;
+	__u8 hdr[40], *p = hdr;
+
+	p = put32(p, version);
+	p = put32(p, type);
+	memset(p, 0, type == SF_IP6 ? 16 : 4);	/* agent address */
+	p[0] = type == SF_IP6 ? 0xfd : 10;
+	p += type == SF_IP6 ? 16 : 4;
+	p = put32(p, 1);		/* sub-agent id */
+	p = put32(p, 4242);		/* sequence */
+	p = put32(p, 360000);		/* uptime, ms */
+	p = put32(p, samples);
+	memset(pl.b, 0x5a, len);
+	memcpy(pl.b, hdr, len < (size_t)(p - hdr) ? len : (size_t)(p - hdr));
+	pl.len = len;
+	return &pl;
+}
+
+static struct payload *mk_sflow(__u32 type, __u32 samples, size_t len)
+{
+	return mk_sflow_v(5, type, samples, len);
+}
+
+/* Appends a sample: enterprise << 12 | format, then body_len filler bytes. */
+static void add_sample(struct payload *pl, __u32 format, size_t body_len)
+{
+	__u8 *p = pl->b + pl->len;
+
+	p = put32(p, format);
+	p = put32(p, body_len);
+	memset(p, 0xa5, body_len);
+	pl->len += 8 + body_len;
+}
+
 static void check_pkt(const char *what, const struct pkt_spec *s,
 		      const struct payload *pl, struct expect e)
 {
@@ -403,6 +453,193 @@ static void test_ipfix_header(void)
 		  DROP(NFX_SLOT_IPFIX, bad_length, 100));
 	check_pkt("ipfix header without set", &s, mk(10, 16, 16),
 		  DROP(NFX_SLOT_IPFIX, bad_length, 16));
+}
+
+/* ---- sFlow v5 (design §2) ---------------------------------------------- */
+
+static const struct pkt_spec sflow = { .dport = PORT_SFLOW };
+
+/* A flow sample and a counter sample, the shapes pmacct and hsflowd send. */
+static void test_sflow_valid(void)
+{
+	struct payload *pl;
+	__u32 type;
+
+	for (type = SF_IP4; type <= SF_IP6; type++) {
+		char what[64];
+
+		pl = mk_sflow(type, 2, SF_HLEN(type));
+		add_sample(pl, 1, 40 + 8 + 16 + 128);	/* flow, raw header */
+		add_sample(pl, 2, 12 + 8 + 88);		/* counters, generic */
+		snprintf(what, sizeof(what), "sflow agent type %u, 2 samples", type);
+		check_pkt(what, &sflow, pl, VALID(NFX_SLOT_SFLOW5, pl->len));
+
+		/* a datagram without samples still carries its sequence number */
+		snprintf(what, sizeof(what), "sflow agent type %u, 0 samples", type);
+		check_pkt(what, &sflow, mk_sflow(type, 0, SF_HLEN(type)),
+			  VALID(NFX_SLOT_SFLOW5, SF_HLEN(type)));
+		/* samples are walked by the decoder: extra bytes are not ours */
+		snprintf(what, sizeof(what), "sflow agent type %u, trailing bytes", type);
+		check_pkt(what, &sflow, mk_sflow(type, 1, SF_HLEN(type) + 8 + 13),
+			  VALID(NFX_SLOT_SFLOW5, SF_HLEN(type) + 8 + 13));
+	}
+	check_pkt("sflow 256 empty samples", &sflow,
+		  mk_sflow(SF_IP4, 256, 28 + 256 * 8),
+		  VALID(NFX_SLOT_SFLOW5, 28 + 256 * 8));
+	check_pkt("sflow over ipv6", &(struct pkt_spec){ .dport = PORT_SFLOW, .ipv6 = 1 },
+		  mk_sflow(SF_IP6, 1, 40 + 8), VALID(NFX_SLOT_SFLOW5, 48));
+	check_pkt("sflow behind QinQ", &(struct pkt_spec){ .dport = PORT_SFLOW, .vlans = 2 },
+		  mk_sflow(SF_IP4, 1, 28 + 8), VALID(NFX_SLOT_SFLOW5, 36));
+}
+
+/* An unknown sample format is the decoder's to skip, not a reason to drop. */
+static void test_sflow_unknown_sample(void)
+{
+	struct payload *pl = mk_sflow(SF_IP4, 3, 28);
+
+	add_sample(pl, 4413u << 12 | 5, 24);	/* an enterprise's format */
+	add_sample(pl, 1, 40);			/* flow sample, no records */
+	add_sample(pl, 77, 0);			/* standard, unassigned, empty */
+	check_pkt("sflow unknown sample formats", &sflow, pl,
+		  VALID(NFX_SLOT_SFLOW5, pl->len));
+}
+
+/* One test per malformed header shape, each with exactly its counter. */
+static void test_sflow_short(void)
+{
+	size_t len;
+
+	/* below 28 no agent address type is read: short either way */
+	for (len = 4; len < 28; len += 5) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "sflow %zu bytes", len);
+		check_pkt(what, &sflow, mk_sflow(SF_IP4, 0, len),
+			  DROP(NFX_SLOT_SFLOW5, short_pkt, len));
+	}
+	check_pkt("sflow ipv4 agent, 27 bytes", &sflow, mk_sflow(SF_IP4, 0, 27),
+		  DROP(NFX_SLOT_SFLOW5, short_pkt, 27));
+	check_pkt("sflow ipv6 agent, 27 bytes", &sflow, mk_sflow(SF_IP6, 0, 27),
+		  DROP(NFX_SLOT_SFLOW5, short_pkt, 27));
+	check_pkt("sflow ipv6 agent, 28 bytes", &sflow, mk_sflow(SF_IP6, 0, 28),
+		  DROP(NFX_SLOT_SFLOW5, short_pkt, 28));
+	check_pkt("sflow ipv6 agent, 39 bytes", &sflow, mk_sflow(SF_IP6, 0, 39),
+		  DROP(NFX_SLOT_SFLOW5, short_pkt, 39));
+	/* the UDP length decides, not the frame: padding does not help */
+	check_pkt("sflow 20 bytes, padded frame",
+		  &(struct pkt_spec){ .dport = PORT_SFLOW, .trailer = 30 },
+		  mk_sflow(SF_IP4, 0, 20), DROP(NFX_SLOT_SFLOW5, short_pkt, 20));
+}
+
+static void test_sflow_agent_type(void)
+{
+	static const __u32 bad[] = { 0, 3, 4, 0x01000000, 0xffffffff };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "sflow agent type 0x%x", bad[i]);
+		check_pkt(what, &sflow, mk_sflow(bad[i], 1, 100),
+			  DROP(NFX_SLOT_SFLOW5, bad_version, 100));
+	}
+}
+
+static void test_sflow_count(void)
+{
+	check_pkt("sflow 257 samples", &sflow,
+		  mk_sflow(SF_IP4, 257, 28 + 257 * 8),
+		  DROP(NFX_SLOT_SFLOW5, bad_count, 28 + 257 * 8));
+	check_pkt("sflow ipv6 agent, 257 samples", &sflow,
+		  mk_sflow(SF_IP6, 257, 40 + 257 * 8),
+		  DROP(NFX_SLOT_SFLOW5, bad_count, 40 + 257 * 8));
+	/* 8 x count would wrap 32 bits: the bound comes first */
+	check_pkt("sflow 0x20000000 samples", &sflow,
+		  mk_sflow(SF_IP4, 0x20000000, 100),
+		  DROP(NFX_SLOT_SFLOW5, bad_count, 100));
+	check_pkt("sflow 0xffffffff samples", &sflow,
+		  mk_sflow(SF_IP4, 0xffffffff, 100),
+		  DROP(NFX_SLOT_SFLOW5, bad_count, 100));
+}
+
+static void test_sflow_truncated(void)
+{
+	check_pkt("sflow header only, 1 sample", &sflow, mk_sflow(SF_IP4, 1, 28),
+		  DROP(NFX_SLOT_SFLOW5, truncated, 28));
+	check_pkt("sflow 2 samples, 15 bytes", &sflow, mk_sflow(SF_IP4, 2, 28 + 15),
+		  DROP(NFX_SLOT_SFLOW5, truncated, 43));
+	check_pkt("sflow 256 samples, 1 byte short", &sflow,
+		  mk_sflow(SF_IP4, 256, 28 + 256 * 8 - 1),
+		  DROP(NFX_SLOT_SFLOW5, truncated, 28 + 256 * 8 - 1));
+	check_pkt("sflow ipv6 agent, 3 samples, 23 bytes", &sflow,
+		  mk_sflow(SF_IP6, 3, 40 + 23), DROP(NFX_SLOT_SFLOW5, truncated, 63));
+	/* what is enough for an IPv4 agent is not for an IPv6 one */
+	check_pkt("sflow ipv6 agent, 1 sample in 44 bytes", &sflow,
+		  mk_sflow(SF_IP6, 1, 44), DROP(NFX_SLOT_SFLOW5, truncated, 44));
+}
+
+/* A port takes sFlow or NetFlow/IPFIX, never both (NFX_VER_SFLOW5). */
+static void test_sflow_ports(void)
+{
+	const struct pkt_spec nf = { .dport = PORT_NF };
+	const struct pkt_spec fix = { .dport = PORT_IPFIX };
+	const struct pkt_spec v5only = { .dport = PORT_V5 };
+
+	/* NetFlow on the sFlow port: refused in its version's slot */
+	check_pkt("v5 on sflow port", &sflow, mk(5, 1, 72),
+		  DROP(NFX_SLOT_V5, bad_version, 72));
+	check_pkt("v9 on sflow port", &sflow, mk(9, 1, 40),
+		  DROP(NFX_SLOT_V9, bad_version, 40));
+	check_pkt("ipfix on sflow port", &sflow, mk(10, 40, 40),
+		  DROP(NFX_SLOT_IPFIX, bad_version, 40));
+	/* sFlow on a NetFlow port: recognised, counted as sFlow, refused */
+	check_pkt("sflow on netflow port", &nf, mk_sflow(SF_IP4, 1, 36),
+		  DROP(NFX_SLOT_SFLOW5, bad_version, 36));
+	check_pkt("sflow on ipfix port", &fix, mk_sflow(SF_IP6, 1, 48),
+		  DROP(NFX_SLOT_SFLOW5, bad_version, 48));
+	check_pkt("sflow on v5-only port", &v5only, mk_sflow(SF_IP4, 0, 28),
+		  DROP(NFX_SLOT_SFLOW5, bad_version, 28));
+	/* the port is refused before the header is looked at */
+	check_pkt("short sflow on netflow port", &nf, mk_sflow(SF_IP4, 0, 8),
+		  DROP(NFX_SLOT_SFLOW5, bad_version, 8));
+	/* other sFlow versions, and garbage, are unknown versions */
+	check_pkt("sflow v4 on sflow port", &sflow, mk_sflow_v(4, SF_IP4, 1, 100),
+		  DROP(NFX_SLOT_OTHER, bad_version, 100));
+	check_pkt("sflow v2 on sflow port", &sflow, mk_sflow_v(2, SF_IP4, 1, 100),
+		  DROP(NFX_SLOT_OTHER, bad_version, 100));
+	check_pkt("sflow v5, little-endian", &sflow,
+		  mk_sflow_v(0x05000000, SF_IP4, 1, 100),
+		  DROP(NFX_SLOT_OTHER, bad_version, 100));
+	/* 5 in the first 16 bits is NetFlow v5, whatever follows */
+	check_pkt("version 0x00050000 on sflow port", &sflow,
+		  mk_sflow_v(0x00050000, SF_IP4, 1, 100),
+		  DROP(NFX_SLOT_V5, bad_version, 100));
+	check_pkt("3 bytes to sflow port", &sflow, mk_sflow(SF_IP4, 1, 3),
+		  DROP(NFX_SLOT_OTHER, short_pkt, 3));
+}
+
+/* First fragments pass to the stack as for NetFlow, in the sFlow slot. */
+static void test_sflow_fragment(void)
+{
+	const struct pkt_spec first = { .frag_off = 0x2000, .dport = PORT_SFLOW,
+					.udp_len_adj = 9000 - 1400 };
+	const struct pkt_spec first6 = { .ipv6 = 1, .frag6 = 1, .frag_off = 1,
+					 .dport = PORT_SFLOW,
+					 .udp_len_adj = 9000 - 1400 };
+	const struct pkt_spec later = { .frag_off = 0x2000 | 175,
+					.dport = PORT_SFLOW };
+	const struct pkt_spec runt = { .frag_off = 0x2000, .dport = PORT_SFLOW,
+				       .udp_len_adj = 100 };
+
+	check_pkt("sflow first fragment", &first, mk_sflow(SF_IP4, 40, 1400),
+		  VALID(NFX_SLOT_SFLOW5, 9000));
+	check_pkt("sflow ipv6 first fragment", &first6,
+		  mk_sflow(SF_IP4, 40, 1400), VALID(NFX_SLOT_SFLOW5, 9000));
+	check_pkt("sflow later fragment", &later, mk_sflow(SF_IP4, 40, 1400),
+		  UNCOUNTED);
+	/* 16 bits visible (0): not a NetFlow version, too little for sFlow */
+	check_pkt("sflow first fragment, 2 payload bytes", &runt,
+		  mk_sflow(SF_IP4, 0, 2), VALID(NFX_SLOT_OTHER, 102));
 }
 
 /* ---- versions and ports ----------------------------------------------- */
@@ -861,7 +1098,7 @@ bad:
 static int run_pcap(const struct pcap_case *pc)
 {
 	static __u8 frame[FRAME_MAX];
-	char path[PATH_MAX + 64], what[128];
+	char path[PATH_MAX + 80], what[128];
 	size_t n = 0;
 	int swap = 0;
 	long len;
@@ -940,7 +1177,7 @@ static void check_json_intent(struct json_object *entry,
 
 static void test_malformed_corpus(void)
 {
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 80];
 	struct json_object *root, *entry, *v;
 	const struct pcap_case *pc;
 	size_t i, n, seen = 0;
@@ -977,6 +1214,71 @@ static void test_malformed_corpus(void)
 	      "expected.json lists %zu of our %zu captures", seen,
 	      sizeof(pcap_cases) / sizeof(pcap_cases[0]));
 	json_object_put(root);
+}
+
+/*
+ * The UDP payload length of a frame as the program sees it (Ethernet,
+ * IPv4 or IPv6 without extension headers), or -1.
+ */
+static long udp_payload_len(const __u8 *f, size_t len)
+{
+	size_t off = 14;
+
+	if (len < off + 40)
+		return -1;
+	if (f[12] == 0x08 && f[13] == 0x00 && f[off + 9] == 17)
+		off += (f[off] & 15) * 4;
+	else if (f[12] == 0x86 && f[13] == 0xdd && f[off + 6] == 17)
+		off += 40;
+	else
+		return -1;
+	if (len < off + 8)
+		return -1;
+	return (long)(f[off + 4] << 8 | f[off + 5]) - 8;
+}
+
+/*
+ * Real agents: every datagram of the sFlow captures (pmacct sfprobe, to
+ * port 6343; see tests/data/corpus/README.md) is valid.
+ */
+static void test_sflow_captures(void)
+{
+	static const char *const files[] = { "pmacct-sflow.pcap",
+					     "pmacct-sflow-sampled.pcap" };
+	static __u8 frame[FRAME_MAX];
+	char path[PATH_MAX + 80], what[128];
+	size_t i, n, found = 0;
+	int swap = 0;
+	long len, plen;
+	FILE *f;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", corpus_dir, files[i]);
+		if (access(path, R_OK))
+			continue;
+		found++;
+		f = pcap_open(path, &swap);
+		CHECK(f, "%s: %s", path, strerror(errno));
+		if (!f)
+			continue;
+		n = 0;
+		while ((len = pcap_next_frame(f, swap, frame)) > 0) {
+			n++;
+			plen = udp_payload_len(frame, len);
+			snprintf(what, sizeof(what), "%s frame %zu", files[i], n);
+			CHECK(plen >= 0, "%s: not UDP", what);
+			if (plen >= 0)
+				expect_frame(what, frame, len,
+					     VALID(NFX_SLOT_SFLOW5, plen));
+		}
+		fclose(f);
+		CHECK(len == 0, "%s frame %zu: %s", files[i], n + 1, strerror(-len));
+		CHECK(n > 0, "%s: no frames", files[i]);
+	}
+	if (!found) {
+		printf("skip %s: no sFlow captures in %s\n", check_name, corpus_dir);
+		check_failed_now = -1;
+	}
 }
 
 /* ---- the AF_XDP redirect path ----------------------------------------- */
@@ -1062,6 +1364,24 @@ static void test_redirect(void)
 	expect_frame_ctx("truncated v5 with a socket", frame, len, &ctx,
 			 DROP(NFX_SLOT_V5, truncated, 72));
 
+	len = build_frame(frame, &(struct pkt_spec){ .dport = PORT_SFLOW },
+			  mk_sflow(SF_IP4, 1, 28 + 8));
+	ctx.data_end = len;
+	expect_frame_ctx("sflow ipv4 agent with a socket", frame, len, &ctx,
+			 ((struct expect){ XDP_REDIRECT, NFX_SLOT_SFLOW5,
+					   F(redirected), 36 }));
+	len = build_frame(frame, &(struct pkt_spec){ .dport = PORT_SFLOW },
+			  mk_sflow(SF_IP6, 2, 40 + 16));
+	ctx.data_end = len;
+	expect_frame_ctx("sflow ipv6 agent with a socket", frame, len, &ctx,
+			 ((struct expect){ XDP_REDIRECT, NFX_SLOT_SFLOW5,
+					   F(redirected), 56 }));
+	len = build_frame(frame, &(struct pkt_spec){ .dport = PORT_SFLOW },
+			  mk_sflow(SF_IP4, 2, 28 + 8));
+	ctx.data_end = len;
+	expect_frame_ctx("truncated sflow with a socket", frame, len, &ctx,
+			 DROP(NFX_SLOT_SFLOW5, truncated, 36));
+
 	bpf_map_delete_elem(xsks_fd, &key);
 	/* and without it, the stack again */
 	len = build_frame(frame, &plain, mk(5, 1, 72));
@@ -1096,26 +1416,33 @@ static int add_port(__u16 port, __u32 versions)
 	return 0;
 }
 
-/* tests/data/malformed next to the binary's tree, unless overridden. */
-static void find_data_dir(void)
+/*
+ * tests/data/malformed and tests/data/corpus next to the binary's tree,
+ * unless NFX_TEST_DATA or NFX_TEST_CORPUS say otherwise.
+ */
+static void find_data_dirs(void)
 {
 	const char *env = getenv("NFX_TEST_DATA");
-	char exe[PATH_MAX];
+	const char *corpus = getenv("NFX_TEST_CORPUS");
+	const char *top = "tests/data";
+	char exe[PATH_MAX], dir[PATH_MAX];
 	ssize_t n;
 
-	if (env) {
-		snprintf(data_dir, sizeof(data_dir), "%s", env);
-		return;
-	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0) {
-		snprintf(data_dir, sizeof(data_dir), "tests/data/malformed");
-		return;
+	if (n > 0) {
+		exe[n] = '\0';
+		/* build/tests/test_xdp -> tests/data */
+		snprintf(dir, sizeof(dir), "%s/../../tests/data", dirname(exe));
+		top = dir;
 	}
-	exe[n] = '\0';
-	/* build/tests/test_xdp -> tests/data/malformed */
-	snprintf(data_dir, sizeof(data_dir), "%s/../../tests/data/malformed",
-		 dirname(exe));
+	if (env)
+		snprintf(data_dir, sizeof(data_dir), "%s", env);
+	else
+		snprintf(data_dir, sizeof(data_dir), "%s/malformed", top);
+	if (corpus)
+		snprintf(corpus_dir, sizeof(corpus_dir), "%s", corpus);
+	else
+		snprintf(corpus_dir, sizeof(corpus_dir), "%s/corpus", top);
 }
 
 static int setup(void)
@@ -1148,6 +1475,8 @@ static int setup(void)
 		err = add_port(PORT_IPFIX, NFX_VERS_MODERN);
 	if (!err)
 		err = add_port(PORT_V5, NFX_VER_BIT(5));
+	if (!err)
+		err = add_port(PORT_SFLOW, NFX_VERS_SFLOW);
 	if (err)
 		goto out_destroy;
 	return 0;
@@ -1179,7 +1508,7 @@ int main(void)
 		printf("skip test_xdp: needs root\n");
 		return 0;
 	}
-	find_data_dir();
+	find_data_dirs();
 	err = setup();
 	if (err) {
 		printf("FAIL test_xdp: load nfx_xdp: %s\n", strerror(-err));
@@ -1192,6 +1521,14 @@ int main(void)
 	RUN_TEST(test_v7_header);
 	RUN_TEST(test_v9_header);
 	RUN_TEST(test_ipfix_header);
+	RUN_TEST(test_sflow_valid);
+	RUN_TEST(test_sflow_unknown_sample);
+	RUN_TEST(test_sflow_short);
+	RUN_TEST(test_sflow_agent_type);
+	RUN_TEST(test_sflow_count);
+	RUN_TEST(test_sflow_truncated);
+	RUN_TEST(test_sflow_ports);
+	RUN_TEST(test_sflow_fragment);
 	RUN_TEST(test_payload_under_4);
 	RUN_TEST(test_unknown_version);
 	RUN_TEST(test_version_not_on_port);
@@ -1208,6 +1545,7 @@ int main(void)
 	RUN_TEST(test_udp_length);
 	RUN_TEST(test_allow_list);
 	RUN_TEST(test_malformed_corpus);
+	RUN_OR_SKIP(test_sflow_captures);
 	/* last: it moves the process into a new network namespace */
 	RUN_OR_SKIP(test_redirect);
 

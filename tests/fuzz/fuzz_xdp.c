@@ -6,8 +6,8 @@
  * with BPF_PROG_TEST_RUN.  After every run the nfx_stats deltas (summed
  * over CPUs) must obey the counting rules of include/nfx/shared.h, and the
  * verdict, slot, counter field and byte count must agree with model(), a
- * plain C reading of design §2 plus the decisions listed at the top of
- * nfx_xdp.bpf.c.  Any disagreement aborts with a description.
+ * plain C reading of design §2 (NetFlow/IPFIX and sFlow v5) plus the
+ * decisions listed at the top of nfx_xdp.bpf.c.  Any disagreement aborts with a description.
  *
  * Input: byte 0 bit 0 turns the source allow-list on; the rest is the
  * frame.  Only the model is instrumented, so its branches are what guides
@@ -32,6 +32,7 @@
 #define PORT_ALL	2055
 #define PORT_MODERN	4739
 #define PORT_V5		9995
+#define PORT_SFLOW	6343
 
 #define FRAME_MIN	14	/* BPF_PROG_TEST_RUN wants an Ethernet header */
 
@@ -67,6 +68,7 @@ static const struct listener listeners[] = {
 	{ PORT_ALL, NFX_VERS_ALL },
 	{ PORT_MODERN, NFX_VERS_MODERN },
 	{ PORT_V5, NFX_VER_BIT(5) },
+	{ PORT_SFLOW, NFX_VERS_SFLOW },
 };
 
 /* Allow-list entries; IPv4 as ::ffff:a.b.c.d with prefixlen + 96. */
@@ -92,6 +94,11 @@ struct hdr_rule {
 static uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
 }
 
 static int slot_of(unsigned int version)
@@ -178,6 +185,38 @@ static struct verdict header_rules(const uint8_t *p, uint32_t plen, int slot)
 	return COUNTED(XDP_PASS, slot, passed, plen, "valid, no socket");
 }
 
+/*
+ * design §2, sFlow v5 (the first 32 bits are 5): the port first, then the
+ * header up to the sample count.  plen >= 4.
+ */
+static struct verdict sflow_rules(const uint8_t *p, uint32_t plen,
+				  const struct listener *lis)
+{
+	const int slot = NFX_SLOT_SFLOW5;
+	uint32_t hlen, type;
+	uint64_t need;
+
+	if (!(lis->versions & NFX_VER_SFLOW5))
+		return COUNTED(XDP_DROP, slot, bad_version, plen, "sflow on a NetFlow port");
+	if (plen < 28)
+		return COUNTED(XDP_DROP, slot, short_pkt, plen, "sflow < 28");
+	type = rd32(p + 4);
+	if (type == 1)
+		hlen = 28;
+	else if (type == 2)
+		hlen = 40;
+	else
+		return COUNTED(XDP_DROP, slot, bad_version, plen, "sflow agent address type");
+	if (plen < hlen)
+		return COUNTED(XDP_DROP, slot, short_pkt, plen, "sflow ipv6 agent < 40");
+	if (rd32(p + hlen - 4) > NFX_SFLOW_MAX_SAMPLES)
+		return COUNTED(XDP_DROP, slot, bad_count, plen, "sflow samples > max");
+	need = hlen + 8ull * rd32(p + hlen - 4);
+	if (plen < need)
+		return COUNTED(XDP_DROP, slot, truncated, plen, "sflow samples cut");
+	return COUNTED(XDP_PASS, slot, passed, plen, "sflow valid, no socket");
+}
+
 static struct verdict model(const uint8_t *f, size_t len, int allow_enabled)
 {
 	size_t off = 14, l4;
@@ -253,6 +292,8 @@ static struct verdict model(const uint8_t *f, size_t len, int allow_enabled)
 			       "not allowed");
 	if (first_frag) {
 		slot = l4 >= 10 ? slot_of(rd16(f + off + 8)) : NFX_SLOT_OTHER;
+		if (slot == NFX_SLOT_OTHER && l4 >= 12 && rd32(f + off + 8) == 5)
+			slot = NFX_SLOT_SFLOW5;
 		return COUNTED(XDP_PASS, slot, passed, ulen >= 8 ? ulen - 8 : 0,
 			       "first fragment");
 	}
@@ -262,6 +303,8 @@ static struct verdict model(const uint8_t *f, size_t len, int allow_enabled)
 	if (plen < 4)
 		return COUNTED(XDP_DROP, NFX_SLOT_OTHER, short_pkt, plen, "payload < 4");
 	slot = slot_of(rd16(f + off + 8));
+	if (slot == NFX_SLOT_OTHER && rd32(f + off + 8) == 5)
+		return sflow_rules(f + off + 8, plen, lis);
 	if (slot == NFX_SLOT_OTHER ||
 	    !(lis->versions & NFX_VER_BIT(rd16(f + off + 8))))
 		return COUNTED(XDP_DROP, slot, bad_version, plen, "version");
