@@ -48,12 +48,12 @@
 	X(record_truncated, "Sets with non-zero bytes after their last record")	\
 	X(sflow_flow_samples, "sFlow flow samples read (compact and expanded)")	\
 	X(sflow_counter_samples, "sFlow counter samples read (compact and expanded)") \
-	X(sflow_samples_skipped, "sFlow samples skipped by length: drop reports, enterprise and unknown formats") \
-	X(sflow_records_skipped, "sFlow flow and counter records skipped by length: formats not decoded") \
-	X(sflow_bad_sample, "sFlow samples dropped: too short, too many records, or records that do not add up to the sample") \
-	X(sflow_bad_record, "sFlow records ignored: too short for their format or a value out of range") \
-	X(sflow_bad_agent, "sFlow datagrams dropped: agent address type not 0, 1 (IPv4) or 2 (IPv6)") \
-	X(sflow_header_unsupported, "sFlow sampled headers not read: header protocol not Ethernet, IPv4 or IPv6") \
+	X(sflow_samples_skipped, "sFlow samples skipped: drop reports, other formats") \
+	X(sflow_records_skipped, "sFlow records skipped: formats not decoded")	\
+	X(sflow_bad_sample, "sFlow samples dropped: records that do not add up, or too many") \
+	X(sflow_bad_record, "sFlow records ignored: too short, or a value out of range") \
+	X(sflow_bad_agent, "sFlow datagrams whose agent address type is not 0, 1 or 2") \
+	X(sflow_header_unsupported, "sFlow sampled headers not read: not Ethernet, IPv4, IPv6") \
 	X(sflow_counter_limit, "sFlow interface counters refused: the counter store is full")
 
 struct nfx_dec_stats {

@@ -116,7 +116,8 @@ static size_t sf_addr(const uint8_t *p, size_t len, struct nfx_addr *a, int *kno
  * The @count records from @p to the sample's @end, or -1 when the count is
  * beyond the bound or the bytes left.
  */
-static int sf_recs_open(struct sf_recs *it, uint32_t count, const uint8_t *p, const uint8_t *end)
+static int sf_recs_open(struct sf_recs *it, uint32_t count, const uint8_t *p,
+			const uint8_t *end)
 {
 	it->left = count;
 	it->p = p;
@@ -413,7 +414,8 @@ static void store_generic(struct nfx_sflow_generic *g, const uint8_t *r)
 	g->if_direction = nfx_get32(r + 16);
 	g->if_status = nfx_get32(r + 20);
 	g->if_promisc = nfx_get32(r + 84);
-#define X(name, off, size, help) g->name = (size) == 8 ? nfx_get64(r + (off)) : nfx_get32(r + (off));
+#define X(name, off, size, help)						\
+	g->name = (size) == 8 ? nfx_get64(r + (off)) : nfx_get32(r + (off));
 	NFX_SFLOW_GENERIC_COUNTERS(X)
 #undef X
 }
