@@ -15,7 +15,10 @@
  *       valgrind --tool=callgrind --toggle-collect='bench_*' (bench/run.sh
  *       divides the instructions by N: instructions per record)
  *
- * BENCH: v5 v9 ipfix ndjson ndjson_write agg v5_ndjson (default: all).
+ * BENCH: v5 v9 ipfix ndjson ndjson_write agg v5_ndjson sflow (default: all).
+ * sflow: sFlow v5 datagrams of 6 compact flow samples, each an extended
+ * switch record and a raw header record (Ethernet, IPv4, TCP/UDP/ICMP, cut
+ * at 128 bytes, as a switch sends them); a record is a flow sample.
  */
 #define NFGEN_NO_MAIN
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -80,7 +83,114 @@ static void build_msgs(struct msgs *m, enum proto p)
 }
 
 static struct msgs g_msgs[3];
+static struct msgs g_sflow;
 static struct nfx_src g_src;
+
+/* ---- sFlow datagrams (nfgen has no sFlow builder) ---- */
+
+#define SF_SAMPLES	6		/* 6 x 220 bytes + 28 fit 1472 */
+#define SF_SNAP		128
+
+static uint8_t *sf_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+static uint8_t *sf_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
+/* The first SF_SNAP bytes of a frame of flow @f: Ethernet, IPv4, TCP/UDP/ICMP, zeros. */
+static void sf_frame(uint8_t *h, const struct flow *f)
+{
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+	uint8_t *p = h;
+
+	memset(h, 0, SF_SNAP);
+	memcpy(p, macs, 12);
+	p = sf_put16(p + 12, 0x0800);
+	p[0] = 0x45;
+	p[1] = f->tos;
+	p[8] = 64;
+	p[9] = f->proto;
+	sf_put32(p + 12, f->src);
+	sf_put32(p + 16, f->dst);
+	p += 20;
+	if (f->proto == 1) {
+		p[0] = (uint8_t)(f->dport >> 8);	/* nfgen's ICMP: type << 8 | code */
+		p[1] = (uint8_t)f->dport;
+		return;
+	}
+	sf_put16(p, f->sport);
+	sf_put16(p + 2, f->dport);
+	if (f->proto == 6) {
+		p[12] = 0x50;
+		p[13] = f->flags;
+	}
+}
+
+/* One compact flow sample: 1001 (all zero) then the raw header of flow @f. */
+static uint8_t *sf_sample(uint8_t *p, const struct flow *f, uint32_t seq, uint32_t frame_len)
+{
+	p = sf_put32(p, 1);			/* compact flow sample */
+	p = sf_put32(p, 32 + 8 + 16 + 8 + 16 + SF_SNAP);
+	p = sf_put32(p, seq);
+	p = sf_put32(p, 3);			/* source id: ifIndex 3 */
+	p = sf_put32(p, 1024);			/* sampling rate */
+	p = sf_put32(p, seq * 1024);		/* pool */
+	p = sf_put32(p, 0);			/* drops */
+	p = sf_put32(p, f->in_if);
+	p = sf_put32(p, f->out_if);
+	p = sf_put32(p, 2);			/* records */
+	p = sf_put32(p, 1001);
+	p = sf_put32(p, 16);
+	memset(p, 0, 16);
+	p += 16;
+	p = sf_put32(p, 1);			/* raw packet header */
+	p = sf_put32(p, 16 + SF_SNAP);
+	p = sf_put32(p, 1);			/* Ethernet */
+	p = sf_put32(p, frame_len);
+	p = sf_put32(p, 4);			/* FCS stripped */
+	p = sf_put32(p, SF_SNAP);
+	sf_frame(p, f);
+	return p + SF_SNAP;
+}
+
+static void build_sflow(struct msgs *m)
+{
+	static const uint8_t agent[4] = { 10, 232, 0, 10 };
+	uint32_t seq = 0;
+
+	m->rpp = SF_SAMPLES;
+	for (unsigned int i = 0; i < POOL; i++) {
+		uint8_t *p;
+
+		m->buf[i] = malloc(PKT_MAX);
+		if (!m->buf[i])
+			abort();
+		p = sf_put32(m->buf[i], 5);
+		p = sf_put32(p, 1);		/* IPv4 agent */
+		memcpy(p, agent, 4);
+		p = sf_put32(p + 4, 0);		/* sub-agent */
+		p = sf_put32(p, i + 1);		/* datagram sequence */
+		p = sf_put32(p, 1000 * i);	/* uptime */
+		p = sf_put32(p, SF_SAMPLES);
+		for (unsigned int k = 0; k < SF_SAMPLES; k++) {
+			const struct flow *f = &g_flows[(i * SF_SAMPLES + k) % 65536];
+
+			seq++;
+			p = sf_sample(p, f, seq, 64 + (seq * 2654435761u) % 1455);
+		}
+		m->len[i] = (uint16_t)(p - m->buf[i]);
+	}
+}
 
 static struct nfx_decoder *new_decoder(enum proto p)
 {
@@ -106,6 +216,21 @@ static __attribute__((noinline)) uint64_t bench_decode(struct nfx_decoder *d, en
 
 	while (c->n < want) {
 		nfx_decode(d, &g_src, m->buf[i], m->len[i], &s);
+		if (++i == POOL)
+			i = 0;
+	}
+	return c->n;
+}
+
+/* As bench_decode(), over the sFlow datagrams: records are flow samples. */
+static __attribute__((noinline)) uint64_t bench_sflow(struct nfx_decoder *d, uint64_t want,
+						       struct counter *c)
+{
+	struct nfx_sink s = { count_emit, c };
+	unsigned int i = 0;
+
+	while (c->n < want) {
+		nfx_decode(d, &g_src, g_sflow.buf[i], g_sflow.len[i], &s);
 		if (++i == POOL)
 			i = 0;
 	}
@@ -209,6 +334,7 @@ static void setup(void)
 	g_src.now_ms = 1700000000500ull;
 	for (int p = P_V5; p <= P_IPFIX; p++)
 		build_msgs(&g_msgs[p], (enum proto)p);
+	build_sflow(&g_sflow);
 	/* a third of each kind, so the formatter sees what each decoder makes */
 	for (int p = P_V5; p <= P_IPFIX; p++) {
 		struct nfx_decoder *d = new_decoder((enum proto)p);
@@ -221,7 +347,7 @@ static void setup(void)
 }
 
 static const char *const names[] = { "v5", "v9", "ipfix", "ndjson", "ndjson_write", "agg",
-				     "v5_ndjson" };
+				     "v5_ndjson", "sflow" };
 #define NBENCH (sizeof(names) / sizeof(names[0]))
 
 /* One run of bench @b for @want records; returns records, *secs the time. */
@@ -234,8 +360,8 @@ static uint64_t run_one(unsigned int b, uint64_t want, double *secs, uint64_t *a
 	uint64_t n = 0;
 	double t0;
 
-	if (b <= 2 || b == 6)
-		d = new_decoder(b == 6 ? P_V5 : (enum proto)b);
+	if (b <= 2 || b == 6 || b == 7)
+		d = new_decoder(b <= 2 ? (enum proto)b : P_V5);
 	if (b == 4 || b == 6) {
 		struct nfx_ndjson_opts no = { .path = "/dev/null", .host = "bench-host" };
 
@@ -256,9 +382,10 @@ static uint64_t run_one(unsigned int b, uint64_t want, double *secs, uint64_t *a
 	case 4: n = bench_ndjson_write(w, want); break;
 	case 5: n = bench_agg(a, want); break;
 	case 6: n = bench_v5_ndjson(d, w, want); break;
+	case 7: n = bench_sflow(d, want, &c); break;
 	}
 	*secs = now_s() - t0;
-	if (b <= 2)
+	if (b <= 2 || b == 7)
 		*aux += c.sum;
 	nfx_decoder_free(d);
 	nfx_ndjson_close(w);
@@ -296,7 +423,7 @@ int main(int argc, char **argv)
 				;
 			if (b == NBENCH) {
 				fprintf(stderr, "usage: micro [--seconds S] [--repeat N] [--count N] "
-					"[--json] [v5|v9|ipfix|ndjson|ndjson_write|agg|v5_ndjson]...\n");
+					"[--json] [v5|v9|ipfix|ndjson|ndjson_write|agg|v5_ndjson|sflow]...\n");
 				return 2;
 			}
 			want[b] = any = 1;

@@ -6,8 +6,8 @@
 # rename them (TARGET-what-it-is) and tests/test-fuzz.sh replays them.
 #
 # usage: scripts/fuzz.sh [--build-only] [SECONDS] [TARGET...]
-#   TARGET: fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_tmpl fuzz_frame
-#           fuzz_xdp (default: all; fuzz_xdp needs root and the skeleton,
+#   TARGET: fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_sflow fuzz_tmpl
+#           fuzz_frame fuzz_xdp (default: all; fuzz_xdp needs root and the skeleton,
 #           $NFX_BUILD/nfx_xdp.skel.h, made if missing)
 # env: FUZZ_OUT (build/fuzz), NFX_BUILD (build: where make put the skeleton),
 #      FUZZ_ARGS (more libFuzzer flags),
@@ -28,7 +28,7 @@ for a in "$@"; do
 	*) echo "usage: $0 [--build-only] [SECONDS] [TARGET...]" >&2; exit 2 ;;
 	esac
 done
-ALL_TARGETS="fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_tmpl fuzz_frame fuzz_xdp"
+ALL_TARGETS="fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_sflow fuzz_tmpl fuzz_frame fuzz_xdp"
 [ ${#targets[@]} -eq 0 ] && read -ra targets <<<"$ALL_TARGETS"
 
 BUILD=${NFX_BUILD:-build}
@@ -84,6 +84,8 @@ build_target() {
 			tests/fuzz/fuzz_decode.c "$LIB_A" ;;
 	fuzz_v*) $CLANG $CFLAGS -fsanitize=fuzzer -DFUZZ_VERSION="${t#fuzz_v}" -o "$OUT/$t" \
 			tests/fuzz/fuzz_decode.c "$LIB_A" ;;
+	fuzz_sflow) $CLANG $CFLAGS -fsanitize=fuzzer -DFUZZ_VERSION=NFX_SFLOW_VERSION \
+			-o "$OUT/$t" tests/fuzz/fuzz_decode.c "$LIB_A" ;;
 	fuzz_tmpl|fuzz_frame) $CLANG $CFLAGS -fsanitize=fuzzer -o "$OUT/$t" \
 			"tests/fuzz/$t.c" "$LIB_A" ;;
 	fuzz_xdp)
@@ -125,6 +127,7 @@ seed_dir() {
 dict_of() {
 	case $1 in
 	fuzz_frame|fuzz_xdp) echo tests/fuzz/frame.dict ;;
+	fuzz_sflow) echo tests/fuzz/sflow.dict ;;
 	*) echo tests/fuzz/netflow.dict ;;
 	esac
 }

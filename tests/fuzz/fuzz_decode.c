@@ -2,7 +2,8 @@
 /*
  * fuzz_decode.c - libFuzzer target for every decoder.  FUZZ_VERSION picks
  * the decoder (1, 5, 6, 7, 9, 10: the first two bytes of every message are
- * forced to that version so the fuzzer spends its time past the dispatch),
+ * forced to that version so the fuzzer spends its time past the dispatch;
+ * NFX_SFLOW_VERSION (16): the first four are sFlow's 32-bit version 5),
  * 0 feeds the dispatcher as is.
  *
  * Input: one selector byte, then one or more export messages separated by
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "decode/decode.h"
+#include "decode/sflow_ctr.h"
 
 #ifndef FUZZ_VERSION
 #define FUZZ_VERSION 0
@@ -56,7 +58,10 @@ static void decode_one(struct nfx_decoder *dec, const struct nfx_src *src,
 	if (!msg)
 		abort();
 	memcpy(msg, p, len);
-	if (FUZZ_VERSION && len >= 2) {
+	if (FUZZ_VERSION == NFX_SFLOW_VERSION && len >= 4) {
+		memset(msg, 0, 3);
+		msg[3] = 5;
+	} else if (FUZZ_VERSION && FUZZ_VERSION != NFX_SFLOW_VERSION && len >= 2) {
 		msg[0] = 0;
 		msg[1] = FUZZ_VERSION;
 	}
@@ -68,12 +73,19 @@ static void decode_one(struct nfx_decoder *dec, const struct nfx_src *src,
 	free(msg);
 }
 
+/* Read every sFlow interface counter set held, as a metrics reader would. */
+static void ctr_read(void *ctx, const struct nfx_sflow_if *e)
+{
+	*(uint64_t *)ctx += e->if_index + e->gen.in_octets + e->eth.symbol_errors + e->updated_ms;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* small bounds: cheap to set up per input, and the limits get hit */
 	static const struct nfx_decoder_opts o = {
 		.max_templates = 64, .max_sessions = 16, .max_exporters = 8,
 		.pending_bytes_per_exporter = 4096, .pending_total_bytes = 16384,
+		.max_sflow_interfaces = 8,
 	};
 	struct nfx_src src = { .port = 2055, .now_ms = 1700000000000ull };
 	const uint8_t *p, *q, *end = data + size;
@@ -98,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (q == end)
 			break;
 	}
+	nfx_sflow_ctr_foreach(dec->sfctr, ctr_read, &sink_sum);
 	/* forget everything: idle for ten days, TTL 0 */
 	nfx_decoder_sweep(dec, src.now_ms + 864000000ull, 0);
 	return 0;

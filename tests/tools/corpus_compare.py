@@ -3,14 +3,16 @@
 
 usage: corpus_compare.py REF.ref.ndjson PKTS.pkts.ndjson|- OURS.ndjson
 
-PKTS (the per-packet headers) is needed for uptime-relative times only;
-"-" compares every other field.
+PKTS (the per-packet headers) is needed for uptime-relative times and sFlow
+reception times only; "-" compares every other field.
 
 The reference (tests/data/corpus/*.ref.ndjson, made by tshark; see its
 README) lists every decoded record in packet order; ours lists every flow
 record in packet order.  Options records are not flow records and are only
-used for systemInitTimeMilliseconds.  Every field both sides carry is
-compared; the first difference is named.  Exit 0 when all agree.
+used for systemInitTimeMilliseconds.  sFlow references (proto_family
+"sflow") have one line per sample: each flow sample is one record of ours,
+counter samples are none.  Every field both sides carry is compared; the
+first difference is named.  Exit 0 when all agree.
 """
 import json
 import sys
@@ -63,10 +65,40 @@ def flag_bits(names):
     return sum(1 << FLAGS.index(n) for n in names)
 
 
+def capture_ms(pkt):
+    """The pcap time of a packet line, in ms, as `nfxdp decode` takes it."""
+    secs, frac = pkt["capture_time_epoch"].split(".")
+    return int(secs) * 1000 + int(frac[:3])
+
+
+def sflow_if(ref, key):
+    """A flow sample's interface as nfxdp reports it (design §3 sFlow v5):
+    a compact sample's word with format bits (dropped, several) names none."""
+    v = ref.get(key)
+    if v is None or ref.get("sample_type") != 1:
+        return v
+    return 0 if v >> 30 else v
+
+
+def sflow_expectations(ref, pkt, add):
+    """The sFlow-only fields: type, rate, MACs, VLAN, agent, reception time."""
+    add("type", "sflow5", lambda o: o["type"])
+    add("sampling_rate", ref.get("sampling_rate"), lambda o: o["sampling_rate"])
+    add("src_mac", ref.get("src_mac"), lambda o: o["source"]["mac"])
+    add("dst_mac", ref.get("dst_mac"), lambda o: o["destination"]["mac"])
+    add("vlan", ref.get("vlan"), lambda o: o.get("vlan"))
+    add("agent_addr", ref.get("agent_addr"), lambda o: o["exporter"]["ip"])
+    if pkt is not None and "capture_time_epoch" in pkt:
+        t = capture_ms(pkt)
+        add("start_ms", t, lambda o: o.get("start_ms"))
+        add("end_ms", t, lambda o: o.get("end_ms"))
+
+
 def expectations(ref, pkt, sysinit):
     """(name, expected, actual-getter) for every field the reference has."""
     other = ref.get("other", {})
     checks = []
+    sflow = ref.get("proto_family") == "sflow"
 
     def add(name, want, get):
         if want is not None:
@@ -84,8 +116,8 @@ def expectations(ref, pkt, sysinit):
     add("packets", ref.get("packets"), lambda o: o["packets"])
     add("tcp_flags", ref.get("tcp_flags"), lambda o: flag_bits(o.get("tcp_flags", [])))
     add("tos", ref.get("tos"), lambda o: o.get("tos"))
-    add("in_if", ref.get("in_if"), lambda o: o["ingress"]["interface"]["index"])
-    add("out_if", ref.get("out_if"), lambda o: o["egress"]["interface"]["index"])
+    add("in_if", sflow_if(ref, "in_if"), lambda o: o["ingress"]["interface"]["index"])
+    add("out_if", sflow_if(ref, "out_if"), lambda o: o["egress"]["interface"]["index"])
     add("nexthop", ref.get("nexthop"), lambda o: o.get("next_hop", {}).get("ip"))
     add("bgp_nexthop", ref.get("bgp_nexthop"), lambda o: o.get("bgp_next_hop", {}).get("ip"))
     add("src_as", ref.get("src_as"), lambda o: o.get("src_as"))
@@ -103,6 +135,8 @@ def expectations(ref, pkt, sysinit):
     add("src_mac", mac, lambda o: o["source"]["mac"])
     mac = other.get("cflow.dstmac") or other.get("cflow.post_dstmac")
     add("dst_mac", mac, lambda o: o["destination"]["mac"])
+    if sflow:
+        sflow_expectations(ref, pkt, add)
     return checks
 
 
@@ -112,6 +146,8 @@ def compare(refs, pkts, ours):
     sysinit = {}
     flows = []
     for r in refs:
+        if r["kind"] == "counters":
+            continue	# sFlow counter samples make no flow record
         if r["kind"] == "options":
             t = r.get("other", {}).get("cflow.sys_init_time")
             if t:
@@ -122,7 +158,8 @@ def compare(refs, pkts, ours):
         return f"record count: reference {len(flows)}, nfxdp {len(ours)}"
     fields = 0
     for i, ((ref, init), our) in enumerate(zip(flows, ours)):
-        exp_ip = ref["exporter"].rsplit(":", 1)[0]
+        # sFlow: the agent address in the datagram, not the UDP source
+        exp_ip = ref.get("agent_addr") or ref["exporter"].rsplit(":", 1)[0]
         if our["exporter"]["ip"] != exp_ip:
             return (f"record {i} (frame {ref['frame']} idx {ref['idx']}): exporter "
                     f"{our['exporter']['ip']} != {exp_ip}")

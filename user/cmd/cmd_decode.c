@@ -38,11 +38,12 @@ static void decode_usage(FILE *f)
 	fprintf(f,
 		"usage: nfxdp decode [-p PORT]... [--any-port] [-o FILE|-] [--namespace NS]\n"
 		"                    [--host NAME] [--stats|--stats-json] [--ms-times] FILE.pcap\n\n"
-		"Decodes the NetFlow/IPFIX export packets of a capture (Ethernet, raw IP or\n"
-		"Linux cooked) and writes one NDJSON record per flow.  The exporter is each\n"
-		"packet's source address; flush_timestamp is the packet's capture time.\n"
+		"Decodes the NetFlow/IPFIX and sFlow export packets of a capture (Ethernet,\n"
+		"raw IP or Linux cooked) and writes one NDJSON record per flow (per sFlow\n"
+		"flow sample).  The exporter is each packet's source address (sFlow: the\n"
+		"agent address it carries); flush_timestamp is the packet's capture time.\n"
 		"IP fragments are reassembled (in live mode the kernel does it).\n\n"
-		"  -p, --port PORT     UDP destination port to decode (default 2055, 4739)\n"
+		"  -p, --port PORT     UDP destination port to decode (default 2055, 4739, 6343)\n"
 		"      --any-port      decode every UDP datagram\n"
 		"  -o, --output FILE   NDJSON output (default stdout)\n"
 		"      --namespace NS  device.namespace of the records (default \"default\")\n"
@@ -106,6 +107,7 @@ static int decode_parse_args(int argc, char **argv, struct decode_opts *o)
 	if (!o->nports) {
 		o->ports[o->nports++] = 2055;
 		o->ports[o->nports++] = 4739;
+		o->ports[o->nports++] = 6343;
 	}
 	return 0;
 }

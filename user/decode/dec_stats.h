@@ -45,7 +45,16 @@
 	X(pending_decoded, "Flow records decoded from held data sets")		\
 	X(pending_dropped, "Held data sets aged out or refused for want of room") \
 	X(reserved_sets, "Sets with a reserved id, skipped")			\
-	X(record_truncated, "Sets with non-zero bytes after their last record")
+	X(record_truncated, "Sets with non-zero bytes after their last record")	\
+	X(sflow_flow_samples, "sFlow flow samples read (compact and expanded)")	\
+	X(sflow_counter_samples, "sFlow counter samples read (compact and expanded)") \
+	X(sflow_samples_skipped, "sFlow samples skipped: drop reports, other formats") \
+	X(sflow_records_skipped, "sFlow records skipped: formats not decoded")	\
+	X(sflow_bad_sample, "sFlow samples dropped: records that do not add up, or too many") \
+	X(sflow_bad_record, "sFlow records ignored: too short, or a value out of range") \
+	X(sflow_bad_agent, "sFlow datagrams whose agent address type is not 0, 1 or 2") \
+	X(sflow_header_unsupported, "sFlow sampled headers not read: not Ethernet, IPv4, IPv6") \
+	X(sflow_counter_limit, "sFlow interface counters refused: the counter store is full")
 
 struct nfx_dec_stats {
 #define NFX_DEC_SLOT_FIELD_(name, help) uint64_t name[NFX_SLOT_MAX];

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * decode.c - the decoder object (its template cache, pending buffer and
- * sequence sessions, created, swept and freed together) and the version
- * dispatch.  The kernel has already validated AF_XDP packets, but the UDP
+ * decode.c - the decoder object (its template cache, pending buffer,
+ * sequence sessions and sFlow counter store, created, swept and freed
+ * together) and the version dispatch.  The kernel has already validated AF_XDP packets, but the UDP
  * socket and pcap paths have not, so every decoder checks everything again.
  */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include "decode/decode.h"
 #include "decode/pending.h"
 #include "decode/seq.h"
+#include "decode/sflow_ctr.h"
 #include "decode/tmpl_cache.h"
 
 struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts)
@@ -43,8 +44,15 @@ struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts)
 	d->seq = nfx_seq_table_new(d->opts.max_sessions);
 	if (!d->seq)
 		goto err_pend;
+	d->sfctr = nfx_sflow_ctr_new(d->opts.max_sflow_interfaces);
+	if (!d->sfctr)
+		goto err_seq;
 	return d;
 
+err_seq:
+	err = errno;
+	nfx_seq_table_free(d->seq);
+	errno = err;
 err_pend:
 	err = errno;
 	nfx_pending_free(d->pend);
@@ -64,6 +72,7 @@ void nfx_decoder_free(struct nfx_decoder *d)
 {
 	if (!d)
 		return;
+	nfx_sflow_ctr_free(d->sfctr);
 	nfx_seq_table_free(d->seq);
 	nfx_pending_free(d->pend);
 	nfx_tmpl_cache_free(d->tmpl);
@@ -98,6 +107,7 @@ void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms)
 	NFX_TMPL_COUNTERS(X)
 #undef X
 	nfx_seq_sweep(d->seq, now_ms, ttl_ms);
+	nfx_sflow_ctr_sweep(d->sfctr, now_ms, ttl_ms);
 }
 
 int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
@@ -122,6 +132,11 @@ int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 		return nfx_decode_v9(d, src, buf, len, out);
 	case 10:
 		return nfx_decode_ipfix(d, src, buf, len, out);
+	case 0:
+		/* sFlow's version is 32 bits: its first 16 are no NetFlow version */
+		if (len >= 4 && nfx_get32(buf) == 5)
+			return nfx_decode_sflow(d, src, buf, len, out);
+		/* fall through */
 	default:
 		d->stats.bad_version++;
 		d->stats.packets[NFX_SLOT_OTHER]++;

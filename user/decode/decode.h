@@ -28,6 +28,7 @@ typedef int (*nfx_allow_fn)(void *ctx, const struct nfx_addr *exporter);
 struct nfx_tmpl_cache;
 struct nfx_pending;
 struct nfx_seq_table;
+struct nfx_sflow_ctr;
 
 struct nfx_decoder_opts {
 	uint32_t max_templates;		/* whole cache; 0 = default */
@@ -42,13 +43,16 @@ struct nfx_decoder_opts {
 	uint32_t pending_total_bytes;	/* preallocated once */
 	uint32_t pending_max_age_ms;
 	int pending_off;		/* do not hold them at all */
+	/* sFlow interface counters kept (sflow_ctr.h); 0 = default */
+	uint32_t max_sflow_interfaces;
 };
 
 struct nfx_decoder {
 	struct nfx_dec_stats stats;	/* all; the template cache's copied by the sweep */
 	struct nfx_tmpl_cache *tmpl;	/* v9 + IPFIX templates and options state */
 	struct nfx_pending *pend;	/* v9 + IPFIX data sets waiting for a template */
-	struct nfx_seq_table *seq;	/* legacy per-exporter sessions */
+	struct nfx_seq_table *seq;	/* legacy and sFlow per-exporter sessions */
+	struct nfx_sflow_ctr *sfctr;	/* sFlow interface counters, per agent and ifIndex */
 	struct nfx_decoder_opts opts;
 	const struct nfx_fieldmap *maps;	/* additional-field mappings, all listeners' */
 	unsigned int nmaps;
@@ -60,8 +64,8 @@ struct nfx_decoder {
 struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts);
 void nfx_decoder_free(struct nfx_decoder *d);
 /*
- * Drop templates, options state and sessions unused for ttl_ms, and held
- * data sets past their age.
+ * Drop templates, options state, sessions and sFlow interface counters
+ * unused for ttl_ms, and held data sets past their age.
  */
 void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms);
 /*
@@ -88,5 +92,11 @@ int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
 		  const uint8_t *buf, size_t len, const struct nfx_sink *out);
 int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 		     const uint8_t *buf, size_t len, const struct nfx_sink *out);
+/* sFlow v5 (a 32-bit version 5): one record per flow sample. */
+int nfx_decode_sflow(struct nfx_decoder *d, const struct nfx_src *src,
+		     const uint8_t *buf, size_t len, const struct nfx_sink *out);
+
+/* Records per sFlow sample (flow or counter) beyond which the sample is dropped. */
+#define NFX_SFLOW_MAX_RECORDS	64
 
 #endif /* NFX_DECODE_H */
