@@ -10,7 +10,7 @@ MICRO=${MICRO:-$ROOT/${NFX_BUILD:-build}/bench/micro}
 COUNT=${CG_COUNT:-200000}
 json=0
 [ "${1:-}" = --json ] && { json=1; shift; }
-benches=${*:-v5 v9 ipfix ndjson ndjson_write agg v5_ndjson}
+benches=${*:-v5 v9 ipfix sflow ndjson ndjson_write agg v5_ndjson}
 tmp=$(mktemp -d /tmp/nfxb-cg.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 sep=""

@@ -109,7 +109,6 @@ if why=$(check_flows); then
 else
 	fail "pmacctd sfprobe: $why"
 fi
-nfxt_c "$NFXDP" stats --pin-dir "$PIN_DIR" 2>&1 | sed "s/^/# /"
 red=$(nfxt_stat sflow5 redirected)
 if [ "${red:-0}" -gt 0 ]; then
 	ok "sFlow datagrams redirected in the sflow5 slot ($red)"
