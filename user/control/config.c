@@ -213,6 +213,9 @@ static const struct opt top_opts[] = {
 	{ .name = "pending_max_age", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
 	  .max = 3600, .def = 10, .off = CFG_OFF(pending_max_age),
 	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "max_sflow_interfaces", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	  .max = 1u << 20, .def = 4096, .off = CFG_OFF(max_sflow_interfaces),
+	  .change = NFX_CFG_CH_LIMITS },
 	/* 0: one per RX queue, at most one per usable CPU */
 	{ .name = "workers", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 0, .max = 64,
 	  .off = CFG_OFF(workers), .change = NFX_CFG_CH_LIMITS },

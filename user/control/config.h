@@ -83,6 +83,7 @@ struct nfx_config {
 	uint32_t pending_bytes_per_exporter;	/* 0: data before its template not held */
 	uint32_t pending_total_bytes;
 	uint32_t pending_max_age;		/* s */
+	uint32_t max_sflow_interfaces;		/* sFlow agents' interfaces with counters kept */
 	uint32_t workers;			/* worker threads, 0 = one per RX queue */
 
 	struct nfx_prefix *allow;	/* sorted, no duplicates; empty = all allowed */

@@ -9,6 +9,7 @@
 
 #include "io/xdp_maps.h"
 #include "control/daemon_metrics.h"
+#include "decode/sflow_ctr.h"
 #include "decode/tmpl_cache.h"
 
 #define LBL_MAX 160
@@ -316,6 +317,80 @@ static void reload_metrics(struct nfx_prom *p, const uint64_t *reloads)
 #undef X
 }
 
+/* ---- sFlow interface counters (the agents' counter samples) ---- */
+
+struct sfif_ctx {
+	struct nfx_prom *p;
+	const char *name;		/* family */
+	size_t off;			/* of the value in struct nfx_sflow_if */
+	int ether;			/* an Ethernet counter: only where the agent sent one */
+	int width;			/* bytes of the value: 4 or 8 */
+	unsigned int bit;		/* if_status bit, for the up gauges; 0 = a counter */
+	char worker[32];		/* ",worker=\"N\"" or "" */
+};
+
+static void sfif_sample(void *ctx, const struct nfx_sflow_if *e)
+{
+	const struct sfif_ctx *c = ctx;
+	char ip[NFX_ADDR_STRLEN], lbl[LBL_MAX];
+	const char *v = (const char *)e + c->off;
+	uint64_t val;
+
+	if (c->ether ? !e->has_ether : !e->has_generic)
+		return;
+	if (c->width == 8)
+		memcpy(&val, v, 8);
+	else
+		val = *(const uint32_t *)(const void *)v;
+	if (c->bit)
+		val = !!(val & c->bit);
+	snprintf(lbl, sizeof(lbl), "agent=\"%s\",ifindex=\"%u\"%s", nfx_addr_str(&e->agent, ip),
+		 e->if_index, c->worker);
+	nfx_prom_sample(c->p, c->name, lbl, val);
+}
+
+/* One family across every worker's store (an agent's interfaces may reach several). */
+static void sfif_family(struct nfx_prom *p, struct nfx_decoder *const *d, int n,
+			struct sfif_ctx *c, const char *type, const char *help)
+{
+	nfx_prom_family(p, c->name, type, help);
+	for (int i = 0; i < n; i++) {
+		worker_label(c->worker, sizeof(c->worker), n, i);
+		nfx_sflow_ctr_foreach(d[i]->sfctr, sfif_sample, c);
+	}
+}
+
+static void sflow_if_metrics(struct nfx_prom *p, struct nfx_decoder *const *d, int n)
+{
+	struct sfif_ctx c = { .p = p, .width = 8 };
+
+#define X(field, woff, wsize, help)					\
+	c.name = "nfx_sflow_if_" #field "_total";				\
+	c.off = offsetof(struct nfx_sflow_if, gen.field);			\
+	sfif_family(p, d, n, &c, "counter", help ", from the agent's counter samples.");
+	NFX_SFLOW_GENERIC_COUNTERS(X)
+#undef X
+	c.ether = 1;
+#define X(field, woff, wsize, help)					\
+	c.name = "nfx_sflow_if_" #field "_total";				\
+	c.off = offsetof(struct nfx_sflow_if, eth.field);			\
+	sfif_family(p, d, n, &c, "counter", help ", from the agent's counter samples.");
+	NFX_SFLOW_ETHER_COUNTERS(X)
+#undef X
+	c.ether = 0;
+	c.name = "nfx_sflow_if_speed_bps";
+	c.off = offsetof(struct nfx_sflow_if, gen.if_speed);
+	sfif_family(p, d, n, &c, "gauge", "Interface speed in bit/s, as the agent reports it.");
+	c.width = 4;
+	c.off = offsetof(struct nfx_sflow_if, gen.if_status);
+	c.name = "nfx_sflow_if_admin_up";
+	c.bit = 1;
+	sfif_family(p, d, n, &c, "gauge", "1 when the interface is administratively up.");
+	c.name = "nfx_sflow_if_oper_up";
+	c.bit = 2;
+	sfif_family(p, d, n, &c, "gauge", "1 when the interface is operationally up.");
+}
+
 void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 {
 	nfx_prom_reset(p);
@@ -324,8 +399,10 @@ void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 	kernel_metrics(p, v->stats_fd);
 	xsk_metrics(p, v->xsks, v->nxsk);
 	udp_metrics(p, v->udps, v->nudp);
-	if (v->ndec)
+	if (v->ndec) {
 		decoder_metrics(p, v->decs, v->ndec);
+		sflow_if_metrics(p, v->decs, v->ndec);
+	}
 	agg_metrics(p, v);
 	if (v->nout)
 		output_metrics(p, v->outs, v->nout);

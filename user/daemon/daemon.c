@@ -115,6 +115,7 @@ static int open_decoders(struct nfx_run *r)
 		.max_templates_per_exporter = c->max_templates_per_exporter,
 		.max_template_fields = c->max_template_fields,
 		.max_sessions = nfx_worker_share(r, c->max_sessions),
+		.max_sflow_interfaces = nfx_worker_share(r, c->max_sflow_interfaces),
 		.pending_bytes_per_exporter = c->pending_bytes_per_exporter,
 		.pending_total_bytes = nfx_worker_share(r, c->pending_total_bytes),
 		.pending_max_age_ms = c->pending_max_age * 1000u,
