@@ -36,6 +36,7 @@
 #define PORT_V5		9995	/* v5 only */
 #define PORT_SFLOW	6343	/* sFlow v5 only */
 #define PORT_NONE	5555	/* no listener */
+#define PORT_SFLOW	6343	/* sFlow v5 only */
 
 #define FRAME_MAX	4096
 
@@ -948,13 +949,15 @@ static void test_allow_list(void)
 #define V5	NFX_SLOT_V5
 #define V9	NFX_SLOT_V9
 #define FIX	NFX_SLOT_IPFIX
+#define SF	NFX_SLOT_SFLOW5
 #define FRAMES(...) (const struct expect[]){ __VA_ARGS__ }, \
 	sizeof((const struct expect[]){ __VA_ARGS__ }) / sizeof(struct expect)
 
 /*
  * Per-frame verdicts for tests/data/malformed (ports: NetFlow 2055, IPFIX
- * 4739).  Only header-level faults are ours; set/template faults are the
- * daemon's, so those datagrams are valid here.
+ * 4739, sFlow 6343).  Only header-level faults are ours; set/template and
+ * sample/record faults are the daemon's, so those datagrams are valid here.
+ * The sflow-* rows are `tests/tools/craft_sflow.py --xdp-table`.
  */
 static const struct pcap_case {
 	const char *file;
@@ -983,6 +986,49 @@ static const struct pcap_case {
 		E_VALID(FIX, 72), E_VALID(FIX, 47), E_VALID(FIX, 37)) },
 	{ "ipv6-exporter.pcap", FRAMES(E_VALID(V9, 120), E_VALID(FIX, 112)) },
 	{ "padding.pcap", FRAMES(E_VALID(V9, 90), E_VALID(FIX, 86)) },
+	{ "sflow-agent-ipv6-short.pcap", FRAMES(E_DROP(SF, short_pkt, 39),
+		E_DROP(SF, short_pkt, 28), E_VALID(SF, 200)) },
+	{ "sflow-agent-type.pcap", FRAMES(E_DROP(SF, bad_version, 144),
+		E_DROP(SF, bad_version, 148), E_DROP(SF, bad_version, 148),
+		E_VALID(SF, 172)) },
+	{ "sflow-bad-version.pcap", FRAMES(E_DROP(O, bad_version, 148),
+		E_DROP(O, bad_version, 148), E_DROP(O, bad_version, 148),
+		E_VALID(SF, 172)) },
+	{ "sflow-counters-only.pcap", FRAMES(E_VALID(SF, 324),
+		E_VALID(SF, 172)) },
+	{ "sflow-expanded-flow-sample.pcap", FRAMES(E_VALID(SF, 204),
+		E_VALID(SF, 172)) },
+	{ "sflow-ipv4-fragment.pcap", FRAMES(E_VALID(SF, 504),
+		E_VALID(SF, 172)) },
+	{ "sflow-ipv4-ihl.pcap", FRAMES(E_VALID(SF, 584), E_VALID(SF, 172)) },
+	{ "sflow-ipv6-ext-chain.pcap", FRAMES(E_VALID(SF, 840),
+		E_VALID(SF, 172)) },
+	{ "sflow-num-records-huge.pcap", FRAMES(E_VALID(SF, 268),
+		E_VALID(SF, 268), E_VALID(SF, 264), E_VALID(SF, 172)) },
+	{ "sflow-num-samples-absurd.pcap", FRAMES(E_DROP(SF, bad_count, 148),
+		E_DROP(SF, bad_count, 148), E_DROP(SF, bad_count, 148),
+		E_VALID(SF, 172)) },
+	{ "sflow-num-samples-too-large.pcap", FRAMES(E_DROP(SF, truncated, 148),
+		E_VALID(SF, 268), E_VALID(SF, 172)) },
+	{ "sflow-qinq-mpls.pcap", FRAMES(E_VALID(SF, 496), E_VALID(SF, 172)) },
+	{ "sflow-raw-header-length.pcap", FRAMES(E_VALID(SF, 276),
+		E_VALID(SF, 276), E_VALID(SF, 208), E_VALID(SF, 172)) },
+	{ "sflow-record-overrun.pcap", FRAMES(E_VALID(SF, 292),
+		E_VALID(SF, 264), E_VALID(SF, 212), E_VALID(SF, 172)) },
+	{ "sflow-sample-length-unaligned.pcap", FRAMES(E_VALID(SF, 270),
+		E_VALID(SF, 273), E_VALID(SF, 172)) },
+	{ "sflow-sample-overrun.pcap", FRAMES(E_VALID(SF, 268),
+		E_VALID(SF, 148), E_VALID(SF, 172)) },
+	{ "sflow-sample-too-short.pcap", FRAMES(E_VALID(SF, 164),
+		E_VALID(SF, 196), E_VALID(SF, 160), E_VALID(SF, 172)) },
+	{ "sflow-short-header.pcap", FRAMES(E_DROP(O, short_pkt, 3),
+		E_DROP(SF, short_pkt, 4), E_DROP(SF, short_pkt, 20),
+		E_DROP(SF, short_pkt, 27), E_VALID(SF, 172)) },
+	{ "sflow-snap-cut.pcap", FRAMES(E_VALID(SF, 564), E_VALID(SF, 172)) },
+	{ "sflow-unknown-sample-format.pcap", FRAMES(E_VALID(SF, 268),
+		E_VALID(SF, 172)) },
+	{ "sflow-zero-samples.pcap", FRAMES(E_VALID(SF, 28), E_VALID(SF, 40),
+		E_VALID(SF, 172)) },
 	{ "unknown-version.pcap", FRAMES(E_DROP(O, bad_version, 48),
 		E_DROP(O, bad_version, 48), E_DROP(O, bad_version, 48),
 		E_DROP(O, bad_version, 48), E_DROP(O, bad_version, 48),
@@ -1147,16 +1193,78 @@ static long json_drop(struct json_object *entry, const char *name)
 	return json_object_get_int64(v);
 }
 
+/* "SLOT:FATE" of expected.json's xdp lists (FATE: redirect or a drop field). */
+static int parse_fate(const char *text, int *slot, size_t *field)
+{
+	const char *colon = strchr(text, ':');
+	size_t i, n;
+
+	if (!colon)
+		return -EINVAL;
+	n = colon - text;
+	*slot = NO_SLOT;
+	for (i = 0; i < NFX_SLOT_MAX; i++)
+		if (strlen(slot_name[i]) == n && !strncmp(slot_name[i], text, n))
+			*slot = i;
+	/* no socket in these runs: what would be redirected is passed */
+	if (!strcmp(colon + 1, "redirect")) {
+		*field = F(passed);
+		return *slot == NO_SLOT ? -EINVAL : 0;
+	}
+	for (i = 0; i < sizeof(ctr_fields) / sizeof(ctr_fields[0]); i++)
+		if (!strcmp(ctr_fields[i].name, colon + 1)) {
+			*field = ctr_fields[i].off;
+			return *slot == NO_SLOT ? -EINVAL : 0;
+		}
+	return -EINVAL;
+}
+
+/*
+ * An entry's per-frame xdp list (and xdp_bytes, the payload sizes) must
+ * say what the table above makes the XDP program do, frame by frame.
+ */
+static void check_json_xdp(struct json_object *xdp, struct json_object *bytes,
+			   const struct pcap_case *pc)
+{
+	size_t i, n = json_object_array_length(xdp), field = 0;
+	int slot = NO_SLOT;
+
+	CHECK(n == pc->n, "%s: xdp lists %zu frames, table has %zu", pc->file, n,
+	      pc->n);
+	for (i = 0; i < n && i < pc->n; i++) {
+		const char *text = json_object_get_string(json_object_array_get_idx(xdp, i));
+		const struct expect *e = &pc->frames[i];
+
+		CHECK(text && !parse_fate(text, &slot, &field),
+		      "%s frame %zu: bad xdp entry '%s'", pc->file, i + 1, text);
+		CHECK(slot == e->slot && field == e->field,
+		      "%s frame %zu: expected.json says %s, the table does not",
+		      pc->file, i + 1, text);
+		if (bytes)
+			CHECK(json_object_get_int64(json_object_array_get_idx(bytes, i)) ==
+			      (long)e->bytes, "%s frame %zu: xdp_bytes disagree",
+			      pc->file, i + 1);
+	}
+}
+
 /*
  * expected.json's generic header-level drop counters must match what the
  * table above makes the XDP program do; set/template-level ones are the
- * decoder's and are not checked here.
+ * decoder's and are not checked here.  An entry with its own per-frame
+ * "xdp" list (the sFlow ones, whose drops name decoder counters) is
+ * checked against that instead.
  */
 static void check_json_intent(struct json_object *entry,
 			      const struct pcap_case *pc)
 {
+	struct json_object *xdp, *bytes = NULL;
 	long want, got;
 
+	if (json_object_object_get_ex(entry, "xdp", &xdp)) {
+		json_object_object_get_ex(entry, "xdp_bytes", &bytes);
+		check_json_xdp(xdp, bytes, pc);
+		return;
+	}
 	want = json_drop(entry, "short_packet");
 	got = count_field(pc, F(short_pkt));
 	CHECK(got == want, "%s: %ld short_pkt, expected.json says %ld",

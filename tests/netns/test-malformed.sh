@@ -5,10 +5,14 @@
 # daemon never sees them, and every good record still arrives.  Crafted
 # cases give exact counts; the malformed corpus (tests/data/malformed) is
 # also replayed with tcpreplay and must be dropped or decoded, never stall.
+# Its sFlow captures (port 6343, an sflow5 listener) move exactly the XDP
+# counters their expected.json "xdp" lists name, and the valid datagram
+# that closes each of them is decoded.
 source "$(dirname "$0")/lib.sh"
 
 nfxt_setup || { fail "netns/veth setup"; exit 1; }
-nfxt_start -i "$IF_C" --pin-dir "$PIN_DIR" || { fail "nfxdp run did not start"; exit 1; }
+nfxt_start -i "$IF_C" --pin-dir "$PIN_DIR" -p 2055 -p 4739 -p 6343/sflow ||
+	{ fail "nfxdp run did not start"; exit 1; }
 
 # good traffic before, between and after the bad packets
 good=0
@@ -50,6 +54,53 @@ import json, sys
 s = json.load(sys.stdin)
 print(sum(v[k] for v in s.values() for k in ("short_pkt", "bad_version", "bad_count", "truncated", "bad_length")))'
 }
+xdp_stats() { nfxt_c "$NFXDP" stats --pin-dir "$PIN_DIR" --json; }
+# sflow_xdp_deltas BEFORE AFTER: empty when the sflow5 and other slots moved
+# by exactly what the sflow-* entries' xdp lists add up to
+sflow_xdp_deltas() {
+	python3 - "$1" "$2" "$corpus/expected.json" <<'EOF'
+import json, sys
+before, after = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+want = {}
+for e in json.load(open(sys.argv[3])):
+    if not e["file"].startswith("sflow-"):
+        continue
+    for verdict in e["xdp"]:
+        slot, fate = verdict.split(":")
+        for field in ("packets", "redirected" if fate == "redirect" else fate):
+            want[(slot, field)] = want.get((slot, field), 0) + 1
+bad = []
+for slot in ("sflow5", "other"):
+    for field in after[slot]:
+        if field == "bytes":
+            continue
+        d = after[slot][field] - before[slot][field]
+        if d != want.get((slot, field), 0):
+            bad.append("%s.%s moved by %d, want %d" % (slot, field, d, want.get((slot, field), 0)))
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+EOF
+}
+# sflow_closing_records: empty when every sflow-* capture's last expected
+# record (its closing datagram's, marked by its source port) is in $OUT
+sflow_closing_records() {
+	python3 - "$OUT" "$corpus" <<'EOF'
+import glob, json, sys
+out, corpus = sys.argv[1:3]
+seen = set()
+for line in open(out):
+    r = json.loads(line)
+    if r.get("type") == "sflow5":
+        seen.add((r["source"].get("ip"), r["source"].get("port")))
+missing = []
+for path in sorted(glob.glob(corpus + "/sflow-*.expected.ndjson")):
+    last = json.loads(open(path).read().splitlines()[-1])
+    if (last["src_addr"], str(last["src_port"])) not in seen:
+        missing.append(path.rsplit("/", 1)[1])
+print(" ".join(missing))
+sys.exit(1 if missing else 0)
+EOF
+}
 corpus=$NFXT_ROOT/tests/data/malformed
 if ! command -v tcpreplay >/dev/null || [ ! -f "$corpus/unknown-version.pcap" ]; then
 	info "corpus replay skipped (no tcpreplay or no $corpus)"
@@ -62,8 +113,28 @@ else
 	after=$(drops_total)
 	[ $((after - before)) -eq 13 ] && ok "corpus: 13 malformed frames dropped in XDP" ||
 		fail "corpus: drop counters moved by $((after - before)), want 13"
+
+	before=$(xdp_stats)
+	for f in "$corpus"/sflow-*.pcap; do
+		nfxt_e tcpreplay -q -t -i "$IF_E" "$f" >/dev/null 2>&1 ||
+			fail "tcpreplay ${f##*/}"
+	done
+	for _ in $(seq 1 50); do
+		why=$(sflow_xdp_deltas "$before" "$(xdp_stats)") && break
+		sleep 0.1
+	done
+	[ -z "$why" ] && ok "corpus: sFlow frames counted as expected.json's xdp lists say" ||
+		fail "corpus: sFlow XDP counters: $why"
+	for _ in $(seq 1 50); do
+		why=$(sflow_closing_records) && break
+		sleep 0.2
+	done
+	[ -z "$why" ] && ok "corpus: the closing datagram of every sFlow capture decoded" ||
+		fail "corpus: sFlow records missing: $why"
+
 	# the rest of the corpus must not stall the pipeline
 	for f in "$corpus"/*.pcap; do
+		case $f in */sflow-*) continue ;; esac
 		nfxt_e tcpreplay -q -i "$IF_E" "$f" >/dev/null 2>&1
 	done
 	# the corpus's own records are in $OUT too, so no line count tells when
