@@ -5,18 +5,25 @@
 # (AF_PACKET), so it can spoof any number of exporters: 20 000 of them
 # (IPv4 and IPv6) send v9/IPFIX templates and data with template churn,
 # withdrawals, options templates, data for unknown templates, huge
-# templates, v5; mixed in are frames the XDP program must drop (short,
-# wrong version, huge v5/v1/v6/v7 counts, truncated, IPFIX and UDP length
-# mismatches, random garbage), frames the daemon must reject (bad set
-# lengths, bad (options) templates, record overruns, random set bodies),
-# first fragments whose rest never comes, and one good exporter whose
-# records have known values (some of its v5 messages fragmented: the XDP
-# program passes them, the stack reassembles, a UDP socket reads them).  The collector
-# runs with small tables (256 exporters, 1024 templates) and a 3 s
-# template TTL swept every second.  Checked:
+# templates, v5, and as sFlow v5 agents (IPv4 and IPv6 agent addresses)
+# flow samples, counter samples of thousands of new interfaces a second,
+# sequence restarts; mixed in are frames the XDP program must drop (short,
+# wrong version or sFlow agent address type, huge v5/v1/v6/v7 and sFlow
+# counts, truncated, IPFIX and UDP length mismatches, NetFlow and sFlow on
+# each other's ports, random garbage), frames the daemon must reject (bad
+# set lengths, bad (options) templates, record overruns, random set
+# bodies; sFlow samples and records that are short, past their datagram or
+# sample, of unknown formats or out of range), first fragments whose rest
+# never comes, sFlow the XDP program cannot check (fragments: bad agent
+# types, cut headers, sample counts past the datagram), one good exporter
+# and one good sFlow agent whose records have known values (some of their
+# messages fragmented: the XDP program passes them, the stack reassembles,
+# a UDP socket reads them).  The collector runs with small tables (256
+# exporters, 1024 templates) and a 3 s template TTL swept every second.
+# Checked:
 #  1. every good record arrives exactly once with its fields, and nothing
-#     else from the good exporter (data sent after a withdrawal is not
-#     decoded);
+#     else from the good exporter or agent (data sent after a withdrawal is
+#     not decoded);
 #  2. memory: VmRSS/VmHWM stay under the baseline plus what the configured
 #     maxima allow (bound computed below), and RSS is flat in the second
 #     half of the flood;
@@ -24,8 +31,11 @@
 #     passed + drops, and each counter equals what the frames sent must
 #     produce (flood.py models the program's checks); daemon counters for
 #     each defect sent move by the number sent (exactly where the outcome
-#     does not depend on table space), and the decoder saw exactly what
-#     the program redirected plus the reassembled datagrams;
+#     does not depend on table space: every sFlow sample and record
+#     counter), and the decoder saw exactly what the program redirected
+#     plus the reassembled datagrams; one agent reporting 100 interfaces
+#     more than a decoder's sFlow counter store holds is refused exactly
+#     100 times, and the flood's interfaces overflow it again;
 #  4. the daemon stays responsive; after the flood the TTL sweep empties
 #     the exporter table, and a last good burst (with v9 data sent ahead of
 #     its template) decodes.
@@ -52,7 +62,8 @@ cat >"$WORK/nfxdp.json" <<EOF
 	"listeners": [
 		{ "flow_type": "netflow5", "port": 2055 },
 		{ "flow_type": "netflow9", "port": 2055 },
-		{ "flow_type": "ipfix", "port": 4739 }
+		{ "flow_type": "ipfix", "port": 4739 },
+		{ "flow_type": "sflow5", "port": 6343 }
 	],
 	"template_ttl": $TTL,
 	"template_sweep_interval": $SWEEP,
@@ -109,6 +120,34 @@ nfxt_wait_records "$(good_total)" 10 || fail "warm-up: $(wc -l <"$OUT") of $(goo
 sleep 1.2	# the metrics page is rebuilt every second
 scrape "$WORK/m0"
 RSS0=$(rss_kb)
+NW=$(grep -c '^nfx_worker_records_total{' "$WORK/m0")
+
+# the sFlow cases that need the tables to themselves: one agent 100
+# interfaces over a decoder's counter store, one that restarts twice
+python3 - "$WORK/m0" "$STATE" <<'EOF' || NFXT_FAILED=1
+import json, sys
+m = {}
+for line in open(sys.argv[1]):
+    if line.strip() and not line.startswith("#"):
+        k, v = line.rsplit(None, 1)
+        m[k] = int(float(v))
+d = json.load(open(sys.argv[2]))["dec"]
+lost = sum(v for k, v in m.items()
+           if k.startswith(("nfx_xsk_rx_dropped_total", "nfx_xsk_rx_ring_full_total")))
+got = {k: m.get("nfx_decoder_%s_total" % k, 0)
+       for k in ("sflow_counter_limit", "seq_resets", "seq_lost")}
+want = {"sflow_counter_limit": d["sf_counter_limit_warm"], "seq_resets": d["sf_seq_resets_warm"],
+        "seq_lost": d["sf_seq_lost_warm"]}
+if lost:
+    print("# warm-up: AF_XDP lost %d frames, sFlow warm-up counts not exact" % lost)
+elif got["sflow_counter_limit"] != want["sflow_counter_limit"] or \
+        got["seq_resets"] != want["seq_resets"] or got["seq_lost"] < want["seq_lost"]:
+    print("FAIL flood: warm-up sFlow counters %s, want %s (seq_lost at least)" % (got, want))
+    sys.exit(1)
+else:
+    print("ok flood warm-up sFlow: the counter store refused exactly %d interfaces over its "
+          "bound, %d sequence restarts" % (got["sflow_counter_limit"], got["seq_resets"]))
+EOF
 
 # ---- the flood ----
 : >"$WORK/exporters"
@@ -161,19 +200,24 @@ for slot, c in sorted(got.items()):
         if not lo <= v <= w.get(f, 0):
             bad.append("%s.%s=%d, frames sent make it %d%s" % (
                 slot, f, v, w.get(f, 0), " (veth dropped %d)" % vdrops if vdrops else ""))
-# each malformed kind moved its counter by at least what was sent of it
-for kind, field in (("x_short", "short_pkt"), ("x_bad_version", "bad_version"),
-                    ("x_bad_count", "bad_count"), ("x_truncated", "truncated"),
-                    ("x_bad_length", "bad_length")):
+# the malformed kinds moved their counter by at least what was sent of them
+for field, kinds in (("short_pkt", ("x_short", "sfx_short")),
+                     ("bad_version", ("x_bad_version", "sfx_bad_version")),
+                     ("bad_count", ("x_bad_count", "sfx_bad_count")),
+                     ("truncated", ("x_truncated", "sfx_truncated")),
+                     ("bad_length", ("x_bad_length",))):
     total = sum(c[field] for c in got.values())
-    if total < st["sent"].get(kind, 0) - vdrops:
-        bad.append("%s: %d sent, %s moved by %d" % (kind, st["sent"][kind], field, total))
+    sent = sum(st["sent"].get(k, 0) for k in kinds)
+    if total < sent - vdrops:
+        bad.append("%s: %d sent, %s moved by %d" % ("+".join(kinds), sent, field, total))
 if bad:
     print("FAIL flood: kernel counters: " + "; ".join(bad[:8]))
     sys.exit(1)
 tot = {f: sum(c[f] for c in got.values()) for f in ("packets", "redirected", "passed") + drops}
-print("ok flood kernel counters match the %d frames sent (%s)%s" % (
+sf = got.get("sflow5", {})
+print("ok flood kernel counters match the %d frames sent (%s; sflow5 slot %s)%s" % (
     st["frames_total"], " ".join("%s=%d" % kv for kv in tot.items()),
+    " ".join("%s=%d" % (f, sf[f]) for f in ("packets", "redirected", "passed") + drops if sf.get(f)),
     ", veth dropped %d" % vdrops if vdrops else ""))
 EOF
 
@@ -206,7 +250,7 @@ passed = sum(c["passed"] for c in xdp.values())
 if udp != passed - orphans:
     bad.append("UDP sockets read %d datagrams, XDP passed %d of which %d never complete" % (
         udp, passed, orphans))
-for v in ("v1", "v5", "v6", "v7", "v9", "ipfix", "other"):
+for v in ("v1", "v5", "v6", "v7", "v9", "ipfix", "sflow5", "other"):
     c = xdp.get(v, {})
     want = c.get("redirected", 0) + c.get("passed", 0) - d.get("orphan_" + v, 0)
     got = g("nfx_decoder_packets_total", version=v)
@@ -243,6 +287,20 @@ for v in ("v9", "ipfix"):
     if g("nfx_decoder_dropped_total", version=v) < (d.get("dropped_" + v, 0) if exact else 1):
         bad.append("dropped{%s}=%d, sent %d first-set-length errors" % (
             v, g("nfx_decoder_dropped_total", version=v), d.get("dropped_" + v, 0)))
+# sFlow: what every structured case must produce, whatever the tables hold
+for name, want in sorted(d["sflow"].items()):
+    metric, _, ver = name.partition(":")
+    v = g("nfx_decoder_%s_total" % metric, **({"version": ver} if ver else {}))
+    if not (want if exact else min(want, 1)) <= v <= want:
+        bad.append("%s=%d, the sFlow sent makes it %d" % (name, v, want))
+# the counter store: the warm-up's refusals, and more once the flood's
+# interfaces overflow it (how many depends on the queues and the TTL sweep)
+lim, lo = g("nfx_decoder_sflow_counter_limit_total"), d["sf_counter_limit_warm"] + 1
+if not (lo if exact else 1) <= lim <= d["sf_storable"]:
+    bad.append("sflow_counter_limit=%d, want %d..%d" % (lim, lo, d["sf_storable"]))
+notes.append("sFlow: %s; the counter store refused %d of %d interface reports" % (
+    " ".join("%s=%d" % (k.replace("sflow_", ""), v) for k, v in sorted(d["sflow"].items())),
+    lim, d["sf_storable"]))
 if g("nfx_output_dropped_total") or g("nfx_output_write_errors_total"):
     bad.append("output dropped %d, write errors %d" % (g("nfx_output_dropped_total"),
                                                     g("nfx_output_write_errors_total")))
@@ -293,10 +351,12 @@ pend=$(mval "$WORK/m3" nfx_decoder_pending_decoded_total)
 
 # ---- 1. the good records ----
 LOST=$(( $(mval "$WORK/m3" nfx_xsk_rx_dropped_total) + $(mval "$WORK/m3" nfx_xsk_rx_ring_full_total) ))
-python3 - "$OUT" "$STATE" "$GOOD_IP" "$LOST" "$VDROPS" <<'EOF' || NFXT_FAILED=1
+python3 - "$OUT" "$STATE" "$GOOD_IP" "$LOST" "$VDROPS" "$NFXT_ROOT/tests/tools" <<'EOF' || NFXT_FAILED=1
 import json, sys
 path, st, good = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3]
 lost, vdrops = int(sys.argv[4]), int(sys.argv[5])
+sys.path.insert(0, sys.argv[6])
+from flood import sflow_frame_len
 want = st["good"]
 seen = {t: {} for t in want}
 extra, bad = [], []
@@ -321,6 +381,8 @@ for t, n in sorted(want.items()):
         r = rs[0]
         w = {"src": "10.1.%d.%d" % (i >> 8, i & 255), "dst": "10.2.%d.%d" % (i >> 8, i & 255),
              "dport": 2000 + i, "bytes": 100 + i, "packets": 1 + i, "proto": "UDP"}
+        if t == "sflow5":	# one sampled frame: packets 1, bytes its length
+            w["bytes"], w["packets"] = sflow_frame_len(i), 1
         g = {"src": r["source"]["ip"], "dst": r["destination"]["ip"],
              "dport": int(r["destination"]["port"]), "bytes": r["bytes"],
              "packets": r["packets"], "proto": r.get("ip_protocol")}
@@ -341,18 +403,30 @@ EOF
 # ---- 2. memory ----
 # Everything the decoder may hold is sized by the configuration: templates
 # (slab + index + at most one heap plan of NFX_TMPL_MAX_FIELDS 6-byte ops
-# each), exporter-domain states, the 1 MiB pending ring, and the legacy
-# session table (65536 sessions, 131072 40-byte slots, not configurable).
-# The UMEMs are populated at start, so they are in the baseline.  Slack:
-# 4 MiB for the allocator and the metrics/output buffers.
-read -r TSZ DSZ OPSZ < <(gcc -Iuser -Iinclude -x c -o "$WORK/sz" - <<'EOF' 2>/dev/null && "$WORK/sz"
+# each), exporter-domain states, the 1 MiB pending ring, the session table
+# of legacy exporters and sFlow agents (65536 sessions, 131072 40-byte
+# slots, not configurable), and each worker's sFlow interface counter store
+# (4096 interfaces in 8192 slots of an nfx_sflow_if and a used flag, not
+# configurable either).  The UMEMs are populated at start, so they are in
+# the baseline.  Slack: 4 MiB for the allocator and the metrics/output
+# buffers.
+read -r TSZ DSZ OPSZ CSZ < <(gcc -Iuser -Iinclude -x c -o "$WORK/sz" - <<'EOF' 2>/dev/null && "$WORK/sz"
 #include <stdio.h>
 #include "decode/tmpl_cache.h"
-int main(void) { printf("%zu %zu %zu\n", sizeof(struct nfx_tmpl), sizeof(struct nfx_dom), sizeof(struct nfx_op)); return 0; }
+#include "decode/sflow_ctr.h"
+struct ctr_slot { struct nfx_sflow_if e; uint8_t used; };	/* sflow_ctr.c's */
+int main(void)
+{
+	printf("%zu %zu %zu %zu\n", sizeof(struct nfx_tmpl), sizeof(struct nfx_dom),
+	       sizeof(struct nfx_op), sizeof(struct ctr_slot));
+	return 0;
+}
 EOF
 )
-TSZ=${TSZ:-320} DSZ=${DSZ:-168} OPSZ=${OPSZ:-6}
-DEC_MAX=$(( MAX_TMPL * (TSZ + 16 + 512 * OPSZ + 16) + MAX_EXP * (DSZ + 12) + (1 << 20) + 131072 * 40 ))
+TSZ=${TSZ:-320} DSZ=${DSZ:-168} OPSZ=${OPSZ:-6} CSZ=${CSZ:-296}
+SF_SLOTS=8192
+DEC_MAX=$(( MAX_TMPL * (TSZ + 16 + 512 * OPSZ + 16) + MAX_EXP * (DSZ + 12) + (1 << 20) +
+	    131072 * 40 + NW * SF_SLOTS * CSZ ))
 SLACK=$((4 << 20))
 BOUND_KB=$(( RSS0 + (DEC_MAX + SLACK) / 1024 ))
 python3 - "$STATE" "$RSS0" "$BOUND_KB" "$(rss_kb)" "$(hwm_kb)" <<'EOF' || NFXT_FAILED=1

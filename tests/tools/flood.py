@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""flood.py - adversarial NetFlow/IPFIX traffic for tests/netns/test-flood.sh.
+"""flood.py - adversarial NetFlow/IPFIX/sFlow traffic for tests/netns/test-flood.sh.
 
 Writes whole Ethernet frames to an AF_PACKET socket on the exporter end of
 the veth, so every frame can carry any source address: thousands of
@@ -10,29 +10,40 @@ checksums are right, UDP checksums are 0 (IPv4) or right (IPv6).
 Three phases share a state file (--state), so record numbers and expected
 counts add up across invocations:
 
-  warm   good traffic from the good exporter, plus the malformed cases the
-         daemon must count exactly (an exporter over its template quota, a
-         record overrun, ...), sent while nothing else competes for table
-         space;
+  warm   good traffic from the good exporter and the good sFlow agent, plus
+         the malformed cases the daemon must count exactly (an exporter over
+         its template quota, a record overrun, an sFlow agent over a
+         decoder's interface counter store, one that restarts, every kind of
+         broken sFlow sample and record, ...), sent while nothing else
+         competes for table space;
   flood  --frames frames over at most --seconds: spoofed exporters (template
          churn, withdrawals, options templates, data for unknown templates,
-         huge templates), frames the XDP program must drop (short, wrong
-         version, huge counts, truncated, bad IPFIX/UDP lengths, garbage),
-         frames the daemon must reject (bad set lengths, bad templates,
-         record overruns, random set bodies), first IPv4 fragments whose
-         rest never comes, interleaved with good messages (some v5 ones in
-         two fragments, for the stack to reassemble and a UDP socket to read);
+         huge templates) and sFlow agents (flow samples, counter samples of
+         ever new interfaces, restarts), frames the XDP program must drop
+         (short, wrong version or agent address type, huge counts,
+         truncated, bad IPFIX/UDP lengths, NetFlow and sFlow on each other's
+         ports, garbage), frames the daemon must reject (bad set lengths,
+         bad templates, record overruns, random set bodies, broken sFlow
+         samples and records), first IPv4 fragments whose rest never comes,
+         sFlow in fragments (the decoder's own header checks), interleaved
+         with good messages (some in two fragments, for the stack to
+         reassemble and a UDP socket to read);
   final  one more good burst, including v9 data sent before its template.
 
 Good records follow nfsend.py's numbering (record i: src 10.1.H.L, dst
 10.2.H.L, sport 1000+i, dport 2000+i, proto UDP, bytes 100+i, packets 1+i),
-one sequence of i per type (netflow5, netflow9, ipfix), all from --good-ip.
-Spoofed records use source port 0, so they never look like good ones.
+one sequence of i per type (netflow5, netflow9, ipfix, sflow5), all from
+--good-ip (the good agent's address too).  An sflow5 record is one sampled
+frame: packets 1, bytes sflow_frame_len(i), its raw Ethernet/IPv4/UDP
+header carrying the rest.  Spoofed NetFlow records use source port 0, so
+they never look like good ones; spoofed agents never name --good-ip.
 
 The state file (JSON) holds what was sent per kind, the XDP counters the
 frames must produce (a model of bpf/nfx_xdp.bpf.c's checks, per slot), the
-decoder counters the structured cases must produce, the good record counts,
-and with --pid the collector's VmRSS/VmHWM sampled during the flood.
+decoder counters the structured cases must produce (for sFlow, "sflow":
+every sample and record counter, exact whatever the tables hold), the good
+record counts, and with --pid the collector's VmRSS/VmHWM sampled during
+the flood.
 """
 import argparse
 import json
@@ -46,15 +57,49 @@ ETH_P_IP, ETH_P_IPV6 = 0x0800, 0x86DD
 VARLEN = 0xFFFF
 
 # listener ports and the versions the XDP program accepts on each
-# (netflow5 + netflow9 listeners on 2055, ipfix on 4739)
+# (netflow5 + netflow9 listeners on 2055, ipfix on 4739, sflow5 on 6343;
+# sFlow has a port-map bit of its own, NFX_VER_SFLOW5)
 LEGACY = (1 << 1) | (1 << 5) | (1 << 6) | (1 << 7)
 MODERN = (1 << 9) | (1 << 10)
-PORTS = {2055: LEGACY | MODERN, 4739: MODERN}
-P_LEGACY, P_IPFIX, P_NONE = 2055, 4739, 9999
+SFLOW = 1 << 16
+PORTS = {2055: LEGACY | MODERN, 4739: MODERN, 6343: SFLOW}
+P_LEGACY, P_IPFIX, P_SFLOW, P_NONE = 2055, 4739, 6343, 9999
 SLOT = {1: "v1", 5: "v5", 6: "v6", 7: "v7", 9: "v9", 10: "ipfix"}
 FIELDS = ("packets", "bytes", "redirected", "passed", "short_pkt", "bad_version",
           "bad_count", "truncated", "bad_length", "not_allowed")
 FIXED = {1: (16, 48, 30), 5: (24, 48, 30), 6: (24, 52, 27), 7: (24, 52, 27)}
+SF_V5 = struct.pack("!I", 5)	# sFlow's version: 32 bits, its first 16 are 0
+SF_MAX_SAMPLES = 256		# NFX_SFLOW_MAX_SAMPLES (include/nfx/shared.h)
+SF_MAX_RECORDS = 64		# NFX_SFLOW_MAX_RECORDS (user/decode/decode.h)
+SF_STORE = 4096			# sFlow interfaces per decoder (sflow_ctr.c's default)
+
+
+def frag_slot(visible):
+    """The slot of a first fragment whose payload starts with these bytes."""
+    if len(visible) < 2:
+        return "other"
+    slot = SLOT.get(struct.unpack("!H", visible[:2])[0], "other")
+    return "sflow5" if slot == "other" and visible[:4] == SF_V5 else slot
+
+
+def sflow_model(dport, payload):
+    """sFlow v5 (the first 32 bits are 5): the port, then the header up to the sample count."""
+    plen = len(payload)
+    if not PORTS[dport] & SFLOW:
+        return "sflow5", "bad_version", plen
+    if plen < 28:
+        return "sflow5", "short_pkt", plen
+    hlen = {1: 28, 2: 40}.get(struct.unpack("!I", payload[4:8])[0])
+    if hlen is None:
+        return "sflow5", "bad_version", plen	# agent address type
+    if plen < hlen:
+        return "sflow5", "short_pkt", plen
+    n = struct.unpack("!I", payload[hlen - 4:hlen])[0]
+    if n > SF_MAX_SAMPLES:
+        return "sflow5", "bad_count", plen
+    if plen < hlen + 8 * n:
+        return "sflow5", "truncated", plen
+    return "sflow5", "redirected", plen
 
 
 def xdp_model(dport, payload, ulen_bad=False):
@@ -68,6 +113,8 @@ def xdp_model(dport, payload, ulen_bad=False):
         return "other", "short_pkt", plen
     ver, w2 = struct.unpack("!HH", payload[:4])
     slot = SLOT.get(ver, "other")
+    if slot == "other" and payload[:4] == SF_V5:
+        return sflow_model(dport, payload)
     if slot == "other" or not PORTS[dport] >> ver & 1:
         return slot, "bad_version", plen
     if ver in FIXED:
@@ -102,6 +149,11 @@ def csum(data):
     return ~s & 0xFFFF
 
 
+def frag_cut(plen):
+    """Bytes of UDP header and payload in the first of a datagram's two fragments."""
+    return ((8 + plen) // 2) & ~7
+
+
 class Wire:
     def __init__(self, ifname, dmac, smac, dst4, dst6):
         self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -116,7 +168,7 @@ class Wire:
     def send_frags(self, src, sport, dport, payload, first_only=False):
         """An IPv4 datagram in two fragments (or only its first one)."""
         udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-        cut = (len(udp) // 2) & ~7
+        cut = frag_cut(len(payload))
         for off, part, mf in ((0, udp[:cut], 0x2000), (cut, udp[cut:], 0)):
             self.ipid = (self.ipid + 1) & 0xFFFF if off == 0 else self.ipid
             ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(part), self.ipid,
@@ -245,6 +297,112 @@ def big_template(tid):
     return tmpl_rec(tid, fields, True), fields
 
 
+# ---- sFlow v5 (sflow_version_5.txt): XDR words, every list led by its
+# count, every sample and record by its format and length ----
+
+def sf_dgram(agent, seq, samples, sub=0, count=None, atype=None):
+    """A datagram naming agent (4 or 16 bytes; atype overrides its type) with these samples."""
+    if atype is None:
+        atype = 1 if len(agent) == 4 else 2
+    return (SF_V5 + struct.pack("!I", atype) + agent +
+            struct.pack("!IIII", sub, seq & 0xFFFFFFFF, 3600000,
+                        len(samples) if count is None else count) + b"".join(samples))
+
+
+def sf_item(fmt, body, length=None):
+    """A sample or a record: format, length, the body padded to 4 bytes."""
+    body += bytes(-len(body) % 4)
+    return struct.pack("!II", fmt, len(body) if length is None else length) + body
+
+
+def sf_flow(recs, seq, x=False, count=None, length=None, rate=1, in_if=3, out_if=7):
+    """Flow sample, compact (format 1) or expanded (3), of data source ifIndex in_if."""
+    pool = seq * rate & 0xFFFFFFFF
+    if x:
+        fixed = struct.pack("!10I", seq, 0, in_if, rate, pool, 0, 0, in_if, 0, out_if)
+    else:
+        fixed = struct.pack("!7I", seq, in_if, rate, pool, 0, in_if, out_if)
+    body = fixed + struct.pack("!I", len(recs) if count is None else count) + b"".join(recs)
+    return sf_item(3 if x else 1, body, length)
+
+
+def sf_counters(recs, seq, cls, idx, x=False, count=None, length=None):
+    """Counter sample, compact (format 2) or expanded (4), of data source (cls, idx)."""
+    fixed = struct.pack("!III", seq, cls, idx) if x else struct.pack("!II", seq, cls << 24 | idx)
+    body = fixed + struct.pack("!I", len(recs) if count is None else count) + b"".join(recs)
+    return sf_item(4 if x else 2, body, length)
+
+
+def rec_raw(header, frame_len, proto=1, hlen=None, length=None):
+    """Raw packet header (1): header protocol (1 Ethernet), frame length, 4 stripped (FCS)."""
+    return sf_item(1, struct.pack("!4I", proto, frame_len, 4,
+                                  len(header) if hlen is None else hlen) + header, length)
+
+
+def rec_ip4(length, proto, src, dst, sport, dport):
+    """Sampled IPv4 (3)."""
+    return sf_item(3, struct.pack("!II4s4s4I", length, proto, src, dst, sport, dport, 0, 0))
+
+
+def rec_ip6(length, proto, src, dst, sport, dport):
+    """Sampled IPv6 (4)."""
+    return sf_item(4, struct.pack("!II16s16s4I", length, proto, src, dst, sport, dport, 0, 0))
+
+
+def rec_switch(vlan, out_vlan=0):
+    """Extended switch (1001)."""
+    return sf_item(1001, struct.pack("!4I", vlan, 0, out_vlan, 0))
+
+
+def rec_router(nh, smask=24, dmask=16, atype=None):
+    """Extended router (1002): next hop (4 or 16 bytes), prefix lengths."""
+    atype = (1 if len(nh) == 4 else 2) if atype is None else atype
+    return sf_item(1002, struct.pack("!I", atype) + nh + struct.pack("!II", smask, dmask))
+
+
+def rec_gateway(path, nseg=None):
+    """Extended gateway (1003): next hop, AS 64500, source AS 0, peer AS, one AS_SEQUENCE."""
+    body = struct.pack("!I4sIII", 1, b"\xc0\x00\x02\x01", 64500, 0, 64501)
+    body += struct.pack("!III", 1 if nseg is None else nseg, 2, len(path))
+    body += b"".join(struct.pack("!I", a) for a in path)
+    return sf_item(1003, body + struct.pack("!III", 1, 64500 << 16 | 80, 100))
+
+
+def rec_generic(ifindex, length=None):
+    """Generic interface counters (counter record 1, 88 bytes)."""
+    body = struct.pack("!IIQII", ifindex, 6, 10 ** 9, 1, 3)
+    body += struct.pack("!Q6I", 10 ** 6 + ifindex, 1000, 10, 5, 0, 0, 0)
+    body += struct.pack("!Q5I", 2 * 10 ** 6, 2000, 20, 6, 0, 0) + struct.pack("!I", 0)
+    return sf_item(1, body if length is None else body[:length])
+
+
+def rec_ether():
+    """Ethernet interface counters (counter record 2, 52 bytes)."""
+    return sf_item(2, struct.pack("!13I", *range(13)))
+
+
+def sflow_frame_len(i):
+    """The frame length (FCS included) the good agent reports for good record i: its bytes."""
+    return 64 + i % 1400
+
+
+def good_frame(i):
+    """The frame good record i was sampled from, without its FCS: Ethernet (every 3rd
+    802.1Q-tagged), IPv4 (every 4th with 4 bytes of options), UDP 1000+i -> 2000+i."""
+    flen = sflow_frame_len(i) - 4
+    eth = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01"
+    if i % 3 == 1:
+        eth += struct.pack("!HH", 0x8100, 100 + i % 50)
+    eth += b"\x08\x00"
+    opts = b"\x01\x01\x01\x01" if i % 4 == 2 else b""
+    tot = flen - len(eth)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45 + len(opts) // 4, 0, tot, i & 0xFFFF, 0x4000, 64, 17,
+                     0, addr(1, i), addr(2, i)) + opts
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    udp = struct.pack("!HHHH", 1000 + i, 2000 + i, tot - len(ip), 0)
+    return (eth + ip + udp).ljust(flen, b"\0")
+
+
 class Flood:
     def __init__(self, a, st):
         self.a, self.st = a, st
@@ -267,7 +425,7 @@ class Flood:
     def tx(self, kind, src, sport, dport, payload, ulen=None, frag=None):
         m = xdp_model(dport, payload, ulen is not None and (ulen < 8 or ulen > 8 + len(payload)))
         if m and frag:	# first fragments are passed to the stack, whatever they hold
-            slot = SLOT.get(struct.unpack("!H", payload[:2])[0], "other")
+            slot = frag_slot(payload[:frag_cut(len(payload)) - 8])
             m = slot, "passed", len(payload)
             if frag == "orphan":
                 self.dec("orphan_" + slot)
@@ -342,6 +500,50 @@ class Flood:
             self.good_ipfix(IX_B)
         else:
             self.good_ipfix(IX_A if k % 12 == 5 else IX_B, withdraw=True)
+
+    # -- the good sFlow agent --
+    def sfdec(self, **deltas):
+        """What the decoder counts for an sFlow datagram that reaches it, whatever the
+        tables hold: nfx_decoder_NAME_total, records/dropped those of version sflow5."""
+        sf = self.st["dec"].setdefault("sflow", {})
+        for name, n in deltas.items():
+            name += ":sflow5" if name in ("records", "dropped") else ""
+            sf[name] = sf.get(name, 0) + n
+
+    def store(self, n):
+        """n counter samples the interface counter store is asked to keep."""
+        self.st["dec"]["sf_storable"] = self.st["dec"].get("sf_storable", 0) + n
+
+    def good_flow_sample(self, i):
+        """Good record i as a flow sample (expanded for odd i): the raw header, with a sampled
+        IPv4 record before or after it (its IP length must not win over the frame length)
+        for 2 i in 5, an extended switch record for tagged frames."""
+        frame = good_frame(i)
+        recs = [rec_raw(frame[:96], sflow_frame_len(i))]
+        if i % 5 in (1, 3):
+            ip4 = rec_ip4(len(frame) - 14, 17, addr(1, i), addr(2, i), 1000 + i, 2000 + i)
+            recs.insert(0 if i % 5 == 1 else 1, ip4)
+        if i % 3 == 1:
+            recs.append(rec_switch(100 + i % 50))
+        self.sfdec(sflow_flow_samples=1, records=1)
+        return sf_flow(recs, i, x=i % 2 == 1, rate=1 + i % 3, in_if=1 + i % 2)
+
+    def good_sflow(self, frag=False, counters=False):
+        """A datagram of the good agent: its next 1-5 good records; counters: with an
+        interface counter sample among them; frag: in two IPv4 fragments, for the stack to
+        reassemble and the UDP socket to read."""
+        i, j = self.st["good"]["sflow5"], self.st["sfseq"]
+        n = 1 + j % 5
+        samples = [self.good_flow_sample(k) for k in range(i, i + n)]
+        if counters:
+            samples.insert(n // 2, sf_counters([rec_generic(1 + j % 2), rec_ether()], j, 0,
+                                               1 + j % 2))
+            self.sfdec(sflow_counter_samples=1)
+            self.store(1)
+        self.tx("good_sflow_fragmented" if frag else "good_sflow", self.good, 40001, P_SFLOW,
+                sf_dgram(self.good, j, samples), frag="whole" if frag else None)
+        self.st["good"]["sflow5"] += n
+        self.st["sfseq"] = j + 1
 
     # -- spoofed exporters --
     def exporter(self, e):
@@ -505,7 +707,7 @@ class Flood:
 
     def garbage(self, src, sport):
         """Random bytes that the XDP program must drop (re-drawn otherwise)."""
-        port = self.rnd.choice([P_LEGACY, P_IPFIX])
+        port = self.rnd.choice([P_LEGACY, P_IPFIX, P_SFLOW])
         while True:
             p = os.urandom(self.rnd.randrange(0, 600))
             if xdp_model(port, p)[1] != "redirected":
@@ -520,6 +722,254 @@ class Flood:
             self.tx("fuzz_body", src, sport, P_IPFIX, ipfix_msg([body], 0))
         else:
             self.tx("fuzz_body", src, sport, P_LEGACY, v9_msg([body], 0))
+
+    # -- spoofed sFlow agents --
+    def sf_agent(self, e, src):
+        """The agent a spoofed exporter names: itself, or (one IPv4 exporter in 7) an IPv6 one."""
+        if len(src) == 4 and e % 7 == 3:
+            return b"\xfd\x00\x5f\x10" + bytes(8) + e.to_bytes(4, "big")
+        return src
+
+    def sf_next(self, agent, sub):
+        """The agent's next datagram sequence number; one datagram in 16 restarts far back."""
+        seq = self.nextseq((agent, sub))
+        return (seq - 100000) & 0xFFFFFFFF if self.rnd.randrange(16) == 0 else seq
+
+    def spoof_header(self):
+        """Someone else's sampled frame: Ethernet, IPv4 or IPv6, any transport, cut anywhere."""
+        v6 = self.rnd.randrange(3) == 0
+        proto = self.rnd.choice([6, 17, 1, 47, 58 if v6 else 50])
+        if v6:
+            ip = struct.pack("!IHBB", 6 << 28, 20, proto, 64) + os.urandom(32)
+        else:
+            ip = struct.pack("!BBHHHBBH", 0x45, 0, 40, 0, 0, 64, proto, 0) + os.urandom(8)
+        frame = os.urandom(12) + (b"\x86\xdd" if v6 else b"\x08\x00") + ip + os.urandom(20)
+        return frame[:self.rnd.randrange(14, len(frame) + 1)]
+
+    def spoof_flow_sample(self, seq):
+        """A well-formed flow sample of a spoofed agent (one record): a raw header, alone or
+        with extended switch/router/gateway records, or a sampled IPv4/IPv6 record."""
+        r = self.rnd
+        kind = r.randrange(4)
+        if kind == 0:
+            recs = [rec_raw(self.spoof_header(), r.randrange(64, 1519))]
+        elif kind == 1:
+            recs = [rec_switch(r.randrange(4096)),
+                    rec_raw(self.spoof_header(), r.randrange(64, 9019)),
+                    rec_router(os.urandom(4), r.randrange(33), r.randrange(33)),
+                    rec_gateway([r.randrange(1, 1 << 32) for _ in range(r.randrange(4))])]
+        elif kind == 2:
+            recs = [rec_ip4(r.randrange(20, 1500), r.choice([6, 17]), os.urandom(4), os.urandom(4),
+                            0, 53)]
+        else:
+            recs = [rec_ip6(r.randrange(40, 1500), 6, os.urandom(16), os.urandom(16), 0, 443),
+                    rec_router(os.urandom(16), 48, 64)]
+        self.sfdec(sflow_flow_samples=1, records=1)
+        return sf_flow(recs, seq, x=r.randrange(2) == 1, rate=r.choice([1, 64, 1024, 65536]),
+                       in_if=r.randrange(1, 1 << 20), out_if=r.randrange(1 << 32))
+
+    def spoof_sflow(self, src, sport, e):
+        """A spoofed agent's datagram of 1-4 well-formed flow samples (sub-agent e % 3)."""
+        agent, sub = self.sf_agent(e, src), e % 3
+        samples = [self.spoof_flow_sample(self.variant("sf_sample"))
+                   for _ in range(self.rnd.randrange(1, 5))]
+        self.tx("spoof_sflow", src, sport, P_SFLOW, sf_dgram(agent, self.sf_next(agent, sub),
+                                                             samples, sub))
+
+    def spoof_sflow_counters(self, src, sport, e):
+        """Counter samples of interfaces never seen before, thousands a second (the store
+        refuses them once full: sflow_counter_limit), with some it does not keep among them:
+        a VLAN's (class 1) Ethernet counters, records nobody decodes."""
+        agent, sub = self.sf_agent(e, src), e % 3
+        seq = self.sf_next(agent, sub)
+        base = 1 + self.variant("sf_ifs") * 16
+        samples, size = [], 40
+        for idx in range(base, base + 12):
+            kind = self.rnd.choice([0, 0, 1, 1, 2, 5, 3, 4])
+            x, d = kind in (1, 3, 5), {}
+            if kind == 0:
+                smp = sf_counters([rec_generic(idx), rec_ether()], seq, 0, idx, x)
+            elif kind == 1:
+                smp = sf_counters([rec_generic(idx)], seq, 0, idx, x)
+            elif kind == 2:	# kept under the data source's ifIndex
+                smp = sf_counters([rec_ether()], seq, 0, idx, x)
+            elif kind == 3:	# a VLAN's: not kept
+                smp = sf_counters([rec_ether()], seq, 1, idx, x)
+            elif kind == 4:	# processor and host records: skipped, nothing kept
+                smp = sf_counters([sf_item(1001, os.urandom(28)), sf_item(2000, os.urandom(40))],
+                                  seq, 0, idx, x)
+                d = dict(sflow_records_skipped=2)
+            else:		# a generic record cut short: ignored, the Ethernet one kept
+                smp = sf_counters([rec_generic(idx, length=60), rec_ether()], seq, 0, idx, x)
+                d = dict(sflow_bad_record=1)
+            size += len(smp)
+            if size > 1400:	# within an IPv6 frame
+                break
+            samples.append(smp)
+            self.sfdec(sflow_counter_samples=1, **d)
+            self.store(int(kind in (0, 1, 2, 5)))
+        self.tx("spoof_sflow_counters", src, sport, P_SFLOW, sf_dgram(agent, seq, samples, sub))
+
+    def sflow_bad(self, src, sport, agent, k):
+        """Datagrams the XDP program passes (the header is whole) that the decoder must take
+        apart piece by piece, each defect in its counter."""
+        seq = self.nextseq((agent, 0))
+        x = k % 2 == 1
+        raw = rec_raw(self.spoof_header(), 100)
+
+        def fl(recs, **kw):
+            return sf_flow(recs, seq, x=x, **kw)
+
+        def good():
+            return self.spoof_flow_sample(seq)
+        count = None
+        trailing = b""
+        r = k // 2 % 21
+        if r == 0:	# the first sample runs past the datagram: none of it is read
+            samples, d = [sf_item(1, bytes(40), length=4000)], dict(length_mismatch=1, dropped=1)
+        elif r == 1:	# the second one does: the first stands
+            samples, d = [good(), sf_item(3, bytes(40), length=4000)], dict(length_mismatch=1)
+        elif r == 2:	# three announced, two there
+            samples, count, d = [good(), good()], 3, dict(length_mismatch=1)
+        elif r == 3:	# bytes after the last sample
+            samples, trailing, d = [good()], bytes(12), dict(length_mismatch=1)
+        elif r == 4:	# a flow sample shorter than its fixed part
+            samples = [sf_item(3 if x else 1, bytes(20))]
+            d = dict(sflow_flow_samples=1, sflow_bad_sample=1)
+        elif r == 5:	# more records announced than the sample holds
+            samples = [fl([raw], count=50)]
+            d = dict(sflow_flow_samples=1, sflow_bad_sample=1)
+        elif r == 6:	# more records than a sample may have (NFX_SFLOW_MAX_RECORDS), room for them
+            samples = [fl([sf_item(2000, b"")] * (SF_MAX_RECORDS + 1))]
+            d = dict(sflow_flow_samples=1, sflow_bad_sample=1)
+        elif r == 7:	# a record count that overflows any multiplication
+            samples = [fl([raw], count=0xFFFFFFFF)]
+            d = dict(sflow_flow_samples=1, sflow_bad_sample=1)
+        elif r == 8:	# a record runs past its sample
+            samples = [fl([raw, sf_item(1001, bytes(16), length=1000)])]
+            d = dict(sflow_flow_samples=1, sflow_bad_sample=1)
+        elif r == 9:	# the records end before the sample does
+            samples = [sf_item(3 if x else 1, fl([raw])[8:] + bytes(8))]
+            d = dict(sflow_flow_samples=1, sflow_bad_sample=1)
+        elif r == 10:	# sample formats nobody decodes: a drop report, an enterprise's, junk
+            samples = [sf_item(5, os.urandom(40)), sf_item(4413 << 12 | 1, os.urandom(24)),
+                       sf_item(0xFFFFFFFF, b""), sf_item(0, os.urandom(8))]
+            d = dict(sflow_samples_skipped=4)
+        elif r == 11:	# record formats nobody decodes around a raw header: the sample stands
+            samples = [fl([sf_item(2, os.urandom(24)), raw, sf_item(1005, os.urandom(12)),
+                           sf_item(9 << 12 | 1, os.urandom(40)), sf_item(0xFFFFFFFF, b"")])]
+            d = dict(sflow_flow_samples=1, records=1, sflow_records_skipped=4)
+        elif r == 12:	# raw headers that do not add up: shorter than 16, header past the record
+            samples = [fl([sf_item(1, bytes(8)), rec_raw(bytes(40), 100, hlen=200)])]
+            d = dict(sflow_flow_samples=1, records=1, sflow_bad_record=2)
+        elif r == 13:	# sampled IPv4 of protocol 300, sampled IPv6 to port 70000
+            samples = [fl([rec_ip4(100, 300, bytes(4), bytes(4), 1, 2)]),
+                       fl([rec_ip6(100, 17, bytes(16), bytes(16), 1, 70000)])]
+            d = dict(sflow_flow_samples=2, records=2, sflow_bad_record=2)
+        elif r == 14:	# VLAN 5000, next-hop address type 9, mask 200, an AS path past its record
+            samples = [fl([raw, rec_switch(5000), rec_router(bytes(4), atype=9),
+                           rec_router(bytes(4), 200, 8), rec_gateway([1, 2], nseg=1000)])]
+            d = dict(sflow_flow_samples=1, records=1, sflow_bad_record=4)
+        elif r == 15:	# sampled headers of links nobody parses (token ring, FDDI, PPP, MPLS)
+            samples = [fl([rec_raw(os.urandom(40), 80, proto=p)]) for p in (3, 4, 7, 13)]
+            d = dict(sflow_flow_samples=4, records=4, sflow_header_unsupported=4)
+        elif r == 16:	# counter samples: shorter than the fixed part, too many records
+            samples = [sf_item(4 if x else 2, bytes(8)),
+                       sf_counters([rec_generic(1)], seq, 0, 1, x, count=SF_MAX_RECORDS + 1)]
+            d = dict(sflow_counter_samples=2, sflow_bad_sample=2)
+        elif r == 17:	# a counter record past its sample; a generic record too short, not kept
+            samples = [sf_counters([sf_item(1, bytes(88), length=400)], seq, 0, 1, x),
+                       sf_counters([rec_generic(7, length=40)], seq, 0, 7, not x)]
+            d = dict(sflow_counter_samples=2, sflow_bad_sample=1, sflow_bad_record=1)
+        elif r == 18:	# counter records nobody decodes: nothing kept
+            samples = [sf_counters([sf_item(1001, os.urandom(28)), sf_item(2001, os.urandom(16)),
+                                    sf_item(7 << 12 | 5, b"")], seq, 0, 9, x)]
+            d = dict(sflow_counter_samples=1, sflow_records_skipped=3)
+        elif r == 19:	# a flow sample of length 0, then none announced at all
+            samples, d = [sf_item(3 if x else 1, b"")], dict(sflow_flow_samples=1,
+                                                             sflow_bad_sample=1)
+            if x:
+                samples, d = [], {}
+        else:		# one byte more than its records (the next sample is off the 4-byte grid)
+            s1 = fl([raw])
+            samples = [s1[:4] + struct.pack("!I", len(s1) - 7) + s1[8:] + b"\0", good()]
+            d = dict(sflow_flow_samples=1, sflow_bad_sample=1)
+        p = sf_dgram(agent, seq, samples, count=count) + trailing
+        assert xdp_model(P_SFLOW, p)[1] == "redirected", r
+        self.sfdec(**d)
+        self.tx("sflow_bad", src, sport, P_SFLOW, p)
+
+    def sflow_xdp_bad(self, src, sport, agent, k):
+        """sFlow the XDP program must drop; the model says in which counter."""
+        dg = sf_dgram(agent, 0, [sf_flow([rec_raw(bytes(40), 64)], 0)])	# 104 bytes of samples
+        h = 28 if len(agent) == 4 else 40
+        kind, r = ["short", "bad_version", "bad_count", "truncated", "port"][k % 5], k // 5
+        port, ulen = P_SFLOW, None
+        if kind == "short":
+            p = dg[:4 + r % (h - 4)]
+        elif kind == "bad_version":	# agent address types, then sFlow v4 and v2
+            p = dg[:4] + struct.pack("!I", [0, 3, 0x100, 0xFFFFFFFF][r % 4]) + dg[8:]
+            if r % 6 >= 4:
+                p = struct.pack("!I", [4, 2][r % 6 - 4]) + dg[4:]
+        elif kind == "bad_count":
+            p = dg[:h - 4] + struct.pack("!I", [257, 1000, 0x20000000, 0xFFFFFFFF][r % 4]) + dg[h:]
+        elif kind == "truncated":
+            n, cut = [(1, 7), (14, 108), (256, 200), (3, 0)][r % 4]
+            p = dg[:h - 4] + struct.pack("!I", n) + dg[h:h + cut]
+        else:	# sFlow to the NetFlow and IPFIX ports, NetFlow and IPFIX to sFlow's, bad UDP length
+            good5 = v5_msg([(b"\xac\x10\0\1", b"\xac\x11\0\1", 0, 53, 1, 64)], 0)
+            p = [dg, dg, good5, v9_msg([fset(0, tmpl_rec(256, V9_A, False))], 0),
+                 ipfix_msg([fset(2, tmpl_rec(256, IX_A, True))], 0), dg][r % 6]
+            port = [P_LEGACY, P_IPFIX, P_SFLOW, P_SFLOW, P_SFLOW, P_SFLOW][r % 6]
+            if r % 6 == 5:
+                ulen = 8 + len(dg) + 40
+        m = self.tx("sfx_" + kind, src, sport, port, p, ulen=ulen)
+        assert m and m[1] != "redirected", (kind, r, m)
+
+    def sflow_frag(self, src, sport, k):
+        """sFlow in IPv4 fragments: the XDP program passes the first (counted in its slot),
+        the stack reassembles, the UDP socket hands the datagram to the decoder unchecked,
+        whose own header checks must hold; or a first fragment whose rest never comes."""
+        seq = self.nextseq((src, 1))
+        flow = sf_flow([rec_raw(bytes(60), 80)], seq)
+        r = k % 5
+        if r == 0:	# the rest never comes
+            self.tx("sflow_frag_orphan", src, sport, P_SFLOW, sf_dgram(src, seq, [flow], 1),
+                    frag="orphan")
+            return
+        if r == 1:	# agent address type 3
+            p, d = sf_dgram(src, seq, [flow], 1, atype=3), dict(sflow_bad_agent=1, dropped=1)
+        elif r == 2:	# an IPv6 agent's header cut at 36 bytes
+            p, d = sf_dgram(bytes(16), seq, [], 1)[:36], dict(short_pkt=1, dropped=1)
+        elif r == 3:	# 300 samples announced, room for 26
+            p = sf_dgram(src, seq, [flow, flow], 1, count=300)
+            d = dict(length_mismatch=1, dropped=1)
+        else:		# agent address type 0 (unknown): the UDP source stands in
+            p, d = sf_dgram(b"", seq, [self.spoof_flow_sample(seq)], 1, atype=0), {}
+        self.sfdec(**d)
+        self.tx("sflow_frag_bad", src, sport, P_SFLOW, p, frag="whole")
+
+    def greedy_counters(self):
+        """One agent reports 100 interfaces more than a decoder's counter store holds: 100
+        refusals exactly (its datagrams take one queue, so one worker, and no other counter
+        sample has come before)."""
+        src, n = bytes([198, 18, 0, 4]), SF_STORE + 100
+        for seq, first in enumerate(range(1, n + 1, 10)):
+            samples = [sf_counters([rec_generic(idx)], first, 0, idx, idx % 2 == 1)
+                       for idx in range(first, min(first + 10, n + 1))]
+            self.tx("greedy_counters", src, 7779, P_SFLOW, sf_dgram(src, seq, samples))
+        self.sfdec(sflow_counter_samples=n)
+        self.store(n)
+        self.dec("sf_counter_limit_warm", 100)
+
+    def sflow_seq_probe(self):
+        """An agent that restarts twice (back by 100 000, then on by 5 million), loses 10
+        datagrams and sends one late: seq_resets +2, seq_lost +10."""
+        src = bytes([198, 18, 0, 5])
+        for seq in (100000, 100001, 100002, 7, 8, 9, 20, 5000000, 5000001, 4999995):
+            self.tx("sflow_seq", src, 7780, P_SFLOW, sf_dgram(src, seq, [], sub=2))
+        self.dec("sf_seq_resets_warm", 2)
+        self.dec("sf_seq_lost_warm", 10)
 
     # -- phases --
     def warm(self):
@@ -541,19 +991,34 @@ class Flood:
         for _ in range(5):
             self.overrun(src, sport)
         self.dec("record_overrun_warm", 5)
+        # sFlow: the good agent, then the exact cases (an IPv4 and an IPv6 agent each)
+        for j in range(6):
+            self.good_sflow(frag=j == 4)
+        self.greedy_counters()
+        self.sflow_seq_probe()
+        six = b"\xfd\x00\x5f\x10" + bytes(11) + b"\x02"
+        for k in range(42):
+            self.sflow_bad(src, sport, six if k % 4 >= 2 else src, k)
+        for k in range(60):
+            self.sflow_xdp_bad(src, sport, six if k % 10 >= 5 else src, k)
+        for k in range(5):
+            self.sflow_frag(src, sport, k)
         for k in range(12, 18):
             self.good_round(k)
+        for j in range(3):
+            self.good_sflow()
 
     def flood(self):
         a = self.a
         sched = (["v9"] * 18 + ["ipfix"] * 18 + ["d9"] * 5 + ["dx"] * 5 + ["v5"] * 8 +
                  ["setlen"] * 3 + ["tmpl"] * 3 + ["overrun"] * 1 + ["big"] * 1 +
                  ["xdp"] * 15 + ["garbage"] * 4 + ["fuzz"] * 2 + ["other_port"] * 1 +
-                 ["orphan"] * 1)
+                 ["orphan"] * 1 + ["sf"] * 8 + ["sfc"] * 8 + ["sfbad"] * 5 + ["sfx"] * 5 +
+                 ["sffrag"] * 1)
         self.rnd.shuffle(sched)
         t0 = time.monotonic()
         rate = a.frames / a.seconds
-        n = k = goodk = 0
+        n = k = goodk = goodsf = 0
         next_sample = t0
         e = 0
         start = self.w.frames
@@ -570,6 +1035,9 @@ class Flood:
                 if k % a.good_every == 0:
                     self.good_round(goodk)
                     goodk += 1
+                elif k % a.good_every == a.good_every // 2:
+                    self.good_sflow(frag=goodsf % 20 == 7, counters=goodsf % 4 == 1)
+                    goodsf += 1
                 what = sched[k % len(sched)]
                 k += 1
                 src, sport = self.exporter(e)
@@ -601,6 +1069,17 @@ class Flood:
                         self.tx("orphan_fragment", src, sport, P_LEGACY, v5_msg(
                             [(b"\xac\x10\0\1", b"\xac\x11\0\1", 0, 53, 1, 64)] * 4, 0),
                             frag="orphan")
+                elif what == "sf":
+                    self.spoof_sflow(src, sport, e)
+                elif what == "sfc":
+                    self.spoof_sflow_counters(src, sport, e)
+                elif what == "sfbad":
+                    self.sflow_bad(src, sport, self.sf_agent(e, src), self.variant(what))
+                elif what == "sfx":
+                    self.sflow_xdp_bad(src, sport, self.sf_agent(e, src), self.variant(what))
+                elif what == "sffrag":
+                    if len(src) == 4:
+                        self.sflow_frag(src, sport, self.variant(what))
                 else:
                     self.tx("other_port", src, sport, P_NONE, os.urandom(64))
                 n = self.w.frames - start
@@ -608,7 +1087,8 @@ class Flood:
         if a.pid:
             samples.append([round(dur, 2)] + rss(a.pid))
         self.st["flood"] = {"frames": n, "seconds": round(dur, 2), "rate": int(n / dur),
-                            "exporters": min(a.exporters, k), "good_messages": goodk}
+                            "exporters": min(a.exporters, k), "good_messages": goodk,
+                            "good_sflow": goodsf}
 
     def final(self):
         for k in range(6):
@@ -622,6 +1102,8 @@ class Flood:
                         fset(300, data_recs(V9_A, i + 3, 2, 0))], self.nextseq("g9")))
         self.st["good"]["netflow9"] += 5
         self.dec("pending_good_sets")
+        for j in range(4):
+            self.good_sflow(frag=j == 2, counters=j == 1)
 
 
 def rss(pid):
@@ -657,8 +1139,8 @@ def main():
     try:
         st = json.load(open(a.state))
     except FileNotFoundError:
-        st = {"sent": {}, "xdp": {}, "dec": {},
-              "good": {"netflow5": 0, "netflow9": 0, "ipfix": 0}}
+        st = {"sent": {}, "xdp": {}, "dec": {}, "sfseq": 0,
+              "good": {"netflow5": 0, "netflow9": 0, "ipfix": 0, "sflow5": 0}}
     f = Flood(a, st)
     getattr(f, a.phase)()
     st["frames_total"] = st.get("frames_total", 0) + f.w.frames
