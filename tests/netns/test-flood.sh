@@ -57,6 +57,10 @@ FLOOD="python3 $NFXT_ROOT/tests/tools/flood.py"
 command -v curl >/dev/null || skip "curl not installed"
 nfxt_setup || { fail "netns/veth setup"; exit 1; }
 
+# the daemon splits max_sflow_interfaces among its workers (one per RX
+# queue, at most one per CPU): ask for 4096 per worker, as flood.py assumes
+NWX=$(nproc)
+[ "$NWX" -gt 2 ] && NWX=2
 cat >"$WORK/nfxdp.json" <<EOF
 {
 	"listeners": [
@@ -68,7 +72,8 @@ cat >"$WORK/nfxdp.json" <<EOF
 	"template_ttl": $TTL,
 	"template_sweep_interval": $SWEEP,
 	"max_exporters": $MAX_EXP,
-	"max_templates": $MAX_TMPL
+	"max_templates": $MAX_TMPL,
+	"max_sflow_interfaces": $((4096 * NWX))
 }
 EOF
 nfxt_start -i "$IF_C" -c "$WORK/nfxdp.json" --pin-dir "$PIN_DIR" \
@@ -406,8 +411,8 @@ EOF
 # each), exporter-domain states, the 1 MiB pending ring, the session table
 # of legacy exporters and sFlow agents (65536 sessions, 131072 40-byte
 # slots, not configurable), and each worker's sFlow interface counter store
-# (4096 interfaces in 8192 slots of an nfx_sflow_if and a used flag, not
-# configurable either).  The UMEMs are populated at start, so they are in
+# (max_sflow_interfaces / workers = 4096 interfaces in 8192 slots of an
+# nfx_sflow_if and a used flag).  The UMEMs are populated at start, so they are in
 # the baseline.  Slack: 4 MiB for the allocator and the metrics/output
 # buffers.
 read -r TSZ DSZ OPSZ CSZ < <(gcc -Iuser -Iinclude -x c -o "$WORK/sz" - <<'EOF' 2>/dev/null && "$WORK/sz"

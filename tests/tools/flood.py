@@ -71,7 +71,7 @@ FIXED = {1: (16, 48, 30), 5: (24, 48, 30), 6: (24, 52, 27), 7: (24, 52, 27)}
 SF_V5 = struct.pack("!I", 5)	# sFlow's version: 32 bits, its first 16 are 0
 SF_MAX_SAMPLES = 256		# NFX_SFLOW_MAX_SAMPLES (include/nfx/shared.h)
 SF_MAX_RECORDS = 64		# NFX_SFLOW_MAX_RECORDS (user/decode/decode.h)
-SF_STORE = 4096			# sFlow interfaces per decoder (sflow_ctr.c's default)
+SF_STORE = 4096			# sFlow interfaces per decoder (test-flood.sh configures it)
 
 
 def frag_slot(visible):

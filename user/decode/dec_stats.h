@@ -25,7 +25,7 @@
 	X(options_records, "Options data records read")				\
 	X(short_pkt, "Messages shorter than their version's header")		\
 	X(bad_version, "Messages of a version nfxdp does not decode")		\
-	X(bad_count, "Legacy messages whose record count is out of range")	\
+	X(bad_count, "Legacy messages and sFlow datagrams whose record or sample count is out of range")	\
 	X(length_mismatch, "Messages whose count or length disagrees with the datagram") \
 	X(bad_set_length, "Sets whose length is below 4 or runs past the message") \
 	X(bad_template, "Malformed template or options template records")	\

@@ -514,6 +514,11 @@ static int sf_header(struct nfx_decoder *d, const struct nfx_src *src, const uin
 	h->seq = nfx_get32(buf + 8 + alen);
 	h->uptime_ms = nfx_get32(buf + 12 + alen);
 	h->nsamples = nfx_get32(buf + 16 + alen);
+	/* the XDP program's bound, for what reaches us through a socket or a capture */
+	if (h->nsamples > NFX_SFLOW_MAX_SAMPLES) {
+		d->stats.bad_count++;
+		return -1;
+	}
 	/* every sample is at least its format and length */
 	if (h->nsamples > (len - h->hdr_len) / SF_REC_HDR) {
 		d->stats.length_mismatch++;
