@@ -55,12 +55,12 @@ COL_CPU=${COL_CPU:-0}
 if [ "$QUICK" = 1 ]; then
 	DUR=${BENCH_DURATION:-3}; REPEAT=${BENCH_REPEAT:-1}
 	RATES=${BENCH_RATES:-"100000 1000000 0"}
-	# the sFlow peers lose from well below 1 M/s: one more step in between
-	SFLOW_RATES=${BENCH_SFLOW_RATES:-${BENCH_RATES:-"100000 300000 1000000 0"}}
+	# the sFlow peers lose from well below 1 M/s: steps in between
+	SFLOW_RATES=${BENCH_SFLOW_RATES:-${BENCH_RATES:-"100000 300000 500000 1000000 0"}}
 else
 	DUR=${BENCH_DURATION:-10}; REPEAT=${BENCH_REPEAT:-3}
 	RATES=${BENCH_RATES:-"100000 300000 1000000 2000000 3000000 0"}
-	SFLOW_RATES=${BENCH_SFLOW_RATES:-$RATES}
+	SFLOW_RATES=${BENCH_SFLOW_RATES:-${BENCH_RATES:-"100000 300000 500000 1000000 2000000 3000000 0"}}
 fi
 PROTOS=${BENCH_PROTOS:-${BENCH_PROTOCOLS:-"v5 v9 ipfix sflow"}}
 COLLECTORS=${BENCH_COLLECTORS:-"nfxdp-xdp-agg nfxdp-xdp-raw nfxdp-udp-agg nfacctd nfcapd sfacctd sfcapd"}
@@ -338,15 +338,15 @@ one_run() {
 		skip_nfxdp_sflow "$c" "$g"
 		return 0
 	fi
-	echo "{\"kind\":\"run\",\"collector\":\"$c\",\"proto\":\"$proto\",\"rate\":$rate,\"rep\":$rep,\"received\":${rx:-0},\"proc_cpu_s\":$($PY -c "print($cpu / $HZ)"),\"busy_s\":$($PY -c "print(($b1 - $b0) / $HZ)"),\"vmhwm_kb\":$hwm,\"gen\":$g}" >>"$RES"
+	echo "{\"kind\":\"run\",\"collector\":\"$c\",\"proto\":\"$proto\",\"rate\":$rate,\"rep\":$rep,\"received\":${rx:-0},\"proc_cpu_s\":$($PY -c "print($cpu / $HZ)"),\"busy_s\":$($PY -c "print(($b1 - $b0) / $HZ)"),\"vmhwm_kb\":$hwm,\"load1\":$(cut -d' ' -f1 /proc/loadavg),\"gen\":$g}" >>"$RES"
 	$PY - "$(tail -1 "$RES")" <<'EOF'
 import json, sys
 r = json.loads(sys.argv[1]); g = r["gen"]
 att = g["records"] + g["refused_records"]
-print("#   %-14s %-5s rate %9s  sent %9d refused %8d received %9d  loss %6.2f%%  cpu %.2fs  rss %d MB"
+print("#   %-14s %-5s rate %9s  sent %9d refused %8d received %9d  loss %6.2f%%  cpu %.2fs  rss %d MB  load %.1f"
       % (r["collector"], r["proto"], r["rate"] or "max", g["records"], g["refused_records"],
          r["received"], 100 * (1 - r["received"] / att) if att else 0, r["proc_cpu_s"],
-         r["vmhwm_kb"] // 1024))
+         r["vmhwm_kb"] // 1024, r["load1"]))
 EOF
 }
 
