@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * nfgen.c - NetFlow v5 / v9 / IPFIX load generator for the nfxdp benchmarks.
+ * nfgen.c - NetFlow v5 / v9 / IPFIX / sFlow v5 load generator for the nfxdp
+ * benchmarks.
  *
  * Several exporters (one UDP socket each, each bound to its own source
  * address when given a range, else to its own source port) send export
@@ -22,6 +23,20 @@
  * Rate: --rate records/s or --pps packets/s (0 = flat out), paced per
  * batch.  Bounded: --duration seconds (default 10, at most 3600) and/or
  * --count records, whichever comes first.
+ *
+ * sFlow v5 (--proto sflow): each exporter is an agent (its own agent
+ * address, --subagents sub-agents taking turns, each with its own datagram
+ * sequence); datagrams of up to --sflow-dgram bytes carry compact flow
+ * samples (format 1) of the same flow population, 1:--sampling, each with a
+ * raw packet header record (Ethernet, the first 128 bytes of an IPv4 or,
+ * for --v6 % of flows, IPv6 TCP/UDP/ICMP frame of a realistic length) and
+ * an extended switch record (--no-sflow-switch leaves it out).  Sample
+ * sequence numbers and sample pools advance per agent, sub-agent and source
+ * id (the input ifIndex).  One flow sample is one record.
+ *
+ * --pcap FILE writes the datagrams into a capture (Ethernet / IPv4 / UDP
+ * from each exporter's address to --dst) instead of sending them: no
+ * sockets, no root; for checking the streams with tshark.
  *
  * IP_RECVERR is set, so a datagram the local stack refuses (veth peer ring
  * or backlog full: ENOBUFS) is seen and counted as refused, never as sent.
@@ -45,7 +60,7 @@
 #define PKT_MAX		1500
 #define MAX_RPP		32	/* v9's shortest record (45 bytes) in 1472 */
 
-enum proto { P_V5, P_V9, P_IPFIX };
+enum proto { P_V5, P_V9, P_IPFIX, P_SFLOW };
 
 struct opts {
 	enum proto proto;
@@ -69,6 +84,14 @@ struct opts {
 	double flow_churn;	/* new flow identities per second, 0 = fixed population */
 	double tmpl_churn;	/* seconds per template id, 0 = one id */
 	int domain_churn;	/* each template id also gets a new domain */
+	/* sFlow */
+	uint32_t sampling;	/* 1 in N packets */
+	unsigned int subagents;	/* per agent */
+	unsigned int v6;	/* % of flows carried over IPv6 */
+	int sflow_switch;	/* add an extended switch record to each sample */
+	unsigned int dgram_max;	/* datagram size an agent fills up to */
+	const char *agent_base;	/* first agent address, default the first source */
+	const char *pcap;	/* write a capture instead of sending */
 };
 
 struct flow {
@@ -84,6 +107,18 @@ struct pkt {
 	uint16_t nrec;
 	uint64_t fpackets, fbytes;	/* sums of the records' counters */
 	uint32_t slot[MAX_RPP];		/* each record's flow (index into the population) */
+	uint16_t soff[MAX_RPP];		/* sFlow: each sample's offset */
+	uint8_t sif[MAX_RPP];		/* sFlow: each sample's source id (input ifIndex) */
+};
+
+#define SF_IFS		16	/* source ids tracked per sub-agent (in_if is 1..8) */
+#define SF_MAX_SUB	16
+
+/* An sFlow sub-agent's sequences: datagrams, and samples per source id. */
+struct sf_sub {
+	uint32_t seq;
+	uint32_t sseq[SF_IFS];
+	uint32_t pool[SF_IFS];
 };
 
 struct exporter {
@@ -95,6 +130,11 @@ struct exporter {
 	uint16_t tid;
 	uint8_t tmpl[PKT_MAX];
 	uint16_t tmpl_len;
+	uint32_t src;		/* source address (host order; 0 = the route's) */
+	uint16_t sport;		/* --pcap: the source port written */
+	uint32_t agent;		/* sFlow agent address (host order) */
+	unsigned int sub_next;	/* sFlow: the sub-agent sending next */
+	struct sf_sub sf[SF_MAX_SUB];
 };
 
 struct counts {
@@ -445,6 +485,8 @@ static void patch(uint8_t *b, const struct opts *o, const struct exporter *e, ti
 		put32(b + 8, e->seq);
 		put32(b + 12, e->domain);
 		break;
+	case P_SFLOW:	/* sflow_patch(): per sub-agent and sample */
+		break;
 	}
 }
 
@@ -478,16 +520,327 @@ static void patch_tid(uint8_t *b, const struct opts *o, const struct exporter *e
 	put16(b + rec0_off(o->proto) - 4, e->tid);
 }
 
+/* ---- sFlow v5: compact flow samples of raw Ethernet headers ---- */
+
+#define SF_HDR		28	/* datagram header with an IPv4 agent address */
+#define SF_SNAP		128	/* bytes of each sampled frame kept (agents' usual default) */
+#define SF_STRIPPED	4	/* the FCS, counted in the frame length, not in the header */
+#define SF_SAMPLE_MAX	(8 + 32 + 24 + 8 + 16 + SF_SNAP)
+
+/* Fibonacci hashing: well spread high bits for consecutive inputs. */
+static uint32_t fib32(uint32_t x)
+{
+	return x * 0x9e3779b1u;
+}
+
+/* Is flow j carried over IPv6?  A hash of its index, not a draw, so that
+ * the population and the NetFlow streams built from it stay as they are. */
+static int sf_flow_v6(uint32_t j, const struct opts *o)
+{
+	return (uint32_t)(((uint64_t)fib32(j + 1) * 100) >> 32) < o->v6;
+}
+
+/* The flow's addresses as IPv6: 2001:db8:a::/48 and 2001:db8:ac::/48 with
+ * the IPv4 address as the last 32 bits. */
+static uint8_t *put_v6(uint8_t *p, uint16_t net, uint32_t v4)
+{
+	p = put32(p, 0x20010db8u);
+	p = put16(p, net);
+	memset(p, 0, 6);
+	return put32(p + 6, v4);
+}
+
+/* Length of the sampled IP packet: pure ACKs, full segments and the rest
+ * in between for TCP, small queries and larger datagrams for UDP, pings. */
+static unsigned int sf_l3_len(uint8_t proto, int v6)
+{
+	unsigned int ip = v6 ? 40 : 20, r = rnd_below(100);
+
+	switch (proto) {
+	case 6:
+		return r < 40 ? ip + 32 : r < 85 ? 1500 : ip + 32 + 60 + rnd_below(1400 - ip);
+	case 17:
+		return r < 50 ? ip + 8 + 40 + rnd_below(160) : ip + 8 + 200 + rnd_below(1240 - ip);
+	default:
+		return ip + 8 + 56;
+	}
+}
+
+static uint16_t ip_csum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* The first SF_SNAP bytes of a frame of flow f with an IP packet of l3
+ * bytes: Ethernet, IPv4 or IPv6, TCP (timestamps; a SYN its usual options)
+ * / UDP / ICMP, then payload and padding up to the 60-byte minimum frame
+ * (zeros: collectors read headers only, and zeros keep tshark's
+ * application dissectors quiet in checks). */
+static void sf_frame(uint8_t *h, const struct flow *f, int v6, unsigned int l3)
+{
+	unsigned int ip = v6 ? 40 : 20;
+	uint8_t proto = f->proto == 1 && v6 ? 58 : f->proto, *p;
+
+	memset(h, 0, SF_SNAP);
+	p = put16(h, 0x0201);			/* locally administered MACs per host */
+	p = put32(p, fib32(f->dst));
+	p = put16(p, 0x0200);
+	p = put32(p, fib32(f->src));
+	p = put16(p, v6 ? 0x86dd : 0x0800);
+	if (v6) {
+		p = put32(p, 0x60000000u | (uint32_t)f->tos << 20 | (fib32(f->src ^ f->dst) & 0xfffff));
+		p = put16(p, (uint16_t)(l3 - ip));
+		*p++ = proto;
+		*p++ = 64;
+		p = put_v6(p, 0x000a, f->src);
+		p = put_v6(p, 0x00ac, f->dst);
+	} else {
+		uint8_t *iph = p;
+
+		*p++ = 0x45;
+		*p++ = f->tos;
+		p = put16(p, (uint16_t)l3);
+		p = put16(p, (uint16_t)rnd());
+		p = put16(p, proto == 6 ? 0x4000 : 0);	/* DF on TCP */
+		*p++ = (uint8_t)(64 - fib32(f->src) % 8);
+		*p++ = proto;
+		p += 2;
+		p = put32(p, f->src);
+		p = put32(p, f->dst);
+		put16(iph + 10, ip_csum(iph, 20));
+	}
+	switch (proto) {
+	case 6: {
+		int bare = l3 == ip + 32;
+		uint8_t flags = bare ? 0x10 : 0x18;		/* ACK / PSH ACK */
+
+		if (bare && (f->flags & 0x02) && rnd_below(4) == 0)
+			flags = rnd_below(2) ? 0x02 : 0x12;	/* SYN / SYN ACK */
+		else if (bare && (f->flags & 0x01) && rnd_below(8) == 0)
+			flags = 0x11;				/* FIN ACK */
+		p = put16(p, f->sport);
+		p = put16(p, f->dport);
+		p = put32(p, (uint32_t)rnd());
+		p = put32(p, flags == 0x02 ? 0 : (uint32_t)rnd());
+		*p++ = 0x80;					/* 32-byte header */
+		*p++ = flags;
+		p = put16(p, (uint16_t)(502 + rnd_below(64000)));
+		p = put16(p, (uint16_t)rnd());			/* checksum (not checked) */
+		p = put16(p, 0);
+		if (flags & 0x02) {	/* MSS, NOP, window scale, NOP NOP, SACK permitted */
+			p = put32(p, 0x020405b4u);
+			p = put32(p, 0x01030307u);
+			p = put32(p, 0x01010402u);
+		} else {		/* NOP NOP timestamps */
+			p = put32(p, 0x0101080au);
+			p = put32(p, (uint32_t)rnd());
+			p = put32(p, (uint32_t)rnd());
+		}
+		break;
+	}
+	case 17:
+		p = put16(p, f->sport);
+		p = put16(p, f->dport);
+		p = put16(p, (uint16_t)(l3 - ip));
+		p = put16(p, (uint16_t)(rnd() | 1));		/* never "no checksum" */
+		break;
+	default: {						/* an echo request / reply */
+		uint8_t type = (uint8_t)(f->dport >> 8);
+
+		*p++ = v6 ? (type == 8 ? 128 : 129) : type;
+		*p++ = (uint8_t)f->dport;
+		p = put16(p, (uint16_t)rnd());
+		p = put16(p, (uint16_t)rnd());
+		p = put16(p, (uint16_t)rnd_below(1000));
+		break;
+	}
+	}
+}
+
+/* One compact flow sample (format 1) of flow j at p; returns its length.
+ * Its sequence number and sample pool are patched at send time. */
+static size_t sf_sample(uint8_t *p, const struct flow *fl, uint32_t j, const struct opts *o,
+			uint32_t *frame_len)
+{
+	const struct flow *f = &fl[j];
+	int v6 = sf_flow_v6(j, o);
+	unsigned int l3 = sf_l3_len(f->proto, v6);
+	unsigned int frame = 14 + l3 + 4 < 64 ? 64 : 14 + l3 + 4;
+	unsigned int hl = frame - SF_STRIPPED < SF_SNAP ? frame - SF_STRIPPED : SF_SNAP;
+	unsigned int padded = (hl + 3) & ~3u;
+	uint8_t h[SF_SNAP], *q = p, *len_at;
+
+	sf_frame(h, f, v6, l3);
+	q = put32(q, 1);			/* enterprise 0, format 1: flow sample */
+	len_at = q;
+	q += 4;
+	q = put32(q, 0);			/* sample sequence number */
+	q = put32(q, f->in_if);			/* source id: class 0, the input ifIndex */
+	q = put32(q, o->sampling);
+	q = put32(q, 0);			/* sample pool */
+	q = put32(q, 0);			/* drops */
+	q = put32(q, f->in_if);
+	q = put32(q, f->out_if);
+	q = put32(q, o->sflow_switch ? 2 : 1);
+	q = put32(q, 1);			/* raw packet header */
+	q = put32(q, 16 + padded);
+	q = put32(q, 1);			/* header protocol: Ethernet */
+	q = put32(q, frame);
+	q = put32(q, SF_STRIPPED);
+	q = put32(q, hl);
+	memcpy(q, h, hl);
+	memset(q + hl, 0, padded - hl);
+	q += padded;
+	if (o->sflow_switch) {
+		q = put32(q, 1001);		/* extended switch */
+		q = put32(q, 16);
+		q = put32(q, 100 + f->in_if % 4);
+		q = put32(q, 0);
+		q = put32(q, 100 + f->out_if % 4);
+		q = put32(q, 0);
+	}
+	put32(len_at, (uint32_t)(q - len_at - 4));
+	*frame_len = frame;
+	return (size_t)(q - p);
+}
+
+/* A datagram filled as an agent fills it: samples are added until the next
+ * would not fit in --sflow-dgram bytes (or --records-per-packet are in). */
+static size_t sflow_build(uint8_t *b, const struct flow *fl, const struct opts *o, struct pkt *pk)
+{
+	unsigned int want = o->rpp ? o->rpp : MAX_RPP, k = 0;
+	size_t n = SF_HDR;
+
+	memset(b, 0, SF_HDR);
+	put32(b, 5);
+	put32(b + 4, 1);			/* agent address type: IPv4 */
+	while (k < want) {
+		uint8_t s[SF_SAMPLE_MAX];
+		uint32_t j = rnd_below(o->flows), frame;
+		size_t sl = sf_sample(s, fl, j, o, &frame);
+
+		if (n + sl > o->dgram_max)
+			break;
+		memcpy(b + n, s, sl);
+		pk->soff[k] = (uint16_t)n;
+		pk->sif[k] = (uint8_t)fl[j].in_if;
+		pk->slot[k] = j;
+		pk->fpackets++;		/* a sample counts one packet, unscaled */
+		pk->fbytes += frame;
+		n += sl;
+		k++;
+	}
+	put32(b + 24, k);
+	pk->nrec = (uint16_t)k;
+	return n;
+}
+
+/* What changes per send: the agent, its next sub-agent, that sub-agent's
+ * datagram sequence and uptime, and each sample's sequence number and
+ * sample pool under its source id. */
+static void sflow_patch(uint8_t *b, const struct pkt *pk, struct exporter *e,
+			const struct opts *o, uint32_t uptime_ms)
+{
+	struct sf_sub *s = &e->sf[e->sub_next];
+
+	put32(b + 8, e->agent);
+	put32(b + 12, e->sub_next);
+	put32(b + 16, ++s->seq);
+	put32(b + 20, uptime_ms);
+	for (unsigned int k = 0; k < pk->nrec && k < MAX_RPP; k++) {
+		uint8_t *smp = b + pk->soff[k];
+		unsigned int i = pk->sif[k] % SF_IFS;
+
+		s->pool[i] += o->sampling;
+		put32(smp + 8, ++s->sseq[i]);
+		put32(smp + 20, s->pool[i]);
+	}
+	if (++e->sub_next == o->subagents)
+		e->sub_next = 0;
+}
+
+/* ---- --pcap: the datagrams as a capture ---- */
+
+static int pcap_open(FILE *f)
+{
+	uint32_t gh[6] = { 0xa1b2c3d4u, 2 | 4u << 16, 0, 0, 65535, 1 };
+
+	return fwrite(gh, sizeof(gh), 1, f) == 1 ? 0 : -1;
+}
+
+/* One datagram from exporter e to dst:port, as Ethernet / IPv4 / UDP. */
+static int pcap_put(FILE *f, const struct exporter *e, uint32_t dst, uint16_t port,
+		    const uint8_t *b, size_t len)
+{
+	struct timespec ts;
+	uint8_t h[42], *p = h;
+	uint32_t rh[4];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	p = put32(p, 0x02000000u);		/* dst MAC 02:00:00:00:00:01 */
+	p = put32(p, 0x00010200u);		/* src MAC 02:00:00:00:00:02 */
+	p = put32(p, 0x00000002u);
+	p = put16(p, 0x0800);
+	*p++ = 0x45;
+	*p++ = 0;
+	p = put16(p, (uint16_t)(28 + len));
+	p = put32(p, 0);
+	*p++ = 64;
+	*p++ = 17;
+	p = put16(p, 0);
+	p = put32(p, e->src);
+	p = put32(p, dst);
+	put16(h + 24, ip_csum(h + 14, 20));
+	p = put16(p, e->sport);
+	p = put16(p, port);
+	p = put16(p, (uint16_t)(8 + len));
+	put16(p, 0);				/* no UDP checksum */
+	rh[0] = (uint32_t)ts.tv_sec;
+	rh[1] = (uint32_t)(ts.tv_nsec / 1000);
+	rh[2] = rh[3] = (uint32_t)(sizeof(h) + len);
+	return fwrite(rh, sizeof(rh), 1, f) == 1 && fwrite(h, sizeof(h), 1, f) == 1 &&
+	       fwrite(b, len, 1, f) == 1 ? 0 : -1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nfgen --dst IP [--port P] [--proto v5|v9|ipfix] [--rate RECORDS/S | --pps N]\n"
+		"usage: nfgen --dst IP [--port P] [--proto v5|v9|ipfix|sflow] [--rate RECORDS/S | --pps N]\n"
 		"             [--duration S] [--count RECORDS] [--records-per-packet N]\n"
 		"             [--exporters N] [--src-base IP] [--hosts N] [--flows N]\n"
 		"             [--ephemeral PCT] [--pool N] [--batch N] [--tmpl-every PKTS] [--seed N]\n"
 		"             [--flow-churn FLOWS/S] [--tmpl-churn S [--domain-churn]]\n"
-		"Sends NetFlow/IPFIX at the given rate (0 = flat out) for --duration seconds\n"
-		"(default 10, at most 3600) or --count records; prints what it sent as JSON.\n");
+		"             sFlow: [--sampling N] [--subagents N] [--v6 PCT] [--sflow-dgram BYTES]\n"
+		"             [--agent-base IP] [--no-sflow-switch]\n"
+		"             [--pcap FILE]\n"
+		"Sends NetFlow/IPFIX/sFlow at the given rate (0 = flat out) for --duration seconds\n"
+		"(default 10, at most 3600) or --count records (sFlow: flow samples); prints what\n"
+		"it sent as JSON.  --pcap FILE writes a capture instead of sending.\n"
+		"sFlow defaults: port 6343, 1:1000, 2 sub-agents per agent, 20 %% IPv6 flows,\n"
+		"datagrams up to 1400 bytes, agent address = the exporter's source address\n"
+		"(192.0.2.1 + i without --src-base), a pool of 8192 datagrams.\n");
+}
+
+/* sFlow's defaults and bounds; --rpp 0 = fill each datagram as agents do.
+ * Its population is fixed and it has no templates. */
+static int sflow_opts(struct opts *o, int port_set, int pool_set)
+{
+	if (!port_set)
+		o->port = 6343;
+	if (!pool_set)
+		o->pool = 8192;	/* ~57 000 samples: most of the population */
+	if (o->flow_churn > 0 || o->tmpl_churn > 0 || !o->sampling || !o->subagents ||
+	    o->subagents > SF_MAX_SUB || o->v6 > 100 || o->dgram_max < SF_HDR + SF_SAMPLE_MAX ||
+	    o->dgram_max > o->mtu_payload || o->rpp > MAX_RPP ||
+	    (size_t)o->rpp * SF_SAMPLE_MAX + SF_HDR > o->dgram_max)
+		return -1;
+	return 0;
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -513,18 +866,27 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "flow-churn", required_argument, NULL, 'C' },
 		{ "tmpl-churn", required_argument, NULL, 'G' },
 		{ "domain-churn", no_argument, NULL, 'D' },
+		{ "sampling", required_argument, NULL, 'R' },
+		{ "subagents", required_argument, NULL, 'U' },
+		{ "v6", required_argument, NULL, '6' },
+		{ "sflow-dgram", required_argument, NULL, 'M' },
+		{ "agent-base", required_argument, NULL, 'A' },
+		{ "no-sflow-switch", no_argument, NULL, 'W' },
+		{ "pcap", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, port_set = 0, pool_set = 0;
 
 	*o = (struct opts){ .proto = P_V5, .port = 2055, .duration = 10, .exporters = 4,
 			    .hosts = 4096, .flows = 65536, .ephemeral = 50, .pool = 2048,
-			    .batch = 32, .tmpl_every = 1000, .mtu_payload = 1472, .seed = 1 };
+			    .batch = 32, .tmpl_every = 1000, .mtu_payload = 1472, .seed = 1,
+			    .sampling = 1000, .subagents = 2, .v6 = 20, .sflow_switch = 1,
+			    .dgram_max = 1400 };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->dst = optarg; break;
-		case 'p': o->port = (uint16_t)atoi(optarg); break;
+		case 'p': o->port = (uint16_t)atoi(optarg); port_set = 1; break;
 		case 'P':
 			if (!strcmp(optarg, "v5"))
 				o->proto = P_V5;
@@ -532,6 +894,8 @@ static int parse(int argc, char **argv, struct opts *o)
 				o->proto = P_V9;
 			else if (!strcmp(optarg, "ipfix"))
 				o->proto = P_IPFIX;
+			else if (!strcmp(optarg, "sflow"))
+				o->proto = P_SFLOW;
 			else
 				return -1;
 			break;
@@ -545,17 +909,26 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'H': o->hosts = (unsigned int)atoi(optarg); break;
 		case 'F': o->flows = (unsigned int)atoi(optarg); break;
 		case 'E': o->ephemeral = (unsigned int)atoi(optarg); break;
-		case 'o': o->pool = (unsigned int)atoi(optarg); break;
+		case 'o': o->pool = (unsigned int)atoi(optarg); pool_set = 1; break;
 		case 'b': o->batch = (unsigned int)atoi(optarg); break;
 		case 'T': o->tmpl_every = (unsigned int)atoi(optarg); break;
 		case 'S': o->seed = strtoull(optarg, NULL, 10); break;
 		case 'C': o->flow_churn = atof(optarg); break;
 		case 'G': o->tmpl_churn = atof(optarg); break;
 		case 'D': o->domain_churn = 1; break;
+		case 'R': o->sampling = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'U': o->subagents = (unsigned int)atoi(optarg); break;
+		case '6': o->v6 = (unsigned int)atoi(optarg); break;
+		case 'M': o->dgram_max = (unsigned int)atoi(optarg); break;
+		case 'A': o->agent_base = optarg; break;
+		case 'W': o->sflow_switch = 0; break;
+		case 'w': o->pcap = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
 	}
+	if (o->pcap && !o->dst)
+		o->dst = "192.0.2.100";
 	if (!o->dst || o->duration <= 0 || o->duration > 3600 || !o->exporters ||
 	    o->exporters > MAX_EXPORTERS || !o->hosts || o->hosts > (1u << 20) || !o->flows ||
 	    o->ephemeral > 100 || !o->pool || !o->batch || o->batch > MAX_BATCH ||
@@ -564,6 +937,8 @@ static int parse(int argc, char **argv, struct opts *o)
 	    ((o->tmpl_churn > 0 || o->domain_churn) && o->proto == P_V5) ||
 	    (o->domain_churn && !(o->tmpl_churn > 0)))
 		return -1;
+	if (o->proto == P_SFLOW)
+		return sflow_opts(o, port_set, pool_set);
 	{
 		unsigned int max_rpp = o->proto == P_V5 ? 30 :
 			(o->mtu_payload - (o->proto == P_V9 ? 24 : 20)) / rec_len(o->proto == P_IPFIX);
@@ -578,29 +953,44 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+static int addr_plus(const char *base, unsigned int i, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, base, &a) != 1)
+		return -1;
+	*out = ntohl(a.s_addr) + i;
+	return 0;
+}
+
+/* Exporter i's addresses, and its socket unless it writes a capture. */
 static int open_exporter(struct exporter *e, const struct opts *o, unsigned int i,
 			 const struct sockaddr_in *dst)
 {
 	int one = 1, sndbuf = 4 << 20;
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 
+	e->fd = -1;
+	e->domain = 1 + i;
+	e->sport = (uint16_t)(40000 + i);
+	if (o->src_base ? addr_plus(o->src_base, i, &e->src) : addr_plus("192.0.2.1", i, &e->src))
+		return -1;
+	e->agent = e->src;
+	if (o->agent_base && addr_plus(o->agent_base, i, &e->agent))
+		return -1;
+	if (o->pcap)
+		return 0;
 	e->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (e->fd < 0)
 		return -1;
 	/* see ENOBUFS instead of a silent drop when the path is full */
 	setsockopt(e->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	setsockopt(e->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	if (o->src_base) {
-		struct in_addr a;
-
-		if (inet_pton(AF_INET, o->src_base, &a) != 1)
-			return -1;
-		sa.sin_addr.s_addr = htonl(ntohl(a.s_addr) + i);
-	}
+	if (o->src_base)
+		sa.sin_addr.s_addr = htonl(e->src);
 	if (bind(e->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    connect(e->fd, (const struct sockaddr *)dst, sizeof(*dst)))
 		return -1;
-	e->domain = 1 + i;
 	return 0;
 }
 
@@ -621,8 +1011,19 @@ static void drain_errq(int fd)
 }
 
 /* Send one datagram; 1 sent, 0 refused. */
-static int send_one(struct exporter *e, const uint8_t *b, size_t len, struct counts *ct)
+/* --pcap: where the datagrams go instead of the sockets. */
+static FILE *pcap_out;
+static uint32_t pcap_dst;
+
+static int send_one(struct exporter *e, const uint8_t *b, size_t len, struct counts *ct,
+		    uint16_t port)
 {
+	if (pcap_out) {
+		if (!pcap_put(pcap_out, e, pcap_dst, port, b, len))
+			return 1;
+		ct->errors++;
+		return 0;
+	}
 	for (;;) {
 		ssize_t n = send(e->fd, b, len, 0);
 
@@ -640,6 +1041,15 @@ static int send_one(struct exporter *e, const uint8_t *b, size_t len, struct cou
 	}
 }
 
+static void count_sent(struct counts *ct, const struct pkt *pk)
+{
+	ct->packets++;
+	ct->records += pk->nrec;
+	ct->bytes += pk->len;
+	ct->fpackets += pk->fpackets;
+	ct->fbytes += pk->fbytes;
+}
+
 #ifndef NFGEN_NO_MAIN
 int main(int argc, char **argv)
 {
@@ -652,10 +1062,12 @@ int main(int argc, char **argv)
 	struct flow *flows;
 	struct pkt *pool;
 	struct opts o;
-	double t0, t_end, elapsed, pps;
-	uint64_t batches = 0, rec_budget, w = 0, pool_flows = 0;
-	unsigned int cur = 0, pi = 0;
+	double t0, t_end, elapsed, pps, rpp_avg;
+	uint64_t batches = 0, rec_budget, w = 0, pool_flows = 0, pool_recs = 0;
+	unsigned int cur = 0, pi = 0, rpp_max = 1;
 	struct timespec wall;
+	int tmpl;
+	static const char *const names[] = { "v5", "v9", "ipfix", "sflow" };
 
 	if (parse(argc, argv, &o)) {
 		usage(stderr);
@@ -666,6 +1078,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nfgen: bad --dst %s\n", o.dst);
 		return 2;
 	}
+	tmpl = o.proto == P_V9 || o.proto == P_IPFIX;
 	rng_state = o.seed * 0x9e3779b97f4a7c15ull + 1;
 	flows = calloc(o.flows, sizeof(*flows));
 	pool = calloc(o.pool, sizeof(*pool));
@@ -684,7 +1097,21 @@ int main(int argc, char **argv)
 		pk->nrec = (uint16_t)o.rpp;
 		pk->len = (uint16_t)(o.proto == P_V5 ? v5_build(pk->buf, flows, &o, pk) :
 				     o.proto == P_V9 ? v9_build(pk->buf, flows, &o, pk) :
-				     ipfix_build(pk->buf, flows, &o, export_ms, pk));
+				     o.proto == P_IPFIX ? ipfix_build(pk->buf, flows, &o, export_ms, pk) :
+				     sflow_build(pk->buf, flows, &o, pk));
+		pool_recs += pk->nrec;
+		if (pk->nrec > rpp_max)
+			rpp_max = pk->nrec;
+	}
+	/* sFlow datagrams hold as many samples as fit: pace by the mean */
+	rpp_avg = (double)pool_recs / o.pool;
+	if (o.pcap) {
+		pcap_out = fopen(o.pcap, "wb");
+		if (!pcap_out || pcap_open(pcap_out)) {
+			fprintf(stderr, "nfgen: %s: %s\n", o.pcap, strerror(errno));
+			return 1;
+		}
+		pcap_dst = ntohl(dst.sin_addr.s_addr);
 	}
 	/* the flows the pool's records actually draw on: the live population */
 	{
@@ -709,19 +1136,19 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		ex[i].tid = TID;
-		if (o.proto != P_V5)
+		if (tmpl)
 			exporter_tmpl(&ex[i], &o);
 	}
 	signal(SIGINT, on_sig);
 	signal(SIGTERM, on_sig);
 
-	pps = o.pps > 0 ? o.pps : o.rate > 0 ? o.rate / o.rpp : 0;
+	pps = o.pps > 0 ? o.pps : o.rate > 0 ? o.rate / rpp_avg : 0;
 	rec_budget = o.count ? o.count : UINT64_MAX;
 	t0 = now_s();
 	t_end = t0 + o.duration;
-	for (unsigned int i = 0; i < o.exporters && o.proto != P_V5; i++) {
+	for (unsigned int i = 0; i < o.exporters && tmpl; i++) {
 		patch(ex[i].tmpl, &o, &ex[i], wall.tv_sec);
-		if (send_one(&ex[i], ex[i].tmpl, ex[i].tmpl_len, &ct)) {
+		if (send_one(&ex[i], ex[i].tmpl, ex[i].tmpl_len, &ct, o.port)) {
 			ct.tmpl_packets++;
 			ct.bytes += ex[i].tmpl_len;
 			if (o.proto == P_V9)
@@ -752,8 +1179,8 @@ int main(int argc, char **argv)
 				nanosleep(&ts, NULL);
 			}
 		}
-		if ((uint64_t)nb * o.rpp > left)
-			nb = (unsigned int)((left + o.rpp - 1) / o.rpp);
+		if ((uint64_t)nb * rpp_max > left)
+			nb = (unsigned int)((left + rpp_max - 1) / rpp_max);
 		if (o.tmpl_churn > 0) {
 			uint64_t gen = (uint64_t)((t - t0) / o.tmpl_churn);
 
@@ -767,10 +1194,10 @@ int main(int argc, char **argv)
 				e->pkts_since_tmpl = o.tmpl_every;
 			}
 		}
-		if (o.proto != P_V5 && e->pkts_since_tmpl >= o.tmpl_every) {
+		if (tmpl && e->pkts_since_tmpl >= o.tmpl_every) {
 			clock_gettime(CLOCK_REALTIME, &wall);
 			patch(e->tmpl, &o, e, wall.tv_sec);
-			if (send_one(e, e->tmpl, e->tmpl_len, &ct)) {
+			if (send_one(e, e->tmpl, e->tmpl_len, &ct, o.port)) {
 				ct.tmpl_packets++;
 				ct.bytes += e->tmpl_len;
 				if (o.proto == P_V9)
@@ -790,6 +1217,8 @@ int main(int argc, char **argv)
 
 			idxs[i] = pi;
 			patch(pk->buf, &o, e, secs);
+			if (o.proto == P_SFLOW)
+				sflow_patch(pk->buf, pk, e, &o, SYS_UPTIME + (uint32_t)((t - t0) * 1000));
 			if (o.flow_churn > 0)
 				patch_flows(pk->buf, &o, pk, w);
 			if (o.tmpl_churn > 0)
@@ -801,19 +1230,22 @@ int main(int argc, char **argv)
 				pi = 0;
 		}
 		sent = 0;
-		while (sent < nb) {
+		for (; pcap_out && sent < nb; sent++) {
+			const struct pkt *pk = &pool[idxs[sent]];
+
+			if (pcap_put(pcap_out, e, pcap_dst, o.port, pk->buf, pk->len)) {
+				ct.errors++;
+				stop = 1;
+				break;
+			}
+			count_sent(&ct, pk);
+		}
+		while (sent < nb && !pcap_out) {
 			int n = sendmmsg(e->fd, msgs + sent, nb - sent, 0);
 
 			if (n > 0) {
-				for (int i = 0; i < n; i++) {
-					const struct pkt *pk = &pool[idxs[sent + (unsigned int)i]];
-
-					ct.packets++;
-					ct.records += pk->nrec;
-					ct.bytes += pk->len;
-					ct.fpackets += pk->fpackets;
-					ct.fbytes += pk->fbytes;
-				}
+				for (int i = 0; i < n; i++)
+					count_sent(&ct, &pool[idxs[sent + (unsigned int)i]]);
 				sent += (unsigned int)n;
 				continue;
 			}
@@ -834,13 +1266,15 @@ int main(int argc, char **argv)
 	}
 	elapsed = now_s() - t0;
 	printf("{\"proto\":\"%s\",\"exporters\":%u,\"records_per_packet\":%u,"
+	       "\"records_per_packet_avg\":%.3f,\"sampling_rate\":%u,\"subagents\":%u,"
 	       "\"offered_rate\":%.0f,\"elapsed_s\":%.4f,\"packets\":%llu,\"records\":%llu,"
 	       "\"bytes\":%llu,\"template_packets\":%llu,\"flow_packets\":%llu,"
 	       "\"flow_bytes\":%llu,\"refused_packets\":%llu,\"refused_records\":%llu,"
 	       "\"errors\":%llu,\"records_per_s\":%.0f,\"flow_churn\":%.0f,"
 	       "\"pool_flows\":%llu,\"flow_keys_est\":%.0f,\"tmpl_churn_s\":%g,\"template_ids_per_exporter\":%llu}\n",
-	       o.proto == P_V5 ? "v5" : o.proto == P_V9 ? "v9" : "ipfix", o.exporters, o.rpp,
-	       pps * o.rpp, elapsed, (unsigned long long)ct.packets,
+	       names[o.proto], o.exporters, rpp_max, rpp_avg,
+	       o.proto == P_SFLOW ? o.sampling : 0, o.proto == P_SFLOW ? o.subagents : 0,
+	       pps * rpp_avg, elapsed, (unsigned long long)ct.packets,
 	       (unsigned long long)ct.records, (unsigned long long)ct.bytes,
 	       (unsigned long long)ct.tmpl_packets, (unsigned long long)ct.fpackets,
 	       (unsigned long long)ct.fbytes, (unsigned long long)ct.refused_packets,
@@ -848,10 +1282,15 @@ int main(int argc, char **argv)
 	       elapsed > 0 ? ct.records / elapsed : 0, o.flow_churn, (unsigned long long)pool_flows,
 	       /* each pool flow takes a new identity every flows / churn seconds */
 	       (double)pool_flows * (1 + o.flow_churn * elapsed / o.flows),
-	       o.tmpl_churn, (unsigned long long)(o.proto == P_V5 ? 0 :
+	       o.tmpl_churn, (unsigned long long)(!tmpl ? 0 :
 		o.tmpl_churn > 0 ? (uint64_t)(elapsed / o.tmpl_churn) + 1 : 1));
 	for (unsigned int i = 0; i < o.exporters; i++)
-		close(ex[i].fd);
+		if (ex[i].fd >= 0)
+			close(ex[i].fd);
+	if (pcap_out && fclose(pcap_out)) {
+		fprintf(stderr, "nfgen: %s: %s\n", o.pcap, strerror(errno));
+		return 1;
+	}
 	return 0;
 }
 #endif /* NFGEN_NO_MAIN */

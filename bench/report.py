@@ -5,7 +5,10 @@ report.py --render RESULTS.json OUTDIR
 
 Folds the per-run lines of bench/run.sh into medians per (collector,
 protocol, offered rate), writes OUTDIR/results.json and OUTDIR/results.md
-(--render: results.md again from a results.json).
+(--render: results.md again from a results.json).  The tables come per
+family: NetFlow/IPFIX (v5, v9, ipfix; ratios against nfcapd) and sFlow
+(sflow; ratios against sfcapd).  A collector run.sh skipped for a protocol
+("skipped" lines: an nfxdp build without an sFlow decoder) is "pending".
 
 Whole-machine CPU of a run = busy CPU-seconds of /proc/stat during the run
 less the generator-only baseline scaled to the packets this run offered
@@ -19,12 +22,18 @@ import sys
 med = statistics.median
 
 
+FAMILIES = [("NetFlow / IPFIX", ("v5", "v9", "ipfix"), "nfcapd"), ("sFlow", ("sflow",), "sfcapd")]
+ORDER = ["nfxdp-xdp-agg", "nfxdp-xdp-raw", "nfxdp-udp-agg", "nfacctd", "nfcapd", "sfacctd", "sfcapd"]
+
+
 def fold(lines):
-    """Runs, baselines and scaling lines -> (summary, scaling, runs)."""
-    runs, base, scaling = [], {}, []
+    """Runs, baselines, scaling and skipped lines -> (summary, scaling, runs, skipped)."""
+    runs, base, scaling, skipped = [], {}, [], []
     for line in lines:
         r = json.loads(line)
-        if r["kind"] == "baseline":
+        if r["kind"] == "skipped":
+            skipped.append(r)
+        elif r["kind"] == "baseline":
             g = r["gen"]
             pk = g["packets"] + g["refused_packets"] + g["template_packets"]
             if pk:
@@ -58,7 +67,7 @@ def fold(lines):
             vals = [x[k] for x in xs if x[k] is not None]
             s[k] = med(vals) if vals else None
         summary.append(s)
-    return summary, scaling, runs
+    return summary, scaling, runs, skipped
 
 
 if sys.argv[1] == "--render":
@@ -69,15 +78,16 @@ if sys.argv[1] == "--render":
             s["machine_cpu_s"] = s["proc_cpu_s"]
             s["rec_per_machine_cpu_s"] = s["received"] / s["proc_cpu_s"]
     summary, scaling = result["summary"], result.get("scaling", [])
+    skipped = result.get("skipped", [])
     micro = json.dumps(result["micro_records_per_s"])
     cg = json.dumps(result["callgrind_instructions_per_record"])
 else:
     runs_path, outdir, micro, cg, meta = sys.argv[1:6]
-    summary, scaling, runs = fold(open(runs_path).read().splitlines())
+    summary, scaling, runs, skipped = fold(open(runs_path).read().splitlines())
     result = {"meta": json.loads(meta), "summary": summary,
               "micro_records_per_s": json.loads(micro),
               "callgrind_instructions_per_record": json.loads(cg),
-              "scaling": scaling, "runs": runs}
+              "scaling": scaling, "runs": runs, "skipped": skipped}
 
 zero = {}
 for s in summary:
@@ -103,35 +113,71 @@ for s in summary:
         s["proto"], s["collector"], off, 100 * s["loss"], s["proc_cpu_s"], m(s["rec_per_proc_cpu_s"]),
         s["machine_cpu_s"], m(s["rec_per_machine_cpu_s"]), s["vmhwm_kb"] // 1024))
 md.append("")
-md.append("Highest offered rate with zero loss (records/s):")
-md.append("")
-md.append("| proto | " + " | ".join(sorted({c for c, _ in zero})) + " |")
-cols = sorted({c for c, _ in zero})
-md.append("|---|" + "---|" * len(cols))
-for p in sorted({p for _, p in zero}):
-    md.append("| %s | " % p + " | ".join(m(zero.get((c, p))) for c in cols) + " |")
-md.append("")
-# ratios against nfcapd, per protocol, at each rate, both CPU figures
-md.append("Records per CPU-second relative to nfcapd (collector process / whole machine):")
-md.append("")
-md.append("| proto | offered | " + " | ".join(c for c in cols if c != "nfcapd") + " |")
-md.append("|---|---|" + "---|" * (len(cols) - 1))
 idx = {(s["collector"], s["proto"], s["rate"]): s for s in summary}
-for p in sorted({p for _, p in zero}):
-    for rate in sorted({s["rate"] for s in summary if s["proto"] == p}, key=lambda r: r or 1e12):
-        ref = idx.get(("nfcapd", p, rate))
-        cells = []
-        for c in cols:
-            if c == "nfcapd":
-                continue
-            s = idx.get((c, p, rate))
-            if not s or not ref or not ref["rec_per_proc_cpu_s"] or not s["rec_per_proc_cpu_s"]:
-                cells.append("-")
-                continue
-            cells.append("%.2f× / %.2f×" % (s["rec_per_proc_cpu_s"] / ref["rec_per_proc_cpu_s"],
-                                           s["rec_per_machine_cpu_s"] / ref["rec_per_machine_cpu_s"]))
-        md.append("| %s | %s | " % (p, m(rate) if rate else "max") + " | ".join(cells) + " |")
-md.append("")
+pending = {}
+for k in skipped:
+    pending.setdefault((k["collector"], k["proto"]), k["why"])
+
+
+def rate_table(protos, cols, cell):
+    """A row per protocol and offered rate, a column per collector: cell()
+    of its summary, "pending" where run.sh skipped it, "-" where not run."""
+    md.append("| proto | offered | " + " | ".join(cols) + " |")
+    md.append("|---|---|" + "---|" * len(cols))
+    for p in protos:
+        for rate in sorted({s["rate"] for s in summary if s["proto"] == p}, key=lambda r: r or 1e12):
+            cells = []
+            for c in cols:
+                s = idx.get((c, p, rate))
+                cells.append(cell(c, p, rate, s) if s else
+                             "pending" if (c, p) in pending else "-")
+            md.append("| %s | %s | " % (p, m(rate) if rate else "max") + " | ".join(cells) + " |")
+
+
+def ratio(s, ref):
+    if not ref or not ref["rec_per_proc_cpu_s"] or not s["rec_per_proc_cpu_s"]:
+        return "-"
+    return "%.2f× / %.2f×" % (s["rec_per_proc_cpu_s"] / ref["rec_per_proc_cpu_s"],
+                             s["rec_per_machine_cpu_s"] / ref["rec_per_machine_cpu_s"])
+
+
+def colsort(cs):
+    return sorted(cs, key=lambda c: (ORDER.index(c) if c in ORDER else len(ORDER), c))
+
+
+for fam, fprotos, ref_c in FAMILIES:
+    protos = [p for p in fprotos if any(s["proto"] == p for s in summary) or
+              any(k[1] == p for k in pending)]
+    if not protos:
+        continue
+    cols = colsort({s["collector"] for s in summary if s["proto"] in protos} |
+                   {c for c, p in pending if p in protos})
+    md.append("### %s" % fam)
+    md.append("")
+    md.append("Loss at each offered rate (flat out: the generator's rate in brackets):")
+    md.append("")
+    rate_table(protos, cols, lambda c, p, rate, s: "%.2f %%" % (100 * s["loss"]) +
+               ("" if rate else " (%s)" % m(s["offered_rps"])))
+    md.append("")
+    md.append("Highest offered rate with zero loss (records/s):")
+    md.append("")
+    md.append("| proto | " + " | ".join(cols) + " |")
+    md.append("|---|" + "---|" * len(cols))
+    for p in protos:
+        md.append("| %s | " % p + " | ".join(
+            "pending" if (c, p) in pending and (c, p) not in zero else m(zero.get((c, p)))
+            for c in cols) + " |")
+    md.append("")
+    # ratios against the family's reference, per protocol and rate, both CPU figures
+    md.append("Records per CPU-second relative to %s (collector process / whole machine):" % ref_c)
+    md.append("")
+    rate_table(protos, [c for c in cols if c != ref_c], lambda c, p, rate, s: ratio(s, idx.get((ref_c, p, rate))))
+    md.append("")
+    for (c, p), why in sorted(pending.items()):
+        if p in protos:
+            md.append("* %s, %s: pending: %s" % (c, p, why))
+    if any(p in protos for _, p in pending):
+        md.append("")
 if scaling:
     # per worker: records per second of its own thread's CPU, and its share
     md.append("Worker scaling (nfxdp XDP aggregated; 1 worker on one CPU for both RX queues vs a "

@@ -4,12 +4,18 @@
 #
 # Two network namespaces joined by a 2-queue veth (names nfxb*); bench/nfgen
 # in the exporter netns (pinned to CPU $GEN_CPU) sends the same NetFlow v5,
-# v9 and IPFIX streams to each collector in turn, pinned to CPU $COL_CPU:
+# v9, IPFIX and sFlow v5 streams to each collector in turn, pinned to CPU
+# $COL_CPU:
 #   nfxdp-xdp-agg   nfxdp run -i IF (AF_XDP), aggregated NDJSON
 #   nfxdp-xdp-raw   the same with --raw (one NDJSON line per flow)
 #   nfxdp-udp-agg   nfxdp run --udp, aggregated NDJSON
-#   nfacctd         pmacct, print plugin, JSON, 5-tuple+ aggregation
-#   nfcapd          nfdump's collector, binary files
+#   nfacctd         pmacct, print plugin, JSON, 5-tuple+ aggregation (NetFlow)
+#   nfcapd          nfdump's collector, binary files (NetFlow)
+#   sfacctd         pmacct's sFlow collector, configured as nfacctd (sFlow)
+#   sfcapd          nfdump's sFlow collector (nfdump-sflow), as nfcapd (sFlow)
+# nfxdp takes sFlow on -p 6343/sflow; a build whose decoder counts no sFlow
+# record (none before the sFlow decoder) has its sflow rows skipped with a
+# note, so the peers' figures are produced all the same.
 # For each: records received vs sent (loss), the collector's own CPU seconds
 # (utime+stime of its processes), the whole machine's busy CPU during the
 # run less a generator-only baseline (nfgen into an XDP_DROP program, per
@@ -22,7 +28,10 @@
 # Then (full mode, or BENCH_CLICKHOUSE=1; BENCH_CLICKHOUSE=0 skips it) the
 # ClickHouse sink, bench/clickhouse.sh: $BENCH_OUT/clickhouse.{json,md}.
 # BENCH_QUICK=1: 3 s runs, 3 rates, 1 repetition (a few minutes).
-# Also: BENCH_PROTOS, BENCH_COLLECTORS, BENCH_RATES, BENCH_DURATION,
+# BENCH_PROTOS (or BENCH_PROTOCOLS) =sflow alone: only the sFlow runs, into
+# bench/results/sflow/ unless BENCH_OUT says otherwise; scaling, memory,
+# ClickHouse and microbenchmarks (NetFlow figures) are left out unless asked.
+# Also: BENCH_PROTOS, BENCH_COLLECTORS, BENCH_RATES, BENCH_SFLOW_RATES, BENCH_DURATION,
 # BENCH_REPEAT, BENCH_NO_MICRO=1, BENCH_RAW_OUT (where nfxdp-xdp-raw writes,
 # default a file next to the others; /dev/null leaves the page cache out).
 set -u
@@ -46,14 +55,38 @@ COL_CPU=${COL_CPU:-0}
 if [ "$QUICK" = 1 ]; then
 	DUR=${BENCH_DURATION:-3}; REPEAT=${BENCH_REPEAT:-1}
 	RATES=${BENCH_RATES:-"100000 1000000 0"}
+	# the sFlow peers lose from well below 1 M/s: steps in between
+	SFLOW_RATES=${BENCH_SFLOW_RATES:-${BENCH_RATES:-"100000 300000 500000 1000000 0"}}
 else
 	DUR=${BENCH_DURATION:-10}; REPEAT=${BENCH_REPEAT:-3}
 	RATES=${BENCH_RATES:-"100000 300000 1000000 2000000 3000000 0"}
+	SFLOW_RATES=${BENCH_SFLOW_RATES:-${BENCH_RATES:-"100000 300000 500000 1000000 2000000 3000000 0"}}
 fi
-PROTOS=${BENCH_PROTOS:-"v5 v9 ipfix"}
-COLLECTORS=${BENCH_COLLECTORS:-"nfxdp-xdp-agg nfxdp-xdp-raw nfxdp-udp-agg nfacctd nfcapd"}
+PROTOS=${BENCH_PROTOS:-${BENCH_PROTOCOLS:-"v5 v9 ipfix sflow"}}
+COLLECTORS=${BENCH_COLLECTORS:-"nfxdp-xdp-agg nfxdp-xdp-raw nfxdp-udp-agg nfacctd nfcapd sfacctd sfcapd"}
 EXPORTERS=${BENCH_EXPORTERS:-8}
 PORT=2055
+SFLOW_PORT=6343
+# NetFlow in the run at all?  Without it the NetFlow-only parts default off.
+NETFLOW=0
+for p in $PROTOS; do [ "$p" != sflow ] && NETFLOW=1; done
+if [ "$NETFLOW" = 0 ]; then
+	OUTDIR=${BENCH_OUT:-$ROOT/bench/results/sflow}
+	: "${BENCH_SCALING:=0}" "${BENCH_MEMORY:=0}" "${BENCH_CLICKHOUSE:=0}" "${BENCH_NO_MICRO:=1}"
+fi
+
+# Does collector $1 take protocol $2?  nfxdp takes all; the peers their own.
+takes() {
+	case $1 in
+	nfacctd|nfcapd) [ "$2" != sflow ] ;;
+	sfacctd|sfcapd) [ "$2" = sflow ] ;;
+	*) true ;;
+	esac
+}
+rates_of() { if [ "$1" = sflow ]; then echo "$SFLOW_RATES"; else echo "$RATES"; fi; }
+port_of() { if [ "$1" = sflow ]; then echo "$SFLOW_PORT"; else echo "$PORT"; fi; }
+# nfxdp's -p for protocol $1
+nfx_port() { if [ "$1" = sflow ]; then echo "$SFLOW_PORT/sflow"; else echo "$PORT"; fi; }
 
 P=nfxb$$
 NS_C=${P}c
@@ -68,10 +101,10 @@ W=$(mktemp -d /tmp/nfxb.XXXXXX)
 COL_PID=
 
 need() { command -v "$1" >/dev/null 2>&1; }
-for t in nfacctd nfcapd nfdump valgrind; do
+for t in nfacctd sfacctd nfcapd sfcapd nfdump valgrind; do
 	need "$t" || { echo "bench: $t missing; installing the Debian packages"; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y pmacct nfdump valgrind \
-		python3-matplotlib >/dev/null || true; break; }
+		DEBIAN_FRONTEND=noninteractive apt-get install -y pmacct nfdump nfdump-sflow \
+		valgrind python3-matplotlib >/dev/null || true; break; }
 done
 $PY -c 'import matplotlib' 2>/dev/null || DEBIAN_FRONTEND=noninteractive \
 	apt-get install -y python3-matplotlib >/dev/null || true
@@ -143,43 +176,53 @@ settle() {
 	done
 }
 
+# pmacct's configuration for nfacctd / sfacctd ($1, port $2): the same keys
+pmacct_conf() {
+	cat <<EOF
+daemonize: false
+${1}_port: $2
+${1}_ip: 0.0.0.0
+${1}_pipe_size: 8388608
+plugin_pipe_size: 67108864
+plugin_buffer_size: 65536
+plugins: print[p]
+aggregate[p]: src_host, dst_host, src_port, dst_port, proto, tos, peer_src_ip, in_iface
+print_output[p]: json
+print_output_file[p]: $W/run/pmacct.json
+print_refresh_time[p]: 3600
+print_cache_entries[p]: 262139
+EOF
+}
+
 start_collector() {
-	local c=$1 d=$W/run
+	local c=$1 proto=$2 d=$W/run port
+	port=$(port_of "$proto")
 	rm -rf "$d"; mkdir -p "$d"
 	case $c in
 	nfxdp-xdp-agg|nfxdp-xdp-raw)
 		local raw= out=$d/out.ndjson
 		[ "$c" = nfxdp-xdp-raw ] && raw=--raw && out=${BENCH_RAW_OUT:-$out}
 		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" $raw \
-			-p "$PORT" -o "$out" 2>"$d/err" &
+			-p "$(nfx_port "$proto")" -o "$out" 2>"$d/err" &
 		COL_PID=$!
 		wait_log "collecting on" ;;
 	nfxdp-udp-agg)
-		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$NFXDP" run --udp -p "$PORT" -o "$d/out.ndjson" \
-			2>"$d/err" &
+		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$NFXDP" run --udp -p "$(nfx_port "$proto")" \
+			-o "$d/out.ndjson" 2>"$d/err" &
 		COL_PID=$!
 		wait_log "collecting on" ;;
-	nfacctd)
-		cat >"$d/nfacctd.conf" <<EOF
-daemonize: false
-nfacctd_port: $PORT
-nfacctd_ip: 0.0.0.0
-nfacctd_pipe_size: 8388608
-plugin_pipe_size: 67108864
-plugin_buffer_size: 65536
-plugins: print[p]
-aggregate[p]: src_host, dst_host, src_port, dst_port, proto, tos, peer_src_ip, in_iface
-print_output[p]: json
-print_output_file[p]: $d/nfacctd.json
-print_refresh_time[p]: 3600
-print_cache_entries[p]: 262139
-EOF
-		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" nfacctd -f "$d/nfacctd.conf" >"$d/err" 2>&1 &
+	nfacctd|sfacctd)
+		pmacct_conf "$c" "$port" >"$d/$c.conf"
+		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$c" -f "$d/$c.conf" >"$d/err" 2>&1 &
 		COL_PID=$!
-		sleep 2 ;;
-	nfcapd)
+		# the print plugin clears its 1 GB cache for seconds after it
+		# starts (3.4 s of CPU here), not reading its pipe meanwhile: wait
+		# until that is done, so the run measures collecting only
+		sleep 1
+		settle ;;
+	nfcapd|sfcapd)
 		mkdir -p "$d/flows"
-		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" nfcapd -w "$d/flows" -p "$PORT" -t 3600 -B 8388608 \
+		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$c" -w "$d/flows" -p "$port" -t 3600 -B 8388608 \
 			>"$d/err" 2>&1 &
 		COL_PID=$!
 		sleep 1 ;;
@@ -211,19 +254,20 @@ received() {
 	case $c in
 	nfxdp-*)
 		# the decoder's count in the exit summary: exact
-		sed -n 's/.* \(v5\|v9\|ipfix\) packets=[0-9]* records=\([0-9]*\).*/\2/p' "$d/err" |
+		sed -n 's/.* \(v5\|v9\|ipfix\|sflow5\) packets=[0-9]* records=\([0-9]*\).*/\2/p' "$d/err" |
 			head -1 ;;
-	nfcapd)
+	nfcapd|sfcapd)
 		local n=0 f v
-		for f in "$d"/flows/nfcapd.*; do
+		for f in "$d"/flows/nfcapd.* "$d"/flows/sfcapd.*; do
 			[ -e "$f" ] || continue
 			v=$(nfdump -r "$f" -I 2>/dev/null | awk '/^Flows:/ { print $2; exit }')
 			n=$((n + ${v:-0}))
 		done
 		echo "$n" ;;
-	nfacctd)
-		# aggregated: the flows' packet counters received / sent, times records sent
-		$PY - "$d/nfacctd.json" "$2" <<'EOF'
+	nfacctd|sfacctd)
+		# aggregated: the flows' packet counters received / sent, times records
+		# sent (sFlow: each sample counts one packet, unscaled by sfacctd)
+		$PY - "$d/pmacct.json" "$2" <<'EOF'
 import json, sys
 rx = 0
 try:
@@ -240,8 +284,8 @@ EOF
 	esac
 }
 
-gen() {	# proto rate -> nfgen JSON on stdout
-	ns_e taskset -c "$GEN_CPU" timeout $((DUR + 30)) "$NFGEN" --dst "$IP_C" --port "$PORT" \
+gen() {	# proto rate seed -> nfgen JSON on stdout
+	ns_e taskset -c "$GEN_CPU" timeout $((DUR + 30)) "$NFGEN" --dst "$IP_C" --port "$(port_of "$1")" \
 		--proto "$1" --rate "$2" --duration "$DUR" --exporters "$EXPORTERS" \
 		--src-base "$SRC_BASE" --seed "$3"
 }
@@ -261,9 +305,23 @@ baseline() {
 		$PY -c "print(($b1 - $b0) / $HZ)"),\"gen\":$g}" >>"$RES"
 }
 
+# An nfxdp build without an sFlow decoder starts on -p 6343/sflow but
+# decodes nothing: its first sflow run that counts no record marks it, a
+# "skipped" line tells report.py why, and its later sflow runs are left out.
+SKIPPED=" "
+skipped() { case $SKIPPED in *" $1/$2 "*) return 0 ;; esac; return 1; }
+skip_nfxdp_sflow() {	# collector nfgen-JSON
+	local why
+	why="this nfxdp build decoded no sFlow record of $($PY -c 'import json,sys; print(json.loads(sys.argv[1])["records"])' "$2") sent ($(
+		grep -o 'summary:.*' "$W/run/err" | head -1 | cut -c1-160 | tr -d '"\\'))"
+	SKIPPED="$SKIPPED$1/sflow "
+	echo "{\"kind\":\"skipped\",\"collector\":\"$1\",\"proto\":\"sflow\",\"why\":\"$why\"}" >>"$RES"
+	echo "#   $1 sflow: skipped from here on: $why"
+}
+
 one_run() {
 	local c=$1 proto=$2 rate=$3 rep=$4 b0 b1 g cpu hwm rx
-	if ! start_collector "$c"; then
+	if ! start_collector "$c" "$proto"; then
 		echo "bench: $c did not start"; sed 's/^/#   /' "$W/run/err" | tail -5
 		stop_collector; return 1
 	fi
@@ -276,15 +334,19 @@ one_run() {
 	hwm=$(tree_hwm "$COL_PID")
 	stop_collector
 	rx=$(received "$c" "$g")
-	echo "{\"kind\":\"run\",\"collector\":\"$c\",\"proto\":\"$proto\",\"rate\":$rate,\"rep\":$rep,\"received\":${rx:-0},\"proc_cpu_s\":$($PY -c "print($cpu / $HZ)"),\"busy_s\":$($PY -c "print(($b1 - $b0) / $HZ)"),\"vmhwm_kb\":$hwm,\"gen\":$g}" >>"$RES"
+	if [ "$proto" = sflow ] && [ "${c#nfxdp-}" != "$c" ] && [ "${rx:-0}" = 0 ]; then
+		skip_nfxdp_sflow "$c" "$g"
+		return 0
+	fi
+	echo "{\"kind\":\"run\",\"collector\":\"$c\",\"proto\":\"$proto\",\"rate\":$rate,\"rep\":$rep,\"received\":${rx:-0},\"proc_cpu_s\":$($PY -c "print($cpu / $HZ)"),\"busy_s\":$($PY -c "print(($b1 - $b0) / $HZ)"),\"vmhwm_kb\":$hwm,\"load1\":$(cut -d' ' -f1 /proc/loadavg),\"gen\":$g}" >>"$RES"
 	$PY - "$(tail -1 "$RES")" <<'EOF'
 import json, sys
 r = json.loads(sys.argv[1]); g = r["gen"]
 att = g["records"] + g["refused_records"]
-print("#   %-14s %-5s rate %9s  sent %9d refused %8d received %9d  loss %6.2f%%  cpu %.2fs  rss %d MB"
+print("#   %-14s %-5s rate %9s  sent %9d refused %8d received %9d  loss %6.2f%%  cpu %.2fs  rss %d MB  load %.1f"
       % (r["collector"], r["proto"], r["rate"] or "max", g["records"], g["refused_records"],
          r["received"], 100 * (1 - r["received"] / att) if att else 0, r["proc_cpu_s"],
-         r["vmhwm_kb"] // 1024))
+         r["vmhwm_kb"] // 1024, r["load1"]))
 EOF
 }
 
@@ -327,15 +389,20 @@ scaling_run() {
 	$PY "$ROOT/bench/scaling.py" show "$(tail -1 "$RES")"
 }
 
+case " $PROTOS " in *" sflow "*)
+	# the sFlow stream decodes as valid sFlow in tshark (a capture, no network)
+	NFX_BUILD=${NFX_BUILD:-build} bash "$ROOT/bench/sflow-check.sh" --count 5000 | sed 's/^/# /' ;;
+esac
 setup_net || { echo "bench: netns/veth setup failed"; exit 1; }
 mkdir -p "$OUTDIR"
-echo "# bench: quick=$QUICK duration=${DUR}s repeat=$REPEAT rates=[$RATES] protos=[$PROTOS]"
+echo "# bench: quick=$QUICK duration=${DUR}s repeat=$REPEAT rates=[$RATES] sflow rates=[$SFLOW_RATES] protos=[$PROTOS]"
 echo "# machine: $(nproc) CPUs, $(uname -r), generator on CPU $GEN_CPU, collectors on CPU $COL_CPU"
 for rep in $(seq 1 "$REPEAT"); do
 	for proto in $PROTOS; do
-		for rate in $RATES; do
+		for rate in $(rates_of "$proto"); do
 			baseline "$proto" "$rate" "$rep"
 			for c in $COLLECTORS; do
+				takes "$c" "$proto" && ! skipped "$c" "$proto" || continue
 				one_run "$c" "$proto" "$rate" "$rep"
 			done
 		done
