@@ -108,7 +108,7 @@ static uint8_t *sf_put16(uint8_t *p, uint16_t v)
 }
 
 /* The first SF_SNAP bytes of a frame of flow @f: Ethernet, IPv4, TCP/UDP/ICMP, zeros. */
-static void sf_frame(uint8_t *h, const struct flow *f)
+static void micro_sf_frame(uint8_t *h, const struct flow *f)
 {
 	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
 	uint8_t *p = h;
@@ -137,7 +137,7 @@ static void sf_frame(uint8_t *h, const struct flow *f)
 }
 
 /* One compact flow sample: 1001 (all zero) then the raw header of flow @f. */
-static uint8_t *sf_sample(uint8_t *p, const struct flow *f, uint32_t seq, uint32_t frame_len)
+static uint8_t *micro_sf_sample(uint8_t *p, const struct flow *f, uint32_t seq, uint32_t frame_len)
 {
 	p = sf_put32(p, 1);			/* compact flow sample */
 	p = sf_put32(p, 32 + 8 + 16 + 8 + 16 + SF_SNAP);
@@ -159,7 +159,7 @@ static uint8_t *sf_sample(uint8_t *p, const struct flow *f, uint32_t seq, uint32
 	p = sf_put32(p, frame_len);
 	p = sf_put32(p, 4);			/* FCS stripped */
 	p = sf_put32(p, SF_SNAP);
-	sf_frame(p, f);
+	micro_sf_frame(p, f);
 	return p + SF_SNAP;
 }
 
@@ -186,7 +186,7 @@ static void build_sflow(struct msgs *m)
 			const struct flow *f = &g_flows[(i * SF_SAMPLES + k) % 65536];
 
 			seq++;
-			p = sf_sample(p, f, seq, 64 + (seq * 2654435761u) % 1455);
+			p = micro_sf_sample(p, f, seq, 64 + (seq * 2654435761u) % 1455);
 		}
 		m->len[i] = (uint16_t)(p - m->buf[i]);
 	}
