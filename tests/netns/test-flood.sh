@@ -430,8 +430,10 @@ EOF
 )
 TSZ=${TSZ:-320} DSZ=${DSZ:-168} OPSZ=${OPSZ:-6} CSZ=${CSZ:-296}
 SF_SLOTS=8192
+# and the metrics page: eleven series of at most ~100 bytes per sFlow
+# interface, twice (the page and the HTTP server's copy of it)
 DEC_MAX=$(( MAX_TMPL * (TSZ + 16 + 512 * OPSZ + 16) + MAX_EXP * (DSZ + 12) + (1 << 20) +
-	    131072 * 40 + NW * SF_SLOTS * CSZ ))
+	    131072 * 40 + NW * SF_SLOTS * CSZ + NW * 4096 * 11 * 100 * 2 ))
 SLACK=$((4 << 20))
 BOUND_KB=$(( RSS0 + (DEC_MAX + SLACK) / 1024 ))
 python3 - "$STATE" "$RSS0" "$BOUND_KB" "$(rss_kb)" "$(hwm_kb)" <<'EOF' || NFXT_FAILED=1

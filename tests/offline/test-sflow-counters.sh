@@ -3,10 +3,10 @@
 # test-sflow-counters.sh - the interface counters sFlow agents send in
 # counter samples come out as metrics: the pmacct sFlow capture replayed to
 # `nfxdp run --udp` with an sflow5 listener on loopback (no privileges);
-# every generic counter of the last counter sample of each interface, as
-# the tshark reference decodes it, must be the value of its
-# nfx_sflow_if_*_total series in the stats file, and the speed and status
-# gauges must follow.
+# the octets, packets (unicast + multicast + broadcast), errors and
+# discards in and out of the last counter sample of each interface, as the
+# tshark reference decodes it, must be the values of the nfx_sflow_if_*
+# series in the stats file, and so must the speed and status gauges.
 set -u
 cd "$(dirname "$0")/../.."
 NFXDP=${NFXDP:-build/nfxdp}
@@ -60,13 +60,14 @@ for line in open(sys.argv[1]):
     if r["kind"] == "counters":
         last[(r["agent_addr"], r["if_index"])] = r
 series = next(iter(json.load(open(sys.argv[2])).values()))
-names = ("in_octets", "in_ucast_pkts", "in_mcast_pkts", "in_bcast_pkts", "in_discards",
-         "in_errors", "in_unknown_protos", "out_octets", "out_ucast_pkts", "out_mcast_pkts",
-         "out_bcast_pkts", "out_discards", "out_errors")
 bad, n = [], 0
 for (agent, ifx), r in last.items():
     lbl = '{agent="%s",ifindex="%d"}' % (agent, ifx)
-    want = {"nfx_sflow_if_%s_total" % k: r["if_" + k] for k in names}
+    want = {"nfx_sflow_if_%s_total" % k: r["if_" + k] for k in
+            ("in_octets", "out_octets", "in_errors", "out_errors", "in_discards", "out_discards")}
+    for d in ("in", "out"):
+        want["nfx_sflow_if_%s_packets_total" % d] = sum(
+            r["if_%s_%s_pkts" % (d, c)] for c in ("ucast", "mcast", "bcast"))
     want["nfx_sflow_if_speed_bps"] = r["if_speed"]
     want["nfx_sflow_if_admin_up"] = r["if_admin_status"]
     want["nfx_sflow_if_oper_up"] = r["if_oper_status"]

@@ -941,9 +941,9 @@ class Flood:
             p, d = sf_dgram(src, seq, [flow], 1, atype=3), dict(sflow_bad_agent=1, dropped=1)
         elif r == 2:	# an IPv6 agent's header cut at 36 bytes
             p, d = sf_dgram(bytes(16), seq, [], 1)[:36], dict(short_pkt=1, dropped=1)
-        elif r == 3:	# 300 samples announced, room for 26
+        elif r == 3:	# 300 samples announced: over the bound the XDP program applies
             p = sf_dgram(src, seq, [flow, flow], 1, count=300)
-            d = dict(length_mismatch=1, dropped=1)
+            d = dict(bad_count=1, dropped=1)
         else:		# agent address type 0 (unknown): the UDP source stands in
             p, d = sf_dgram(b"", seq, [self.spoof_flow_sample(seq)], 1, atype=0), {}
         self.sfdec(**d)

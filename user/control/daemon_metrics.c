@@ -317,15 +317,46 @@ static void reload_metrics(struct nfx_prom *p, const uint64_t *reloads)
 #undef X
 }
 
-/* ---- sFlow interface counters (the agents' counter samples) ---- */
+/*
+ * ---- sFlow interface counters (the agents' counter samples) ----
+ * What an operator graphs next to the flows, eleven series per interface
+ * (the store holds every generic and Ethernet counter, but 29 series for
+ * each of thousands of interfaces would make the page tens of MB).
+ */
+#define GEN(f)	offsetof(struct nfx_sflow_if, gen.f)
+static const struct {
+	const char *name;
+	const char *type;
+	const char *help;
+	size_t off[3];			/* uint64_t values summed; 0 ends (never an offset of gen) */
+	uint32_t status_bit;		/* a gauge of gen.if_status & bit instead */
+} sfif_series[] = {
+	{ "nfx_sflow_if_in_octets_total", "counter", "Octets received (ifHCInOctets).",
+	  { GEN(in_octets) }, 0 },
+	{ "nfx_sflow_if_out_octets_total", "counter", "Octets sent (ifHCOutOctets).",
+	  { GEN(out_octets) }, 0 },
+	{ "nfx_sflow_if_in_packets_total", "counter", "Packets received: unicast, multicast, broadcast.",
+	  { GEN(in_ucast_pkts), GEN(in_mcast_pkts), GEN(in_bcast_pkts) }, 0 },
+	{ "nfx_sflow_if_out_packets_total", "counter", "Packets sent: unicast, multicast, broadcast.",
+	  { GEN(out_ucast_pkts), GEN(out_mcast_pkts), GEN(out_bcast_pkts) }, 0 },
+	{ "nfx_sflow_if_in_errors_total", "counter", "Inbound packets with errors.",
+	  { GEN(in_errors) }, 0 },
+	{ "nfx_sflow_if_out_errors_total", "counter", "Outbound packets with errors.",
+	  { GEN(out_errors) }, 0 },
+	{ "nfx_sflow_if_in_discards_total", "counter", "Inbound packets discarded.",
+	  { GEN(in_discards) }, 0 },
+	{ "nfx_sflow_if_out_discards_total", "counter", "Outbound packets discarded.",
+	  { GEN(out_discards) }, 0 },
+	{ "nfx_sflow_if_speed_bps", "gauge", "Interface speed in bit/s.", { GEN(if_speed) }, 0 },
+	{ "nfx_sflow_if_admin_up", "gauge", "1 when the interface is administratively up.",
+	  { 0 }, 1 },
+	{ "nfx_sflow_if_oper_up", "gauge", "1 when the interface is operationally up.", { 0 }, 2 },
+};
+#undef GEN
 
 struct sfif_ctx {
 	struct nfx_prom *p;
-	const char *name;		/* family */
-	size_t off;			/* of the value in struct nfx_sflow_if */
-	int ether;			/* an Ethernet counter: only where the agent sent one */
-	int width;			/* bytes of the value: 4 or 8 */
-	unsigned int bit;		/* if_status bit, for the up gauges; 0 = a counter */
+	unsigned int series;		/* index in sfif_series */
 	char worker[32];		/* ",worker=\"N\"" or "" */
 };
 
@@ -333,62 +364,36 @@ static void sfif_sample(void *ctx, const struct nfx_sflow_if *e)
 {
 	const struct sfif_ctx *c = ctx;
 	char ip[NFX_ADDR_STRLEN], lbl[LBL_MAX];
-	const char *v = (const char *)e + c->off;
-	uint64_t val;
+	uint64_t val = 0, v;
 
-	if (c->ether ? !e->has_ether : !e->has_generic)
+	if (!e->has_generic)	/* Ethernet counters alone: nothing of these */
 		return;
-	if (c->width == 8)
-		memcpy(&val, v, 8);
-	else
-		val = *(const uint32_t *)(const void *)v;
-	if (c->bit)
-		val = !!(val & c->bit);
+	if (sfif_series[c->series].status_bit) {
+		val = !!(e->gen.if_status & sfif_series[c->series].status_bit);
+	} else {
+		for (int k = 0; k < 3 && sfif_series[c->series].off[k]; k++) {
+			memcpy(&v, (const char *)e + sfif_series[c->series].off[k], sizeof(v));
+			val += v;
+		}
+	}
 	snprintf(lbl, sizeof(lbl), "agent=\"%s\",ifindex=\"%u\"%s", nfx_addr_str(&e->agent, ip),
 		 e->if_index, c->worker);
-	nfx_prom_sample(c->p, c->name, lbl, val);
-}
-
-/* One family across every worker's store (an agent's interfaces may reach several). */
-static void sfif_family(struct nfx_prom *p, struct nfx_decoder *const *d, int n,
-			struct sfif_ctx *c, const char *type, const char *help)
-{
-	nfx_prom_family(p, c->name, type, help);
-	for (int i = 0; i < n; i++) {
-		worker_label(c->worker, sizeof(c->worker), n, i);
-		nfx_sflow_ctr_foreach(d[i]->sfctr, sfif_sample, c);
-	}
+	nfx_prom_sample(c->p, sfif_series[c->series].name, lbl, val);
 }
 
 static void sflow_if_metrics(struct nfx_prom *p, struct nfx_decoder *const *d, int n)
 {
-	struct sfif_ctx c = { .p = p, .width = 8 };
+	struct sfif_ctx c = { .p = p };
 
-#define X(field, woff, wsize, help)					\
-	c.name = "nfx_sflow_if_" #field "_total";				\
-	c.off = offsetof(struct nfx_sflow_if, gen.field);			\
-	sfif_family(p, d, n, &c, "counter", help ", from the agent's counter samples.");
-	NFX_SFLOW_GENERIC_COUNTERS(X)
-#undef X
-	c.ether = 1;
-#define X(field, woff, wsize, help)					\
-	c.name = "nfx_sflow_if_" #field "_total";				\
-	c.off = offsetof(struct nfx_sflow_if, eth.field);			\
-	sfif_family(p, d, n, &c, "counter", help ", from the agent's counter samples.");
-	NFX_SFLOW_ETHER_COUNTERS(X)
-#undef X
-	c.ether = 0;
-	c.name = "nfx_sflow_if_speed_bps";
-	c.off = offsetof(struct nfx_sflow_if, gen.if_speed);
-	sfif_family(p, d, n, &c, "gauge", "Interface speed in bit/s, as the agent reports it.");
-	c.width = 4;
-	c.off = offsetof(struct nfx_sflow_if, gen.if_status);
-	c.name = "nfx_sflow_if_admin_up";
-	c.bit = 1;
-	sfif_family(p, d, n, &c, "gauge", "1 when the interface is administratively up.");
-	c.name = "nfx_sflow_if_oper_up";
-	c.bit = 2;
-	sfif_family(p, d, n, &c, "gauge", "1 when the interface is operationally up.");
+	for (c.series = 0; c.series < sizeof(sfif_series) / sizeof(sfif_series[0]); c.series++) {
+		nfx_prom_family(p, sfif_series[c.series].name, sfif_series[c.series].type,
+				sfif_series[c.series].help);
+		/* an agent's interfaces may reach several workers: each says which */
+		for (int i = 0; i < n; i++) {
+			worker_label(c.worker, sizeof(c.worker), n, i);
+			nfx_sflow_ctr_foreach(d[i]->sfctr, sfif_sample, &c);
+		}
+	}
 }
 
 void nfx_run_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
