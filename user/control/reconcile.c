@@ -28,6 +28,8 @@ static const char *versions_str(uint32_t v, char *buf, size_t len)
 		return "legacy";
 	if (v == NFX_VERS_MODERN)
 		return "modern";
+	if (v == NFX_VERS_SFLOW)
+		return "sflow5";
 	snprintf(buf, len, "0x%x", v);
 	return buf;
 }
