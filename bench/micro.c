@@ -86,110 +86,32 @@ static struct msgs g_msgs[3];
 static struct msgs g_sflow;
 static struct nfx_src g_src;
 
-/* ---- sFlow datagrams (nfgen has no sFlow builder) ---- */
+/* ---- sFlow datagrams ---- */
 
-#define SF_SAMPLES	6		/* 6 x 220 bytes + 28 fit 1472 */
-#define SF_SNAP		128
-
-static uint8_t *sf_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-	return p + 4;
-}
-
-static uint8_t *sf_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-	return p + 2;
-}
-
-/* The first SF_SNAP bytes of a frame of flow @f: Ethernet, IPv4, TCP/UDP/ICMP, zeros. */
-static void micro_sf_frame(uint8_t *h, const struct flow *f)
-{
-	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
-	uint8_t *p = h;
-
-	memset(h, 0, SF_SNAP);
-	memcpy(p, macs, 12);
-	p = sf_put16(p + 12, 0x0800);
-	p[0] = 0x45;
-	p[1] = f->tos;
-	p[8] = 64;
-	p[9] = f->proto;
-	sf_put32(p + 12, f->src);
-	sf_put32(p + 16, f->dst);
-	p += 20;
-	if (f->proto == 1) {
-		p[0] = (uint8_t)(f->dport >> 8);	/* nfgen's ICMP: type << 8 | code */
-		p[1] = (uint8_t)f->dport;
-		return;
-	}
-	sf_put16(p, f->sport);
-	sf_put16(p + 2, f->dport);
-	if (f->proto == 6) {
-		p[12] = 0x50;
-		p[13] = f->flags;
-	}
-}
-
-/* One compact flow sample: 1001 (all zero) then the raw header of flow @f. */
-static uint8_t *micro_sf_sample(uint8_t *p, const struct flow *f, uint32_t seq, uint32_t frame_len)
-{
-	p = sf_put32(p, 1);			/* compact flow sample */
-	p = sf_put32(p, 32 + 8 + 16 + 8 + 16 + SF_SNAP);
-	p = sf_put32(p, seq);
-	p = sf_put32(p, 3);			/* source id: ifIndex 3 */
-	p = sf_put32(p, 1024);			/* sampling rate */
-	p = sf_put32(p, seq * 1024);		/* pool */
-	p = sf_put32(p, 0);			/* drops */
-	p = sf_put32(p, f->in_if);
-	p = sf_put32(p, f->out_if);
-	p = sf_put32(p, 2);			/* records */
-	p = sf_put32(p, 1001);
-	p = sf_put32(p, 16);
-	memset(p, 0, 16);
-	p += 16;
-	p = sf_put32(p, 1);			/* raw packet header */
-	p = sf_put32(p, 16 + SF_SNAP);
-	p = sf_put32(p, 1);			/* Ethernet */
-	p = sf_put32(p, frame_len);
-	p = sf_put32(p, 4);			/* FCS stripped */
-	p = sf_put32(p, SF_SNAP);
-	micro_sf_frame(p, f);
-	return p + SF_SNAP;
-}
-
+/*
+ * sFlow datagrams as nfgen sends them (sflow_build(): 1400-byte datagrams of
+ * compact flow samples, each an extended switch record and a 128-byte raw
+ * Ethernet header, 20 % IPv6), one agent with the datagram sequence advancing.
+ */
 static void build_sflow(struct msgs *m)
 {
-	static const uint8_t agent[4] = { 10, 232, 0, 10 };
-	uint32_t seq = 0;
+	struct opts o = { .proto = P_SFLOW, .hosts = 4096, .flows = 65536, .ephemeral = 50,
+			  .mtu_payload = 1472, .sampling = 1000, .subagents = 1, .v6 = 20,
+			  .sflow_switch = 1, .dgram_max = 1400 };
+	unsigned int samples = 0;
 
-	m->rpp = SF_SAMPLES;
 	for (unsigned int i = 0; i < POOL; i++) {
-		uint8_t *p;
+		struct pkt pk = { 0 };
 
 		m->buf[i] = malloc(PKT_MAX);
 		if (!m->buf[i])
 			abort();
-		p = sf_put32(m->buf[i], 5);
-		p = sf_put32(p, 1);		/* IPv4 agent */
-		memcpy(p, agent, 4);
-		p = sf_put32(p + 4, 0);		/* sub-agent */
-		p = sf_put32(p, i + 1);		/* datagram sequence */
-		p = sf_put32(p, 1000 * i);	/* uptime */
-		p = sf_put32(p, SF_SAMPLES);
-		for (unsigned int k = 0; k < SF_SAMPLES; k++) {
-			const struct flow *f = &g_flows[(i * SF_SAMPLES + k) % 65536];
-
-			seq++;
-			p = micro_sf_sample(p, f, seq, 64 + (seq * 2654435761u) % 1455);
-		}
-		m->len[i] = (uint16_t)(p - m->buf[i]);
+		m->len[i] = (uint16_t)sflow_build(m->buf[i], g_flows, &o, &pk);
+		put32(m->buf[i] + 8, 0x0ae8000a);	/* agent 10.232.0.10 */
+		put32(m->buf[i] + 16, i + 1);		/* datagram sequence */
+		samples += pk.nrec;
 	}
+	m->rpp = samples / POOL;	/* flow samples per datagram, for the per-record figures */
 }
 
 static struct nfx_decoder *new_decoder(enum proto p)
