@@ -53,9 +53,9 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NFX_SLOT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct nfx_ctr);
+	__type(value, struct nfx_slots);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NFX_MAP_STATS SEC(".maps");
 
@@ -133,10 +133,13 @@ enum nfx_outcome {
 static __always_inline void count(__u32 slot, __u32 bytes,
 				  enum nfx_outcome what)
 {
-	struct nfx_ctr *c = bpf_map_lookup_elem(&nfx_stats, &slot);
+	__u32 zero = 0;
+	struct nfx_slots *slots = bpf_map_lookup_elem(&nfx_stats, &zero);
+	struct nfx_ctr *c;
 
-	if (!c)
+	if (!slots || slot >= NFX_SLOT_MAX)
 		return;
+	c = (struct nfx_ctr *)slots + slot;
 	/* Per-CPU values: no other writer, plain increments are enough. */
 	c->packets++;
 	c->bytes += bytes;

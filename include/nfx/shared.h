@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define NFX_MAP_STATS	nfx_stats	/* per-CPU array of struct nfx_ctr */
+#define NFX_MAP_STATS	nfx_stats	/* per-CPU array[1] of struct nfx_slots */
 #define NFX_MAP_PORTS	nfx_ports	/* hash: __u16 port (host order) -> struct nfx_port */
 #define NFX_MAP_XSKS	nfx_xsks	/* XSKMAP: rx queue -> AF_XDP socket */
 #define NFX_MAP_ALLOW	nfx_allow	/* LPM trie: struct nfx_lpm_key -> __u8 */
@@ -27,17 +27,18 @@
 
 /*
  * Counter slots, one per NetFlow/IPFIX version, sFlow v5, and "other", with
- * the name every report and metric label gives them (the first is slot 0).
+ * the name every report and metric label gives them (the first is slot 0)
+ * and struct nfx_slots has as a member: X(slot, name), name an identifier.
  */
 #define NFX_SLOTS(X)			\
-	X(NFX_SLOT_V1, "v1")		\
-	X(NFX_SLOT_V5, "v5")		\
-	X(NFX_SLOT_V6, "v6")		\
-	X(NFX_SLOT_V7, "v7")		\
-	X(NFX_SLOT_V9, "v9")		\
-	X(NFX_SLOT_IPFIX, "ipfix")	\
-	X(NFX_SLOT_SFLOW5, "sflow5")	\
-	X(NFX_SLOT_OTHER, "other")
+	X(NFX_SLOT_V1, v1)		\
+	X(NFX_SLOT_V5, v5)		\
+	X(NFX_SLOT_V6, v6)		\
+	X(NFX_SLOT_V7, v7)		\
+	X(NFX_SLOT_V9, v9)		\
+	X(NFX_SLOT_IPFIX, ipfix)	\
+	X(NFX_SLOT_SFLOW5, sflow5)	\
+	X(NFX_SLOT_OTHER, other)
 
 enum nfx_slot {
 #define NFX_SLOT_ENUM_(slot, name) slot,
@@ -75,6 +76,19 @@ struct nfx_ctr {
 #define NFX_CTR_FIELD_(name, help) __u64 name;
 	NFX_CTR_FIELDS(NFX_CTR_FIELD_)
 #undef NFX_CTR_FIELD_
+};
+
+/*
+ * The value of nfx_stats on one CPU: the slots in order, a member each.  It
+ * is one map entry rather than an entry per slot because an array map's key
+ * must be a plain integer in BTF, so bpftool could print a slot only by its
+ * index; as members of the value, it prints them by name.  The members are
+ * an array in all but name: a slot is reached as ((struct nfx_ctr *)v)[slot].
+ */
+struct nfx_slots {
+#define NFX_SLOT_MEMBER_(slot, name) struct nfx_ctr name;
+	NFX_SLOTS(NFX_SLOT_MEMBER_)
+#undef NFX_SLOT_MEMBER_
 };
 
 /* Number of counters in struct nfx_ctr, an integer constant expression. */
@@ -125,6 +139,7 @@ struct nfx_cfg {
 };
 
 _Static_assert(sizeof(struct nfx_ctr) == NFX_CTR_NUM * sizeof(__u64), "nfx_ctr layout");
+_Static_assert(sizeof(struct nfx_slots) == NFX_SLOT_MAX * sizeof(struct nfx_ctr), "nfx_slots layout");
 _Static_assert(sizeof(struct nfx_port) == 8, "nfx_port layout");
 _Static_assert(sizeof(struct nfx_lpm_key) == 20, "nfx_lpm_key layout");
 _Static_assert(sizeof(struct nfx_cfg) == 8, "nfx_cfg layout");

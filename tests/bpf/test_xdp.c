@@ -69,7 +69,7 @@ struct expect {
 #define DROP(s, f, b)	((struct expect)E_DROP(s, f, b))
 
 static const char *slot_name[NFX_SLOT_MAX] = {
-#define X(slot, name) [slot] = name,
+#define X(slot, name) [slot] = #name,
 	NFX_SLOTS(X)
 #undef X
 };
@@ -91,20 +91,21 @@ static __u64 ctr_get(const struct nfx_ctr *c, size_t off)
 /* Sum of every slot over all possible CPUs. */
 static int read_stats(struct nfx_ctr sum[NFX_SLOT_MAX])
 {
-	struct nfx_ctr vals[ncpus];
-	__u32 slot;
+	struct nfx_ctr vals[ncpus * NFX_SLOT_MAX];
+	__u32 slot = 0;
 	size_t i;
 	int cpu;
 
 	memset(sum, 0, sizeof(*sum) * NFX_SLOT_MAX);
-	for (slot = 0; slot < NFX_SLOT_MAX; slot++) {
-		if (bpf_map_lookup_elem(stats_fd, &slot, vals))
-			return -errno;
-		for (cpu = 0; cpu < ncpus; cpu++)
+	/* one entry: each CPU's value is the slots one after another */
+	if (bpf_map_lookup_elem(stats_fd, &slot, vals))
+		return -errno;
+	for (cpu = 0; cpu < ncpus; cpu++)
+		for (slot = 0; slot < NFX_SLOT_MAX; slot++)
 			for (i = 0; i < sizeof(ctr_fields) / sizeof(ctr_fields[0]); i++)
 				*(__u64 *)((char *)&sum[slot] + ctr_fields[i].off) +=
-					ctr_get(&vals[cpu], ctr_fields[i].off);
-	}
+					ctr_get(&vals[cpu * NFX_SLOT_MAX + slot],
+						ctr_fields[i].off);
 	return 0;
 }
 

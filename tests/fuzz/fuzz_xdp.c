@@ -330,7 +330,7 @@ static const struct {
 #define NFIELDS		(sizeof(fields) / sizeof(fields[0]))
 
 static const char *slot_names[NFX_SLOT_MAX] = {
-#define X(slot, name) [slot] = name,
+#define X(slot, name) [slot] = #name,
 	NFX_SLOTS(X)
 #undef X
 };
@@ -381,14 +381,15 @@ static int read_stats(struct nfx_ctr sum[NFX_SLOT_MAX])
 	int cpu;
 
 	memset(sum, 0, sizeof(*sum) * NFX_SLOT_MAX);
-	for (slot = 0; slot < NFX_SLOT_MAX; slot++) {
-		if (bpf_map_lookup_elem(stats_fd, &slot, percpu))
-			return -errno;
-		for (cpu = 0; cpu < ncpus; cpu++)
+	/* one entry: each CPU's value is the slots one after another */
+	slot = 0;
+	if (bpf_map_lookup_elem(stats_fd, &slot, percpu))
+		return -errno;
+	for (cpu = 0; cpu < ncpus; cpu++)
+		for (slot = 0; slot < NFX_SLOT_MAX; slot++)
 			for (i = 0; i < NFIELDS; i++)
 				*ctr_at(&sum[slot], fields[i].off) +=
-					*ctr_at(&percpu[cpu], fields[i].off);
-	}
+					*ctr_at(&percpu[cpu * NFX_SLOT_MAX + slot], fields[i].off);
 	return 0;
 }
 
@@ -544,7 +545,7 @@ static void setup(void)
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
 		goto fail;
-	percpu = calloc(ncpus, sizeof(*percpu));
+	percpu = calloc((size_t)ncpus * NFX_SLOT_MAX, sizeof(*percpu));
 	skel = nfx_xdp_bpf__open();
 	if (!percpu || !skel)
 		goto fail;

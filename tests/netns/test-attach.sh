@@ -12,12 +12,15 @@ command -v clang >/dev/null || skip "clang not installed"
 nfxt_setup || { fail "netns/veth setup"; exit 1; }
 C="nsenter --net=/run/netns/$NS_C"
 
-# expect_fail WHAT PATTERN CMD...: non-zero exit and PATTERN in stderr
+# expect_fail WHAT PATTERN CMD...: non-zero exit and PATTERN in stderr; the
+# exit status is left in $rc
 expect_fail() {
 	local what=$1 pat=$2
 
 	shift 2
-	if "$@" >/dev/null 2>"$WORK/e"; then
+	rc=0
+	"$@" >/dev/null 2>"$WORK/e" || rc=$?
+	if [ "$rc" -eq 0 ]; then
 		fail "$what: exit status 0"
 	elif grep -q -- "$pat" "$WORK/e"; then
 		ok "$what"
@@ -81,6 +84,21 @@ fi
 $C "$NFXDP" detach -i "$IF_C" --pin-dir "$PIN_DIR" >/dev/null 2>&1
 [ -z "$(prog_name)" ] || fail "detach after --skb left $(prog_name)"
 
+# A pin of an older layout (nfx_stats as an entry per slot) is named, not misread.
+mkdir -p "$PIN_DIR"
+if bpftool map create "$PIN_DIR/nfx_stats" type percpu_array key 4 value 80 entries 8 \
+	name nfx_stats 2>"$WORK/e"; then
+	expect_fail "run refuses a stale nfx_stats pin" "another nfxdp version" \
+		$C "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -o /dev/null --stats-file none
+	[ "$rc" -eq 1 ] || fail "run with a stale pin: exit status $rc, want 1"
+	[ -z "$(prog_name)" ] || fail "run with a stale pin left $(prog_name) attached"
+	expect_fail "stats refuses a stale nfx_stats pin" "another nfxdp version" \
+		"$NFXDP" stats --pin-dir "$PIN_DIR"
+else
+	fail "bpftool map create: $(tail -n 1 "$WORK/e")"
+fi
+rm -rf "$PIN_DIR"
+
 expect_fail "missing interface" "not found" $C "$NFXDP" attach -i nfxtnosuch0
 if command -v setpriv >/dev/null; then
 	expect_fail "not root" "must run as root" \
@@ -89,6 +107,10 @@ fi
 # our mount namespace is private: unmounting bpffs here touches nobody else
 while mountpoint -q /sys/fs/bpf; do umount /sys/fs/bpf || break; done
 expect_fail "no bpffs" "mount -t bpf bpf /sys/fs/bpf" $C "$NFXDP" attach -i "$IF_C"
+# the run path frees what it opened, sockets it never opened included
+expect_fail "run without bpffs" "mount -t bpf bpf /sys/fs/bpf" \
+	$C "$NFXDP" run -i "$IF_C" -o /dev/null --stats-file none
+[ "$rc" -eq 1 ] || fail "run without bpffs: exit status $rc, want 1"
 mount -t bpf bpf /sys/fs/bpf
 [ -z "$(prog_name)" ] || fail "attach without bpffs left $(prog_name) attached"
 exit $NFXT_FAILED

@@ -32,6 +32,21 @@ red=$(NFXT_STATS_DIR=/sys/fs/bpf/tc/globals nfxt_stat v5 redirected)
 [ "${red:-0}" -eq 20 ] && ok "redirected by the ip-link program ($red)" ||
 	fail "v5 redirected=$red, want 20"
 
+# What an operator reads: bpftool names every slot and field (BTF), no index.
+bynames=$(bpftool -j map dump pinned /sys/fs/bpf/tc/globals/nfx_stats 2>"$WORK/bpftool.err" |
+	python3 -c '
+import json, sys
+slots = {}
+for cpu in json.load(sys.stdin)[0]["formatted"]["values"]:
+    for slot, ctr in cpu["value"].items():
+        for field, n in ctr.items():
+            slots.setdefault(slot, {}).setdefault(field, 0)
+            slots[slot][field] += n
+print(" ".join(sorted(slots)), slots["v5"]["redirected"], slots["v9"]["redirected"])')
+[ "$bynames" = "ipfix other sflow5 v1 v5 v6 v7 v9 20 16" ] &&
+	ok "bpftool map dump names the slots (v5 redirected 20, v9 16)" ||
+	fail "bpftool map dump by name: '$bynames' $(head -c 200 "$WORK/bpftool.err")"
+
 nfxt_stop; rc=$?
 [ "$rc" -eq 0 ] || fail "nfxdp exited with $rc"
 id_after=$(nfxt_c ip -j link show dev "$IF_C" | python3 -c \

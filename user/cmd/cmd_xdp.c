@@ -6,6 +6,7 @@
  * get what it passes; stats reads the pinned counters (or, with --daemon,
  * the running daemons' own).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -202,6 +203,11 @@ int nfx_cmd_stats(int argc, char **argv)
 	}
 	err = nfx_stats_read(fd, ctr);
 	close(fd);
+	if (err == -EPROTO) {
+		pr_warn("%s was made by another nfxdp version (its layout differs): detach that "
+			"program and attach this version's ('nfxdp detach -i IF')\n", path);
+		return 1;
+	}
 	if (err) {
 		pr_warn("cannot read %s: %s\n", path, strerror(-err));
 		return 1;

@@ -26,13 +26,12 @@ static int open_xsks(struct nfx_run *r)
 {
 	int xsks_fd = nfx_loader_xsks_fd(r->ldr);
 
-	r->xsks = calloc((size_t)r->nxsk, sizeof(*r->xsks));
+	r->xsks = calloc((size_t)r->nqueues, sizeof(*r->xsks));
 	if (!r->xsks)
 		return -ENOMEM;
-	for (int q = 0, n = r->nxsk; q < n; q++) {
+	for (int q = 0; q < r->nqueues; q++) {
 		struct nfx_worker *w = &r->w[q % r->nw];
 
-		r->nxsk = q;
 		r->xsks[q] = nfx_xsk_new(r->o->ifname, (uint32_t)q, xsks_fd, NULL);
 		if (!r->xsks[q])
 			return -errno;
@@ -174,7 +173,7 @@ int nfx_run(const struct nfx_run_opts *o)
 	err = nq < 0 ? nq : nfx_workers_alloc(&r, nq ? nq : 1);
 	if (err)
 		goto out_workers;
-	r.nxsk = nq;	/* sockets to open */
+	r.nqueues = nq;
 	err = open_decoders(&r);
 	if (err)
 		goto out_dec;

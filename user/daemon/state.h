@@ -91,8 +91,9 @@ struct nfx_run {
 	struct nfx_config *cfg;		/* running configuration: file, then command line */
 	struct nfx_config_watch *watch;
 	struct nfx_loader *ldr;
+	int nqueues;			/* RX queues to serve: an AF_XDP socket each */
 	struct nfx_xsk **xsks;
-	int nxsk;
+	int nxsk;			/* the sockets opened so far */
 	struct nfx_udp **udps;
 	int nudp;
 	struct nfx_worker *w;

@@ -7,7 +7,7 @@
 #include "decode/dec_stats.h"
 
 static const char *const slot_names[NFX_SLOT_MAX] = {
-#define X(slot, name) [slot] = name,
+#define X(slot, name) [slot] = #name,
 	NFX_SLOTS(X)
 #undef X
 };

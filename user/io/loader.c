@@ -27,6 +27,7 @@
 
 #include "base/log.h"
 #include "io/loader.h"
+#include "io/xdp_maps.h"
 #include "nfx_xdp.skel.h"
 
 enum { PIN_STATS, PIN_PORTS, PIN_XSKS, PIN_ALLOW, PIN_CFG, PIN_MAX };
@@ -271,6 +272,31 @@ static int try_attach(struct nfx_loader *l, enum xdp_attach_mode mode)
 	return 0;
 }
 
+/*
+ * libbpf reuses the pins it finds and refuses ones of another layout with
+ * a message about map parameters; say instead what to do about them.
+ */
+static int check_stale_stats_pin(const struct nfx_loader *l, unsigned int pins)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (!(pins & (1u << PIN_STATS)) ||
+	    path_join(path, sizeof(path), l->pin_dir, pin_names[PIN_STATS]))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	err = nfx_stats_check(fd);
+	close(fd);
+	if (err != -EPROTO)
+		return 0;
+	pr_warn("%s was pinned by another nfxdp version (its layout differs): no program of "
+		"that version may still use it; remove the pins in %s and start again\n",
+		path, l->pin_dir);
+	return err;
+}
+
 static int attach_own(struct nfx_loader *l, int skb_only)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = l->pin_dir);
@@ -286,6 +312,9 @@ static int attach_own(struct nfx_loader *l, int skb_only)
 		return err;
 	}
 	before = existing_pins(l->pin_dir);
+	err = check_stale_stats_pin(l, before);
+	if (err)
+		goto out_dir;
 
 	l->skel = nfx_xdp_bpf__open_opts(&oo);
 	if (!l->skel) {
@@ -445,6 +474,23 @@ static int adopt_by_id(struct nfx_loader *l, const __u32 *ids, __u32 n)
 	return 0;
 }
 
+/* The maps of a program that another nfxdp version built may differ in layout. */
+static int check_adopted(struct nfx_loader *l)
+{
+	int err = nfx_stats_check(l->fds[PIN_STATS]);
+
+	if (err == -EPROTO)
+		pr_warn("the XDP program on %s was built by another nfxdp version (its %s differs): "
+			"detach it ('nfxdp detach -i %s') and run without --no-attach, or attach "
+			"this version's nfx_xdp.bpf.o\n", l->ifname, pin_names[PIN_STATS], l->ifname);
+	else if (err)
+		pr_warn("cannot inspect %s of the program on %s: %s\n", pin_names[PIN_STATS],
+			l->ifname, strerror(-err));
+	if (err)
+		close_fds(l->fds);
+	return err;
+}
+
 static int adopt(struct nfx_loader *l, const char *pin_dir)
 {
 	__u32 ids[64], n = 0;
@@ -468,12 +514,12 @@ static int adopt(struct nfx_loader *l, const char *pin_dir)
 	}
 	if (!err) {
 		pr_info("using the maps pinned in %s\n", l->pin_dir);
-		return 0;
+		return check_adopted(l);
 	}
 	err = adopt_by_id(l, ids, n);
 	if (!err) {
 		pr_info("no pins of the program on %s found; using its maps by id\n", l->ifname);
-		return 0;
+		return check_adopted(l);
 	}
 	pr_warn("the XDP program on %s has no %s/%s/%s maps: is it nfx_xdp.bpf.o? "
 		"(give its pin directory with --pin-dir)\n", l->ifname,

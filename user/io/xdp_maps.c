@@ -209,26 +209,41 @@ static void ctr_add(struct nfx_ctr *sum, const struct nfx_ctr *c)
 		((__u64 *)sum)[i] += nfx_ctr_get(c, i);
 }
 
+int nfx_stats_check(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.max_entries != 1 ||
+	    info.value_size != sizeof(struct nfx_slots))
+		return -EPROTO;
+	return 0;
+}
+
 int nfx_stats_read(int fd, struct nfx_ctr *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct nfx_ctr *vals;
-	int err = 0;
+	struct nfx_slots *vals;
+	__u32 zero = 0;
+	int err;
 
 	if (ncpu < 0)
 		return ncpu;
+	/* a map of another build would be read, wrongly, without complaint */
+	err = nfx_stats_check(fd);
+	if (err)
+		return err;
 	vals = calloc((size_t)ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
 	memset(out, 0, sizeof(*out) * NFX_SLOT_MAX);
-	for (__u32 slot = 0; slot < NFX_SLOT_MAX; slot++) {
-		if (bpf_map_lookup_elem(fd, &slot, vals)) {
-			err = -errno;
-			break;
-		}
-		for (int c = 0; c < ncpu; c++)
-			ctr_add(&out[slot], &vals[c]);
-	}
+	if (bpf_map_lookup_elem(fd, &zero, vals))
+		err = -errno;
+	for (int c = 0; !err && c < ncpu; c++)
+		for (int slot = 0; slot < NFX_SLOT_MAX; slot++)
+			ctr_add(&out[slot], (const struct nfx_ctr *)&vals[c] + slot);
 	free(vals);
 	return err;
 }

@@ -68,7 +68,16 @@ static inline __u64 nfx_ctr_get(const struct nfx_ctr *c, unsigned int i)
 	return ((const __u64 *)c)[i];
 }
 
-/* Sums the per-CPU nfx_stats values into @out[NFX_SLOT_MAX].  0 or -errno. */
+/*
+ * 0 if @stats_fd is an nfx_stats of this build's layout (struct nfx_slots),
+ * -EPROTO if it is one of another nfxdp version's, or -errno.
+ */
+int nfx_stats_check(int stats_fd);
+
+/*
+ * Sums the per-CPU nfx_stats values into @out[NFX_SLOT_MAX].  0, -EPROTO
+ * (see nfx_stats_check()) or -errno.
+ */
 int nfx_stats_read(int stats_fd, struct nfx_ctr *out);
 
 /*
