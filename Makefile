@@ -9,6 +9,10 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  ?= $(PREFIX)/sbin
 BPFDIR  ?= $(PREFIX)/lib/bpf
+MANDIR  ?= $(PREFIX)/share/man
+# install-system: the service files (dist/), for packages (debian/rules)
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 OUT     ?= build
 ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
@@ -25,16 +29,20 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS    := libbpf libxdp libelf zlib json-c libpcap libmicrohttpd libcurl libcares
+# The version has one home, debian/changelog's first line: "nfxdp (0.1.0) ...".
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+
+PKGS    := libbpf libxdp libelf zlib json-c libpcap libmicrohttpd libcurl libcares libsystemd libcap-ng
 # What the build needs, kept apart from the user's CFLAGS (make CFLAGS=-O0
 # must not drop -Iinclude or -Werror); -MMD -MP gives each object its header
-# dependencies.
+# dependencies.  CPPFLAGS and LDFLAGS are the user's too (dpkg-buildflags
+# hardening: _FORTIFY_SOURCE, relro).
 NFX_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	      -Iinclude -Iuser -I$(OUT)
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = $(NFX_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(NFX_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(NFX_DEFS)
 DEPFLAGS   = -MMD -MP
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lelf -lz -ljson-c -lpcap -lmicrohttpd -lcurl -lcares) -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lelf -lz -ljson-c -lpcap -lmicrohttpd -lcurl -lcares -lsystemd -lcap-ng) -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ivmlinux/$(ARCH) -Ibpf
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -50,9 +58,13 @@ VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps-check test tests install clean vmlinux fuzz asan fuzz-smoke tsan
+.PHONY: all bin deps-check test tests install install-system deb clean vmlinux fuzz asan \
+	fuzz-smoke tsan
 
 all: deps-check $(OUT)/nfxdp $(BPF_OBJS) tests
+
+# What a package ships: the daemon and the BPF object, no tests.
+bin: deps-check $(OUT)/nfxdp $(BPF_OBJS)
 
 deps-check:
 	@missing=""; \
@@ -87,6 +99,11 @@ $(OUT)/user/%.o: user/%.c | $(addprefix $(OUT)/user/,$(USER_DIRS))
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(OUT)/user/io/loader.o: $(OUT)/nfx_xdp.skel.h
+# nfxdp --version: ours, and the libbpf/libxdp it was built against
+$(OUT)/user/cmd/cmd_info.o: NFX_DEFS = -DNFX_VERSION='"$(VERSION)"' \
+	-DNFX_LIBBPF_BUILD='"$(shell pkg-config --modversion libbpf 2>/dev/null)"' \
+	-DNFX_LIBXDP_BUILD='"$(shell pkg-config --modversion libxdp 2>/dev/null)"'
+$(OUT)/user/cmd/cmd_info.o: debian/changelog
 
 $(OUT)/libnfx.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -94,7 +111,7 @@ $(OUT)/libnfx.a: $(LIB_OBJS)
 
 $(OUT)/nfxdp: $(OUT)/user/cmd/main.o $(OUT)/libnfx.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests: $(TEST_BINS)
 
@@ -116,10 +133,13 @@ FUZZ_TARGETS ?=
 fuzz: $(BPF_SKELS)
 	FUZZ_OUT=$(OUT)/fuzz NFX_BUILD=$(OUT) scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# The unit tests again under AddressSanitizer + UBSan, in their own tree.
+# The unit tests and the daemon again under AddressSanitizer + UBSan, in
+# their own tree (tests/meta/test-asan.sh runs the hostile-input tests with
+# build-asan/nfxdp).
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 asan:
-	$(Q)$(MAKE) --no-print-directory OUT=build-asan EXTRA_CFLAGS="$(SAN_FLAGS)" tests
+	$(Q)$(MAKE) --no-print-directory OUT=build-asan EXTRA_CFLAGS="$(SAN_FLAGS)" tests \
+		build-asan/nfxdp
 
 # The daemon again under ThreadSanitizer (its worker threads), for tests/meta/test-tsan.sh.
 tsan:
@@ -134,10 +154,29 @@ fuzz-smoke: $(BPF_SKELS)
 test: all asan tsan
 	tests/run.sh
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(BPFDIR)
+install: bin
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(BPFDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(OUT)/nfxdp $(DESTDIR)$(BINDIR)/nfxdp
 	install -m 0644 $(OUT)/nfx_xdp.bpf.o $(DESTDIR)$(BPFDIR)/nfx_xdp.bpf.o
+	install -m 0644 doc/man/nfxdp.8 $(DESTDIR)$(MANDIR)/man8/nfxdp.8
+	install -m 0644 doc/man/nfxdp.json.5 $(DESTDIR)$(MANDIR)/man5/nfxdp.json.5
+
+# The service (dist/): systemd unit, default configuration, logrotate, defaults.
+install-system:
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/nfxdp \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(SYSCONFDIR)/default
+	sed 's|/usr/sbin/nfxdp|$(BINDIR)/nfxdp|' dist/nfxdp@.service \
+		> $(DESTDIR)$(UNITDIR)/nfxdp@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/nfxdp@.service
+	install -m 0644 dist/nfxdp.json $(DESTDIR)$(SYSCONFDIR)/nfxdp/nfxdp.json
+	install -m 0644 dist/nfxdp.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/nfxdp
+	install -m 0644 dist/nfxdp.default $(DESTDIR)$(SYSCONFDIR)/default/nfxdp
+
+# The Debian package, built from a copy of the tree in $(OUT)/deb
+# (scripts/build-deb.sh; debian/rules cleans its tree, which is not ours).
+deb:
+	scripts/build-deb.sh $(OUT)/deb
 
 clean:
 	rm -rf $(OUT) build-asan build-tsan
@@ -173,4 +212,5 @@ bench: deps-check bench-build
 bench-memory: deps-check bench-build
 	NFX_BUILD=$(OUT) bench/memory.sh
 
--include $(shell find $(OUT) -name '*.d' 2>/dev/null)
+# (not those of the package build's own tree in $(OUT)/deb)
+-include $(shell find $(OUT) -path $(OUT)/deb -prune -o -name '*.d' -print 2>/dev/null)

@@ -23,7 +23,15 @@ if [ -z "${NFXT_PRIVATE_MNT:-}" ]; then
 fi
 
 NFXT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# The binary under test: build/nfxdp, or a sanitizer build (tests/meta run
+# these tests again with build-asan/nfxdp and build-tsan/nfxdp).  Under a
+# sanitizer, memory is shadowed and freed blocks are held back: tests skip
+# their RSS bounds when NFXT_SANITIZED=1 (found in the binary unless set).
 NFXDP=${NFXDP:-$NFXT_ROOT/build/nfxdp}
+if [ -z "${NFXT_SANITIZED:-}" ]; then
+	NFXT_SANITIZED=0
+	readelf -d "$NFXDP" 2>/dev/null | grep -qE 'NEEDED.*lib[at]san' && NFXT_SANITIZED=1
+fi
 NFXT_BPF_OBJ=${NFXT_BPF_OBJ:-$NFXT_ROOT/build/nfx_xdp.bpf.o}
 NFSEND="python3 $NFXT_ROOT/tests/tools/nfsend.py"
 NAME=$(basename "$0" .sh)
@@ -74,6 +82,13 @@ nfxt_cleanup() {
 	rm -rf "$PIN_DIR"
 	rm -f /sys/fs/bpf/tc/globals/nfx_* /sys/fs/bpf/xdp/globals/nfx_* 2>/dev/null
 	umount /sys/fs/bpf 2>/dev/null
+	# UBSan writes to stderr whatever its log_path when linked with ASan
+	if [ "$NFXT_SANITIZED" = 1 ] &&
+	   grep -qE 'runtime error:|ERROR: [A-Za-z]+Sanitizer' "$ERR" 2>/dev/null; then
+		echo "FAIL $NAME: a sanitizer report on nfxdp's stderr:"
+		grep -m1 -A14 -E 'runtime error:|ERROR: [A-Za-z]+Sanitizer' "$ERR" | sed 's/^/# /'
+		rc=1
+	fi
 	if [ "${DEBUG_TESTENV:-0}" = 1 ] || [ "$NFXT_FAILED" = 1 ]; then
 		[ -s "$ERR" ] && sed 's/^/# /' "$ERR" | tail -n 40
 	fi

@@ -101,16 +101,25 @@ rm -rf "$PIN_DIR"
 
 expect_fail "missing interface" "not found" $C "$NFXDP" attach -i nfxtnosuch0
 if command -v setpriv >/dev/null; then
-	expect_fail "not root" "must run as root" \
+	expect_fail "not root" "missing: CAP_BPF" \
 		$C setpriv --reuid=65534 --regid=65534 --clear-groups "$NFXDP" attach -i "$IF_C"
 fi
 # our mount namespace is private: unmounting bpffs here touches nobody else
 while mountpoint -q /sys/fs/bpf; do umount /sys/fs/bpf || break; done
-expect_fail "no bpffs" "mount -t bpf bpf /sys/fs/bpf" $C "$NFXDP" attach -i "$IF_C"
-# the run path frees what it opened, sockets it never opened included
-expect_fail "run without bpffs" "mount -t bpf bpf /sys/fs/bpf" \
-	$C "$NFXDP" run -i "$IF_C" -o /dev/null --stats-file none
+# a pin directory that was asked for must be on bpffs; the run path frees
+# what it opened, sockets it never opened included (exit 1, was SIGSEGV)
+expect_fail "no bpffs under --pin-dir" "mount -t bpf bpf /sys/fs/bpf" \
+	$C "$NFXDP" attach -i "$IF_C" --pin-dir "$PIN_DIR"
+expect_fail "run without bpffs under --pin-dir" "mount -t bpf bpf /sys/fs/bpf" \
+	$C timeout 20 "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -o /dev/null --stats-file none
 [ "$rc" -eq 1 ] || fail "run without bpffs: exit status $rc, want 1"
+[ -z "$(prog_name)" ] || fail "a refused attach left $(prog_name) attached"
+# without --pin-dir it attaches unpinned (test-privs.sh runs that path); detach finds it
+if $C "$NFXDP" attach -i "$IF_C" >/dev/null 2>"$WORK/e" && [ "$(prog_name)" = nfx_xdp_rx ] &&
+   $C "$NFXDP" detach -i "$IF_C" >/dev/null 2>>"$WORK/e" && [ -z "$(prog_name)" ]; then
+	ok "no bpffs: attach unpinned, detach -i finds it"
+else
+	fail "no bpffs: attach/detach: $(prog_name) $(tail -n 2 "$WORK/e" | tr '\n' ' ')"
+fi
 mount -t bpf bpf /sys/fs/bpf
-[ -z "$(prog_name)" ] || fail "attach without bpffs left $(prog_name) attached"
 exit $NFXT_FAILED

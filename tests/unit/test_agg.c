@@ -2,9 +2,12 @@
 /*
  * test_agg.c - the aggregator (design §5), driven by a clock the tests set:
  * merge rules, flush cadence and TTL, port roll-up and its tracker
- * generations, sequence accounting, the context bound.  The insert rate
+ * generations, sequence accounting, the context bound, what the tables
+ * take (nfx_agg_mem()).  The insert rate
  * is measured by bench/agginsert.c.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -802,6 +805,78 @@ static void test_bad_opts(void)
 	CHECK(nfx_agg_new(&o) == NULL, "threshold 256 accepted");
 }
 
+/* This process's resident set, in bytes (0 if unknown). */
+static uint64_t rss_bytes(void)
+{
+	char line[256];
+	uint64_t kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = strtoull(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb * 1024;
+}
+
+/*
+ * The figure the daemon checks against aggregator_max_memory (README
+ * "Aggregation"): per context 288 bytes of context, 16 of index and
+ * 2 x (entry + tag) of roll-up tracker, the entry 64 bytes at threshold
+ * 10 and 1048 at 255; what nfx_agg_new() backs at once is the index and
+ * the tracker, and that much is resident right after it.
+ */
+static void test_memory_figure(void)
+{
+	struct nfx_agg_opts o = { .max_contexts = 65536, .rollup_threshold = 10 };
+	struct nfx_agg_mem m10, m255, moff;
+	uint64_t fixed;
+	int rc;
+
+	rc = nfx_agg_mem(&o, &m10);
+	CHECK_EQ(rc, 0);
+	CHECK_EQ(m10.touched, 131072ull * (8 + 64 + 1));
+	fixed = m10.total - m10.touched - 65536ull * 288;
+	CHECK(m10.total > m10.touched + 65536ull * 288 && fixed < (2u << 20),
+	      "total %llu, touched %llu: fixed part %llu", (unsigned long long)m10.total,
+	      (unsigned long long)m10.touched, (unsigned long long)fixed);
+	o.rollup_threshold = 255;
+	nfx_agg_mem(&o, &m255);
+	CHECK_EQ(m255.touched, 131072ull * (8 + 1048 + 1));
+	CHECK_EQ(m255.total - m255.touched, m10.total - m10.touched);
+	o.rollup_disabled = 1;
+	nfx_agg_mem(&o, &moff);
+	CHECK_EQ(moff.touched, 131072ull * 8);
+	/* what nfx_agg_new() refuses has no figure */
+	o = (struct nfx_agg_opts){ .rollup_threshold = NFX_AGG_ROLLUP_MAX + 1 };
+	CHECK_EQ(nfx_agg_mem(&o, &m10), -EINVAL);
+	o.rollup_threshold = NFX_AGG_ROLLUP_MIN - 1;
+	CHECK_EQ(nfx_agg_mem(&o, &m10), -EINVAL);
+}
+
+static void test_memory_backed(void)
+{
+	struct nfx_agg_opts o = { .max_contexts = 262144, .rollup_threshold = 10 };
+	struct nfx_agg_mem m;
+	uint64_t before, grew;
+	struct nfx_agg *a;
+
+	nfx_agg_mem(&o, &m);
+	before = rss_bytes();
+	a = agg_new(&o);
+	grew = rss_bytes() - before;
+	CHECK_EQ(nfx_agg_stats(a)->memory_bytes, m.total);
+#ifdef __SANITIZE_ADDRESS__
+	(void)grew;	/* heap tables there, backed as they are used */
+#else
+	CHECK(before && grew + (64u << 10) >= m.touched && grew <= m.touched + (4u << 20),
+	      "resident grew %llu bytes, the figure backed at once is %llu",
+	      (unsigned long long)grew, (unsigned long long)m.touched);
+#endif
+	nfx_agg_free(a);
+}
+
 int main(void)
 {
 	RUN_TEST(test_merge_same_key);
@@ -824,5 +899,7 @@ int main(void)
 	RUN_TEST(test_flush_all_sums);
 	RUN_TEST(test_sink_callback);
 	RUN_TEST(test_bad_opts);
+	RUN_TEST(test_memory_figure);
+	RUN_TEST(test_memory_backed);
 	CHECK_EXIT();
 }

@@ -108,6 +108,7 @@ static void test_example(void)
 	CHECK_EQ(c->agg_port_rollup_disabled, 0);
 	CHECK_EQ(c->agg_rollup_tracker_refresh, 300);
 	CHECK_EQ(c->agg_max_contexts, 1048576);
+	CHECK_EQ(c->agg_max_memory, 0);
 	CHECK_EQ(c->template_ttl, 1800);
 	CHECK_EQ(c->template_sweep_interval, 300);
 	CHECK_EQ(c->max_exporters, 4096);
@@ -220,7 +221,14 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"aggregator_flush_interval\": 0}", -EINVAL,
 	  "config.json: aggregator_flush_interval: 0 is out of range (1-86400)" },
 	{ "{\"aggregator_port_rollup_threshold\": -3}", -EINVAL,
-	  "config.json: aggregator_port_rollup_threshold: -3 is out of range (1-65535)" },
+	  "config.json: aggregator_port_rollup_threshold: -3 is out of range (2-255)" },
+	/* the aggregator's real range: refused, no longer clamped at start */
+	{ "{\"aggregator_port_rollup_threshold\": 256}", -EINVAL,
+	  "config.json: aggregator_port_rollup_threshold: 256 is out of range (2-255)" },
+	{ "{\"aggregator_port_rollup_threshold\": 1}", -EINVAL,
+	  "config.json: aggregator_port_rollup_threshold: 1 is out of range (2-255)" },
+	{ "{\"aggregator_max_memory\": -1}", -EINVAL,
+	  "config.json: aggregator_max_memory: -1 is out of range (0-1125899906842624)" },
 	{ "{\"template_ttl\": 99999999999999999999}", -EINVAL,
 	  "config.json: template_ttl: 18446744073709551615 is out of range (1-604800)" },
 	{ "{\"namespace\": \"\"}", -EINVAL, "config.json: namespace: must not be empty" },
@@ -540,6 +548,9 @@ static void test_diff(void)
 	static const struct { const char *key; unsigned int bits; } scalar[] = {
 		{ "\"aggregator_flush_interval\": 60", NFX_CFG_CH_AGG },
 		{ "\"aggregator_port_rollup_disabled\": true", NFX_CFG_CH_AGG },
+		/* the aggregators are rebuilt with them, and checked against the bound */
+		{ "\"aggregator_max_contexts\": 4096", NFX_CFG_CH_AGG },
+		{ "\"aggregator_max_memory\": 1073741824", NFX_CFG_CH_AGG },
 		{ "\"template_ttl\": 60", NFX_CFG_CH_TEMPLATES },
 		{ "\"output\": {\"path\": \"/tmp/x\"}", NFX_CFG_CH_OUTPUT },
 		{ "\"output\": {\"gzip\": true}", NFX_CFG_CH_OUTPUT },

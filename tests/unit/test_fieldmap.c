@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "decode/decode.h"
@@ -67,16 +68,16 @@ static struct json_object *format(const struct nfx_flow *f)
 {
 	static char buf[4096];
 	struct nfx_ndjson *w;
-	FILE *tmp = tmpfile();
-	char path[64];
+	char path[] = "/tmp/nfxtest-fieldmap.XXXXXX";	/* a real path: the writer follows no link */
+	FILE *tmp = fdopen(mkstemp(path), "w+");
 	size_t n;
 
 	/* through the real writer, the mappings attached as the enrichment stage does */
 	const struct nfx_enriched x = { .maps = maps, .nmaps = 5 };
 	const struct nfx_record rec = { .flow = f, .ns = "default", .flush_ms = 1, .x = &x };
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fileno(tmp));
 	w = nfx_ndjson_open(&(struct nfx_ndjson_opts){ .path = path, .host = "h" });
+	unlink(path);
 	if (!w)
 		return NULL;
 	nfx_ndjson_write_record(w, &rec);

@@ -401,6 +401,48 @@ static void test_ipfix_length_checks(void)
 	nfx_decoder_free(d);
 }
 
+/*
+ * The XDP program's minimum lengths (design §2): a header-only message
+ * (16-19 bytes, length field equal) is dropped as length_mismatch; 1-3
+ * bytes after the last set are counted there too, the records staying.
+ */
+static void test_ipfix_short_messages(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(41031);
+	size_t len;
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 34);
+	mb_u32(&msg, 0);
+	for (len = 16; len < 20; len++) {
+		msg.b[2] = 0;
+		msg.b[3] = (uint8_t)len;
+		CHECK_EQ(nfx_decode(d, &s, msg.b, len, &out), -EINVAL);
+	}
+	CHECK_EQ(d->stats.packets[NFX_SLOT_IPFIX], 4);
+	CHECK_EQ(d->stats.dropped[NFX_SLOT_IPFIX], 4);
+	CHECK_EQ(d->stats.length_mismatch, 4);
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 0);
+	/* 20 bytes: the header and an empty template set */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 34);
+	mb_set_begin(&msg, 2);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 0);
+	CHECK_EQ(d->stats.dropped[NFX_SLOT_IPFIX], 4);
+	/* trailing 1-3 bytes inside the message */
+	for (size_t extra = 1; extra <= 3; extra++) {
+		mb_ipfix_hdr(&msg, EXPORT_SECS, (uint32_t)extra, 34);
+		tmpl_small(256);
+		data_small(256, 2, 1);
+		for (size_t i = 0; i < extra; i++)
+			mb_u8(&msg, 0);
+		CHECK_EQ(run(d, &s), 2);
+		CHECK_EQ(d->stats.length_mismatch, 4 + extra);
+	}
+	CHECK_EQ(d->stats.dropped[NFX_SLOT_IPFIX], 4);
+	nfx_decoder_free(d);
+}
+
 static void test_ipfix_huge_fields(void)
 {
 	struct nfx_decoder *d = dec_new(0, 0);
@@ -910,6 +952,7 @@ int main(void)
 	RUN_TEST(test_ipfix_varlen);
 	RUN_TEST(test_ipfix_enterprise);
 	RUN_TEST(test_ipfix_length_checks);
+	RUN_TEST(test_ipfix_short_messages);
 	RUN_TEST(test_ipfix_huge_fields);
 	RUN_TEST(test_ipfix_times);
 	RUN_TEST(test_ipfix_sampling);

@@ -2,6 +2,7 @@
 /* test_metrics.c - the Prometheus endpoint over a real loopback socket. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -43,6 +44,9 @@ static void test_page_served(void)
 	CHECK(m, "server starts: %s", strerror(errno));
 	if (!m)
 		return;
+	snprintf(resp, sizeof(resp), "127.0.0.1:%u", nfx_metrics_port(m));
+	CHECK(nfx_metrics_port(m) && !strcmp(nfx_metrics_addr(m), resp), "bound address %s",
+	      nfx_metrics_addr(m));
 	nfx_prom_family(&p, "nfx_records_total", "counter", "Flow records decoded.");
 	nfx_prom_sample(&p, "nfx_records_total", "version=\"v5\"", 42);
 	nfx_prom_sample(&p, "nfx_records_total", "version=\"ipfix\"", 18446744073709551615ull);
@@ -71,6 +75,21 @@ static void test_bad_listen(void)
 	CHECK(!nfx_metrics_new("127.0.0.1:99999") && errno == EINVAL, "bad port refused");
 }
 
+/* An IPv6 address is given in brackets, as a URL needs it. */
+static void test_v6_addr(void)
+{
+	struct nfx_metrics *m = nfx_metrics_new("[::1]:0");
+	char want[64];
+
+	if (!m) {
+		printf("# no IPv6 loopback (%s): skipped\n", strerror(errno));
+		return;
+	}
+	snprintf(want, sizeof(want), "[::1]:%u", nfx_metrics_port(m));
+	CHECK(!strcmp(nfx_metrics_addr(m), want), "%s, want %s", nfx_metrics_addr(m), want);
+	nfx_metrics_free(m);
+}
+
 static void test_large_page(void)
 {
 	struct nfx_prom p = { 0 };
@@ -89,6 +108,7 @@ int main(void)
 {
 	RUN_TEST(test_page_served);
 	RUN_TEST(test_bad_listen);
+	RUN_TEST(test_v6_addr);
 	RUN_TEST(test_large_page);
 	CHECK_EXIT();
 }

@@ -2,14 +2,18 @@
 /*
  * test_pending.c - the bounds of the template cache and of the pending
  * buffer: data held until its template arrives, exporter / template / field limits under a flood, the
- * TTL sweep leaving nothing behind, and the per-exporter counters.
+ * TTL sweep leaving nothing behind, the per-exporter counters, and the
+ * eviction of idle entries from full tables (exporters, templates,
+ * sequence sessions).
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "decode/decode.h"
 #include "decode/pending.h"
+#include "decode/seq.h"
 #include "decode/tmpl_cache.h"
 #include "msgbuild.h"
 
@@ -35,15 +39,20 @@ static int run(struct nfx_decoder *d, const struct nfx_src *s)
 	return nfx_decode(d, s, msg.b, mb_finish(&msg), &out);
 }
 
-/* IPFIX (src 4, dst 4, bytes 4): 12-byte records. */
-static void tmpl_small(uint16_t tid)
+/* Template (src 4, dst 4, bytes 4): 12-byte records, in a set of @set_id. */
+static void tmpl_in(uint16_t set_id, uint16_t tid)
 {
-	mb_set_begin(&msg, 2);
+	mb_set_begin(&msg, set_id);
 	mb_tmpl(&msg, tid, 3);
 	mb_field(&msg, 8, 4);
 	mb_field(&msg, 12, 4);
 	mb_field(&msg, 1, 4);
 	mb_set_end(&msg);
+}
+
+static void tmpl_small(uint16_t tid)
+{
+	tmpl_in(2, tid);	/* IPFIX */
 }
 
 static void data_small(uint16_t tid, int nrec, uint32_t bytes)
@@ -92,7 +101,9 @@ static void test_pending_order_and_header(void)
 	CHECK_EQ(sink.f[0].domain_id, 7);
 	CHECK_EQ(sink.f[0].type, NFX_TYPE_IPFIX);
 	CHECK_EQ(sink.f[0].exporter_port, 5000);
-	CHECK_EQ(d->stats.pending_decoded, 3);
+	/* sets in one unit: 3 held, 2 decoded (3 records), 301's still held */
+	CHECK_EQ(d->stats.pending_decoded, 2);
+	CHECK_EQ(d->stats.pending_records_decoded, 3);
 	CHECK_EQ(d->stats.records[NFX_SLOT_IPFIX], 4);
 	/* 301 still waits */
 	CHECK(nfx_pending_bytes(d->pend) > 0, "301 held");
@@ -102,6 +113,8 @@ static void test_pending_order_and_header(void)
 	CHECK_EQ(sink.f[0].bytes, 5000);
 	CHECK_EQ(nfx_pending_bytes(d->pend), 0);
 	CHECK_EQ(d->stats.pending_dropped, 0);
+	CHECK_EQ(d->stats.pending_decoded, d->stats.pending_buffered);
+	CHECK_EQ(d->stats.pending_records_decoded, 4);
 	nfx_decoder_free(d);
 }
 
@@ -197,6 +210,7 @@ static void test_pending_not_after_withdrawal(void)
 static void test_pending_bounds(void)
 {
 	struct nfx_decoder_opts o = { .pending_bytes_per_exporter = 2048,
+				      .pending_sets_per_exporter = 32,
 				      .pending_total_bytes = 8192 };
 	struct nfx_decoder *d = nfx_decoder_new(&o);
 	struct nfx_src s = src_n(5, 5000, T0_MS);
@@ -221,7 +235,7 @@ static void test_pending_bounds(void)
 		mb_set_end(&msg);
 		run(d, &s);
 	}
-	CHECK_EQ(d->stats.pending_buffered, held + NFX_PEND_MAX_SETS);
+	CHECK_EQ(d->stats.pending_buffered, held + 32);
 	/* many exporters: the ring drops the oldest, whoever they belong to */
 	held = d->stats.pending_dropped;
 	for (uint32_t e = 0; e < 1000; e++) {
@@ -508,6 +522,8 @@ static void test_exporter_counters(void)
 	CHECK_EQ(cc.last.addr.b[15], 30);
 	CHECK_EQ(cc.last.last_seen_ms, T0_MS);
 	mb_v9_hdr(&msg, 1, 1000, EXPORT_SECS, 0, 6);
+	mb_set_begin(&msg, 0);	/* an empty template flowset: a header alone is refused */
+	mb_set_end(&msg);
 	run(d, &b);
 	memset(&cc, 0, sizeof(cc));
 	nfx_tmpl_foreach_exporter(d->tmpl, count_exp, &cc);
@@ -538,14 +554,16 @@ static void test_exporter_limit(void)
 
 /*
  * Random traffic through a tiny ring (wraps, fillers, evictions, dead
- * entries in the middle) with templates, withdrawals and sweeps mixed in;
+ * entries in the middle) with templates, withdrawals, sweeps and exporters
+ * evicted from full tables mixed in;
  * ASan checks the memory, the end state checks the accounting.
  */
 static void test_pending_random(void)
 {
 	struct nfx_decoder_opts o = { .pending_bytes_per_exporter = 600,
 				      .pending_total_bytes = 1000, .pending_max_age_ms = 3000,
-				      .max_exporters = 6, .max_templates = 16 };
+				      .max_exporters = 6, .max_templates = 16,
+				      .evict_idle_ms = 300 };
 	struct nfx_decoder *d = nfx_decoder_new(&o);
 	uint64_t now = T0_MS;
 	unsigned int seed = 12345;
@@ -572,6 +590,14 @@ static void test_pending_random(void)
 			bad++;
 		if (nfx_pending_bytes(d->pend) > 1000)
 			bad++;
+		if (i % 1000 == 0) {
+			struct count_ctx cc = { 0 };
+
+			/* every template belongs to a domain that counts it */
+			nfx_tmpl_foreach_exporter(d->tmpl, count_exp, &cc);
+			if (cc.templates != nfx_tmpl_count(d->tmpl))
+				bad++;
+		}
 		now += (uint64_t)(rand_r(&seed) % 50);
 		if (rand_r(&seed) % 1000 == 0)
 			nfx_decoder_sweep(d, now, 2000);
@@ -579,11 +605,311 @@ static void test_pending_random(void)
 	CHECK_EQ(bad, 0);
 	CHECK(d->stats.pending_decoded > 0, "some decoded");
 	CHECK(d->stats.pending_dropped > 0, "some dropped");
+	CHECK(d->stats.exporters_evicted > 0, "exporters evicted");
+	CHECK(d->stats.templates_evicted > 0, "templates evicted %llu", (unsigned long long)d->stats.templates_evicted);
 	nfx_decoder_sweep(d, now + 10000, 1000);
 	CHECK_EQ(nfx_pending_bytes(d->pend), 0);
 	CHECK_EQ(nfx_tmpl_count(d->tmpl), 0);
 	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 0);
 	nfx_decoder_free(d);
+}
+
+/* v9 data (src, dst, bytes: 12-byte records) of @nrec records from @first. */
+static void v9_data(uint16_t tid, int nrec, uint32_t first)
+{
+	mb_set_begin(&msg, tid);
+	for (int i = 0; i < nrec; i++) {
+		mb_ip4(&msg, 10, 1, 1, 1);
+		mb_ip4(&msg, 10, 2, 2, 2);
+		mb_u32(&msg, first + (uint32_t)i);
+	}
+	mb_set_end(&msg);
+}
+
+static void v9_tmpl(uint16_t tid)
+{
+	tmpl_in(0, tid);
+}
+
+/*
+ * The report's D7 run at the default bounds: an exporter (re)starts with
+ * 50 messages of 4 records before its template; all 200 come out, and the
+ * counters count sets.
+ */
+static void test_pending_default_sets(void)
+{
+	struct nfx_decoder *d = nfx_decoder_new(NULL);
+	struct nfx_src s = src_n(50, 45100, T0_MS);
+	int n;
+
+	for (uint32_t i = 0; i < 50; i++) {
+		mb_v9_hdr(&msg, 4, 100000, EXPORT_SECS, i, 7);
+		v9_data(256, 4, i * 4);
+		CHECK_EQ(run(d, &s), 0);
+		s.now_ms += 10;
+	}
+	mb_v9_hdr(&msg, 1, 100000, EXPORT_SECS, 50, 7);
+	v9_tmpl(256);
+	n = run(d, &s);
+	CHECK_EQ(n, 200);
+	CHECK_EQ(sink.f[0].bytes, 0);
+	CHECK_EQ(sink.f[199].bytes, 199);
+	CHECK_EQ(d->stats.pending_buffered, 50);
+	CHECK_EQ(d->stats.pending_decoded, 50);
+	CHECK_EQ(d->stats.pending_records_decoded, 200);
+	CHECK_EQ(d->stats.pending_dropped, 0);
+	nfx_decoder_free(d);
+}
+
+/* The set count is a bound of its own (pending_sets_per_exporter). */
+static void test_pending_sets_key(void)
+{
+	struct nfx_decoder_opts o = { .pending_sets_per_exporter = 5 };
+	struct nfx_decoder *d = nfx_decoder_new(&o);
+	struct nfx_src s = src_n(51, 5000, T0_MS);
+
+	for (uint32_t i = 0; i < 8; i++) {
+		mb_v9_hdr(&msg, 1, 100000, EXPORT_SECS, i, 1);
+		v9_data(256, 1, i);
+		run(d, &s);
+	}
+	CHECK_EQ(d->stats.pending_buffered, 5);
+	CHECK_EQ(d->stats.pending_dropped, 3);
+	mb_v9_hdr(&msg, 1, 100000, EXPORT_SECS, 8, 1);
+	v9_tmpl(256);
+	CHECK_EQ(run(d, &s), 5);
+	CHECK_EQ(sink.f[4].bytes, 4);
+	CHECK_EQ(d->stats.pending_decoded, 5);
+	nfx_decoder_free(d);
+}
+
+#define IDLE_MS	5000
+
+/* Exporter @n sends template 256 (v9, domain 1) and one record at @now. */
+static int one_shot(struct nfx_decoder *d, uint32_t n, uint16_t port, uint64_t now)
+{
+	struct nfx_src s = src_n(n, port, now);
+
+	mb_v9_hdr(&msg, 2, 100000, EXPORT_SECS, 0, 1);
+	v9_tmpl(256);
+	v9_data(256, 1, n);
+	return run(d, &s);
+}
+
+struct find_ctx {
+	struct nfx_addr addr;
+	int found;
+};
+
+static void find_exp(void *ctx, const struct nfx_exporter_info *e)
+{
+	struct find_ctx *f = ctx;
+
+	f->found |= !memcmp(&e->addr, &f->addr, sizeof(f->addr));
+}
+
+/* Whether exporter @n has an exporter-domain state. */
+static int held_exporter(struct nfx_decoder *d, uint32_t n)
+{
+	struct find_ctx f = { .addr = src_n(n, 0, 0).addr };
+
+	nfx_tmpl_foreach_exporter(d->tmpl, find_exp, &f);
+	return f.found;
+}
+
+/*
+ * D9: a table full of one-shot exporters that have gone quiet gives way:
+ * a newcomer (or a real exporter back from a restart on a new source port)
+ * is decoded at once, the least recently used one-shot goes with its
+ * templates and held data, and each eviction is counted.
+ */
+static void test_evict_idle_exporters(void)
+{
+	struct nfx_decoder_opts o = { .max_exporters = 8, .max_templates = 64,
+				      .evict_idle_ms = IDLE_MS };
+	struct nfx_decoder *d = nfx_decoder_new(&o);
+	uint64_t now = T0_MS;
+	struct nfx_src s;
+
+	/* the oldest also holds a data set for a template it never sent */
+	s = src_n(1000, 3000, now);
+	mb_v9_hdr(&msg, 1, 100000, EXPORT_SECS, 1, 1);
+	v9_data(300, 2, 1);
+	run(d, &s);
+	CHECK_EQ(d->stats.pending_buffered, 1);
+	for (uint32_t e = 0; e < 8; e++)
+		CHECK_EQ(one_shot(d, 1000 + e, 3000, now + e), 1);
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 8);
+	/* within the window: the newcomer is refused, nothing evicted */
+	CHECK_EQ(one_shot(d, 2000, 3000, now + IDLE_MS - 1), 0);
+	CHECK_EQ(d->stats.exporter_limit, 1);
+	CHECK_EQ(d->stats.exporters_evicted, 0);
+	CHECK_EQ(d->stats.pending_dropped, 1);	/* its data: no state to hold it in */
+	/* all idle now: a newcomer takes the oldest one's room at once */
+	now += IDLE_MS + 100;
+	CHECK_EQ(one_shot(d, 2001, 3000, now), 1);
+	CHECK_EQ(d->stats.exporters_evicted, 1);
+	CHECK_EQ(d->stats.templates_evicted, 1);
+	CHECK_EQ(d->stats.pending_dropped, 2);	/* the evicted one's held set */
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 8);
+	CHECK_EQ(nfx_tmpl_count(d->tmpl), 8);
+	CHECK(!held_exporter(d, 1000), "the least recently used one-shot went");
+	CHECK(held_exporter(d, 1001), "the next one stays");
+	/* a real exporter back from a restart, on a new source port */
+	CHECK_EQ(one_shot(d, 1007, 3001, now + 1), 1);
+	CHECK_EQ(d->stats.exporters_evicted, 2);
+	CHECK(!held_exporter(d, 1001), "the next least recently used went");
+	/* its held set's room came back; the ring is consistent */
+	nfx_pending_expire(d->pend, d->tmpl, &d->stats, now + 2);
+	CHECK_EQ(nfx_pending_bytes(d->pend), 0);
+	/* the newcomers keep decoding; the sweep takes the rest later */
+	s = src_n(2001, 3000, now + 2);
+	mb_v9_hdr(&msg, 1, 100000, EXPORT_SECS, 1, 1);
+	v9_data(256, 3, 1);
+	CHECK_EQ(run(d, &s), 3);
+	nfx_decoder_sweep(d, now + 3 + 1800000 + 1, 1800000);
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 0);
+	CHECK_EQ(nfx_tmpl_count(d->tmpl), 0);
+	nfx_decoder_free(d);
+}
+
+/*
+ * An exporter that is sending is never evicted, nor are its templates,
+ * however many newcomers arrive: when every entry is recent they are
+ * refused and counted, as before eviction.
+ */
+static void test_evict_spares_recent(void)
+{
+	struct nfx_decoder_opts o = { .max_exporters = 4, .max_templates = 8,
+				      .evict_idle_ms = IDLE_MS };
+	struct nfx_decoder *d = nfx_decoder_new(&o);
+	struct nfx_src real = src_n(7, 2055, T0_MS);
+	uint64_t now = T0_MS;
+	int decoded = 0;
+
+	/* the real exporter: 4 templates, the cache's other half */
+	mb_v9_hdr(&msg, 4, 100000, EXPORT_SECS, 0, 1);
+	for (uint16_t t = 256; t < 260; t++)
+		v9_tmpl(t);
+	CHECK_EQ(run(d, &real), 0);
+	for (uint32_t e = 0; e < 3; e++)
+		CHECK_EQ(one_shot(d, 100 + e, 3000, now), 1);
+	/* a burst of spoofed sources, the real exporter sending all along */
+	for (uint32_t e = 0; e < 3000; e++) {
+		now = T0_MS + e * 10;
+		decoded += one_shot(d, 200 + e, (uint16_t)(4000 + e % 7), now) > 0;
+		if (e % 50 == 0) {
+			real.now_ms = now;
+			mb_v9_hdr(&msg, 1, 100000, EXPORT_SECS, e, 1);
+			v9_data(256 + (uint16_t)(e / 50 % 4), 2, e);
+			CHECK_EQ(run(d, &real), 2);
+		}
+	}
+	CHECK(decoded > 0, "idle one-shots gave way to newer ones");
+	CHECK(d->stats.exporters_evicted > 0, "evicted");
+	CHECK(d->stats.exporter_limit > 0, "refused while all were recent");
+	/* the real exporter and all 4 of its templates are still there */
+	for (uint16_t t = 256; t < 260; t++) {
+		struct nfx_tkey k;
+
+		nfx_tmpl_key(d->tmpl, &k, NFX_PROTO_V9, &real, 1, t);
+		CHECK(nfx_tmpl_find(d->tmpl, &k, now) != NULL, "template %u kept", t);
+	}
+	/* each newcomer decoded took an idle one's room; the others were refused */
+	CHECK_EQ(d->stats.exporters_evicted, (uint64_t)decoded);
+	CHECK_EQ(d->stats.exporter_limit, 3000 - (uint64_t)decoded);
+	nfx_decoder_free(d);
+}
+
+/*
+ * A full template table gives way too: an idle exporter's templates go, an
+ * exporter that is sending keeps its own, and data held for an evicted
+ * exporter is never handed to the newcomer in its slot.
+ */
+static void test_evict_templates(void)
+{
+	struct nfx_decoder_opts o = { .max_exporters = 16, .max_templates = 8,
+				      .evict_idle_ms = IDLE_MS };
+	struct nfx_decoder *d = nfx_decoder_new(&o);
+	struct nfx_src a = src_n(1, 2055, T0_MS), b = src_n(2, 2055, T0_MS);
+	struct nfx_src c = src_n(3, 2055, T0_MS + IDLE_MS + 10);
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	for (uint16_t t = 256; t < 260; t++)
+		tmpl_small(t);
+	run(d, &a);
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	for (uint16_t t = 256; t < 260; t++)
+		tmpl_small(t);
+	data_small(999, 1, 1);	/* held for b */
+	run(d, &b);
+	CHECK_EQ(nfx_tmpl_count(d->tmpl), 8);
+	/* a keeps sending; b went quiet */
+	a.now_ms = T0_MS + IDLE_MS + 5;
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	data_small(256, 1, 1);
+	CHECK_EQ(run(d, &a), 1);
+	/* c's two templates take two of b's slots */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	tmpl_small(256);
+	tmpl_small(999);
+	data_small(256, 2, 7);
+	CHECK_EQ(run(d, &c), 2);
+	CHECK_EQ(d->stats.templates_evicted, 2);
+	CHECK_EQ(d->stats.template_limit, 0);
+	/* b's held set was its own: c's template 999 does not take it */
+	CHECK_EQ(d->stats.pending_decoded, 0);
+	for (uint16_t t = 256; t < 260; t++) {
+		mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+		data_small(t, 1, t);
+		CHECK_EQ(run(d, &a), 1);
+	}
+	/* b is back: what it still has decodes, the rest waits for its refresh */
+	b.now_ms = c.now_ms + 1;
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 1);
+	for (uint16_t t = 256; t < 260; t++)
+		data_small(t, 1, t);
+	CHECK_EQ(run(d, &b), 2);
+	CHECK_EQ(nfx_tmpl_count(d->tmpl), 8);
+	nfx_decoder_free(d);
+}
+
+/* Legacy and sFlow sequence sessions follow the same rule. */
+static void test_evict_sessions(void)
+{
+	struct nfx_seq_table *t = nfx_seq_table_new(4, IDLE_MS);
+	struct nfx_dec_stats st = { 0 };
+	struct nfx_seq_key k = { .version = 5 };
+
+	for (uint8_t e = 0; e < 4; e++) {
+		k.addr.b[15] = e;
+		nfx_seq_account(t, &st, &k, 100, 10, 1000, T0_MS + e);
+	}
+	k.addr.b[15] = 9;
+	nfx_seq_account(t, &st, &k, 100, 10, 1000, T0_MS + IDLE_MS - 1);
+	CHECK_EQ(st.session_limit, 1);
+	CHECK_EQ(st.sessions_evicted, 0);
+	/* session 1 stays busy; the oldest idle one (0) goes */
+	k.addr.b[15] = 1;
+	nfx_seq_account(t, &st, &k, 110, 10, 1000, T0_MS + IDLE_MS);
+	k.addr.b[15] = 9;
+	nfx_seq_account(t, &st, &k, 100, 10, 1000, T0_MS + IDLE_MS + 1);
+	CHECK_EQ(st.sessions_evicted, 1);
+	CHECK_EQ(nfx_seq_count(t), 4);
+	/* 9 is tracked now: its next message counts the loss */
+	nfx_seq_account(t, &st, &k, 115, 10, 1000, T0_MS + IDLE_MS + 2);
+	CHECK_EQ(st.seq_lost, 5);
+	/* 1 kept its session: no loss, no reset */
+	k.addr.b[15] = 1;
+	nfx_seq_account(t, &st, &k, 120, 10, 1000, T0_MS + IDLE_MS + 3);
+	CHECK_EQ(st.seq_lost, 5);
+	CHECK_EQ(st.seq_resets, 0);
+	/* 0 lost its session: it starts over, unnoticed */
+	k.addr.b[15] = 0;
+	nfx_seq_account(t, &st, &k, 500, 10, 1000, T0_MS + 2 * IDLE_MS + 10);
+	CHECK_EQ(st.sessions_evicted, 2);
+	CHECK_EQ(st.seq_resets, 0);
+	nfx_seq_table_free(t);
 }
 
 int main(void)
@@ -601,5 +927,11 @@ int main(void)
 	RUN_TEST(test_exporter_counters);
 	RUN_TEST(test_exporter_limit);
 	RUN_TEST(test_pending_random);
+	RUN_TEST(test_pending_default_sets);
+	RUN_TEST(test_pending_sets_key);
+	RUN_TEST(test_evict_idle_exporters);
+	RUN_TEST(test_evict_spares_recent);
+	RUN_TEST(test_evict_templates);
+	RUN_TEST(test_evict_sessions);
 	CHECK_EXIT();
 }

@@ -27,6 +27,13 @@ static int run(struct nfx_decoder *d, const struct nfx_src *s)
 	return nfx_decode_v9(d, s, msg.b, mb_finish(&msg), &out);
 }
 
+/* An empty template flowset: what makes a message more than a header. */
+static void empty_set(void)
+{
+	mb_set_begin(&msg, 0);
+	mb_set_end(&msg);
+}
+
 /* A softflowd-like IPv4 template: 16 fields, 42-byte records. */
 static void tmpl_v4(uint16_t tid)
 {
@@ -199,7 +206,8 @@ static void test_v9_data_before_template(void)
 	s.now_ms += 2000;
 	n = run(d, &s);
 	CHECK_EQ(n, 3);
-	CHECK_EQ(d->stats.pending_decoded, 3);
+	CHECK_EQ(d->stats.pending_decoded, 1);
+	CHECK_EQ(d->stats.pending_records_decoded, 3);
 	/* times and sequence come from the message the data arrived in */
 	CHECK_EQ(sink.f[0].start_ms, (uint64_t)UNIX_SECS * 1000 - 5000);
 	CHECK_EQ(sink.f[0].sequence, 1);
@@ -500,17 +508,62 @@ static void test_v9_set_lengths(void)
 	CHECK_EQ(run(d, &s), 1);
 	CHECK_EQ(d->stats.bad_set_length, 4);
 
-	/* trailing bytes shorter than a set header are ignored */
-	mb_v9_hdr(&msg, 1, UPTIME, UNIX_SECS, 5, 0);
-	data_v4(300, 1, 1);
-	len = mb_finish(&msg);
-	msg.b[len] = msg.b[len + 1] = 0;
-	sink.n = 0;
-	CHECK_EQ(nfx_decode_v9(d, &s, msg.b, len + 2, &out), 1);
+	/* trailing bytes shorter than a set header: counted, the records stay */
+	for (size_t extra = 1; extra <= 3; extra++) {
+		mb_v9_hdr(&msg, 1, UPTIME, UNIX_SECS, (uint32_t)(4 + extra), 0);
+		data_v4(300, 1, 1);
+		len = mb_finish(&msg);
+		msg.b[len] = msg.b[len + 1] = msg.b[len + 2] = 0;
+		sink.n = 0;
+		CHECK_EQ(nfx_decode_v9(d, &s, msg.b, len + extra, &out), 1);
+		CHECK_EQ(d->stats.length_mismatch, extra);
+	}
+	CHECK_EQ(d->stats.dropped[NFX_SLOT_V9], 3);
 
 	/* shorter than the header */
 	CHECK_EQ(nfx_decode_v9(d, &s, msg.b, 19, &out), -EINVAL);
 	CHECK_EQ(d->stats.short_pkt, 1);
+	nfx_decoder_free(d);
+}
+
+/*
+ * Every datagram counted once, with the XDP program's minimum lengths
+ * (design §2): below 4 bytes in slot other, a v9 header without room for
+ * one flowset (20-23 bytes) dropped as length_mismatch.
+ */
+static void test_v9_short_messages(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(40020);
+	int r;
+
+	mb_v9_hdr(&msg, 0, UPTIME, UNIX_SECS, 1, 0);
+	mb_u32(&msg, 0);
+	for (size_t len = 0; len < 4; len++) {
+		r = nfx_decode(d, &s, msg.b, len, &out);
+		CHECK_EQ(r, -EINVAL);
+	}
+	CHECK_EQ(d->stats.packets[NFX_SLOT_OTHER], 4);
+	CHECK_EQ(d->stats.dropped[NFX_SLOT_OTHER], 4);
+	CHECK_EQ(d->stats.short_pkt, 4);
+	CHECK_EQ(d->stats.packets[NFX_SLOT_V9], 0);
+	for (size_t len = 4; len < 24; len++) {
+		msg.b[2] = 0;
+		msg.b[3] = (uint8_t)len;
+		CHECK_EQ(nfx_decode(d, &s, msg.b, len, &out), -EINVAL);
+	}
+	CHECK_EQ(d->stats.packets[NFX_SLOT_V9], 20);
+	CHECK_EQ(d->stats.dropped[NFX_SLOT_V9], 20);
+	CHECK_EQ(d->stats.short_pkt, 4 + 16);
+	CHECK_EQ(d->stats.length_mismatch, 4);
+	/* no exporter-domain state for what was refused */
+	CHECK_EQ(nfx_tmpl_domain_count(d->tmpl), 0);
+	/* 24 bytes: the header and an empty set */
+	mb_v9_hdr(&msg, 0, UPTIME, UNIX_SECS, 1, 0);
+	empty_set();
+	CHECK_EQ(run(d, &s), 0);
+	CHECK_EQ(d->stats.dropped[NFX_SLOT_V9], 20);
+	CHECK_EQ(d->stats.length_mismatch, 4);
 	nfx_decoder_free(d);
 }
 
@@ -755,6 +808,7 @@ static void test_v9_sequence(void)
 
 	for (unsigned int i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
 		mb_v9_hdr(&msg, 0, UPTIME, UNIX_SECS, seqs[i], 3);
+		empty_set();
 		run(d, &s);
 	}
 	/* 1 -> 5 lost 3; 6 -> 4 reordering; 4 -> 7 lost 2 (counted from 4);
@@ -763,8 +817,10 @@ static void test_v9_sequence(void)
 	CHECK_EQ(d->stats.seq_resets, 2);
 	/* other source ids have their own counters */
 	mb_v9_hdr(&msg, 0, UPTIME, UNIX_SECS, 1000, 4);
+	empty_set();
 	run(d, &s);
 	mb_v9_hdr(&msg, 0, UPTIME, UNIX_SECS, 1001, 4);
+	empty_set();
 	run(d, &s);
 	CHECK_EQ(d->stats.seq_lost, 5);
 	CHECK_EQ(d->stats.seq_resets, 2);
@@ -888,6 +944,7 @@ int main(void)
 	RUN_TEST(test_v9_bad_options_template);
 	RUN_TEST(test_v9_bad_templates);
 	RUN_TEST(test_v9_set_lengths);
+	RUN_TEST(test_v9_short_messages);
 	RUN_TEST(test_v9_padding);
 	RUN_TEST(test_v9_high_field_ids);
 	RUN_TEST(test_v9_reduced_size);

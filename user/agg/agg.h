@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include "base/flow.h"
-#include "base/flow.h"
 
 /* Defaults, Datadog's where it has one. */
 #define NFX_AGG_TICK_MS			10000u
@@ -25,6 +24,12 @@
 #define NFX_AGG_ROLLUP_REFRESH_MS	300000u
 #define NFX_AGG_MAX_CONTEXTS		262144u
 #define NFX_AGG_MAX_EXPORTERS		4096u
+/*
+ * The roll-up threshold's range: a tracker entry holds 2 x threshold ports
+ * and one-byte counts (1 would roll up every port).
+ */
+#define NFX_AGG_ROLLUP_MIN		2u
+#define NFX_AGG_ROLLUP_MAX		255u
 
 struct nfx_agg;
 
@@ -34,7 +39,7 @@ struct nfx_agg_opts {
 	uint64_t flush_interval_ms;		/* aggregator_flush_interval */
 	uint64_t flow_context_ttl_ms;		/* 0 = flush_interval_ms */
 	uint64_t rollup_refresh_ms;		/* aggregator_rollup_tracker_refresh_interval */
-	uint32_t rollup_threshold;		/* aggregator_port_rollup_threshold, 2..255 */
+	uint32_t rollup_threshold;		/* aggregator_port_rollup_threshold, NFX_AGG_ROLLUP_MIN..MAX */
 	int rollup_disabled;			/* aggregator_port_rollup_disabled */
 	uint32_t max_contexts;			/* flow contexts held at most */
 	uint32_t max_rollup_entries;		/* per tracker generation; 0 = max_contexts */
@@ -71,6 +76,7 @@ struct nfx_agg_stats {
 	uint64_t exporters;		/* sequence accounting entries */
 	uint64_t exporters_dropped;	/* flushes not accounted: table full */
 	uint64_t ticks;			/* internal flush ticks run */
+	uint64_t memory_bytes;		/* its tables once full: nfx_agg_mem() total */
 };
 
 /* Sequence accounting of one exporter (design §5), as of its last flush. */
@@ -86,6 +92,24 @@ struct nfx_agg_exporter {
 };
 
 typedef void (*nfx_agg_exporter_fn)(void *ctx, const struct nfx_agg_exporter *e);
+
+/*
+ * What an aggregator's tables take, in bytes.  All of them are allocated by
+ * nfx_agg_new(); @touched (the context index and the roll-up tracker, read
+ * at random) is backed there and then, the rest (the context array) as
+ * contexts are held, up to @total when all max_contexts are.  Per context,
+ * with max_contexts a power of two: 288 bytes of context + 16 of index +
+ * 2 x (tracker entry + 1) of tracker (entry: 22 + 4 x threshold bytes,
+ * rounded up to 8: 64 at threshold 10, 1048 at 255); plus ~1 MB of fixed
+ * tables (exporters, pair slots).
+ */
+struct nfx_agg_mem {
+	uint64_t total;
+	uint64_t touched;
+};
+
+/* 0, or -EINVAL for options nfx_agg_new() refuses. */
+int nfx_agg_mem(const struct nfx_agg_opts *opts, struct nfx_agg_mem *m);
 
 /**
  * nfx_agg_new() - allocate an aggregator and all of its tables.

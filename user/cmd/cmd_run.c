@@ -24,7 +24,7 @@ static void usage(FILE *f)
 		"usage: nfxdp run -i IF [-c FILE] [-p PORT[/legacy|/modern|/all|/sflow]]... [-o FILE|-]\n"
 		"                 [--raw] [--metrics [ADDR:]PORT] [--skb] [--no-attach]\n"
 		"                 [--pin-dir DIR] [--force] [--namespace NS]\n"
-		"                 [--rdns] [--rdns-server IP[:PORT]] [--workers N]\n"
+		"                 [--rdns] [--rdns-server IP[:PORT]] [--workers N] [--user NAME]\n"
 		"       nfxdp run --udp [-c FILE] [-p PORT]... [--bind ADDR] [-o FILE|-] ...\n"
 		"\n"
 		"Collects NetFlow v1/v5/v6/v7/v9 and IPFIX and writes one JSON object per flow.\n"
@@ -48,6 +48,8 @@ static void usage(FILE *f)
 		"      --rotate-size N   rotate the output file at N bytes [output.rotate_size]\n"
 		"      --rotate-interval S  rotate the output file every S seconds\n"
 		"                        [output.rotate_interval]\n"
+		"      --output-mode MODE  permissions of the output files it creates\n"
+		"                        (octal, default 0640) [output.mode]\n"
 		"      --raw             one record per decoded flow, no aggregation [output.raw]\n"
 		"      --metrics [ADDR:]PORT  Prometheus /metrics (default address 127.0.0.1)\n"
 		"      --stats-file PATH  the same counters as a file, every second, for\n"
@@ -61,6 +63,8 @@ static void usage(FILE *f)
 		"      --force           replace another XDP program on IF\n"
 		"      --workers N       threads for the RX queues (default: one per queue,\n"
 		"                        at most one per CPU) [workers]\n"
+		"      --user NAME       after setup, run as NAME with only the capabilities\n"
+		"                        left to use (root only) [user]\n"
 		"      --udp             plain UDP sockets, no XDP (no root needed)\n"
 		"      --bind ADDR       UDP listen address (default :: = all, dual stack)\n"
 		"      --namespace NS    device.namespace of listeners without their own\n"
@@ -90,7 +94,7 @@ enum {
 	OPT_RAW = 0x100, OPT_SKB, OPT_NO_ATTACH, OPT_PIN_DIR, OPT_FORCE, OPT_NS, OPT_UDP,
 	OPT_BIND, OPT_MS, OPT_METRICS, OPT_STATS_FILE, OPT_GZIP, OPT_ROT_SIZE, OPT_ROT_SECS, OPT_RDNS,
 	OPT_RDNS_SERVER, OPT_CH, OPT_CH_TABLE, OPT_CH_SPOOL, OPT_CH_SPOOL_MAX, OPT_CH_ROWS,
-	OPT_CH_MS, OPT_WORKERS,
+	OPT_CH_MS, OPT_WORKERS, OPT_OUT_MODE, OPT_USER,
 };
 
 /* Flags that set configuration keys: the value is the argument, or the one given here. */
@@ -103,10 +107,12 @@ static const struct {
 	{ OPT_GZIP, "output.gzip", "true" },
 	{ OPT_ROT_SIZE, "output.rotate_size", NULL },
 	{ OPT_ROT_SECS, "output.rotate_interval", NULL },
+	{ OPT_OUT_MODE, "output.mode", NULL },
 	{ OPT_RAW, "output.raw", "true" },
 	{ OPT_MS, "output.ms_times", "true" },
 	{ OPT_NS, "namespace", NULL },
 	{ OPT_WORKERS, "workers", NULL },
+	{ OPT_USER, "user", NULL },
 	{ OPT_RDNS, "reverse_dns_enrichment_enabled", "true" },
 	{ OPT_RDNS_SERVER, "reverse_dns_enrichment_enabled", "true" },
 	{ OPT_RDNS_SERVER, "reverse_dns_server", NULL },
@@ -205,6 +211,7 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 		{ "gzip", no_argument, NULL, OPT_GZIP },
 		{ "rotate-size", required_argument, NULL, OPT_ROT_SIZE },
 		{ "rotate-interval", required_argument, NULL, OPT_ROT_SECS },
+		{ "output-mode", required_argument, NULL, OPT_OUT_MODE },
 		{ "rdns", no_argument, NULL, OPT_RDNS },
 		{ "rdns-server", required_argument, NULL, OPT_RDNS_SERVER },
 		{ "clickhouse", required_argument, NULL, OPT_CH },
@@ -214,6 +221,7 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 		{ "clickhouse-batch-rows", required_argument, NULL, OPT_CH_ROWS },
 		{ "clickhouse-batch-ms", required_argument, NULL, OPT_CH_MS },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "user", required_argument, NULL, OPT_USER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

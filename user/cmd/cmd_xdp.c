@@ -56,7 +56,10 @@ static void attach_usage(FILE *f)
 	fprintf(f, "usage: nfxdp attach -i IF [-p PORT[/legacy|/modern|/all|/sflow]]... [--skb]\n"
 		   "                    [--pin-dir DIR] [--force]\n"
 		   "Attaches the XDP program to IF, pins its maps (default %s) and\n"
-		   "leaves it attached.  Default ports: 2055 (all versions), 4739 (v9, IPFIX).\n",
+		   "leaves it attached.  Default ports: 2055 (all versions), 4739 (v9, IPFIX).\n"
+		   "\n"
+		   "  -i, --interface IF  the interface\n"
+		   "  -p, --port PORT     listener port, repeatable, as for 'nfxdp run'\n",
 		NFX_PIN_DIR_DEFAULT);
 }
 
@@ -139,7 +142,7 @@ int nfx_cmd_detach(int argc, char **argv)
 		case 'h':
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
-				"usage: nfxdp detach -i IF [--pin-dir DIR]\n"
+				"usage: nfxdp detach -i|--interface IF [--pin-dir DIR]\n"
 				"Detaches nfxdp's XDP program from IF and removes its pins.\n");
 			return c == 'h' ? 0 : 2;
 		}
@@ -158,19 +161,21 @@ int nfx_cmd_stats(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "interface", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "daemon", optional_argument, NULL, OPT_DAEMON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nfx_ctr ctr[NFX_SLOT_MAX];
-	const char *pin_dir = NULL, *daemon_file = NULL;
+	const char *pin_dir = NULL, *daemon_file = NULL, *ifname = NULL;
 	char path[PATH_MAX] = "";
 	int c, fd, err, json = 0, daemon = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:h", lo, NULL)) != -1) {
 		switch (c) {
+		case 'i': ifname = optarg; break;
 		case OPT_PIN_DIR: pin_dir = optarg; break;
 		case OPT_JSON: json = 1; break;
 		case OPT_DAEMON:
@@ -180,9 +185,10 @@ int nfx_cmd_stats(int argc, char **argv)
 		case 'h':
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
-				"usage: nfxdp stats [--pin-dir DIR] [--json]\n"
+				"usage: nfxdp stats [-i|--interface IF | --pin-dir DIR] [--json]\n"
 				"       nfxdp stats --daemon[=FILE] [--json]\n"
-				"Prints the XDP program's counters (pinned %s), summed over CPUs;\n"
+				"Prints the XDP program's counters (%s), summed over CPUs: of the\n"
+				"program on IF, else the pinned map, else the only one loaded (no bpffs);\n"
 				"with --daemon, the running daemons' own counters (decoders, aggregation,\n"
 				"output, ClickHouse sink, reverse DNS) from their stats files\n"
 				"(default every file in %s).\n",
@@ -192,15 +198,18 @@ int nfx_cmd_stats(int argc, char **argv)
 	}
 	if (daemon)
 		return nfx_daemon_stats_print(daemon_file, json) ? 1 : 0;
-	if (nfx_loader_check_env())
-		return 1;
-	fd = nfx_stats_open_pinned(pin_dir, path, sizeof(path));
-	if (fd < 0) {
-		pr_warn("no pinned %s found in %s: is nfxdp attached ('nfxdp attach -i IF' or "
-			"'nfxdp run -i IF')?\n", nfx_textify(NFX_MAP_STATS),
-			pin_dir ? pin_dir : NFX_PIN_DIR_DEFAULT ", tc/globals or xdp/globals");
+	fd = nfx_stats_open(pin_dir, ifname, path, sizeof(path));
+	if (fd == -EPERM) {
+		pr_warn("reading %s needs CAP_BPF (and CAP_SYS_ADMIN without pins): run as root\n",
+			nfx_textify(NFX_MAP_STATS));
 		return 1;
 	}
+	if (fd == -ENOENT && !ifname)
+		pr_warn("no %s found (pinned in %s, or loaded): is nfxdp attached ('nfxdp attach "
+			"-i IF' or 'nfxdp run -i IF')?\n", nfx_textify(NFX_MAP_STATS),
+			pin_dir ? pin_dir : NFX_PIN_DIR_DEFAULT ", tc/globals or xdp/globals");
+	if (fd < 0)
+		return 1;
 	err = nfx_stats_read(fd, ctr);
 	close(fd);
 	if (err == -EPROTO) {

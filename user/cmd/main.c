@@ -19,17 +19,22 @@ static const struct {
 	{ "stats", nfx_cmd_stats, "print the kernel counters (nfx_stats)" },
 	{ "clickhouse-schema", nfx_cmd_clickhouse_schema,
 	  "print the ClickHouse DDL of the flow table (--table, --cluster)" },
+	/* hidden: the configuration table, for the check of nfxdp.json(5) */
+	{ "config-keys", nfx_cmd_config_keys, NULL },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: nfxdp [-v] COMMAND [ARGS]\n\n"
-		   "NetFlow v1/v5/v6/v7/v9 and IPFIX collector with an XDP fast path.\n\n"
+	fprintf(f, "usage: nfxdp [-v] COMMAND [ARGS]\n"
+		   "       nfxdp --version\n\n"
+		   "NetFlow v1/v5/v6/v7/v9, IPFIX and sFlow v5 collector with an XDP fast path.\n\n"
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-17s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(f, "\n'nfxdp COMMAND --help' describes each command.\n"
-		   "  -v    more log output (repeat for debug, incl. libbpf/libxdp)\n");
+		if (cmds[i].help)
+			fprintf(f, "  %-17s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "\n'nfxdp COMMAND --help' describes each command; man nfxdp, man nfxdp.json.\n"
+		   "  -v         more log output (repeat for debug, incl. libbpf/libxdp)\n"
+		   "  --version  print the version and the libbpf/libxdp versions in use\n");
 }
 
 int main(int argc, char **argv)
@@ -39,6 +44,9 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v")) {
 			nfx_log_level++;
+		} else if (!strcmp(argv[i], "--version")) {
+			nfx_print_version(stdout);
+			return 0;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;

@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 #include "control/config.h"
+#include "agg/agg.h"
 #include "base/log.h"
 #include "enrich/rdns.h"
 
@@ -74,6 +75,7 @@ enum opt_type {
 	OPT_ENUM,	/* uint8_t index into names[] */
 	OPT_OBJECT,	/* nested table, same base struct */
 	OPT_LIST,	/* custom parse/diff/dflt callbacks */
+	OPT_MODE,	/* uint32_t file permissions, written as octal digits: "0640" */
 };
 
 /* Whether a changed option takes effect on reload or only after a restart. */
@@ -156,6 +158,8 @@ static const struct opt output_opts[] = {
 	  .max = 3600000, .off = CFG_OFF(output.ch_batch_ms), .change = NFX_CFG_CH_OUTPUT },
 	{ .name = "ms_times", .type = OPT_BOOL, .off = CFG_OFF(output.ms_times),
 	  .change = NFX_CFG_CH_OUTPUT },
+	{ .name = "mode", .type = OPT_MODE, .min = 0, .max = 0777, .def = 0640,
+	  .off = CFG_OFF(output.mode), .change = NFX_CFG_CH_OUTPUT },
 };
 
 /*
@@ -175,22 +179,29 @@ static const struct opt top_opts[] = {
 	/* 0 until resolved: "same as the flush interval" */
 	{ .name = "aggregator_flow_context_ttl", .type = OPT_U32, .min = 1, .max = 7 * DAY,
 	  .off = CFG_OFF(agg_flow_context_ttl), .change = NFX_CFG_CH_AGG },
-	{ .name = "aggregator_port_rollup_threshold", .type = OPT_U32, .min = 1, .max = 65535,
-	  .def = 10, .off = CFG_OFF(agg_port_rollup_threshold), .change = NFX_CFG_CH_AGG },
+	{ .name = "aggregator_port_rollup_threshold", .type = OPT_U32, .min = NFX_AGG_ROLLUP_MIN,
+	  .max = NFX_AGG_ROLLUP_MAX, .def = NFX_AGG_ROLLUP_THRESHOLD,
+	  .off = CFG_OFF(agg_port_rollup_threshold), .change = NFX_CFG_CH_AGG },
 	{ .name = "aggregator_port_rollup_disabled", .type = OPT_BOOL,
 	  .off = CFG_OFF(agg_port_rollup_disabled), .change = NFX_CFG_CH_AGG },
 	{ .name = "aggregator_rollup_tracker_refresh_interval", .type = OPT_U32, .min = 1,
 	  .max = DAY, .def = 300, .off = CFG_OFF(agg_rollup_tracker_refresh),
 	  .change = NFX_CFG_CH_AGG },
-	{ .name = "aggregator_max_contexts", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	{ .name = "aggregator_max_contexts", .type = OPT_U32, .min = 1,
 	  .max = 1u << 26, .def = 1u << 20, .off = CFG_OFF(agg_max_contexts),
-	  .change = NFX_CFG_CH_LIMITS },
+	  .change = NFX_CFG_CH_AGG },
+	/* bytes; 0: half the machine's memory (README "Aggregation") */
+	{ .name = "aggregator_max_memory", .type = OPT_U64, .min = 0, .max = 1ull << 50,
+	  .off = CFG_OFF(agg_max_memory), .change = NFX_CFG_CH_AGG },
 	{ .name = "template_ttl", .type = OPT_U32, .min = 1, .max = 7 * DAY, .def = 1800,
 	  .off = CFG_OFF(template_ttl), .change = NFX_CFG_CH_TEMPLATES },
 	{ .name = "template_sweep_interval", .type = OPT_U32, .min = 1, .max = DAY, .def = 300,
 	  .off = CFG_OFF(template_sweep_interval), .change = NFX_CFG_CH_TEMPLATES },
 	{ .name = "max_exporters", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
 	  .max = 1u << 20, .def = 4096, .off = CFG_OFF(max_exporters),
+	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "eviction_min_idle", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	  .max = 7 * DAY, .def = 30, .off = CFG_OFF(eviction_min_idle),
 	  .change = NFX_CFG_CH_LIMITS },
 	{ .name = "max_templates", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
 	  .max = 1u << 20, .def = 4096, .off = CFG_OFF(max_templates),
@@ -207,6 +218,9 @@ static const struct opt top_opts[] = {
 	{ .name = "pending_bytes_per_exporter", .type = OPT_U32, .flags = NFX_CFG_RESTART,
 	  .min = 0, .max = 1u << 20, .def = 16384, .off = CFG_OFF(pending_bytes_per_exporter),
 	  .change = NFX_CFG_CH_LIMITS },
+	{ .name = "pending_sets_per_exporter", .type = OPT_U32, .flags = NFX_CFG_RESTART,
+	  .min = 1, .max = 65536, .def = 256, .off = CFG_OFF(pending_sets_per_exporter),
+	  .change = NFX_CFG_CH_LIMITS },
 	{ .name = "pending_total_bytes", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 0,
 	  .max = 1u << 30, .def = 1u << 20, .off = CFG_OFF(pending_total_bytes),
 	  .change = NFX_CFG_CH_LIMITS },
@@ -216,6 +230,9 @@ static const struct opt top_opts[] = {
 	{ .name = "max_sflow_interfaces", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
 	  .max = 1u << 20, .def = 4096, .off = CFG_OFF(max_sflow_interfaces),
 	  .change = NFX_CFG_CH_LIMITS },
+	/* after setup the daemon runs as this user ("" = the one it was started as) */
+	{ .name = "user", .type = OPT_STR, .flags = NFX_CFG_RESTART, .min = 0, .max = 64,
+	  .def_str = "", .off = CFG_OFF(user), .change = NFX_CFG_CH_LIMITS },
 	/* 0: one per RX queue, at most one per usable CPU */
 	{ .name = "workers", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 0, .max = 64,
 	  .off = CFG_OFF(workers), .change = NFX_CFG_CH_LIMITS },
@@ -286,6 +303,7 @@ static uint64_t get_num(const void *base, const struct opt *o)
 	case OPT_PORT:
 		return *(const uint16_t *)f;
 	case OPT_U32:
+	case OPT_MODE:
 		return *(const uint32_t *)f;
 	case OPT_U64:
 		return *(const uint64_t *)f;
@@ -309,6 +327,7 @@ static void set_num(void *base, const struct opt *o, uint64_t v)
 		*(uint16_t *)f = (uint16_t)v;
 		break;
 	case OPT_U32:
+	case OPT_MODE:
 		*(uint32_t *)f = (uint32_t)v;
 		break;
 	case OPT_U64:
@@ -436,6 +455,27 @@ static int parse_number(struct pctx *p, const struct opt *o, json_object *v, voi
 	return 0;
 }
 
+/*
+ * Permissions as chmod(1) writes them: octal digits in a string (a JSON
+ * number would read 0640 as decimal 640).  Never writable by others.
+ */
+static int parse_mode(struct pctx *p, const struct opt *o, json_object *v, void *base,
+		      const char *where)
+{
+	const char *s = json_object_get_string(v);
+	size_t len = strlen(s);
+
+	if (!len || strspn(s, "01234567") != len)
+		return perr(p, -EINVAL, where, "\"%s\" is not a mode in octal digits such as \"0640\"",
+			    s);
+	if (len > 6 || strtoul(s, NULL, 8) > o->max)
+		return perr(p, -EINVAL, where, "\"%s\": only permission bits (at most 0777)", s);
+	if (strtoul(s, NULL, 8) & 0002)
+		return perr(p, -EINVAL, where, "\"%s\" lets every user write the file", s);
+	set_num(base, o, strtoul(s, NULL, 8));
+	return 0;
+}
+
 static int parse_table(struct pctx *p, const struct opt *rows, size_t n, json_object *obj,
 		       void *base, const char *where);
 static void warn_unknown(struct pctx *p, const struct opt *rows, size_t n, json_object *obj,
@@ -450,11 +490,13 @@ static int parse_value(struct pctx *p, const struct opt *o, json_object *v, void
 		[OPT_U32] = json_type_int, [OPT_U64] = json_type_int,
 		[OPT_PORT] = json_type_int, [OPT_STR] = json_type_string,
 		[OPT_ENUM] = json_type_string, [OPT_OBJECT] = json_type_object,
+		[OPT_MODE] = json_type_string,
 	};
 	static const char *const want_word[] = {
 		[OPT_BOOL] = "true or false", [OPT_U16] = "an integer", [OPT_U32] = "an integer",
 		[OPT_U64] = "an integer", [OPT_PORT] = "an integer port",
 		[OPT_STR] = "a string", [OPT_ENUM] = "a string", [OPT_OBJECT] = "an object",
+		[OPT_MODE] = "a string of octal digits such as \"0640\"",
 	};
 
 	if (o->type == OPT_LIST)
@@ -473,6 +515,8 @@ static int parse_value(struct pctx *p, const struct opt *o, json_object *v, void
 	case OPT_OBJECT:
 		warn_unknown(p, o->sub, o->nsub, v, where, NULL);
 		return parse_table(p, o->sub, o->nsub, v, base, where);
+	case OPT_MODE:
+		return parse_mode(p, o, v, base, where);
 	default:
 		return parse_number(p, o, v, base, where);
 	}
@@ -929,6 +973,7 @@ void nfx_config_free(struct nfx_config *c)
 	free(c->output.ch_table);
 	free(c->output.ch_spool);
 	free(c->rdns_server);
+	free(c->user);
 	for (size_t i = 0; i < c->nrdns_prefixes; i++)
 		free(c->rdns_prefixes[i]);
 	free(c->rdns_prefixes);
@@ -1050,7 +1095,8 @@ static int apply_override(struct pctx *p, json_object *root, const char *key, co
 		n = o->nsub;
 		k = dot + 1;
 	}
-	v = o->type == OPT_STR ? json_object_new_string(value) : json_tokener_parse(value);
+	v = o->type == OPT_STR || o->type == OPT_MODE ? json_object_new_string(value)
+						       : json_tokener_parse(value);
 	if (!v)
 		return perr(p, -EINVAL, key, "\"%s\" is not a value for this key", value);
 	if (json_object_object_add(obj, part, v))
@@ -1111,7 +1157,84 @@ int nfx_config_parse(const char *name, const char *text, size_t len, struct nfx_
 	return parse_text(name, text, len, NULL, out, errbuf, errlen);
 }
 
-static int read_file(const char *path, char **text, size_t *len)
+/* What a path that is not a regular file is, for the message. */
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO: return "a FIFO";
+	case S_IFDIR: return "a directory";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	default: return "of an unknown kind";
+	}
+}
+
+/*
+ * The file decides which ports are opened and which paths are written, as
+ * the daemon's user (root in XDP mode): only root or that user may own it,
+ * and nobody else may write it.
+ */
+static int check_owner(struct pctx *p, const struct stat *st)
+{
+	uid_t euid = geteuid();
+
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return perr(p, -EPERM, NULL, "writable by %s (mode %04o), refused: only its owner "
+			    "may write a configuration file (chmod go-w %s)",
+			    st->st_mode & S_IWOTH ? "every user" : "its group",
+			    (unsigned int)(st->st_mode & 07777), p->name);
+	if (st->st_uid != 0 && st->st_uid != euid)
+		return perr(p, -EPERM, NULL, "owned by uid %u, refused: a configuration file must "
+			    "belong to root or to the daemon's user (uid %u) (chown root %s)",
+			    (unsigned int)st->st_uid, (unsigned int)euid, p->name);
+	return 0;
+}
+
+static int check_file(struct pctx *p, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		return perr(p, -EINVAL, NULL, "%s, not a regular file: refused",
+			    file_kind(st->st_mode));
+	if (st->st_size > CFG_MAX_FILE)
+		return perr(p, -EFBIG, NULL, "larger than %u bytes, not a configuration file",
+			    CFG_MAX_FILE);
+	return check_owner(p, st);
+}
+
+static int read_error(struct pctx *p, int err)
+{
+	return perr(p, err, NULL, "cannot read: %s", strerror(-err));
+}
+
+/*
+ * Opens the file without ever blocking: stat() first, so a FIFO or a device
+ * is not even opened (opening some devices does something), then O_NONBLOCK
+ * in case the path was swapped in between, and the checks again on what was
+ * opened (@st), which is what is read.  Symbolic links are followed: a link
+ * to the real file is a normal way to install one.
+ */
+static int open_file(struct pctx *p, struct stat *st)
+{
+	int fd, err;
+
+	if (stat(p->name, st))
+		return read_error(p, -errno);
+	err = check_file(p, st);
+	if (err)
+		return err;
+	fd = open(p->name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return read_error(p, -errno);
+	err = fstat(fd, st) ? read_error(p, -errno) : check_file(p, st);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int read_file(struct pctx *p, char **text, size_t *len)
 {
 	struct stat st;
 	ssize_t got;
@@ -1119,31 +1242,20 @@ static int read_file(const char *path, char **text, size_t *len)
 	char *buf;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_file(p, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (st.st_size > CFG_MAX_FILE) {
-		err = -EFBIG;
-		goto out;
-	}
+		return fd;
 	/* +1: reading up to EOF tells a file that grew while we read */
 	buf = malloc((size_t)st.st_size + 2);
 	if (!buf) {
-		err = -ENOMEM;
+		err = read_error(p, -ENOMEM);
 		goto out;
 	}
+	/* a regular file never says EAGAIN, O_NONBLOCK or not */
 	while ((got = read(fd, buf + have, (size_t)st.st_size + 1 - have)) > 0)
 		have += (size_t)got;
 	if (got < 0) {
-		err = -errno;
+		err = read_error(p, -errno);
 		free(buf);
 		goto out;
 	}
@@ -1170,14 +1282,9 @@ int nfx_config_build(const char *path, const struct nfx_cfg_overrides *ov,
 
 	if (!path)	/* no file: the defaults, then the command line */
 		return parse_text("command line", "{}", 2, ov, out, errbuf, errlen);
-	err = read_file(path, &text, &len);
-	if (err == -EINVAL)
-		return perr(&p, err, NULL, "not a regular file");
-	if (err == -EFBIG)
-		return perr(&p, err, NULL, "larger than %u bytes, not a configuration file",
-			    CFG_MAX_FILE);
+	err = read_file(&p, &text, &len);
 	if (err)
-		return perr(&p, err, NULL, "cannot read: %s", strerror(-err));
+		return err;
 	err = parse_text(path, text, len, ov, out, errbuf, errlen);
 	free(text);
 	return err;
@@ -1356,4 +1463,100 @@ const char *nfx_config_diff_str(unsigned int mask, char *buf, size_t len)
 	if (!used)
 		snprintf(buf, len, "none");
 	return buf;
+}
+
+/* ---- the table as text (nfxdp config-keys) ---- */
+
+static const char *key_type(const struct opt *o)
+{
+	static const char *const words[] = {
+		[OPT_BOOL] = "boolean", [OPT_U16] = "integer", [OPT_U32] = "integer",
+		[OPT_U64] = "integer", [OPT_PORT] = "port",	[OPT_STR] = "string",
+		[OPT_ENUM] = "enum",	[OPT_OBJECT] = "object", [OPT_LIST] = "list",
+		[OPT_MODE] = "mode",
+	};
+
+	return words[o->type];
+}
+
+/* The default as JSON; "-" when there is none or it is derived from another key. */
+static void key_default(const struct opt *o, char *buf, size_t len)
+{
+	if (o->flags & OPT_REQUIRED)
+		snprintf(buf, len, "required");
+	else if (o->type == OPT_LIST || (o->type == OPT_STR && !o->def_str))
+		snprintf(buf, len, "-");
+	else if (o->type == OPT_STR)
+		snprintf(buf, len, "\"%s\"", o->def_str);
+	else if (o->type == OPT_BOOL)
+		snprintf(buf, len, "%s", o->def ? "true" : "false");
+	else if (o->type == OPT_ENUM)
+		snprintf(buf, len, "\"%s\"", o->names[o->def]);
+	else if (o->type == OPT_MODE)
+		snprintf(buf, len, "\"%04" PRIo64 "\"", o->def);
+	else if (o->type == OPT_PORT || o->def < o->min)
+		snprintf(buf, len, "-");	/* resolved after parsing */
+	else
+		snprintf(buf, len, "%" PRIu64, o->def);
+}
+
+static void key_range(const struct opt *o, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	switch (o->type) {
+	case OPT_U16:
+	case OPT_U32:
+	case OPT_U64:
+		snprintf(buf, len, "%" PRIu64 "..%" PRIu64, o->min, o->max);
+		return;
+	case OPT_PORT:
+		snprintf(buf, len, "1..65535");
+		return;
+	case OPT_STR:
+		snprintf(buf, len, "%" PRIu64 "..%" PRIu64 " chars", o->min, o->max);
+		return;
+	case OPT_MODE:
+		snprintf(buf, len, "octal, no write for others");
+		return;
+	case OPT_ENUM:
+		buf[0] = '\0';
+		for (unsigned int i = 0; o->names[i] && used < len; i++)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "",
+						 o->names[i]);
+		return;
+	default:
+		snprintf(buf, len, "-");
+		return;
+	}
+}
+
+static void keys_walk(const struct opt *rows, size_t n, const char *prefix,
+		      void (*fn)(const struct nfx_cfg_key *k, void *ctx), void *ctx)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct opt *o = &rows[i];
+		struct nfx_cfg_key k = { .type = key_type(o),
+					 .restart = (o->flags & NFX_CFG_RESTART) != 0 };
+
+		snprintf(k.name, sizeof(k.name), "%s%s", prefix, o->name);
+		if (o->type == OPT_OBJECT) {
+			char sub[sizeof(k.name) + 1];
+
+			snprintf(sub, sizeof(sub), "%s.", k.name);
+			keys_walk(o->sub, o->nsub, sub, fn, ctx);
+			continue;
+		}
+		key_default(o, k.def, sizeof(k.def));
+		key_range(o, k.range, sizeof(k.range));
+		fn(&k, ctx);
+	}
+}
+
+void nfx_config_keys(void (*fn)(const struct nfx_cfg_key *k, void *ctx), void *ctx)
+{
+	keys_walk(top_opts, ARRAY_LEN(top_opts), "", fn, ctx);
+	/* the listener objects: rows of their own, parsed by parse_listener() */
+	keys_walk(listener_opts, ARRAY_LEN(listener_opts), "listeners[].", fn, ctx);
+	keys_walk(mapping_opts, ARRAY_LEN(mapping_opts), "listeners[].mapping[].", fn, ctx);
 }

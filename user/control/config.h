@@ -58,6 +58,7 @@ struct nfx_output_cfg {
 	uint32_t ch_batch_rows;		/* rows per INSERT, 0 = the sink's default */
 	uint32_t ch_batch_ms;		/* batch age that sends it, 0 = the sink's default */
 	bool ms_times;			/* also write start_ms/end_ms */
+	uint32_t mode;			/* permissions of the files it creates (0640) */
 };
 
 struct nfx_config {
@@ -72,19 +73,23 @@ struct nfx_config {
 	bool agg_port_rollup_disabled;
 	uint32_t agg_rollup_tracker_refresh;	/* s */
 	uint32_t agg_max_contexts;
+	uint64_t agg_max_memory;		/* bytes, every aggregator; 0 = half of RAM */
 
 	uint32_t template_ttl;			/* s */
 	uint32_t template_sweep_interval;	/* s */
 	uint32_t max_exporters;
+	uint32_t eviction_min_idle;		/* s: a full table's idle entries give way */
 	uint32_t max_templates;
 	uint32_t max_templates_per_exporter;
 	uint32_t max_template_fields;
 	uint32_t max_sessions;			/* v5/v7 sequence sessions */
 	uint32_t pending_bytes_per_exporter;	/* 0: data before its template not held */
+	uint32_t pending_sets_per_exporter;
 	uint32_t pending_total_bytes;
 	uint32_t pending_max_age;		/* s */
 	uint32_t max_sflow_interfaces;		/* sFlow agents' interfaces with counters kept */
 	uint32_t workers;			/* worker threads, 0 = one per RX queue */
+	char *user;				/* run as this user after setup; "" = stay */
 
 	struct nfx_prefix *allow;	/* sorted, no duplicates; empty = all allowed */
 	size_t nallow;
@@ -127,9 +132,13 @@ struct nfx_config {
  * Unknown keys are logged as warnings and otherwise ignored.  A missing
  * key takes its default; a missing "listeners" means the default listeners
  * (netflow5 + netflow9 on 2055, ipfix on 4739), "listeners": [] means none.
- * @return 0; -ENOENT/-EACCES/... when the file cannot be read; -EINVAL for a
- * syntax error, wrong type, out-of-range value or inconsistent listeners;
- * -E2BIG when a list exceeds its bound; -ENOMEM.
+ * The file is never opened when it is not a regular file (a FIFO would
+ * block), and refused when someone else than its owner may write it or
+ * when its owner is neither root nor the caller's effective user.
+ * @return 0; -ENOENT/-EACCES/... when the file cannot be read; -EINVAL for
+ * a path that is not a regular file, a syntax error, wrong type,
+ * out-of-range value or inconsistent listeners; -EPERM for the owner or
+ * mode; -EFBIG over 1 MiB; -E2BIG when a list exceeds its bound; -ENOMEM.
  */
 int nfx_config_load(const char *path, struct nfx_config **out, char *err, size_t errlen);
 
@@ -210,6 +219,21 @@ unsigned int nfx_config_diff(const struct nfx_config *old, const struct nfx_conf
  * @return @buf.
  */
 const char *nfx_config_diff_str(unsigned int mask, char *buf, size_t len);
+
+/*
+ * One key of the option table as text, for `nfxdp config-keys` (the man
+ * page nfxdp.json(5) is checked against it).
+ */
+struct nfx_cfg_key {
+	char name[96];		/* "output.path", "listeners[].mapping[].field" */
+	const char *type;	/* boolean, integer, port, string, enum, list */
+	char def[64];		/* a JSON value, "required", or "-" (none or derived) */
+	char range[128];	/* "1..86400", "1..100 chars", "big|little", "-" */
+	bool restart;		/* a change takes effect only after a restart */
+};
+
+/* Calls @fn for every key, objects flattened ("output.path"), in table order. */
+void nfx_config_keys(void (*fn)(const struct nfx_cfg_key *k, void *ctx), void *ctx);
 
 /* "netflow5", "netflow9", "ipfix". */
 const char *nfx_listen_type_str(unsigned int type);

@@ -213,6 +213,7 @@ static void agg_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 	X(rollup_cur_size, "", "gauge", "Port roll-up tracker entries, current generation.")
 	X(rollup_new_size, "", "gauge", "Port roll-up tracker entries, next generation.")
 	X(rollup_dropped, "_total", "counter", "Ports not tracked: roll-up tracker full.")
+	X(memory_bytes, "", "gauge", "Bytes its tables take once full.")
 #undef X
 	nfx_prom_family(p, "nfx_flush_sequence_delta_total", "counter",
 			"Sequence advance per exporter, accounted at flush (design §5).");
@@ -243,7 +244,7 @@ static void output_metrics(struct nfx_prom *p, struct nfx_ndjson *const *w, int 
 #define X(field, help)                                                           \
 	nfx_prom_family(p, "nfx_output_" #field "_total", "counter", help);      \
 	nfx_prom_sample(p, "nfx_output_" #field "_total", NULL, s->field);
-	X(records, "Records written to the output buffer.")
+	X(records, "Records written to the output: whole lines in the file.")
 	X(dropped, "Records lost: output backed up or failing.")
 	X(write_errors, "Output write errors.")
 	X(bytes, "Bytes written to the output.")

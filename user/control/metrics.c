@@ -6,12 +6,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "control/metrics.h"
@@ -100,13 +103,81 @@ void nfx_prom_sample(struct nfx_prom *p, const char *name, const char *labels,
 		prom_append(p, "%s %llu\n", name, (unsigned long long)value);
 }
 
+/*
+ * libmicrohttpd's own messages (a refused connection, a client that
+ * vanished) come at the rate clients make them: at most LOG_BURST lines
+ * per LOG_WINDOW_MS, the others counted and their number said with the
+ * next line that gets through, and at exit.
+ */
+#define LOG_BURST	3u
+#define LOG_WINDOW_MS	60000u
+
 struct nfx_metrics {
 	struct MHD_Daemon *mhd;
 	pthread_mutex_t lock;
 	char *page;
 	size_t page_len;
 	uint16_t port;
+	char addr[INET6_ADDRSTRLEN + 8];	/* "127.0.0.1:9155", "[::1]:9155" */
+	pthread_mutex_t log_lock;
+	uint64_t log_window;		/* start of the current window, ms */
+	unsigned int log_lines;		/* lines logged in it */
+	uint64_t log_hidden;		/* lines not logged since the last one */
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Whether a line may be logged now; *@hidden: how many were not before it. */
+static int log_allowed(struct nfx_metrics *m, uint64_t *hidden)
+{
+	uint64_t now = mono_ms();
+	int ok;
+
+	pthread_mutex_lock(&m->log_lock);
+	if (now - m->log_window >= LOG_WINDOW_MS) {
+		m->log_window = now;
+		m->log_lines = 0;
+	}
+	ok = m->log_lines < LOG_BURST;
+	if (ok) {
+		m->log_lines++;
+		*hidden = m->log_hidden;
+		m->log_hidden = 0;
+	} else {
+		m->log_hidden++;
+	}
+	pthread_mutex_unlock(&m->log_lock);
+	return ok;
+}
+
+/* MHD_OPTION_EXTERNAL_LOGGER: one "nfxdp: metrics: ..." line, printable only. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct nfx_metrics *m = cls;
+	uint64_t hidden = 0;
+	char line[256];
+	size_t n;
+
+	if (!log_allowed(m, &hidden))
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] == 0x7f)
+			line[i] = '?';
+	if (hidden)
+		pr_warn("metrics: %s (%" PRIu64 " more such messages not logged)\n", line, hidden);
+	else
+		pr_warn("metrics: %s\n", line);
+}
 
 static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char *url,
 			     const char *method, const char *version, const char *upload,
@@ -177,11 +248,44 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss)
 	return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
+/* The address actually bound, as a URL wants it: v6 in brackets. */
+static void bound_addr(struct nfx_metrics *m, const struct sockaddr_storage *asked)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(m->mhd,
+							       MHD_DAEMON_INFO_LISTEN_FD);
+	struct sockaddr_storage ss = *asked;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (info)
+		getsockname(info->listen_fd, (struct sockaddr *)&ss, &len);
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		m->port = ntohs(s6->sin6_port);
+		snprintf(m->addr, sizeof(m->addr), "[%s]:%u", host, m->port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		m->port = ntohs(s4->sin_port);
+		snprintf(m->addr, sizeof(m->addr), "%s:%u", host, m->port);
+	}
+}
+
+static void free_metrics(struct nfx_metrics *m)
+{
+	pthread_mutex_destroy(&m->log_lock);
+	pthread_mutex_destroy(&m->lock);
+	free(m->page);
+	free(m);
+}
+
 struct nfx_metrics *nfx_metrics_new(const char *listen)
 {
 	struct sockaddr_storage ss;
 	struct nfx_metrics *m;
-	const union MHD_DaemonInfo *info;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	int err = parse_listen(listen, &ss);
 
@@ -195,19 +299,20 @@ struct nfx_metrics *nfx_metrics_new(const char *listen)
 	if (!m)
 		return NULL;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->log_lock, NULL);
+	/* the logger first, as libmicrohttpd asks: it may log while starting */
 	m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, serve, m,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_CONNECTION_LIMIT, 16u,
 				  MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!m->mhd) {
 		err = errno ? errno : EADDRINUSE;
-		pthread_mutex_destroy(&m->lock);
-		free(m);
+		free_metrics(m);
 		errno = err;
 		return NULL;
 	}
-	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	m->port = info ? info->port : 0;
+	bound_addr(m, &ss);
 	return m;
 }
 
@@ -216,9 +321,10 @@ void nfx_metrics_free(struct nfx_metrics *m)
 	if (!m)
 		return;
 	MHD_stop_daemon(m->mhd);
-	pthread_mutex_destroy(&m->lock);
-	free(m->page);
-	free(m);
+	if (m->log_hidden)
+		pr_warn("metrics: %" PRIu64 " more libmicrohttpd messages not logged\n",
+			m->log_hidden);
+	free_metrics(m);
 }
 
 void nfx_metrics_publish(struct nfx_metrics *m, const struct nfx_prom *p)
@@ -239,4 +345,9 @@ void nfx_metrics_publish(struct nfx_metrics *m, const struct nfx_prom *p)
 uint16_t nfx_metrics_port(const struct nfx_metrics *m)
 {
 	return m->port;
+}
+
+const char *nfx_metrics_addr(const struct nfx_metrics *m)
+{
+	return m->addr;
 }

@@ -4,6 +4,7 @@
  * served by libmicrohttpd on its own thread.  The event loop builds the
  * page from its counters (once a second) and publishes it; scrapes read
  * the last published copy, so no counter is ever read while it changes.
+ * libmicrohttpd's own messages go to nfxdp's log, rate-limited.
  */
 #ifndef NFX_METRICS_H
 #define NFX_METRICS_H
@@ -47,5 +48,7 @@ void nfx_metrics_free(struct nfx_metrics *m);
 void nfx_metrics_publish(struct nfx_metrics *m, const struct nfx_prom *p);
 /* The port actually bound (useful with port 0). */
 uint16_t nfx_metrics_port(const struct nfx_metrics *m);
+/* The address actually bound, "127.0.0.1:9155" or "[::1]:9155". */
+const char *nfx_metrics_addr(const struct nfx_metrics *m);
 
 #endif /* NFX_METRICS_H */

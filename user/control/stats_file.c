@@ -38,18 +38,34 @@ void nfx_stats_file_path(char *buf, size_t len, const char *opt, const char *ifn
 		snprintf(buf, len, "%s/udp-%u.prom", NFX_STATS_DIR, udp_port);
 }
 
-/* Written next to the old one and renamed over it: a reader never sees half a page. */
+/*
+ * Written next to the old one and renamed over it: a reader never sees half
+ * a page.  The temporary file is always a new one (a link or a file someone
+ * put there is removed first, never written through), readable by the
+ * daemon's group only; rename() replaces a link at @path, never follows it.
+ */
 int nfx_stats_file_write(const char *path, const char *text, size_t len)
 {
 	char tmp[PATH_MAX + 8];
 	int fd, err = 0;
+	ssize_t n;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || rename(tmp, path))
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n != (ssize_t)len)
+		err = n < 0 ? -errno : -ENOSPC;	/* a short page is never renamed into place */
+	if (close(fd) && !err)
 		err = -errno;
-	if (fd >= 0)
-		close(fd);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		errno = -err;	/* callers print errno */
+	}
 	return err;
 }
 

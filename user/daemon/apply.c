@@ -21,6 +21,12 @@
 #include "daemon/sinks.h"
 #include "daemon/worker.h"
 
+/*
+ * Changes that rebuild the aggregators: those of namespaces no listener has
+ * any more are freed, and the new ones must fit aggregator_max_memory.
+ */
+#define REBUILD_AGGS	(NFX_CFG_CH_AGG | NFX_CFG_CH_NAMESPACE | NFX_CFG_CH_RAW | NFX_CFG_CH_PORTS)
+
 /* The listener ports in force (none when disabled). */
 static int wanted_ports(const struct nfx_run *r, struct nfx_port_want *want)
 {
@@ -67,8 +73,7 @@ int nfx_apply_sync_udp(struct nfx_run *r)
 			continue;
 		r->udps[r->nudp] = nfx_udp_new(r->o->bind_addr, want[i].port);
 		if (!r->udps[r->nudp]) {
-			err = -errno;
-			pr_warn("UDP port %u: %s\n", want[i].port, strerror(-err));
+			err = -errno;	/* logged, with what to do */
 			continue;
 		}
 		r->nudp++;
@@ -108,7 +113,7 @@ static void apply_config_locked(struct nfx_run *r, struct nfx_config *next)
 		r->pfds_stale = 1;	/* the loop makes its poll set again */
 		r->w[0].pfds_stale = 1;
 	}
-	if (diff & (NFX_CFG_CH_AGG | NFX_CFG_CH_NAMESPACE | NFX_CFG_CH_RAW | NFX_CFG_CH_PORTS)) {
+	if (diff & REBUILD_AGGS) {
 		nfx_routes_free(r);	/* writes out what the old aggregators held */
 		if (nfx_routes_build(r))
 			pr_warn("aggregation not fully set up after the change\n");
@@ -164,6 +169,7 @@ int nfx_apply_load(struct nfx_run *r)
 void nfx_apply_reload(struct nfx_run *r, const char *why)
 {
 	struct nfx_config *next;
+	unsigned int diff;
 	char err[512];
 
 	if (!r->o->config_path)
@@ -173,9 +179,18 @@ void nfx_apply_reload(struct nfx_run *r, const char *why)
 		r->reloads[NFX_RELOAD_REJECTED]++;
 		return;
 	}
-	if (!nfx_config_diff(r->cfg, next)) {
+	diff = nfx_config_diff(r->cfg, next);
+	if (!diff) {
 		nfx_config_free(next);
 		r->reloads[NFX_RELOAD_UNCHANGED]++;
+		return;
+	}
+	/* the old aggregators go before the new ones come: each alone must fit */
+	if ((diff & REBUILD_AGGS) && nfx_routes_check(r, next, err, sizeof(err))) {
+		pr_warn("%s: %s (%s); the running configuration stays in force\n",
+			r->o->config_path, err, why);
+		nfx_config_free(next);
+		r->reloads[NFX_RELOAD_REJECTED]++;
 		return;
 	}
 	apply_config(r, next);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * daemon.c - `nfxdp run` from start to exit: the configuration, the
- * workers and their decoders, the sinks and enrichment, the routes, the
- * inputs (XDP program, AF_XDP sockets, UDP sockets; the port map is filled
- * last, so until then the program passes our ports to the stack), metrics,
- * then the loop; on the way out everything in reverse, what the aggregators
- * hold written to every sink, a summary on stderr.
+ * workers and their decoders, the inputs (XDP program, AF_XDP sockets, UDP
+ * sockets), the privileges dropped, the sinks and enrichment, the routes,
+ * the port map (filled last, so until then the program passes our ports to
+ * the stack), metrics, then the loop; on the way out everything in
+ * reverse, what the aggregators hold written to every sink, a summary on
+ * stderr.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "daemon/daemon.h"
 #include "daemon/apply.h"
 #include "daemon/loop.h"
+#include "daemon/privs.h"
 #include "daemon/route.h"
 #include "daemon/sinks.h"
 #include "daemon/summary.h"
@@ -68,7 +70,16 @@ static int open_inputs(struct nfx_run *r)
 		return err;
 	for (int i = 1; i < r->nw; i++)
 		r->w[i].has_udp = 0;
-	/* last: until now the program passed our ports to the stack */
+	return 0;
+}
+
+/* Last: until now the program passed our ports to the stack. */
+static int start_inputs(struct nfx_run *r)
+{
+	int err;
+
+	if (r->o->udp_only)
+		return 0;
 	err = nfx_apply_maps(r, NULL);
 	if (err)
 		pr_warn("cannot set the listener ports and allow-list: %s\n", strerror(-err));
@@ -90,7 +101,7 @@ static int count_queues(struct nfx_run *r)
 
 static void close_inputs(struct nfx_run *r)
 {
-	for (int q = 0; q < r->nxsk; q++)
+	for (int q = 0; r->xsks && q < r->nxsk; q++)
 		nfx_xsk_free(r->xsks[q]);
 	free(r->xsks);
 	for (int u = 0; u < r->nudp; u++)
@@ -113,9 +124,11 @@ static int open_decoders(struct nfx_run *r)
 		.max_templates = nfx_worker_share(r, c->max_templates),
 		.max_templates_per_exporter = c->max_templates_per_exporter,
 		.max_template_fields = c->max_template_fields,
+		.evict_idle_ms = c->eviction_min_idle * 1000u,
 		.max_sessions = nfx_worker_share(r, c->max_sessions),
 		.max_sflow_interfaces = nfx_worker_share(r, c->max_sflow_interfaces),
 		.pending_bytes_per_exporter = c->pending_bytes_per_exporter,
+		.pending_sets_per_exporter = c->pending_sets_per_exporter,
 		.pending_total_bytes = nfx_worker_share(r, c->pending_total_bytes),
 		.pending_max_age_ms = c->pending_max_age * 1000u,
 		.pending_off = !c->pending_bytes_per_exporter || !c->pending_total_bytes,
@@ -142,8 +155,6 @@ static void free_decoders(struct nfx_run *r)
 /* Where the daemon counters go: /metrics (--metrics) and the stats file. */
 static int open_metrics(struct nfx_run *r)
 {
-	nfx_stats_file_path(r->stats_path, sizeof(r->stats_path), r->o->stats_file, r->o->ifname,
-			    r->nudp ? nfx_udp_port(r->udps[0]) : 0);
 	if (!r->o->metrics_listen) {
 		if (r->stats_path[0])
 			nfx_summary_publish(r);
@@ -154,77 +165,96 @@ static int open_metrics(struct nfx_run *r)
 		pr_warn("metrics on %s: %s\n", r->o->metrics_listen, strerror(errno));
 		return -errno;
 	}
-	pr_info("metrics on http://%s/metrics (port %u)\n", r->o->metrics_listen,
-		nfx_metrics_port(r->metrics));
+	pr_info("metrics on http://%s/metrics\n", nfx_metrics_addr(r->metrics));
 	nfx_summary_publish(r);
 	return 0;
+}
+
+/*
+ * The order: what takes privileges (the program, the sockets, the stats
+ * directory) first, then the privileges dropped before any thread starts,
+ * then the sinks, which create their files as the user they are left with.
+ */
+static int set_up(struct nfx_run *r)
+{
+	int nq, err;
+
+	err = nfx_apply_load(r);
+	if (err)
+		return err;
+	nq = count_queues(r);
+	err = nq < 0 ? nq : nfx_workers_alloc(r, nq ? nq : 1);
+	if (!err)
+		err = nfx_routes_fit(r);	/* refused before anything is opened */
+	if (err)
+		return err;
+	r->nqueues = nq;
+	err = open_decoders(r);
+	if (!err)
+		err = nfx_loop_setup_signals(r);
+	if (!err)
+		err = open_inputs(r);
+	if (err)
+		return err;
+	nfx_stats_file_path(r->stats_path, sizeof(r->stats_path), r->o->stats_file, r->o->ifname,
+			    r->nudp ? nfx_udp_port(r->udps[0]) : 0);
+	err = nfx_privs_drop(r);
+	if (!err)
+		err = nfx_sinks_open_output(r);
+	if (err)
+		return err;
+	nfx_sinks_build_fieldmaps(r);
+	err = nfx_sinks_open_clickhouse(r);
+	if (!err)
+		err = nfx_routes_build(r);
+	if (!err)
+		err = nfx_sinks_open_rdns(r);
+	if (!err)
+		err = start_inputs(r);
+	if (!err)
+		err = nfx_loop_setup_poll(r);
+	if (!err)
+		err = open_metrics(r);
+	return err;
+}
+
+/* Everything set_up() opened, whatever it got to, in reverse. */
+static void tear_down(struct nfx_run *r)
+{
+	if (r->stats_path[0])
+		unlink(r->stats_path);
+	nfx_metrics_free(r->metrics);
+	nfx_prom_free(&r->prom);
+	close_inputs(r);
+	free(r->pfds);
+	nfx_routes_free(r);	/* the aggregators' last records go to every sink */
+	nfx_ch_free(r->ch);	/* sends what it holds (5 s at most), spools the rest */
+	if (r->timerfd >= 0)
+		close(r->timerfd);
+	if (r->sigfd >= 0)
+		close(r->sigfd);
+	nfx_sinks_close_output(r);
+	nfx_sinks_close_rdns(r);
+	free_decoders(r);
+	nfx_workers_free(r);
+	nfx_config_watch_free(r->watch);
+	nfx_config_free(r->cfg);
 }
 
 int nfx_run(const struct nfx_run_opts *o)
 {
 	struct nfx_run r = { .o = o, .sigfd = -1, .timerfd = -1 };
-	int err, nq;
+	int err;
 
 	r.now = nfx_now_ms();
-	err = nfx_apply_load(&r);
-	if (err)
-		goto out_workers;
-	nq = count_queues(&r);
-	err = nq < 0 ? nq : nfx_workers_alloc(&r, nq ? nq : 1);
-	if (err)
-		goto out_workers;
-	r.nqueues = nq;
-	err = open_decoders(&r);
-	if (err)
-		goto out_dec;
-	err = nfx_sinks_open_output(&r);
-	if (err)
-		goto out_dec;
-	nfx_sinks_build_fieldmaps(&r);
-	err = nfx_sinks_open_clickhouse(&r);
-	if (err)
-		goto out_out;
-	err = nfx_routes_build(&r);
-	if (!err)
-		err = nfx_sinks_open_rdns(&r);
-	if (!err)
-		err = nfx_loop_setup_signals(&r);
-	if (err)
-		goto out_out;
-	err = open_inputs(&r);
-	if (!err)
-		err = nfx_loop_setup_poll(&r);
-	if (!err)
-		err = open_metrics(&r);
-	if (err)
-		goto out_inputs;
-	pr_info("collecting on %s, %s\n", o->udp_only ? "UDP sockets" : o->ifname,
-		r.raw ? "raw records" : "aggregated");
-	err = nfx_loop_run(&r);
-	nfx_summary_print(&r);
-	nfx_summary_print_kernel(&r);
-
-out_inputs:
-	if (r.stats_path[0])
-		unlink(r.stats_path);
-	nfx_metrics_free(r.metrics);
-	nfx_prom_free(&r.prom);
-	close_inputs(&r);
-	free(r.pfds);
-out_out:
-	nfx_routes_free(&r);	/* the aggregators' last records go to every sink */
-	nfx_ch_free(r.ch);	/* sends what it holds (5 s at most), spools the rest */
-	if (r.timerfd >= 0)
-		close(r.timerfd);
-	if (r.sigfd >= 0)
-		close(r.sigfd);
-	nfx_sinks_close_output(&r);
-	nfx_sinks_close_rdns(&r);
-out_dec:
-	free_decoders(&r);
-out_workers:
-	nfx_workers_free(&r);
-	nfx_config_watch_free(r.watch);
-	nfx_config_free(r.cfg);
+	err = set_up(&r);
+	if (!err) {
+		pr_info("collecting on %s, %s\n", o->udp_only ? "UDP sockets" : o->ifname,
+			r.raw ? "raw records" : "aggregated");
+		err = nfx_loop_run(&r);
+		nfx_summary_print(&r);
+		nfx_summary_print_kernel(&r);
+	}
+	tear_down(&r);
 	return err;
 }

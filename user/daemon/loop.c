@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "control/notify.h"
 #include "daemon/opts.h"
 #include "daemon/apply.h"
 #include "daemon/loop.h"
@@ -95,6 +96,12 @@ static void tick(struct nfx_run *r, uint64_t now)
 	}
 }
 
+/* What systemd's status line names (Type=notify). */
+static const char *where(const struct nfx_run *r)
+{
+	return r->o->udp_only ? "UDP sockets" : r->o->ifname;
+}
+
 static void on_signal(struct nfx_run *r, int *stop)
 {
 	struct signalfd_siginfo si;
@@ -103,8 +110,10 @@ static void on_signal(struct nfx_run *r, int *stop)
 		if (si.ssi_signo == SIGHUP) {
 			pr_info("SIGHUP: reopening the output%s\n",
 				r->o->config_path ? ", reloading the configuration" : "");
+			nfx_notify_reloading();
 			nfx_sinks_reopen_output(r);
 			nfx_apply_reload(r, "SIGHUP");
+			nfx_notify_ready(where(r));
 			continue;
 		}
 		pr_info("signal %u: shutting down\n", si.ssi_signo);
@@ -119,6 +128,8 @@ int nfx_loop_run(struct nfx_run *r)
 
 	w0->last_sweep = nfx_now_ms();
 	err = nfx_workers_start(r);
+	if (!err)
+		nfx_notify_ready(where(r));
 	while (!stop && !err) {
 		/* these move when the configuration changes the UDP sockets */
 		int isig, itimer, iwatch;
@@ -145,11 +156,15 @@ int nfx_loop_run(struct nfx_run *r)
 			nfx_rdns_process(r->rdns, r->pfds + r->irdns, NFX_RDNS_MAX_FDS, r->now);
 		if (r->pfds[itimer].revents)
 			tick(r, r->now);
-		if (r->pfds[iwatch].revents && nfx_config_watch_changed(r->watch) > 0)
+		if (r->pfds[iwatch].revents && nfx_config_watch_changed(r->watch) > 0) {
+			nfx_notify_reloading();
 			nfx_apply_reload(r, "file changed");
+			nfx_notify_ready(where(r));
+		}
 		if (r->pfds[isig].revents)
 			on_signal(r, &stop);
 	}
+	nfx_notify_stopping();
 	/* threads drain their rings and flush their aggregators as they stop */
 	nfx_workers_stop(r);
 	if (!r->threaded) {

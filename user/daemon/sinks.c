@@ -48,6 +48,7 @@ static int open_output_file(struct nfx_run *r)
 		.rotate_secs = oc->rotate_interval,
 		.gzip = oc->gzip,
 		.nonblock = 1,
+		.mode = oc->mode,
 	};
 	struct nfx_ndjson *out, *clones[MAX_WORKERS] = { NULL };
 	int err;
@@ -175,10 +176,8 @@ int nfx_sinks_open_clickhouse(struct nfx_run *r)
 	if (!co.url)
 		return 0;
 	r->ch = nfx_ch_new(&co);
-	if (!r->ch) {
-		pr_warn("clickhouse %s: %s\n", co.url, strerror(errno));
-		return -errno;
-	}
+	if (!r->ch)
+		return -errno;		/* logged, naming the URL or the spool */
 	set_worker_sinks(r);
 	pr_info("clickhouse: inserting into %s at %s%s%s\n", co.table ? co.table : "flows",
 		co.url, co.spool_dir ? ", spool " : "", co.spool_dir ? co.spool_dir : "");

@@ -144,16 +144,14 @@ void nfx_worker_drain(struct nfx_worker *w, const struct pollfd *pfds, uint64_t 
 void nfx_worker_tick(struct nfx_worker *w, uint64_t now)
 {
 	struct nfx_run *r = w->r;
-	int err;
 
 	w->now = now;
 	nfx_ndjson_set_now(w->out, now);
 	for (int i = 0; i < w->nns; i++)
 		if (w->ns[i].agg)
 			nfx_agg_tick(w->ns[i].agg, now, &w->ns[i].flush);
-	err = nfx_ndjson_flush(w->out);
-	if (err)
-		pr_warn("output write failed: %s (records of this flush lost)\n", strerror(-err));
+	/* a failing output keeps its records for the next tick and warns once a minute */
+	nfx_ndjson_flush(w->out);
 	if (now - w->last_sweep >= r->sweep_ms) {
 		nfx_decoder_sweep(w->dec, now, r->ttl_ms);
 		w->last_sweep = now;

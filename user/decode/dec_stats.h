@@ -20,30 +20,37 @@
 	X(records, "Flow records decoded")				\
 	X(dropped, "Messages dropped whole")
 
-/* One number each: (name, help).  The template cache's own sit in the middle. */
-#define NFX_DEC_COUNTERS(X)							\
+/*
+ * One number each: (name, help).  The template cache's own sit in the
+ * middle, where it counts them itself (struct nfx_tmpl_opts.stats).  The
+ * pending_* counters count data sets, except pending_records_decoded.
+ */
+#define NFX_DEC_COUNTERS_HEAD_(X)						\
 	X(options_records, "Options data records read")				\
 	X(short_pkt, "Messages shorter than their version's header")		\
 	X(bad_version, "Messages of a version nfxdp does not decode")		\
 	X(bad_count, "Legacy messages and sFlow datagrams whose record or sample count is out of range")	\
-	X(length_mismatch, "Messages whose count or length disagrees with the datagram") \
+	X(length_mismatch, "Messages whose count or length disagrees with the datagram (too short for one set, bytes after the last set or sample)") \
 	X(bad_set_length, "Sets whose length is below 4 or runs past the message") \
 	X(bad_template, "Malformed template or options template records")	\
 	X(template_not_found, "Data sets whose template is unknown")		\
 	X(record_overrun, "Data records that run past their set")		\
 	X(templates_learned, "Templates learned or refreshed")			\
 	X(templates_withdrawn, "Templates withdrawn by their exporter")		\
-	X(template_limit, "Templates refused: the template cache is full")	\
+	X(template_limit, "Templates refused: the template cache is full of recently used ones") \
 	X(seq_lost, "Flows, packets or records missed by sequence number")	\
 	X(seq_resets, "Sequence restarts seen")					\
-	X(session_limit, "Legacy sequence sessions not tracked: table full")	\
+	X(session_limit, "Legacy and sFlow sequence sessions not tracked: table full of recently used ones") \
+	X(sessions_evicted, "Idle legacy and sFlow sequence sessions evicted to make room for a new one") \
 	X(not_allowed, "Messages from an exporter not in the allow-list")	\
-	X(exporter_limit, "v9/IPFIX messages of exporter-domains not tracked: table full") \
-	X(template_exporter_limit, "Templates refused: the exporter-domain's quota is full") \
-	NFX_TMPL_COUNTERS(X)							\
+	X(exporter_limit, "v9/IPFIX messages of exporter-domains not tracked: table full of recently used ones") \
+	X(template_exporter_limit, "Templates refused: the exporter-domain's quota is full")
+
+#define NFX_DEC_COUNTERS_TAIL_(X)						\
 	X(pending_buffered, "Data sets held until their template arrives")	\
-	X(pending_decoded, "Flow records decoded from held data sets")		\
-	X(pending_dropped, "Held data sets aged out or refused for want of room") \
+	X(pending_decoded, "Held data sets decoded when their template arrived") \
+	X(pending_records_decoded, "Flow records decoded from held data sets")	\
+	X(pending_dropped, "Data sets not held for want of room, or held and then aged out, pushed out or gone with their exporter") \
 	X(reserved_sets, "Sets with a reserved id, skipped")			\
 	X(record_truncated, "Sets with non-zero bytes after their last record")	\
 	X(sflow_flow_samples, "sFlow flow samples read (compact and expanded)")	\
@@ -56,12 +63,25 @@
 	X(sflow_header_unsupported, "sFlow sampled headers not read: not Ethernet, IPv4, IPv6") \
 	X(sflow_counter_limit, "sFlow interface counters refused: the counter store is full")
 
+#define NFX_DEC_COUNTERS(X)							\
+	NFX_DEC_COUNTERS_HEAD_(X)						\
+	NFX_TMPL_COUNTERS(X)							\
+	NFX_DEC_COUNTERS_TAIL_(X)
+
 struct nfx_dec_stats {
 #define NFX_DEC_SLOT_FIELD_(name, help) uint64_t name[NFX_SLOT_MAX];
 	NFX_DEC_SLOT_COUNTERS(NFX_DEC_SLOT_FIELD_)
 #undef NFX_DEC_SLOT_FIELD_
 #define NFX_DEC_FIELD_(name, help) uint64_t name;
-	NFX_DEC_COUNTERS(NFX_DEC_FIELD_)
+	NFX_DEC_COUNTERS_HEAD_(NFX_DEC_FIELD_)
+	/* the same counters two ways: by name, and as the block the cache counts in */
+	union {
+		struct nfx_tmpl_stats tmpl;
+		struct {
+			NFX_TMPL_COUNTERS(NFX_DEC_FIELD_)
+		};
+	};
+	NFX_DEC_COUNTERS_TAIL_(NFX_DEC_FIELD_)
 #undef NFX_DEC_FIELD_
 };
 

@@ -2,8 +2,10 @@
 /*
  * decode.c - the decoder object (its template cache, pending buffer,
  * sequence sessions and sFlow counter store, created, swept and freed
- * together) and the version dispatch.  The kernel has already validated AF_XDP packets, but the UDP
- * socket and pcap paths have not, so every decoder checks everything again.
+ * together) and the version dispatch.  The kernel has already validated
+ * AF_XDP packets, but the UDP socket and pcap paths have not, so every
+ * decoder checks everything again, with the XDP program's minimum lengths,
+ * and counts each datagram once in packets of one slot, as it does.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +15,17 @@
 #include "decode/seq.h"
 #include "decode/sflow_ctr.h"
 #include "decode/tmpl_cache.h"
+
+/* Shorter than a version and a count or length: the XDP program's NFX_MIN_PAYLOAD. */
+#define NFX_DEC_MIN_LEN	4
+
+/* A domain the template cache sweeps or evicts takes its held data sets with it. */
+static void dom_gone(void *ctx, struct nfx_dom *dm)
+{
+	struct nfx_decoder *d = ctx;
+
+	nfx_pending_drop_dom(d->pend, &d->stats, dm);
+}
 
 struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts)
 {
@@ -29,19 +42,24 @@ struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts)
 		.max_exporters = d->opts.max_exporters,
 		.max_per_exporter = d->opts.max_templates_per_exporter,
 		.max_fields = d->opts.max_template_fields,
+		.evict_idle_ms = d->opts.evict_idle_ms,
 		.scope_addr_only = d->opts.template_scope_addr_only,
+		.stats = &d->stats.tmpl,
+		.gone = dom_gone,
+		.gone_ctx = d,
 	});
 	if (!d->tmpl)
 		goto err_free;
 	d->pend = nfx_pending_new(&(struct nfx_pending_opts){
 		.total_bytes = d->opts.pending_total_bytes,
 		.bytes_per_exporter = d->opts.pending_bytes_per_exporter,
+		.sets_per_exporter = d->opts.pending_sets_per_exporter,
 		.max_age_ms = d->opts.pending_max_age_ms,
 		.off = d->opts.pending_off,
 	});
 	if (!d->pend)
 		goto err_tmpl;
-	d->seq = nfx_seq_table_new(d->opts.max_sessions);
+	d->seq = nfx_seq_table_new(d->opts.max_sessions, d->opts.evict_idle_ms);
 	if (!d->seq)
 		goto err_pend;
 	d->sfctr = nfx_sflow_ctr_new(d->opts.max_sflow_interfaces);
@@ -86,26 +104,12 @@ void nfx_decoder_set_fieldmaps(struct nfx_decoder *d, const struct nfx_fieldmap 
 	d->nmaps = n;
 }
 
-/* A domain the template cache sweeps away takes its held data sets with it. */
-static void dom_gone(void *ctx, struct nfx_dom *dm)
-{
-	struct nfx_decoder *d = ctx;
-
-	nfx_pending_drop_dom(d->pend, &d->stats, dm);
-}
-
 void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms)
 {
-	const struct nfx_tmpl_stats *ts = nfx_tmpl_cache_stats(d->tmpl);
-
 	nfx_pending_expire(d->pend, d->tmpl, &d->stats, now_ms);
-	nfx_tmpl_cache_sweep(d->tmpl, now_ms, ttl_ms, dom_gone, d);
+	nfx_tmpl_cache_sweep(d->tmpl, now_ms, ttl_ms);
 	/* sets of removed domains are dead now: give their bytes back */
 	nfx_pending_expire(d->pend, d->tmpl, &d->stats, now_ms);
-	/* the cache counts only here: its counters join the decoder's */
-#define X(name, help) d->stats.name = ts->name;
-	NFX_TMPL_COUNTERS(X)
-#undef X
 	nfx_seq_sweep(d->seq, now_ms, ttl_ms);
 	nfx_sflow_ctr_sweep(d->sfctr, now_ms, ttl_ms);
 }
@@ -113,12 +117,16 @@ void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms)
 int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 	       const uint8_t *buf, size_t len, const struct nfx_sink *out)
 {
+	/* counted as the XDP program counts them (design §2, steps 1 and 4) */
 	if (d->allow && !src->allow_checked && !d->allow(d->allow_ctx, &src->addr)) {
 		d->stats.not_allowed++;
+		d->stats.packets[NFX_SLOT_OTHER]++;
+		d->stats.dropped[NFX_SLOT_OTHER]++;
 		return -EPERM;
 	}
-	if (len < 2) {
+	if (len < NFX_DEC_MIN_LEN) {
 		d->stats.short_pkt++;
+		d->stats.packets[NFX_SLOT_OTHER]++;
 		d->stats.dropped[NFX_SLOT_OTHER]++;
 		return -EINVAL;
 	}
@@ -134,7 +142,7 @@ int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 		return nfx_decode_ipfix(d, src, buf, len, out);
 	case 0:
 		/* sFlow's version is 32 bits: its first 16 are no NetFlow version */
-		if (len >= 4 && nfx_get32(buf) == 5)
+		if (nfx_get32(buf) == 5)
 			return nfx_decode_sflow(d, src, buf, len, out);
 		/* fall through */
 	default:

@@ -38,8 +38,11 @@ struct nfx_decoder_opts {
 	uint32_t max_exporters;		/* exporter-domain states */
 	uint32_t max_templates_per_exporter;
 	uint32_t max_template_fields;	/* at most NFX_TMPL_MAX_FIELDS */
+	/* a full table's entries idle this long give way (exporters, templates, sessions) */
+	uint32_t evict_idle_ms;
 	/* data sets that arrive before their template */
 	uint32_t pending_bytes_per_exporter;
+	uint32_t pending_sets_per_exporter;
 	uint32_t pending_total_bytes;	/* preallocated once */
 	uint32_t pending_max_age_ms;
 	int pending_off;		/* do not hold them at all */
@@ -48,7 +51,7 @@ struct nfx_decoder_opts {
 };
 
 struct nfx_decoder {
-	struct nfx_dec_stats stats;	/* all; the template cache's copied by the sweep */
+	struct nfx_dec_stats stats;	/* all; the template cache counts in stats.tmpl */
 	struct nfx_tmpl_cache *tmpl;	/* v9 + IPFIX templates and options state */
 	struct nfx_pending *pend;	/* v9 + IPFIX data sets waiting for a template */
 	struct nfx_seq_table *seq;	/* legacy and sFlow per-exporter sessions */

@@ -4,7 +4,9 @@
  *
  * The message length must equal the datagram: a message cut or padded in
  * transit is dropped whole, since nothing inside it can be trusted to line
- * up.  Sets are then walked by their lengths.  Template records with a
+ * up.  As in the XDP program, a header-only message (16 to 19 bytes) is
+ * dropped too, as length_mismatch; 1 to 3 bytes after the last set count
+ * as length_mismatch, the records staying (v9 does the same).  Sets are then walked by their lengths.  Template records with a
  * field count of 0 are withdrawals; a template id equal to the set id (2 or
  * 3) withdraws every (options) template of the domain.  Enterprise elements
  * (RFC 5103 reverse elements included) are skipped by length.
@@ -17,6 +19,7 @@
 #include "decode/sets.h"
 
 #define IPFIX_HDR_LEN	16
+#define IPFIX_SET_HDR_LEN	4
 #define IPFIX_MAX_REC	(65535 - IPFIX_HDR_LEN - 4)
 /* Sequence counts data records; beyond these steps it is a restart. */
 #define IPFIX_MAX_GAP	(1u << 24)
@@ -133,7 +136,7 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 		d->stats.bad_version++;
 		goto drop;
 	}
-	if (nfx_get16(buf + 2) != len) {
+	if (nfx_get16(buf + 2) != len || len < IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN) {
 		d->stats.length_mismatch++;
 		goto drop;
 	}
@@ -142,7 +145,7 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 	domain = nfx_get32(buf + 12);
 	nfx_msg_begin(d, &m, src, out, NFX_TYPE_IPFIX, domain, seq);
 
-	for (pos = IPFIX_HDR_LEN; len - pos >= 4;) {
+	for (pos = IPFIX_HDR_LEN; len - pos >= IPFIX_SET_HDR_LEN;) {
 		uint16_t id = nfx_get16(buf + pos), slen = nfx_get16(buf + pos + 2);
 		const uint8_t *body = buf + pos + 4;
 
@@ -160,6 +163,8 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 			d->stats.reserved_sets++;	/* 0, 1, 4..255: skipped by length */
 		pos += slen;
 	}
+	if (pos < len && len - pos < IPFIX_SET_HDR_LEN)
+		d->stats.length_mismatch++;	/* bytes after the last set */
 	nfx_seq_domain_account(m.dom, &d->stats, seq, m.data_records, IPFIX_MAX_GAP,
 			       IPFIX_MAX_BACK);
 	d->stats.records[NFX_SLOT_IPFIX] += m.emitted;

@@ -41,6 +41,7 @@ struct nfx_pending {
 	uint32_t tail;		/* where the next one goes */
 	uint32_t used;		/* bytes between head and tail, fillers included */
 	uint32_t per_dom;	/* 0 = holding is off */
+	uint32_t sets_per_dom;
 	uint32_t age_ms;
 };
 
@@ -69,6 +70,7 @@ struct nfx_pending *nfx_pending_new(const struct nfx_pending_opts *o)
 	if (!p)
 		return NULL;
 	p->age_ms = opt_or(o->max_age_ms, NFX_PEND_AGE_DEFAULT);
+	p->sets_per_dom = opt_or(o->sets_per_exporter, NFX_PEND_SETS_DEFAULT);
 	if (!size)
 		return p;	/* holding is off: per_dom stays 0 */
 	p->buf = malloc(size);
@@ -182,7 +184,7 @@ int nfx_pending_add(struct nfx_pending *p, struct nfx_tmpl_cache *c, struct nfx_
 		return -ENODATA;
 	need = (uint32_t)((sizeof(*e) + len + PEND_ALIGN - 1) & ~(size_t)(PEND_ALIGN - 1));
 	nfx_pending_expire(p, c, m->st, m->now_ms);
-	if (!dm || dm->npend >= NFX_PEND_MAX_SETS || need > p->per_dom - dm->pend_bytes) {
+	if (!dm || dm->npend >= p->sets_per_dom || need > p->per_dom - dm->pend_bytes) {
 		m->st->pending_dropped++;
 		return -ENOSPC;
 	}
@@ -233,7 +235,8 @@ static int pend_decode(struct nfx_msg *m, const struct nfx_tmpl *t, const struct
 	pm.base.present = NFX_F_DOMAIN;
 	err = nfx_dataset_decode(&pm, t, (const uint8_t *)(e + 1), e->len);
 	m->emitted += pm.emitted;
-	m->st->pending_decoded += pm.emitted;
+	m->st->pending_decoded++;
+	m->st->pending_records_decoded += pm.emitted;
 	return err;
 }
 

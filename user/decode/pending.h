@@ -9,6 +9,12 @@
  * allocated once; each exporter-domain links its own held sets (struct
  * nfx_dom's pend_* fields), and what does not fit is dropped and counted as
  * pending_dropped.
+ *
+ * The counters count data sets: pending_buffered (held), pending_decoded
+ * (held, then decoded with their template), pending_dropped (not held for
+ * want of room, or held and then aged out, pushed out by newer sets or gone
+ * with their exporter-domain); pending_records_decoded counts the flow
+ * records the decoded sets gave.
  */
 #ifndef NFX_PENDING_H
 #define NFX_PENDING_H
@@ -23,12 +29,21 @@
 #define NFX_PEND_PER_EXP_DEFAULT (16u << 10)
 #define NFX_PEND_TOTAL_DEFAULT	(1u << 20)
 #define NFX_PEND_AGE_DEFAULT	10000	/* ms */
-#define NFX_PEND_MAX_SETS	32	/* per exporter: bounds the replay walk */
+/*
+ * Sets per exporter-domain.  It bounds the replay walk when a template
+ * arrives; memory is the bytes' to bound.  256 holds everything a
+ * restarted exporter sends until a template refresh every 256 messages
+ * (32 lost 37 % at a refresh every 64); with the 16 KiB share, every set
+ * of more than 16 bytes (64-byte entries with their 48-byte header: less
+ * than one v9 record of the usual fields) reaches the byte bound first.
+ */
+#define NFX_PEND_SETS_DEFAULT	256
 
 /* Bounds; 0 = the default. */
 struct nfx_pending_opts {
 	uint32_t total_bytes;		/* the buffer, allocated once */
 	uint32_t bytes_per_exporter;	/* one exporter-domain's share */
+	uint32_t sets_per_exporter;	/* and its number of sets */
 	uint32_t max_age_ms;
 	int off;			/* hold nothing */
 };
@@ -52,7 +67,8 @@ int nfx_pending_add(struct nfx_pending *p, struct nfx_tmpl_cache *c, struct nfx_
 /**
  * nfx_pending_run() - decode, in arrival order, the held data sets of
  * @m's exporter-domain for template @k of @c (just stored).  Their flows go
- * to m->out and count in m->emitted and pending_decoded; sets older than
+ * to m->out and count in m->emitted and pending_records_decoded, the sets
+ * in pending_decoded; sets older than
  * the age bound are dropped instead, and a malformed one drops the
  * template, as live data does.
  * @return the number of flow records emitted.

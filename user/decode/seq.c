@@ -2,7 +2,11 @@
 /*
  * seq.c - sequence accounting.  Legacy sessions live in an open-addressed
  * table (linear probing, backward-shift deletion: base/oaht.h), sized once
- * at creation: an exporter flood can fill it, never grow it.  v9/IPFIX
+ * at creation: an exporter flood can fill it, never grow it.  A full table
+ * gives a newcomer the room of the oldest idle session among the next
+ * NFX_EVICT_PROBE slots under a clock hand, as the template cache does
+ * (tmpl_cache.h); a session used within the idle window is never
+ * evicted, and a search that finds none holds for its millisecond.  v9/IPFIX
  * sessions are their exporter-domain states, which also learn an
  * exporter's quirk.
  */
@@ -25,6 +29,9 @@ struct nfx_seq_table {
 	uint32_t mask;			/* capacity - 1, capacity a power of two */
 	uint32_t count;
 	uint32_t max;
+	uint32_t hand;			/* the next slot a victim search looks at */
+	uint64_t idle_ms;		/* eviction: a session used more recently stays */
+	uint64_t none_idle_ms;		/* when a search last found no victim (+ 1) */
 };
 
 static uint32_t key_hash(const struct nfx_seq_key *k)
@@ -75,7 +82,7 @@ static const struct nfx_oaht_ops slot_ops = {
 	.used = slot_used, .match = slot_match, .hash = slot_hash, .move = slot_move,
 };
 
-struct nfx_seq_table *nfx_seq_table_new(uint32_t max_sessions)
+struct nfx_seq_table *nfx_seq_table_new(uint32_t max_sessions, uint32_t evict_idle_ms)
 {
 	struct nfx_seq_table *t;
 	uint32_t cap;
@@ -98,6 +105,7 @@ struct nfx_seq_table *nfx_seq_table_new(uint32_t max_sessions)
 	}
 	t->mask = cap - 1;
 	t->max = max_sessions;
+	t->idle_ms = evict_idle_ms ? evict_idle_ms : NFX_EVICT_IDLE_DEFAULT_MS;
 	return t;
 }
 
@@ -109,18 +117,71 @@ void nfx_seq_table_free(struct nfx_seq_table *t)
 	free(t);
 }
 
-static struct seq_slot *seq_find_or_add(struct nfx_seq_table *t,
-					const struct nfx_seq_key *key, int *created)
+static void seq_remove_at(struct nfx_seq_table *t, uint32_t i)
+{
+	i = nfx_oaht_delete(t, t->mask, i, &slot_ops);
+	t->slots[i].used = 0;
+	t->count--;
+}
+
+/*
+ * Make room in the full table: the oldest session idle for the window
+ * among the next NFX_EVICT_PROBE used slots.  @return 0, or -1 when all
+ * of them are recent.
+ */
+static int seq_evict(struct nfx_seq_table *t, uint64_t now_ms)
+{
+	uint32_t best = 0, seen = 0;
+	uint64_t best_last = 0;
+	int have = 0;
+
+	if (t->none_idle_ms == now_ms + 1)
+		return -1;
+	/* at most half the slots are used: twice the probe finds as many */
+	for (uint32_t i = 0; i < 2 * NFX_EVICT_PROBE && seen < NFX_EVICT_PROBE; i++) {
+		const struct seq_slot *s = &t->slots[t->hand];
+		uint32_t at = t->hand;
+
+		t->hand = (t->hand + 1) & t->mask;
+		if (!s->used)
+			continue;
+		seen++;
+		if (s->last_seen_ms > now_ms || now_ms - s->last_seen_ms < t->idle_ms)
+			continue;
+		if (!have || s->last_seen_ms < best_last) {
+			best = at;
+			best_last = s->last_seen_ms;
+			have = 1;
+		}
+	}
+	if (!have) {
+		t->none_idle_ms = now_ms + 1;
+		return -1;
+	}
+	seq_remove_at(t, best);
+	return 0;
+}
+
+static struct seq_slot *seq_find_or_add(struct nfx_seq_table *t, struct nfx_dec_stats *st,
+					const struct nfx_seq_key *key, uint64_t now_ms,
+					int *created)
 {
 	int found;
-	uint32_t i = nfx_oaht_probe(t, t->mask, key_hash(key), &slot_ops, key, &found);
+	uint32_t h = key_hash(key);
+	uint32_t i = nfx_oaht_probe(t, t->mask, h, &slot_ops, key, &found);
 	struct seq_slot *s = &t->slots[i];
 
 	*created = 0;
 	if (found)
 		return s;
-	if (t->count >= t->max)
-		return NULL;
+	if (t->count >= t->max) {
+		if (seq_evict(t, now_ms))
+			return NULL;
+		st->sessions_evicted++;
+		/* the delete moved slots: probe again */
+		i = nfx_oaht_probe(t, t->mask, h, &slot_ops, key, &found);
+		s = &t->slots[i];
+	}
 	s->used = 1;
 	s->key = *key;
 	t->count++;
@@ -136,7 +197,7 @@ uint32_t nfx_seq_account(struct nfx_seq_table *t, struct nfx_dec_stats *st,
 	uint32_t ahead;
 	int created;
 
-	s = seq_find_or_add(t, key, &created);
+	s = seq_find_or_add(t, st, key, now_ms, &created);
 	if (!s) {
 		st->session_limit++;
 		return 0;
@@ -162,13 +223,6 @@ uint32_t nfx_seq_account(struct nfx_seq_table *t, struct nfx_dec_stats *st,
 	st->seq_resets++;
 	s->next = seq + advance;
 	return 0;
-}
-
-static void seq_remove_at(struct nfx_seq_table *t, uint32_t i)
-{
-	i = nfx_oaht_delete(t, t->mask, i, &slot_ops);
-	t->slots[i].used = 0;
-	t->count--;
 }
 
 uint32_t nfx_seq_sweep(struct nfx_seq_table *t, uint64_t now_ms, uint64_t ttl_ms)

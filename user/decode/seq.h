@@ -23,8 +23,13 @@ struct nfx_seq_key {
 	uint8_t version;
 };
 
-/* Returns NULL with errno set.  max_sessions 0 = default (65536). */
-struct nfx_seq_table *nfx_seq_table_new(uint32_t max_sessions);
+/*
+ * Returns NULL with errno set.  max_sessions 0 = default (65536).  A full
+ * table evicts the least recently used of the sessions idle for at least
+ * @evict_idle_ms it looks at (0 = NFX_EVICT_IDLE_DEFAULT_MS), as the
+ * template cache does.
+ */
+struct nfx_seq_table *nfx_seq_table_new(uint32_t max_sessions, uint32_t evict_idle_ms);
 void nfx_seq_table_free(struct nfx_seq_table *t);
 
 /**
@@ -34,8 +39,9 @@ void nfx_seq_table_free(struct nfx_seq_table *t);
  *		1 packet, or data records)
  * @reset_gap:	a backward step larger than this is an exporter restart
  * @return lost units since the previous message (0 if none or unknown).
- * Gaps go to st->seq_lost, restarts to st->seq_resets, table-full to
- * st->session_limit.
+ * Gaps go to st->seq_lost, restarts to st->seq_resets, an idle session
+ * evicted for this one to st->sessions_evicted, table full of recent ones
+ * to st->session_limit.
  */
 uint32_t nfx_seq_account(struct nfx_seq_table *t, struct nfx_dec_stats *st,
 			 const struct nfx_seq_key *key, uint32_t seq, uint32_t advance,

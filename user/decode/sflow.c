@@ -24,7 +24,13 @@
 #include "decode/sflow_ctr.h"
 
 #define SF_VERSION		5
-#define SF_HDR_MIN		24	/* version .. num_samples, agent of unknown type */
+/*
+ * Version .. sample count with an IPv4 agent: the XDP program's minimum,
+ * checked before the agent type as it does.  An agent of unknown type (0)
+ * takes 24 of them; the XDP program refuses it (bad_version), a socket or a
+ * capture has the UDP source stand in.
+ */
+#define SF_HDR_MIN		28
 #define SF_FLOW_LEN		32	/* compact flow sample before its records */
 #define SF_FLOW_X_LEN		44	/* expanded */
 #define SF_CTRS_LEN		12	/* compact counter sample before its records */

@@ -6,7 +6,15 @@
  * Linear probing with backward-shift deletion (base/oaht.h) keeps lookups
  * short without tombstones, so withdrawals and sweeps never degrade the
  * table.  The index holds slot numbers + 1 (0 = empty) and is twice the
- * slab size.
+ * slab size.  Slab slots never move, so each domain links its templates by
+ * slot number: withdrawing all of them, or evicting the domain, walks its
+ * own templates, never the table.
+ *
+ * A full slab makes room with a clock hand over its slots: the oldest idle
+ * entry of the next NFX_EVICT_PROBE slots goes (approximate LRU, no list
+ * to keep up on every lookup).  Finding none is remembered for the
+ * millisecond, so a flood of newcomers against a table of recent entries
+ * costs one bounded look per millisecond, not one per packet.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -31,13 +39,19 @@ struct nfx_index {
 	uint32_t *free;		/* stack of free slot numbers */
 	uint32_t nfree;
 	uint32_t max;
+	uint32_t hand;		/* the next slot a victim search looks at */
+	uint64_t none_idle_ms;	/* when a search last found no victim (+ 1) */
 };
 
 struct nfx_tmpl_cache {
 	struct nfx_index t;	/* struct nfx_tmpl */
 	struct nfx_index d;	/* struct nfx_dom */
-	struct nfx_tmpl_stats st;
+	struct nfx_tmpl_stats own;
+	struct nfx_tmpl_stats *st;	/* own, or where the owner wants the counts */
 	uint64_t seed;
+	uint64_t idle_ms;	/* eviction: an entry used more recently stays */
+	nfx_dom_gone_fn gone;
+	void *gone_ctx;
 	uint32_t max_per_dom;
 	uint32_t max_fields;
 	int scope_addr_only;
@@ -170,12 +184,65 @@ static void ops_release(struct nfx_tmpl *t)
 	t->ops = NULL;
 }
 
-static void tmpl_release(struct nfx_tmpl *t)
+static struct nfx_tmpl *tmpl_at(const struct nfx_tmpl_cache *c, uint32_t slot)
+{
+	return (struct nfx_tmpl *)idx_entry(&c->t, slot);
+}
+
+static uint32_t slot_of(const struct nfx_index *x, const void *e)
+{
+	return (uint32_t)(((const char *)e - x->base) / x->stride);
+}
+
+static struct nfx_dom *tmpl_dom(const struct nfx_tmpl_cache *c, const struct nfx_tmpl *t)
+{
+	return (struct nfx_dom *)idx_entry(&c->d, t->dom - 1);
+}
+
+/* @t joins @dm's templates. */
+static void tmpl_link(struct nfx_tmpl_cache *c, struct nfx_tmpl *t, struct nfx_dom *dm)
+{
+	uint32_t s = slot_of(&c->t, t) + 1;
+
+	t->dom = slot_of(&c->d, dm) + 1;
+	t->dom_prev = 0;
+	t->dom_next = dm->tmpl_head;
+	if (dm->tmpl_head)
+		tmpl_at(c, dm->tmpl_head - 1)->dom_prev = s;
+	dm->tmpl_head = s;
+	dm->ntemplates++;
+}
+
+static void tmpl_unlink(struct nfx_tmpl_cache *c, struct nfx_tmpl *t)
+{
+	struct nfx_dom *dm = tmpl_dom(c, t);
+
+	if (t->dom_prev)
+		tmpl_at(c, t->dom_prev - 1)->dom_next = t->dom_next;
+	else
+		dm->tmpl_head = t->dom_next;
+	if (t->dom_next)
+		tmpl_at(c, t->dom_next - 1)->dom_prev = t->dom_prev;
+	dm->ntemplates--;
+	t->dom = 0;
+}
+
+static void tmpl_release(struct nfx_tmpl_cache *c, struct nfx_tmpl *t)
 {
 	ops_release(t);
 	if (t->dom)
-		t->dom->ntemplates--;
-	t->dom = NULL;
+		tmpl_unlink(c, t);
+}
+
+/* Remove the held template @t. */
+static void tmpl_delete(struct nfx_tmpl_cache *c, struct nfx_tmpl *t)
+{
+	uint32_t pos;
+	int found;
+
+	pos = idx_probe(&c->t, &t->key, t->hash, &found);
+	tmpl_release(c, t);
+	idx_delete_pos(&c->t, pos);
 }
 
 static uint32_t opt_or(uint32_t v, uint32_t def)
@@ -195,7 +262,11 @@ static int cache_bounds(struct nfx_tmpl_cache *c, const struct nfx_tmpl_opts *o,
 	c->max_fields = opt_or(o->max_fields, NFX_TMPL_MAX_FIELDS);
 	if (c->max_fields > NFX_TMPL_MAX_FIELDS)
 		c->max_fields = NFX_TMPL_MAX_FIELDS;
+	c->idle_ms = opt_or(o->evict_idle_ms, NFX_EVICT_IDLE_DEFAULT_MS);
 	c->scope_addr_only = o->scope_addr_only;
+	c->st = o->stats ? o->stats : &c->own;
+	c->gone = o->gone;
+	c->gone_ctx = o->gone_ctx;
 	return 0;
 }
 
@@ -231,7 +302,7 @@ err_free:
 
 const struct nfx_tmpl_stats *nfx_tmpl_cache_stats(const struct nfx_tmpl_cache *c)
 {
-	return &c->st;
+	return c->st;
 }
 
 void nfx_tmpl_cache_free(struct nfx_tmpl_cache *c)
@@ -294,6 +365,112 @@ static int tmpl_set_plan(struct nfx_tmpl *t, const struct nfx_plan *p)
 	return 0;
 }
 
+/* ---- eviction ---- */
+
+/*
+ * The oldest entry, by @last_use, of the next NFX_EVICT_PROBE slots of the
+ * full slab @x that was last used @idle_ms ago or earlier; NULL if none.
+ */
+static struct nfx_centry *idx_victim(const struct nfx_tmpl_cache *c, struct nfx_index *x,
+				     uint64_t now_ms,
+				     uint64_t (*last_use)(const struct nfx_tmpl_cache *c,
+							  const struct nfx_centry *e))
+{
+	struct nfx_centry *best = NULL;
+	uint64_t best_last = 0;
+	uint32_t n = x->max < NFX_EVICT_PROBE ? x->max : NFX_EVICT_PROBE;
+
+	/* a search that found nothing holds for its millisecond */
+	if (x->none_idle_ms == now_ms + 1)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		struct nfx_centry *e = idx_entry(x, x->hand);
+		uint64_t last = last_use(c, e);
+
+		x->hand = x->hand + 1 < x->max ? x->hand + 1 : 0;
+		/* used in the window, or after now (a capture's clock went back) */
+		if (last > now_ms || now_ms - last < c->idle_ms)
+			continue;
+		if (!best || last < best_last) {
+			best = e;
+			best_last = last;
+		}
+	}
+	if (!best)
+		x->none_idle_ms = now_ms + 1;
+	return best;
+}
+
+static uint64_t dom_last_use(const struct nfx_tmpl_cache *c, const struct nfx_centry *e)
+{
+	return ((const struct nfx_dom *)e)->last_ms;
+}
+
+/*
+ * A template is as recent as its exporter-domain, which every use of the
+ * template touches too: an exporter that is sending keeps all of them.
+ */
+static uint64_t tmpl_last_use(const struct nfx_tmpl_cache *c, const struct nfx_centry *e)
+{
+	return tmpl_dom(c, (const struct nfx_tmpl *)e)->last_ms;
+}
+
+/* Remove domain @dm: whoever holds something in it, then its templates, then itself. */
+static void dom_delete(struct nfx_tmpl_cache *c, struct nfx_dom *dm)
+{
+	uint32_t pos;
+	int found;
+
+	if (c->gone)
+		c->gone(c->gone_ctx, dm);
+	while (dm->tmpl_head) {
+		tmpl_delete(c, tmpl_at(c, dm->tmpl_head - 1));
+		c->st->templates_evicted++;
+	}
+	pos = idx_probe(&c->d, &dm->key, dm->hash, &found);
+	idx_delete_pos(&c->d, pos);
+}
+
+/* Make room in the full domain table. @return 0, or -ENFILE when every state looked at is recent. */
+static int dom_evict(struct nfx_tmpl_cache *c, uint64_t now_ms)
+{
+	struct nfx_centry *e = idx_victim(c, &c->d, now_ms, dom_last_use);
+
+	if (!e)
+		return -ENFILE;
+	dom_delete(c, (struct nfx_dom *)e);
+	c->st->exporters_evicted++;
+	return 0;
+}
+
+/* Make room in the full template table. @return 0, or -ENOSPC when every one looked at is recent. */
+static int tmpl_evict(struct nfx_tmpl_cache *c, uint64_t now_ms)
+{
+	struct nfx_centry *e = idx_victim(c, &c->t, now_ms, tmpl_last_use);
+
+	if (!e)
+		return -ENOSPC;
+	tmpl_delete(c, (struct nfx_tmpl *)e);
+	c->st->templates_evicted++;
+	return 0;
+}
+
+/*
+ * A new template's slot for @k (hash @h), after any eviction: removals move
+ * index positions, so the probe comes last.  @dm was just used, so neither
+ * it nor its templates can be the victim.
+ */
+static struct nfx_tmpl *tmpl_insert(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
+				    uint32_t h, uint64_t now_ms, uint32_t *pos)
+{
+	int found;
+
+	if (!c->t.nfree && tmpl_evict(c, now_ms))
+		return NULL;
+	*pos = idx_probe(&c->t, k, h, &found);
+	return (struct nfx_tmpl *)idx_insert(&c->t, *pos, k, h);
+}
+
 int nfx_tmpl_store(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 		   const struct nfx_plan *p, uint64_t now_ms)
 {
@@ -317,7 +494,7 @@ int nfx_tmpl_store(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 			return -ENFILE;
 		if (dm->ntemplates >= c->max_per_dom)
 			return -EDQUOT;
-		t = (struct nfx_tmpl *)idx_insert(&c->t, pos, k, h);
+		t = tmpl_insert(c, k, h, now_ms, &pos);
 		if (!t)
 			return -ENOSPC;
 	}
@@ -329,11 +506,9 @@ int nfx_tmpl_store(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 			nfx_tmpl_remove(c, k);
 		return err;
 	}
-	if (!found) {
-		t->dom = dm;
-		dm->ntemplates++;
-	}
-	nfx_dom_tid_seen(t->dom, k->tid);
+	if (!found)
+		tmpl_link(c, t, dm);
+	nfx_dom_tid_seen(tmpl_dom(c, t), k->tid);
 	t->last_ms = now_ms;
 	return 0;
 }
@@ -346,7 +521,7 @@ int nfx_tmpl_remove(struct nfx_tmpl_cache *c, const struct nfx_tkey *k)
 	pos = idx_probe(&c->t, k, key_hash(k, c->seed), &found);
 	if (!found)
 		return 0;
-	tmpl_release((struct nfx_tmpl *)idx_entry(&c->t, c->t.slot[pos] - 1));
+	tmpl_release(c, (struct nfx_tmpl *)idx_entry(&c->t, c->t.slot[pos] - 1));
 	idx_delete_pos(&c->t, pos);
 	return 1;
 }
@@ -385,36 +560,35 @@ static unsigned int idx_remove_if(struct nfx_index *x,
 	return removed;
 }
 
-struct remove_all_arg {
-	const struct nfx_tkey *k;
-	int options;
-};
-
-static int same_domain(const struct nfx_tkey *a, const struct nfx_tkey *b)
+/* The state of @k's exporter and domain, if held; @k's tid is ignored. */
+static struct nfx_dom *dom_find(const struct nfx_tmpl_cache *c, const struct nfx_tkey *k)
 {
-	return a->proto == b->proto && a->domain == b->domain && a->port == b->port &&
-	       !memcmp(a->addr, b->addr, sizeof(a->addr));
-}
+	struct nfx_tkey dk = *k;
+	uint32_t pos;
+	int found;
 
-static int match_domain_kind(const struct nfx_centry *e, const void *arg)
-{
-	const struct remove_all_arg *a = arg;
-
-	return same_domain(&e->key, a->k) &&
-	       ((const struct nfx_tmpl *)e)->options == !!a->options;
-}
-
-static void release_tmpl(const void *arg, struct nfx_centry *e)
-{
-	tmpl_release((struct nfx_tmpl *)e);
+	dk.tid = 0;
+	pos = idx_probe(&c->d, &dk, key_hash(&dk, c->seed), &found);
+	return found ? (struct nfx_dom *)idx_entry(&c->d, c->d.slot[pos] - 1) : NULL;
 }
 
 unsigned int nfx_tmpl_remove_all(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 				 int options)
 {
-	struct remove_all_arg a = { .k = k, .options = options };
+	struct nfx_dom *dm = dom_find(c, k);
+	unsigned int removed = 0;
+	uint32_t s = dm ? dm->tmpl_head : 0;
 
-	return idx_remove_if(&c->t, match_domain_kind, &a, release_tmpl);
+	while (s) {
+		struct nfx_tmpl *t = tmpl_at(c, s - 1);
+
+		s = t->dom_next;
+		if (t->options != !!options)
+			continue;
+		tmpl_delete(c, t);
+		removed++;
+	}
+	return removed;
 }
 
 struct nfx_dom *nfx_tmpl_domain(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
@@ -426,10 +600,17 @@ struct nfx_dom *nfx_tmpl_domain(struct nfx_tmpl_cache *c, const struct nfx_tkey 
 
 	h = key_hash(k, c->seed);
 	pos = idx_probe(&c->d, k, h, &found);
-	if (found)
+	if (found) {
 		dm = (struct nfx_dom *)idx_entry(&c->d, c->d.slot[pos] - 1);
-	else
+	} else {
+		if (!c->d.nfree) {
+			if (dom_evict(c, now_ms))
+				return NULL;
+			/* the removals moved index positions */
+			pos = idx_probe(&c->d, k, h, &found);
+		}
 		dm = (struct nfx_dom *)idx_insert(&c->d, pos, k, h);
+	}
 	if (dm)
 		dm->last_ms = now_ms;
 	return dm;
@@ -437,7 +618,7 @@ struct nfx_dom *nfx_tmpl_domain(struct nfx_tmpl_cache *c, const struct nfx_tkey 
 
 uint32_t nfx_tmpl_domain_id(const struct nfx_tmpl_cache *c, const struct nfx_dom *dm)
 {
-	return (uint32_t)(((const char *)dm - c->d.base) / c->d.stride);
+	return slot_of(&c->d, dm);
 }
 
 struct nfx_dom *nfx_tmpl_domain_at(const struct nfx_tmpl_cache *c, uint32_t id)
@@ -448,10 +629,9 @@ struct nfx_dom *nfx_tmpl_domain_at(const struct nfx_tmpl_cache *c, uint32_t id)
 /* ---- TTL sweep ---- */
 
 struct sweep_arg {
+	struct nfx_tmpl_cache *c;
 	uint64_t now_ms;
 	uint64_t ttl_ms;
-	nfx_dom_gone_fn gone;
-	void *ctx;
 };
 
 static int match_tmpl_idle(const struct nfx_centry *e, const void *arg)
@@ -460,6 +640,13 @@ static int match_tmpl_idle(const struct nfx_centry *e, const void *arg)
 	uint64_t last = ((const struct nfx_tmpl *)e)->last_ms;
 
 	return last + a->ttl_ms < a->now_ms;
+}
+
+static void release_tmpl(const void *arg, struct nfx_centry *e)
+{
+	const struct sweep_arg *a = arg;
+
+	tmpl_release(a->c, (struct nfx_tmpl *)e);
 }
 
 /* Domains go only after their templates, which point at them. */
@@ -475,19 +662,18 @@ static void release_dom(const void *arg, struct nfx_centry *e)
 {
 	const struct sweep_arg *a = arg;
 
-	if (a->gone)
-		a->gone(a->ctx, (struct nfx_dom *)e);
+	if (a->c->gone)
+		a->c->gone(a->c->gone_ctx, (struct nfx_dom *)e);
 }
 
-void nfx_tmpl_cache_sweep(struct nfx_tmpl_cache *c, uint64_t now_ms, uint64_t ttl_ms,
-			  nfx_dom_gone_fn gone, void *ctx)
+void nfx_tmpl_cache_sweep(struct nfx_tmpl_cache *c, uint64_t now_ms, uint64_t ttl_ms)
 {
-	struct sweep_arg a = { .now_ms = now_ms, .ttl_ms = ttl_ms, .gone = gone, .ctx = ctx };
+	struct sweep_arg a = { .c = c, .now_ms = now_ms, .ttl_ms = ttl_ms };
 
 	if (!c)
 		return;
-	c->st.templates_expired += idx_remove_if(&c->t, match_tmpl_idle, &a, release_tmpl);
-	c->st.exporters_expired += idx_remove_if(&c->d, match_dom_idle, &a, release_dom);
+	c->st->templates_expired += idx_remove_if(&c->t, match_tmpl_idle, &a, release_tmpl);
+	c->st->exporters_expired += idx_remove_if(&c->d, match_dom_idle, &a, release_dom);
 }
 
 uint32_t nfx_tmpl_count(const struct nfx_tmpl_cache *c)

@@ -13,16 +13,24 @@
  * Bounds, each reported to the caller, who counts it:
  *  - templates in all (max_templates: -ENOSPC);
  *  - exporter-domain states (max_exporters: -ENFILE, or NULL from
- *    nfx_tmpl_domain()).  A full table refuses newcomers rather than
- *    evicting: under a spoofed-source flood, evicting would let junk push
- *    out the real exporters, while refusing keeps every known exporter
- *    decoding and the TTL sweep frees the junk;
+ *    nfx_tmpl_domain());
  *  - templates per exporter-domain (max_per_exporter: -EDQUOT), so one
  *    exporter cannot fill the cache;
  *  - fields per template (max_fields: -EINVAL).
+ * A full table makes room by evicting (templates_evicted,
+ * exporters_evicted): the least recently used exporter-domain, with its
+ * templates, or template of an exporter-domain idle for at least
+ * evict_idle_ms.  An exporter that sent within that window is never
+ * evicted, nor are its templates: a burst of spoofed sources cannot push
+ * out an exporter that is sending.  While a table holds only recent
+ * entries, newcomers are refused; once the burst's entries have been idle
+ * that long, a new exporter (or one that restarted with a new source port)
+ * takes their room at once instead of waiting for the TTL sweep.  The victim is the oldest of a few slots under a clock hand
+ * (NFX_EVICT_PROBE), not of the whole table, so a refusal costs a bounded
+ * look, at most once per millisecond per table.
  * Memory is therefore fixed at creation, plus at most one heap plan per
- * template longer than NFX_TMPL_INLINE_OPS ops.  The cache counts only what
- * its sweep removes, in its own struct nfx_tmpl_stats.
+ * template longer than NFX_TMPL_INLINE_OPS ops.  The cache counts what its
+ * sweep and its evictions remove, in the struct nfx_tmpl_stats it is given.
  */
 #ifndef NFX_TMPL_CACHE_H
 #define NFX_TMPL_CACHE_H
@@ -36,9 +44,42 @@
 #define NFX_EXP_DEFAULT_MAX	4096	/* exporter-domain states */
 #define NFX_TMPL_PER_EXP_DEFAULT 256
 #define NFX_TMPL_INLINE_OPS	40
+/*
+ * An entry used within this long is never evicted to make room (the
+ * decoder's sequence sessions follow the same rule).  30 s: a v9/IPFIX
+ * exporter with any traffic sends at least every inactive timeout (15 s
+ * on most), so one that is exporting stays protected through a flood, and
+ * a burst of spoofed sources locks newcomers out for at most this long
+ * after it ends (it was template_ttl before eviction).
+ */
+#define NFX_EVICT_IDLE_DEFAULT_MS 30000
+/* Slots a victim search looks at, from where the last one stopped. */
+#define NFX_EVICT_PROBE		16
 
 #define NFX_PROTO_V9		9
 #define NFX_PROTO_IPFIX		10
+
+/* What the cache counts: what its sweep and its evictions remove. */
+#define NFX_TMPL_COUNTERS(X)							\
+	X(templates_expired, "Templates removed by the TTL sweep")		\
+	X(exporters_expired, "Exporter-domain states removed by the TTL sweep")	\
+	X(templates_evicted, "Idle templates evicted to make room, with their exporter-domain or alone") \
+	X(exporters_evicted, "Idle exporter-domain states evicted to make room for a new one")
+
+struct nfx_tmpl_stats {
+#define NFX_TMPL_STATS_FIELD_(name, help) uint64_t name;
+	NFX_TMPL_COUNTERS(NFX_TMPL_STATS_FIELD_)
+#undef NFX_TMPL_STATS_FIELD_
+};
+
+struct nfx_dom;
+
+/*
+ * Called for each exporter-domain state about to be removed, by the sweep
+ * or to make room (its templates are gone already), for whoever keeps
+ * something in it.
+ */
+typedef void (*nfx_dom_gone_fn)(void *ctx, struct nfx_dom *dm);
 
 /* Bounds; 0 = the default. */
 struct nfx_tmpl_opts {
@@ -46,18 +87,11 @@ struct nfx_tmpl_opts {
 	uint32_t max_exporters;		/* exporter-domain states */
 	uint32_t max_per_exporter;	/* templates of one exporter-domain */
 	uint32_t max_fields;		/* at most NFX_TMPL_MAX_FIELDS */
+	uint32_t evict_idle_ms;		/* idle this long: may give way when full */
 	int scope_addr_only;		/* ignore exporter source ports in keys */
-};
-
-/* What the cache counts: all of it done by its sweep. */
-#define NFX_TMPL_COUNTERS(X)							\
-	X(templates_expired, "Templates removed by the TTL sweep")		\
-	X(exporters_expired, "Exporter-domain states removed by the TTL sweep")
-
-struct nfx_tmpl_stats {
-#define NFX_TMPL_STATS_FIELD_(name, help) uint64_t name;
-	NFX_TMPL_COUNTERS(NFX_TMPL_STATS_FIELD_)
-#undef NFX_TMPL_STATS_FIELD_
+	struct nfx_tmpl_stats *stats;	/* where the cache counts; NULL: its own */
+	nfx_dom_gone_fn gone;		/* may be NULL */
+	void *gone_ctx;
 };
 
 /* Zero-filled before use: the hash and the compare read the padding too. */
@@ -79,7 +113,10 @@ struct nfx_tmpl {
 	uint8_t varlen;		/* plan walks every field, lengths read at run time */
 	uint8_t options;	/* options template: data feeds struct nfx_dom */
 	uint8_t flow;		/* data template with a flow field: records are flows */
-	struct nfx_dom *dom;	/* its exporter-domain: outlives its templates */
+	/* its exporter-domain (which outlives it) and the domain's other templates: slot + 1 */
+	uint32_t dom;
+	uint32_t dom_next;	/* 0 = none */
+	uint32_t dom_prev;
 	struct nfx_op *ops;	/* inl or heap */
 	struct nfx_op inl[NFX_TMPL_INLINE_OPS];
 };
@@ -98,6 +135,7 @@ struct nfx_dom {
 	uint8_t seq_quirk;	/* exporter counts the current message's records */
 	uint8_t pad;
 	uint32_t ntemplates;	/* templates held for this domain */
+	uint32_t tmpl_head;	/* the first of them: slot + 1, 0 = none */
 	/* data sets waiting for a template, oldest first (pending.c's ring offsets + 1) */
 	uint32_t pend_head, pend_tail;
 	uint32_t pend_bytes;
@@ -138,18 +176,11 @@ void nfx_tmpl_cache_free(struct nfx_tmpl_cache *c);
 const struct nfx_tmpl_stats *nfx_tmpl_cache_stats(const struct nfx_tmpl_cache *c);
 
 /*
- * Called for each exporter-domain state the sweep is about to remove (its
- * templates are gone already), for whoever keeps something in it.
- */
-typedef void (*nfx_dom_gone_fn)(void *ctx, struct nfx_dom *dm);
-
-/*
  * nfx_tmpl_cache_sweep() - remove templates, then exporter-domain states
  * without templates, not used for @ttl_ms.  Counted as templates_expired
- * and exporters_expired; @gone (may be NULL) hears of each domain first.
+ * and exporters_expired; the gone function hears of each domain first.
  */
-void nfx_tmpl_cache_sweep(struct nfx_tmpl_cache *c, uint64_t now_ms, uint64_t ttl_ms,
-			  nfx_dom_gone_fn gone, void *ctx);
+void nfx_tmpl_cache_sweep(struct nfx_tmpl_cache *c, uint64_t now_ms, uint64_t ttl_ms);
 
 /* Fill a key (zeroing it first); the port is dropped if the cache says so. */
 void nfx_tmpl_key(const struct nfx_tmpl_cache *c, struct nfx_tkey *k, uint8_t proto,
@@ -164,10 +195,12 @@ struct nfx_tmpl *nfx_tmpl_find(struct nfx_tmpl_cache *c, const struct nfx_tkey *
 
 /**
  * nfx_tmpl_store() - store (or replace) the template @k compiled into @p.
- * Its exporter-domain state is found or created, and notes @k's id as seen.
+ * Its exporter-domain state is found or created, and notes @k's id as seen;
+ * a full table evicts an idle entry first (see the top of this file).
  * @return 0, -EINVAL when @p has more than max_fields fields, -ENOSPC when
- *         the cache is full, -EDQUOT when the exporter-domain has its quota,
- *         -ENFILE when the exporter-domain table is full, -ENOMEM.
+ *         the cache is full of recent templates, -EDQUOT when the
+ *         exporter-domain has its quota, -ENFILE when the exporter-domain
+ *         table is full of recent ones, -ENOMEM.
  */
 int nfx_tmpl_store(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 		   const struct nfx_plan *p, uint64_t now_ms);
@@ -185,8 +218,10 @@ unsigned int nfx_tmpl_remove_all(struct nfx_tmpl_cache *c, const struct nfx_tkey
 
 /**
  * nfx_tmpl_domain() - find or create the state of @k's exporter and domain
- * (@k's tid must be 0).
- * @return the state, or NULL when the table is full.
+ * (@k's tid must be 0), its last use set to @now_ms.  A full table evicts
+ * the least recently used of the idle states it looks at, with its
+ * templates and (through the gone function) what others hold for it.
+ * @return the state, or NULL when the table is full of recent states.
  */
 struct nfx_dom *nfx_tmpl_domain(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 				uint64_t now_ms);

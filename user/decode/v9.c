@@ -4,7 +4,10 @@
  *
  * Flowsets are walked by their own length fields; the header count is
  * ignored because exporters get it wrong (softflowd counts data records
- * only).  Template and data flowsets are then handled as IPFIX's sets
+ * only).  As in the XDP program, a message needs room for one flowset
+ * header (24 bytes); 1 to 3 bytes after the last flowset are too few for
+ * another and are counted as length_mismatch, the records staying (as
+ * bytes after the last sFlow sample are).  Template and data flowsets are then handled as IPFIX's sets
  * are (sets.c).  v9 has no variable-length fields and no enterprise bit:
  * field types above 32767 are ordinary (vendor) types that we skip by
  * length.
@@ -16,6 +19,7 @@
 #include "decode/sets.h"
 
 #define V9_HDR_LEN	20
+#define V9_SET_HDR_LEN	4
 /* The longest record a UDP message could carry. */
 #define V9_MAX_REC	(65535 - V9_HDR_LEN - 4)
 /* Sequence counts packets: beyond these steps it is an exporter restart. */
@@ -133,13 +137,18 @@ int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
 		d->stats.bad_version++;
 		goto drop;
 	}
+	/* header only: the XDP program's "truncated" */
+	if (len < V9_HDR_LEN + V9_SET_HDR_LEN) {
+		d->stats.length_mismatch++;
+		goto drop;
+	}
 	m.sys_uptime = nfx_get32(buf + 4);
 	m.export_ms = (uint64_t)nfx_get32(buf + 8) * 1000;
 	seq = nfx_get32(buf + 12);
 	domain = nfx_get32(buf + 16);
 	nfx_msg_begin(d, &m, src, out, NFX_TYPE_NETFLOW9, domain, seq);
 
-	for (pos = V9_HDR_LEN; len - pos >= 4;) {
+	for (pos = V9_HDR_LEN; len - pos >= V9_SET_HDR_LEN;) {
 		uint16_t id = nfx_get16(buf + pos), slen = nfx_get16(buf + pos + 2);
 		const uint8_t *body = buf + pos + 4;
 
@@ -159,6 +168,8 @@ int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
 			d->stats.reserved_sets++;	/* 2..255: skipped by length */
 		pos += slen;
 	}
+	if (pos < len && len - pos < V9_SET_HDR_LEN)
+		d->stats.length_mismatch++;	/* bytes after the last flowset */
 	nfx_seq_domain_account(m.dom, &d->stats, seq, 1, V9_MAX_GAP, V9_MAX_BACK);
 	d->stats.records[NFX_SLOT_V9] += m.emitted;
 	if (m.dom)

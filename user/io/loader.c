@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <cap-ng.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -29,6 +30,8 @@
 #include "io/loader.h"
 #include "io/xdp_maps.h"
 #include "nfx_xdp.skel.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum { PIN_STATS, PIN_PORTS, PIN_XSKS, PIN_ALLOW, PIN_CFG, PIN_MAX };
 
@@ -59,6 +62,7 @@ struct nfx_loader {
 	int fds[PIN_MAX];		/* adopted maps: our own fds, else -1 */
 	unsigned int created_pins;	/* bit per PIN_*: pinned by us */
 	int created_dir;
+	int pinless;			/* no bpffs: nothing pinned, maps by id */
 };
 
 static int path_join(char *buf, size_t size, const char *dir, const char *name)
@@ -77,15 +81,45 @@ static int is_bpffs(const char *path)
 	return st.f_type == BPF_FS_MAGIC ? 0 : -ENOENT;
 }
 
-int nfx_loader_check_env(void)
-{
-	int err;
+/*
+ * What loading and attaching take (root has them all): CAP_BPF to load,
+ * CAP_PERFMON for the pointer arithmetic the verifier refuses to others,
+ * CAP_NET_ADMIN to attach and fill the XSKMAP, CAP_NET_RAW for AF_XDP.
+ */
+#define NFX_SETUP_CAPS(X)	\
+	X(CAP_BPF)		\
+	X(CAP_PERFMON)		\
+	X(CAP_NET_ADMIN)	\
+	X(CAP_NET_RAW)
 
-	if (geteuid() != 0) {
-		pr_warn("must run as root (needs CAP_BPF, CAP_NET_ADMIN and CAP_NET_RAW): "
-			"try sudo, or 'nfxdp run --udp' for plain UDP sockets\n");
+int nfx_loader_check_caps(void)
+{
+	char missing[128] = "";
+	size_t off = 0;
+
+	if (capng_get_caps_process()) {
+		pr_warn("cannot read the process's capabilities\n");
 		return -EPERM;
 	}
+#define CHECK_CAP_(cap)									\
+	if (!capng_have_capability(CAPNG_EFFECTIVE, cap) && off < sizeof(missing))	\
+		off += snprintf(missing + off, sizeof(missing) - off, "%s" #cap, off ? " " : "");
+	NFX_SETUP_CAPS(CHECK_CAP_)
+#undef CHECK_CAP_
+	if (!off)
+		return 0;
+	pr_warn("XDP needs CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_NET_RAW (missing: %s): "
+		"run as root or grant them (systemd AmbientCapabilities=, setpriv --ambient-caps), "
+		"or use 'nfxdp run --udp' for plain UDP sockets\n", missing);
+	return -EPERM;
+}
+
+int nfx_loader_check_env(void)
+{
+	int err = nfx_loader_check_caps();
+
+	if (err)
+		return err;
 	err = is_bpffs(NFX_BPFFS);
 	if (err) {
 		pr_warn("no BPF filesystem on %s: mount it with 'mount -t bpf bpf %s'\n",
@@ -297,13 +331,22 @@ static int check_stale_stats_pin(const struct nfx_loader *l, unsigned int pins)
 	return err;
 }
 
-static int attach_own(struct nfx_loader *l, int skb_only)
+/* The maps are declared pinned by name; without bpffs they must not be. */
+static void unpin_maps(struct nfx_xdp_bpf *skel)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = l->pin_dir);
-	DECLARE_LIBXDP_OPTS(xdp_program_opts, po, .prog_name = NFX_PROG_NAME);
-	unsigned int before;
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, skel->obj)
+		bpf_map__set_pin_path(m, NULL);
+}
+
+static int make_pin_dir(struct nfx_loader *l, unsigned int *before)
+{
 	int err;
 
+	*before = 0;
+	if (l->pinless)
+		return 0;
 	if (mkdir(l->pin_dir, 0700) == 0) {
 		l->created_dir = 1;
 	} else if (errno != EEXIST) {
@@ -311,17 +354,30 @@ static int attach_own(struct nfx_loader *l, int skb_only)
 		pr_warn("cannot create pin directory %s: %s\n", l->pin_dir, strerror(-err));
 		return err;
 	}
-	before = existing_pins(l->pin_dir);
-	err = check_stale_stats_pin(l, before);
+	*before = existing_pins(l->pin_dir);
+	return check_stale_stats_pin(l, *before);
+}
+
+static int attach_own(struct nfx_loader *l, int skb_only)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = l->pin_dir);
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, po, .prog_name = NFX_PROG_NAME);
+	unsigned int before;
+	int err;
+
+	err = make_pin_dir(l, &before);
 	if (err)
 		goto out_dir;
-
+	if (l->pinless)
+		oo.pin_root_path = NULL;
 	l->skel = nfx_xdp_bpf__open_opts(&oo);
 	if (!l->skel) {
 		err = -errno;
 		pr_warn("cannot open the embedded XDP object: %s\n", strerror(-err));
 		goto out_dir;
 	}
+	if (l->pinless)
+		unpin_maps(l->skel);
 	po.obj = l->skel->obj;
 	l->prog = xdp_program__create(&po);
 	err = (int)libxdp_get_error(l->prog);
@@ -344,7 +400,8 @@ static int attach_own(struct nfx_loader *l, int skb_only)
 		goto out_prog;
 	}
 	l->attached = 1;
-	l->created_pins = existing_pins(l->pin_dir) & ~before;
+	if (!l->pinless)
+		l->created_pins = existing_pins(l->pin_dir) & ~before;
 	return 0;
 
 out_prog:
@@ -354,7 +411,8 @@ out_skel:
 	nfx_xdp_bpf__destroy(l->skel);
 	l->skel = NULL;
 	/* a failed load may still have pinned maps: drop what we created */
-	l->created_pins = existing_pins(l->pin_dir) & ~before;
+	if (!l->pinless)
+		l->created_pins = existing_pins(l->pin_dir) & ~before;
 out_dir:
 	unpin_created(l);
 	return err;
@@ -505,9 +563,10 @@ static int adopt(struct nfx_loader *l, const char *pin_dir)
 	}
 	if (err)
 		return err;
+	err = -ENOENT;
 	if (pin_dir)
 		err = adopt_from_dir(l, pin_dir, ids, n);
-	for (size_t i = 0; !pin_dir && i < sizeof(pin_search) / sizeof(pin_search[0]); i++) {
+	for (size_t i = 0; !pin_dir && !l->pinless && i < ARRAY_SIZE(pin_search); i++) {
 		err = adopt_from_dir(l, pin_search[i], ids, n);
 		if (!err)
 			break;
@@ -557,6 +616,23 @@ static int handle_existing(struct nfx_loader *l, const struct nfx_loader_opts *o
 	return err;
 }
 
+/*
+ * `ip netns exec` gives the process a /sys of its own, without the bpffs:
+ * then nothing is pinned, and `nfxdp stats`/`detach` find the program
+ * through the interface.  A pin directory that was asked for must work.
+ */
+static int choose_pinning(struct nfx_loader *l, int asked)
+{
+	if (asked || !is_bpffs(NFX_BPFFS))
+		return check_pin_dir(l->pin_dir);
+	l->pinless = 1;
+	snprintf(l->pin_dir, sizeof(l->pin_dir), "(not pinned)");
+	pr_info("no BPF filesystem on %s (as under 'ip netns exec'): the maps are not pinned; "
+		"'nfxdp stats -i %s' and 'nfxdp detach -i %s' find them through the interface "
+		"(mount -t bpf bpf %s to pin them)\n", NFX_BPFFS, l->ifname, l->ifname, NFX_BPFFS);
+	return 0;
+}
+
 struct nfx_loader *nfx_loader_new(const struct nfx_loader_opts *o)
 {
 	struct nfx_loader *l;
@@ -569,7 +645,7 @@ struct nfx_loader *nfx_loader_new(const struct nfx_loader_opts *o)
 		return NULL;
 	for (int i = 0; i < PIN_MAX; i++)
 		l->fds[i] = -1;
-	err = nfx_loader_check_env();
+	err = nfx_loader_check_caps();
 	if (err)
 		goto out_free;
 	err = lookup_ifindex(o->ifname);
@@ -579,7 +655,7 @@ struct nfx_loader *nfx_loader_new(const struct nfx_loader_opts *o)
 	snprintf(l->ifname, sizeof(l->ifname), "%s", o->ifname);
 	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s",
 		 o->pin_dir ? o->pin_dir : NFX_PIN_DIR_DEFAULT);
-	err = check_pin_dir(l->pin_dir);
+	err = choose_pinning(l, o->pin_dir != NULL);
 	if (err)
 		goto out_free;
 
@@ -604,8 +680,9 @@ struct nfx_loader *nfx_loader_new(const struct nfx_loader_opts *o)
 	err = attach_own(l, o->skb_mode);
 	if (err)
 		goto out_free;
-	pr_info("attached %s to %s in %s mode, maps pinned in %s\n", NFX_PROG_NAME,
-		l->ifname, nfx_loader_mode(l), l->pin_dir);
+	pr_info("attached %s to %s in %s mode, maps %s%s\n", NFX_PROG_NAME, l->ifname,
+		nfx_loader_mode(l), l->pinless ? "not pinned" : "pinned in ",
+		l->pinless ? "" : l->pin_dir);
 	return l;
 
 out_free:
@@ -613,6 +690,24 @@ out_free:
 	free(l);
 	errno = -err;
 	return NULL;
+}
+
+/*
+ * libxdp finds what is attached by program id, which takes CAP_SYS_ADMIN;
+ * a daemon that kept only CAP_NET_ADMIN detaches its own program, when it
+ * is alone on the interface (no dispatcher), through the fd it holds.
+ */
+static int detach_own(struct nfx_loader *l)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = xdp_program__fd(l->prog));
+	__u32 flags = l->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	int err;
+
+	err = xdp_program__detach(l->prog, l->ifindex, l->mode, 0);
+	if (!err)
+		return 0;
+	/* (libxdp says ENOENT or EPERM when the id lookup is refused) */
+	return bpf_xdp_detach(l->ifindex, flags, &ao) ? err : 0;
 }
 
 void nfx_loader_keep(struct nfx_loader *l)
@@ -627,7 +722,7 @@ void nfx_loader_free(struct nfx_loader *l)
 	if (!l)
 		return;
 	if (l->attached && !l->keep) {
-		err = xdp_program__detach(l->prog, l->ifindex, l->mode, 0);
+		err = detach_own(l);
 		if (err)
 			pr_warn("cannot detach XDP from %s: %s (try 'nfxdp detach -i %s')\n",
 				l->ifname, strerror(-err), l->ifname);
@@ -696,6 +791,11 @@ const char *nfx_loader_pin_dir(const struct nfx_loader *l)
 	return l->pin_dir;
 }
 
+const char *nfx_loader_created_pin_dir(const struct nfx_loader *l)
+{
+	return l->created_dir || l->created_pins ? l->pin_dir : NULL;
+}
+
 /* ---- what outlives the daemon: the pins, a program left attached ---- */
 
 int nfx_stats_open_pinned(const char *pin_dir, char *found, size_t size)
@@ -720,6 +820,79 @@ int nfx_stats_open_pinned(const char *pin_dir, char *found, size_t size)
 	return fd;
 }
 
+/* nfx_stats of the program attached to @ifname, by id (CAP_SYS_ADMIN). */
+static int stats_of_interface(const char *ifname, char *found, size_t size)
+{
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 ids[64], n = 0, id;
+	int ifindex, err;
+
+	ifindex = lookup_ifindex(ifname);
+	if (ifindex < 0)
+		return ifindex;
+	err = attached_map_ids(ifindex, ids, 64, &n);
+	if (err) {
+		pr_warn("no XDP program on %s to read: %s\n", ifname, strerror(-err));
+		return err;
+	}
+	for (__u32 i = 0; i < n; i++) {
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		if (!map_id_of(fd, &id, name, sizeof(name)) &&
+		    !strcmp(name, pin_names[PIN_STATS])) {
+			snprintf(found, size, "map id %u of the program on %s", id, ifname);
+			return fd;
+		}
+		close(fd);
+	}
+	pr_warn("the XDP program on %s has no %s map: is it nfxdp's?\n", ifname,
+		pin_names[PIN_STATS]);
+	return -ENOENT;
+}
+
+/* Every loaded map called nfx_stats: one is the answer, several a question. */
+static int stats_by_name(char *found, size_t size)
+{
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 id = 0, first = 0;
+	int fd, keep = -ENOENT, n = 0;
+
+	while (!bpf_map_get_next_id(id, &id)) {
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		if (map_id_of(fd, &id, name, sizeof(name)) ||
+		    strcmp(name, pin_names[PIN_STATS]) || n++) {
+			close(fd);
+			continue;
+		}
+		keep = fd;
+		first = id;
+	}
+	if (n == 1)
+		snprintf(found, size, "map id %u", first);
+	if (n <= 1)
+		return keep;
+	close(keep);
+	pr_warn("%d maps called %s are loaded (one per attached nfxdp program): "
+		"name the interface with -i IF\n", n, pin_names[PIN_STATS]);
+	return -ENOTUNIQ;
+}
+
+int nfx_stats_open(const char *pin_dir, const char *ifname, char *found, size_t size)
+{
+	int fd;
+
+	if (ifname)
+		return stats_of_interface(ifname, found, size);
+	fd = nfx_stats_open_pinned(pin_dir, found, size);
+	if (fd >= 0 || pin_dir)
+		return fd;
+	return stats_by_name(found, size);
+}
+
 int nfx_loader_detach(const char *ifname, __u32 *id)
 {
 	char name[BPF_OBJ_NAME_LEN] = "", desc[512] = "";
@@ -727,7 +900,7 @@ int nfx_loader_detach(const char *ifname, __u32 *id)
 	__u8 mode = 0;
 
 	*id = 0;
-	err = nfx_loader_check_env();
+	err = nfx_loader_check_caps();
 	if (err)
 		return err;
 	ifindex = lookup_ifindex(ifname);

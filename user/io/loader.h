@@ -47,6 +47,8 @@ int nfx_loader_attached(const struct nfx_loader *l);
 const char *nfx_loader_mode(const struct nfx_loader *l);
 /* Where the maps are pinned (or were found). */
 const char *nfx_loader_pin_dir(const struct nfx_loader *l);
+/* The pin directory when this loader created it or pins in it (it removes them), else NULL. */
+const char *nfx_loader_created_pin_dir(const struct nfx_loader *l);
 
 /*
  * Opens the pinned counter map of @pin_dir or, with NULL, of the first of
@@ -54,6 +56,14 @@ const char *nfx_loader_pin_dir(const struct nfx_loader *l);
  * its path in @found.  The fd, or -errno.
  */
 int nfx_stats_open_pinned(const char *pin_dir, char *found, size_t size);
+
+/*
+ * An fd of an nfx_stats map, described in @found: the one of the program on
+ * @ifname if given, else the pinned one (in @pin_dir, or searched), else
+ * the only map of that name loaded (without bpffs, as under `ip netns
+ * exec`).  -errno, with a message, when there is none or several.
+ */
+int nfx_stats_open(const char *pin_dir, const char *ifname, char *found, size_t size);
 
 /*
  * Takes nfxdp's XDP program off @ifname, whoever attached it; refuses
@@ -69,6 +79,10 @@ void nfx_pins_remove(const char *dir);
  * Checks root and a mounted bpffs, logging the fix when not.  0 or -errno
  * (-EPERM, -ENOENT).
  */
+/* -EPERM, with the message, when CAP_BPF/PERFMON/NET_ADMIN/NET_RAW are missing. */
+int nfx_loader_check_caps(void);
+
+/* nfx_loader_check_caps() and a bpffs on /sys/fs/bpf. */
 int nfx_loader_check_env(void);
 
 #endif /* NFX_LOADER_H */

@@ -51,12 +51,18 @@ static int make_addr(const char *text, uint16_t port, struct sockaddr_storage *s
 	return inet_pton(AF_INET6, text, &s6->sin6_addr) == 1 ? 0 : -EINVAL;
 }
 
+/*
+ * No SO_REUSEADDR: on Linux it lets any process of any user that sets it
+ * too bind the same UDP port, and unicast then goes to the newest socket.
+ * No SO_REUSEPORT either: the kernel limits it to the same user, but a
+ * second nfxdp would still share the port silently.  Neither is needed to
+ * bind again after a restart (UDP has no TIME_WAIT), so a port this socket
+ * holds is nobody else's.
+ */
 static int setup_socket(int fd, int family)
 {
-	int one = 1, zero = 0, rcv = NFX_UDP_RCVBUF;
+	int zero = 0, rcv = NFX_UDP_RCVBUF;
 
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
-		return -errno;
 	if (family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)))
 		return -errno;
@@ -65,6 +71,21 @@ static int setup_socket(int fd, int family)
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)))
 		pr_debug("cannot enlarge the UDP receive buffer: %s\n", strerror(errno));
 	return 0;
+}
+
+/* One line that says what to do: who holds the port, or why we cannot open it. */
+static void log_error(const char *bind_addr, uint16_t port, int err)
+{
+	const char *on = bind_addr ? " on " : "", *addr = bind_addr ? bind_addr : "";
+
+	if (err == -EADDRINUSE)
+		pr_warn("port %u/udp%s%s is in use by another process (ss -lunp sport = :%u)\n",
+			port, on, addr, port);
+	else if (err == -EACCES && port < 1024)
+		pr_warn("port %u/udp%s%s: %s (ports below 1024 need root or "
+			"CAP_NET_BIND_SERVICE)\n", port, on, addr, strerror(-err));
+	else
+		pr_warn("port %u/udp%s%s: %s\n", port, on, addr, strerror(-err));
 }
 
 static void setup_msgs(struct nfx_udp *u)
@@ -92,8 +113,10 @@ struct nfx_udp *nfx_udp_new(const char *bind_addr, uint16_t port)
 		return NULL;
 	}
 	u = calloc(1, sizeof(*u));
-	if (!u)
+	if (!u) {
+		log_error(bind_addr, port, -ENOMEM);
 		return NULL;
+	}
 	u->port = port;
 	u->bufs = malloc((size_t)NFX_UDP_BATCH * NFX_UDP_BUFSZ);
 	if (!u->bufs) {
@@ -111,9 +134,6 @@ struct nfx_udp *nfx_udp_new(const char *bind_addr, uint16_t port)
 		goto out_close;
 	if (bind(u->fd, (struct sockaddr *)&ss, len)) {
 		err = -errno;
-		pr_warn("cannot bind UDP port %u%s%s: %s%s\n", port, bind_addr ? " on " : "",
-			bind_addr ? bind_addr : "", strerror(-err),
-			err == -EADDRINUSE ? " (another collector running? see 'ss -lunp')" : "");
 		goto out_close;
 	}
 	return u;
@@ -124,6 +144,7 @@ out_bufs:
 	free(u->bufs);
 out_free:
 	free(u);
+	log_error(bind_addr, port, err);
 	errno = -err;
 	return NULL;
 }

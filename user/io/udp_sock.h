@@ -21,7 +21,9 @@ struct nfx_udp_stats {
 
 /*
  * Binds @port on @bind_addr (NULL or "::" = every IPv4 and IPv6 address
- * through one dual-stack socket).  NULL with errno set.
+ * through one dual-stack socket), for this socket alone: no other socket,
+ * of any user, can share the port while it is open.  NULL with errno set
+ * after logging one line that says what to do (EADDRINUSE: who to look for).
  */
 struct nfx_udp *nfx_udp_new(const char *bind_addr, uint16_t port);
 void nfx_udp_free(struct nfx_udp *u);

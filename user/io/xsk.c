@@ -205,11 +205,15 @@ struct nfx_xsk *nfx_xsk_new(const char *ifname, uint32_t queue, int xsks_map_fd,
 	x->zerocopy = !err;
 	if (err)
 		err = socket_create(x, ifname, XDP_COPY);
-	if (err) {
+	if (err == -ENOBUFS)
+		pr_warn("%s queue %u: cannot create AF_XDP socket: its %zu KiB UMEM exceed "
+			"RLIMIT_MEMLOCK: grant CAP_IPC_LOCK or raise the limit (systemd "
+			"LimitMEMLOCK=, ulimit -l)\n", ifname, queue, x->area_size >> 10);
+	else if (err)
 		pr_warn("%s queue %u: cannot create AF_XDP socket: %s\n", ifname, queue,
 			strerror(-err));
+	if (err)
 		goto out_unmap;
-	}
 
 	/* every frame starts in the fill ring */
 	for (uint32_t i = 0; i < x->frames; i++)

@@ -16,7 +16,10 @@
  *
  * Spool files are named SEQ-ROWS.gz (SEQ 16 hex digits) and hold the exact
  * request body; they are written as .tmp and renamed, so a crash leaves no
- * half batch behind under a real name.
+ * half batch behind under a real name.  They are the daemon's (0640, in a
+ * directory of its own that no one else may write to), never opened
+ * through a symbolic link, and their errors name the spool and are logged
+ * at most every WARN_EVERY_MS.
  */
 #include <curl/curl.h>
 #include <dirent.h>
@@ -115,6 +118,8 @@ struct nfx_ch {
 	uint64_t last_down_warn;
 	uint64_t last_drop_warn;
 	uint64_t drops_unreported;
+	uint64_t last_spool_warn;
+	uint64_t spool_warns_held;
 	int lock_fd;
 	char resp[RESP_MAX];
 	size_t resp_len;
@@ -407,6 +412,21 @@ static void worker_warn_drops(struct nfx_ch *c, const char *why)
 	c->drops_unreported = 0;
 }
 
+/* A spool file that cannot be written or read: named, at most every WARN_EVERY_MS. */
+static void spool_warn(struct nfx_ch *c, const char *what, const char *file, int err)
+{
+	uint64_t now = mono_ms() + WARN_EVERY_MS;
+
+	if (now - c->last_spool_warn < WARN_EVERY_MS) {
+		c->spool_warns_held++;
+		return;
+	}
+	c->last_spool_warn = now;
+	pr_warn("clickhouse spool %s: %s %s: %s (%" PRIu64 " similar errors since the last "
+		"warning)\n", c->spool_dir, what, file, strerror(-err), c->spool_warns_held);
+	c->spool_warns_held = 0;
+}
+
 /* @b is lost: counted, logged, its spool file (if any) removed. */
 static void drop_batch(struct nfx_ch *c, struct batch *b, const char *why)
 {
@@ -472,7 +492,7 @@ static void spool_put(struct nfx_ch *c, struct batch *b)
 	}
 	spool_path(c, b, tmp, sizeof(tmp), ".tmp");
 	spool_path(c, b, path, sizeof(path), "");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		err = -errno;
 	} else {
@@ -485,7 +505,7 @@ static void spool_put(struct nfx_ch *c, struct batch *b)
 			unlink(tmp);
 	}
 	if (err) {
-		pr_warn("clickhouse: cannot write %s: %s\n", path, strerror(-err));
+		spool_warn(c, "cannot write", path + strlen(c->spool_dir) + 1, err);
 		drop_batch(c, b, "spool write failed");
 		return;
 	}
@@ -511,7 +531,7 @@ static int spool_load(struct nfx_ch *c, struct batch *b)
 	b->data = malloc(b->file_len ? b->file_len : 1);
 	if (!b->data)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	while (got < b->file_len) {
@@ -530,24 +550,45 @@ static int spool_load(struct nfx_ch *c, struct batch *b)
 	return err;
 }
 
-/* Takes the directory: lock, leftovers of a crash, batches of an earlier run. */
+/* Setup fails naming the spool: "clickhouse spool DIR: why". */
+static int spool_fail(const struct nfx_ch *c, int err, const char *why)
+{
+	pr_warn("clickhouse spool %s: %s\n", c->spool_dir, why ? why : strerror(-err));
+	return err;
+}
+
+/*
+ * Takes the directory: a real one that no one else may write to (batches
+ * planted there would be sent), locked against a second collector; then
+ * leftovers of a crash, batches of an earlier run.
+ */
 static int spool_open(struct nfx_ch *c)
 {
 	char path[4200];
 	struct dirent *de;
+	struct stat st;
 	DIR *d;
 
 	if (mkdir(c->spool_dir, 0750) && errno != EEXIST)
-		return -errno;
+		return spool_fail(c, -errno, NULL);
+	if (lstat(c->spool_dir, &st))
+		return spool_fail(c, -errno, NULL);
+	if (S_ISLNK(st.st_mode))
+		return spool_fail(c, -ELOOP, "a symbolic link: not followed");
+	if (!S_ISDIR(st.st_mode))
+		return spool_fail(c, -ENOTDIR, NULL);
+	if (st.st_mode & 0002)
+		return spool_fail(c, -EPERM, "every user may write to it: refused");
 	snprintf(path, sizeof(path), "%s/.lock", c->spool_dir);
-	c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	c->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (c->lock_fd < 0)
-		return -errno;
+		return spool_fail(c, -errno, NULL);
 	if (flock(c->lock_fd, LOCK_EX | LOCK_NB))
-		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+		return errno == EWOULDBLOCK ? spool_fail(c, -EBUSY, "in use by another collector")
+					    : spool_fail(c, -errno, NULL);
 	d = opendir(c->spool_dir);
 	if (!d)
-		return -errno;
+		return spool_fail(c, -errno, NULL);
 	while ((de = readdir(d))) {
 		unsigned long long seq;
 		unsigned int rows;
@@ -563,7 +604,7 @@ static int spool_open(struct nfx_ch *c)
 				unlink(path);	/* a write cut short by a crash */
 			continue;
 		}
-		if (stat(path, &sb) || !S_ISREG(sb.st_mode))
+		if (lstat(path, &sb) || !S_ISREG(sb.st_mode))
 			continue;
 		b = calloc(1, sizeof(*b));
 		if (!b) {
@@ -642,6 +683,7 @@ static struct batch *take_next(struct nfx_ch *c)
 
 static void start_next(struct nfx_ch *c)
 {
+	char path[4200];
 	struct batch *b;
 	int err;
 
@@ -651,8 +693,8 @@ static void start_next(struct nfx_ch *c)
 		err = spool_load(c, b);
 		if (!err)
 			break;
-		pr_warn("clickhouse: spooled batch %016" PRIx64 " unreadable: %s\n", b->seq,
-			strerror(-err));
+		spool_path(c, b, path, sizeof(path), "");
+		spool_warn(c, "cannot read", path + strlen(c->spool_dir) + 1, err);
 		free(b->data);
 		b->data = NULL;
 		drop_batch(c, b, "spool file unreadable");
@@ -1019,12 +1061,16 @@ struct nfx_ch *nfx_ch_new(const struct nfx_ch_opts *o)
 
 	if (!o->url || (strncmp(o->url, "http://", 7) && strncmp(o->url, "https://", 8)) ||
 	    !table_ok(table) || (o->gzip_level && (o->gzip_level < 1 || o->gzip_level > 9))) {
+		pr_warn("clickhouse %s: %s\n", o->url ? o->url : "(no URL)", strerror(EINVAL));
 		errno = EINVAL;
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		pr_warn("clickhouse %s: %s\n", o->url, strerror(ENOMEM));
+		errno = ENOMEM;
 		return NULL;
+	}
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->producer, NULL);
 	c->lock_fd = -1;
@@ -1061,8 +1107,9 @@ struct nfx_ch *nfx_ch_new(const struct nfx_ch_opts *o)
 			goto fail;
 		err = spool_open(c);
 		if (err)
-			goto fail;
+			goto fail_logged;	/* named the spool */
 	}
+	err = -ENOMEM;
 	if (deflateInit2(&c->z, c->level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		goto fail;
 	c->z_ok = 1;
@@ -1083,6 +1130,8 @@ struct nfx_ch *nfx_ch_new(const struct nfx_ch_opts *o)
 	c->started = 1;
 	return c;
 fail:
+	pr_warn("clickhouse %s: %s\n", o->url, strerror(-err));
+fail_logged:
 	nfx_ch_free(c);
 	errno = -err;
 	return NULL;

@@ -64,8 +64,10 @@ struct nfx_ch_opts {
 /*
  * Checks the options, takes the spool directory (created if missing, locked
  * against a second collector, files of an earlier run queued first) and
- * starts the worker.  No connection is made here.  NULL with errno set:
- * EINVAL (bad url/table/option), EBUSY (spool in use), ENOMEM, or the
+ * starts the worker.  No connection is made here.  NULL with errno set
+ * and the reason logged ("clickhouse URL: ..." or "clickhouse spool DIR:
+ * ..."): EINVAL (bad url/table/option), EBUSY (spool in use), ELOOP or
+ * EPERM (spool a symbolic link, or writable by others), ENOMEM, or the
  * error of the spool directory.
  */
 struct nfx_ch *nfx_ch_new(const struct nfx_ch_opts *o);

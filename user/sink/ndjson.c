@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,26 +23,39 @@
 #define OUT_BUF_SIZE	(1u << 20)
 #define REC_MAX		4096	/* worst case: IPv6, two DNS names, four mapped fields escaped */
 
+#define WARN_EVERY_MS	60000
+
 /*
  * Writers of several worker threads share one file.  Each formats into its
  * own buffer; the lock is taken once per big write.  A partial write (a
- * backed-up pipe) would leave half a line in the file, so until the rest
- * is written the writer that began it owns the file and the others wait.
+ * backed-up pipe, a full disk) leaves the start of a line or of a gzip
+ * chunk in the file, so until the rest is written the writer that began it
+ * owns the file and the others wait.
  */
 struct ndjson_share {
 	pthread_mutex_t lock;
-	const struct nfx_ndjson *owner;	/* wrote part of its buffer, NULL */
+	struct nfx_ndjson *owner;	/* the file holds the start of its bytes, NULL */
+};
+
+/* A file's warnings, once a minute whichever of its writers has one to give. */
+struct ndjson_warn {
+	_Atomic uint64_t next_ms;	/* monotonic: no warning before */
+	_Atomic uint64_t suppressed;	/* warnings held back since the last one */
+	_Atomic uint64_t lost;		/* records dropped by all its writers */
 };
 
 struct nfx_ndjson {
 	struct nfx_outfile *file;
 	struct ndjson_share *share;	/* NULL: the file has one writer */
 	int is_clone;			/* the file is another writer's */
+	struct ndjson_warn *warn;	/* the file's: this writer's own, or its parent's */
+	struct ndjson_warn own_warn;
 	uint64_t now_ms;
-	uint64_t last_warn_ms;
 	unsigned int flags;
 	size_t used;
-	uint64_t records_buffered;	/* approximate loss when a buffer is lost */
+	size_t sent;			/* bytes at the head of buf in the file: part of a line */
+	int stalled;			/* full and the sink took nothing: wait for the next flush */
+	uint64_t records_buffered;	/* lines in buf, none of them written in full */
 	struct nfx_ndjson_stats stats;
 	const char *ns_src;		/* the unescaped string ns was made from */
 	char ns[256];			/* namespace, already JSON-escaped */
@@ -261,10 +275,11 @@ struct nfx_ndjson *nfx_ndjson_open(const struct nfx_ndjson_opts *opts)
 	if (!w)
 		return NULL;
 	w->flags = opts->flags;
+	w->warn = &w->own_warn;
 	w->file = nfx_outfile_open(&(struct nfx_outfile_opts){
 		.path = opts->path, .rotate_bytes = opts->rotate_bytes,
 		.rotate_secs = opts->rotate_secs, .gzip = opts->gzip,
-		.nonblock = opts->nonblock });
+		.nonblock = opts->nonblock, .mode = opts->mode });
 	if (!w->file)
 		goto err_free;
 	if (opts->host)
@@ -291,64 +306,126 @@ err_free:
 	return NULL;
 }
 
-/* A failing or backed-up sink is logged, at most once a minute. */
-static void sink_warn(struct nfx_ndjson *w, const char *what, int err)
+static uint64_t mono_ms(void)
 {
 	struct timespec ts;
-	uint64_t now;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 60000;
-	if (now - w->last_warn_ms < 60000)
-		return;
-	w->last_warn_ms = now;
-	pr_warn("output: %s%s%s (%llu records lost so far)\n", what, err ? ": " : "",
-		err ? strerror(-err) : "", (unsigned long long)w->stats.dropped);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/*
+ * A failing or backed-up sink is logged at most once a minute per file,
+ * with how many warnings were held back meanwhile.
+ */
+static void sink_warn(struct nfx_ndjson *w, const char *what, int err)
+{
+	struct ndjson_warn *wn = w->warn;
+	uint64_t now = mono_ms(), next = atomic_load_explicit(&wn->next_ms, memory_order_relaxed);
+	unsigned long long held;
+
+	if (now < next ||
+	    !atomic_compare_exchange_strong(&wn->next_ms, &next, now + WARN_EVERY_MS)) {
+		atomic_fetch_add_explicit(&wn->suppressed, 1, memory_order_relaxed);
+		return;
+	}
+	held = atomic_exchange(&wn->suppressed, 0);
+	pr_warn("output: %s%s%s (%llu records lost so far; %llu similar warnings in the last "
+		"minute not shown)\n", what, err ? ": " : "", err ? strerror(-err) : "",
+		(unsigned long long)atomic_load(&wn->lost), held);
+}
+
+static void count_lost(struct nfx_ndjson *w, uint64_t records)
+{
+	w->stats.dropped += records;
+	atomic_fetch_add_explicit(&w->warn->lost, records, memory_order_relaxed);
+}
+
+/* Offers what is not in the file yet; a writer whose piece another holds waits. */
 static ssize_t file_write(struct nfx_ndjson *w)
 {
 	struct ndjson_share *sh = w->share;
 	ssize_t n;
 
 	if (!sh)
-		return nfx_outfile_write(w->file, w->buf, w->used, w->now_ms);
+		return nfx_outfile_write(w->file, w->buf + w->sent, w->used - w->sent, w->now_ms);
 	pthread_mutex_lock(&sh->lock);
 	if (sh->owner && sh->owner != w) {
 		n = 0;		/* another writer's line is half written */
 	} else {
-		n = nfx_outfile_write(w->file, w->buf, w->used, w->now_ms);
-		sh->owner = n >= 0 && (size_t)n < w->used ? w : NULL;
+		n = nfx_outfile_write(w->file, w->buf + w->sent, w->used - w->sent, w->now_ms);
+		sh->owner = nfx_outfile_held(w->file) ? w : NULL;
 	}
 	pthread_mutex_unlock(&sh->lock);
 	return n;
+}
+
+static uint64_t count_lines(const char *p, const char *end)
+{
+	uint64_t n = 0;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		if (++p == end)
+			break;
+	}
+	return n;
+}
+
+/*
+ * The file took @n more bytes: the lines it now holds in full are written
+ * (counted) and leave the buffer; the start of a line stays until the rest
+ * is taken, so that it can be offered again whole if the file gives it up.
+ */
+static void taken(struct nfx_ndjson *w, size_t n)
+{
+	size_t end = w->sent + n, whole;
+	uint64_t lines;
+	const char *nl;
+
+	if (end == w->used) {	/* everything: the buffer ends with a whole line */
+		w->stats.records += w->records_buffered;
+		w->records_buffered = 0;
+		w->used = w->sent = 0;
+		return;
+	}
+	if (!n)
+		return;
+	nl = memrchr(w->buf + w->sent, '\n', n);
+	if (!nl) {
+		w->sent = end;
+		return;
+	}
+	whole = (size_t)(nl + 1 - w->buf);
+	lines = count_lines(w->buf + w->sent, nl + 1);
+	w->stats.records += lines;
+	w->records_buffered -= lines;
+	memmove(w->buf, w->buf + whole, w->used - whole);
+	w->used -= whole;
+	w->sent = end - whole;
 }
 
 int nfx_ndjson_flush(struct nfx_ndjson *w)
 {
 	ssize_t n;
 
-	if (!w->used)
+	w->stalled = 0;
+	if (w->used == w->sent)
 		return 0;
 	n = file_write(w);
 	if (n < 0) {
+		/* kept: offered again on the next flush, new records dropped once it is full */
 		w->stats.write_errors++;
-		w->stats.dropped += w->records_buffered;
-		w->used = 0;
-		w->records_buffered = 0;
-		sink_warn(w, "write failed", (int)n);
+		sink_warn(w, "write failed, records wait in the buffer", (int)n);
 		return (int)n;
 	}
-	/* the sink took part of it: keep the rest for the next flush */
-	memmove(w->buf, w->buf + n, w->used - (size_t)n);
-	w->used -= (size_t)n;
-	if (!w->used)
-		w->records_buffered = 0;
+	taken(w, (size_t)n);
 	return 0;
 }
 
 int nfx_ndjson_reopen(struct nfx_ndjson *w)
 {
+	struct nfx_ndjson *holder;
 	int err;
 
 	if (w->is_clone)
@@ -356,9 +433,14 @@ int nfx_ndjson_reopen(struct nfx_ndjson *w)
 	nfx_ndjson_flush(w);
 	if (w->share)
 		pthread_mutex_lock(&w->share->lock);
-	err = nfx_outfile_reopen(w->file);
-	if (w->share)
+	holder = w->share ? w->share->owner : nfx_outfile_held(w->file) ? w : NULL;
+	err = nfx_outfile_reopen(w->file);	/* cuts a held piece off the old file */
+	if (holder)
+		holder->sent = 0;		/* ... so it goes to the new one whole */
+	if (w->share) {
+		w->share->owner = NULL;
 		pthread_mutex_unlock(&w->share->lock);
+	}
 	return err;
 }
 
@@ -381,6 +463,7 @@ struct nfx_ndjson *nfx_ndjson_clone(struct nfx_ndjson *parent)
 		return NULL;
 	w->file = parent->file;
 	w->share = parent->share;
+	w->warn = parent->warn;
 	w->is_clone = 1;
 	w->flags = parent->flags;
 	w->now_ms = parent->now_ms;
@@ -404,8 +487,16 @@ void nfx_ndjson_close(struct nfx_ndjson *w)
 		if (w->used == before)
 			usleep(100000);
 	}
-	if (w->used)
-		w->stats.dropped += w->records_buffered;
+	if (w->share) {
+		pthread_mutex_lock(&w->share->lock);
+		if (w->share->owner == w) {	/* the file holds the start of a lost line */
+			nfx_outfile_abandon(w->file);
+			w->share->owner = NULL;
+		}
+		pthread_mutex_unlock(&w->share->lock);
+	}
+	if (w->used)	/* the file's close cuts off what it holds of it */
+		count_lost(w, w->records_buffered);
 	if (!w->is_clone) {
 		nfx_outfile_close(w->file);
 		if (w->share)
@@ -440,9 +531,12 @@ static int write_one(struct nfx_ndjson *w, const struct nfx_flow *f, uint64_t fl
 	int n;
 
 	if (OUT_BUF_SIZE - w->used < REC_MAX) {
-		nfx_ndjson_flush(w);
+		/* a sink that took nothing is not asked again per record, only per flush */
+		if (!w->stalled)
+			nfx_ndjson_flush(w);
 		if (OUT_BUF_SIZE - w->used < REC_MAX) {
-			w->stats.dropped++;
+			w->stalled = 1;
+			count_lost(w, 1);
 			sink_warn(w, "sink backed up, dropping records", 0);
 			return -ENOBUFS;
 		}
@@ -450,11 +544,11 @@ static int write_one(struct nfx_ndjson *w, const struct nfx_flow *f, uint64_t fl
 	n = format_ctx(w->buf + w->used, OUT_BUF_SIZE - w->used - 1, f, flush_ms, &cx);
 	if (n < 0) {
 		w->stats.write_errors++;
+		count_lost(w, 1);
 		return n;
 	}
 	w->used += (size_t)n;
 	w->buf[w->used++] = '\n';
-	w->stats.records++;
 	w->records_buffered++;
 	return 0;
 }
@@ -486,6 +580,7 @@ const struct nfx_ndjson_stats *nfx_ndjson_stats(struct nfx_ndjson *w)
 {
 	const struct nfx_outfile_stats *fs = nfx_outfile_stats(w->file);
 
+	w->stats.pending = w->records_buffered;
 	w->stats.bytes = fs->bytes;
 	w->stats.rotations = fs->rotations;
 	w->stats.reopens = fs->reopens;

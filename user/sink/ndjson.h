@@ -24,6 +24,7 @@ struct nfx_ndjson_opts {
 	uint32_t rotate_secs;
 	int gzip;
 	int nonblock;			/* a backed-up sink drops records, counted */
+	unsigned int mode;		/* a new output file's permissions; 0 = 0640 */
 };
 
 /* Also write start_ms/end_ms: exact times, for comparing with references. */
@@ -54,7 +55,9 @@ int nfx_ndjson_write_record(struct nfx_ndjson *w, const struct nfx_record *r);
 void nfx_ndjson_record(void *ctx, const struct nfx_record *r);
 /*
  * Writes out what is buffered, as far as the sink takes it.  Call once per
- * batch / on a timer.  0 or -errno of a write error (those records lost).
+ * batch / on a timer.  0, or -errno of a write error: the records stay in
+ * the buffer for the next flush (new ones are dropped, counted, once it is
+ * full) and the writer warns, at most once a minute.
  */
 int nfx_ndjson_flush(struct nfx_ndjson *w);
 /* SIGHUP: reopen the output file (logrotate).  0 or -errno (-EINVAL on a clone). */
@@ -77,10 +80,16 @@ int nfx_ndjson_format(char *buf, size_t size, const struct nfx_flow *f,
 		      uint64_t flush_ms, const char *namespace, const char *host,
 		      unsigned int flags);
 
+/*
+ * Every record given to a writer is, in the end, written or dropped:
+ * records + dropped + pending = records given, and records is the number
+ * of lines the writer put in the file (whole lines, none cut off again).
+ */
 struct nfx_ndjson_stats {
-	uint64_t records;		/* records formatted */
+	uint64_t records;		/* records written: whole lines in the file */
 	uint64_t dropped;		/* records lost: sink backed up or failing */
-	uint64_t write_errors;
+	uint64_t pending;		/* records in the buffer, not yet written */
+	uint64_t write_errors;		/* failed flushes (and records too long to format) */
 	uint64_t bytes;			/* bytes given to the sink */
 	uint64_t rotations;
 	uint64_t reopens;
