@@ -210,7 +210,7 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"listeners\": [{\"flow_type\": \"ipfix\"", -EINVAL,
 	  "config.json: 1:37: unexpected end of file (offset 36): truncated or half-written JSON" },
 	{ "{} {}", -EINVAL, "config.json: 1:4: JSON syntax error at offset 3: unexpected character" },
-	{ "  \n", -EINVAL, "config.json: empty file, expected a JSON object" },
+	{ "  \n", -EINVAL, "config.json: empty file, expected a JSON object or a YAML mapping" },
 	{ "[1, 2]", -EINVAL, "config.json: expected a JSON object at the top, got an array" },
 	{ "{\"enabled\": \"yes\"}", -EINVAL,
 	  "config.json: enabled: expected true or false, got a string \"yes\"" },
