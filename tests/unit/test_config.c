@@ -24,17 +24,41 @@
 #include "control/config.h"
 #include "base/log.h"
 #include "control/config_watch.h"
+#include "control/config_yaml.h"
 #include "control/reconcile.h"
+#include "yaml_emit.h"
 
 static char example_path[PATH_MAX] = "doc/nfxdp.example.json";
 
-static struct nfx_config *parse(const char *text)
+static struct nfx_config *parse_yaml(const char *text)
 {
 	struct nfx_config *c = NULL;
+	char err[512];
+	int rc = nfx_config_parse("config.yaml", text, strlen(text), &c, err, sizeof(err));
+
+	CHECK(rc == 0 && c, "YAML parse failed (%d): %s\n  text:\n%s", rc, err, text);
+	return c;
+}
+
+/*
+ * Every JSON text a test parses is also written as YAML and parsed again:
+ * one case table, two syntaxes, and the two configurations must not differ.
+ */
+static struct nfx_config *parse(const char *text)
+{
+	struct nfx_config *c = NULL, *y;
+	struct yaml_emit e;
 	char err[256];
 	int rc = nfx_config_parse("config.json", text, strlen(text), &c, err, sizeof(err));
 
 	CHECK(rc == 0 && c, "parse failed (%d): %s\n  text: %s", rc, err, text);
+	if (yaml_from_json(&e, text) == 0) {
+		y = parse_yaml(e.buf);
+		CHECK(!c || !y || nfx_config_diff(c, y) == 0, "YAML differs: %#x\n%s",
+		      nfx_config_diff(c, y), e.buf);
+		nfx_config_free(y);
+	}
+	free(e.buf);
 	return c;
 }
 
@@ -308,6 +332,50 @@ static void test_invalid(void)
 	}
 }
 
+/* A JSON case's message for its YAML twin: the same, with where the value was written. */
+static void yaml_message(const struct yaml_emit *e, const char *json_msg, char *buf, size_t len)
+{
+	const char *rest = json_msg + strlen("config.json: ");
+	const char *colon = strstr(rest, ": ");
+	char where[160];
+	unsigned int line, col;
+
+	snprintf(where, sizeof(where), "%.*s", colon ? (int)(colon - rest) : 0, rest);
+	if (yaml_pos(e, where, &line, &col))
+		snprintf(buf, len, "config.yaml: %u:%u: %s", line, col, rest);
+	else
+		snprintf(buf, len, "config.yaml: %s", rest);
+}
+
+/* The same cases in YAML: same code, same message, plus the line and column. */
+static void test_invalid_yaml(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *b = &bad_cases[i];
+		struct nfx_config *sentinel = (struct nfx_config *)&bad_cases, *c = sentinel;
+		char err[512] = "", want[512];
+		struct yaml_emit e;
+		int rc;
+
+		/* JSON's own syntax errors have their YAML counterparts in test_yaml_errors */
+		if (strstr(b->msg, "JSON") || strstr(b->msg, "empty file") ||
+		    yaml_from_json(&e, b->text)) {
+			continue;
+		}
+		n++;
+		yaml_message(&e, b->msg, want, sizeof(want));
+		rc = nfx_config_parse("config.yaml", e.buf, e.len, &c, err, sizeof(err));
+		CHECK(rc == b->err, "case %zu: rc %d, expected %d (%s)", i, rc, b->err, err);
+		CHECK(c == sentinel, "case %zu: *out was touched", i);
+		CHECK(!strcmp(err, want), "case %zu:\n%s\n       got      \"%s\"\n       expected \"%s\"",
+		      i, e.buf, err, want);
+		free(e.buf);
+	}
+	CHECK(n >= 39, "only %zu cases in YAML", n);
+}
+
 /* A file cut in the middle of a write: reported with its position, nothing loaded. */
 static void test_half_written(void)
 {
@@ -345,35 +413,64 @@ static void test_half_written(void)
 	free(text);
 }
 
+/* stderr into a temporary file while a parse logs; -1 when that cannot be set up. */
+struct capture {
+	char path[32];
+	int fd, saved;
+};
+
+static int capture_start(struct capture *k)
+{
+	snprintf(k->path, sizeof(k->path), "/tmp/nfxcfg-log.XXXXXX");
+	k->fd = mkstemp(k->path);
+	k->saved = dup(2);
+	CHECK(k->fd >= 0 && k->saved >= 0, "mkstemp/dup");
+	if (k->fd < 0 || k->saved < 0)
+		return -1;
+	fflush(stderr);
+	dup2(k->fd, 2);
+	return 0;
+}
+
+/* What was logged, into @buf. */
+static void capture_stop(struct capture *k, char *buf, size_t len)
+{
+	ssize_t n;
+
+	fflush(stderr);
+	dup2(k->saved, 2);
+	close(k->saved);
+	n = pread(k->fd, buf, len - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(k->fd);
+	unlink(k->path);
+}
+
 /* Unknown keys warn (on stderr, with where) and the file still loads. */
 static void test_unknown_keys(void)
 {
-	char tmpl[] = "/tmp/nfxcfg-log.XXXXXX", buf[1024] = "";
-	int fd = mkstemp(tmpl), saved = dup(2);
+	char buf[2048] = "";
 	struct nfx_config *c;
-	ssize_t n;
+	struct capture k;
 
-	CHECK(fd >= 0 && saved >= 0, "mkstemp/dup");
-	if (fd < 0 || saved < 0)
+	if (capture_start(&k))
 		return;
-	fflush(stderr);
-	dup2(fd, 2);
 	c = parse("{\"flush_intervall\": 3, \"output\": {\"gzipp\": true},"
 		  " \"listeners\": [{\"flow_type\": \"ipfix\", \"prot\": 1,"
 		  " \"mapping\": [{\"field\": 1, \"destination\": \"b\", \"typ\": \"hex\"}]}]}");
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	close(fd);
-	unlink(tmpl);
+	capture_stop(&k, buf, sizeof(buf));
 	CHECK(c != NULL, "not loaded");
 	nfx_config_free(c);
 	CHECK(strstr(buf, "config.json: flush_intervall: unknown key, ignored"), "%s", buf);
 	CHECK(strstr(buf, "config.json: output.gzipp: unknown key, ignored"), "%s", buf);
 	CHECK(strstr(buf, "config.json: listeners[0].prot: unknown key, ignored"), "%s", buf);
 	CHECK(strstr(buf, "config.json: listeners[0].mapping[0].typ: unknown key, ignored"), "%s", buf);
+	/* the YAML twin (parse() runs both) says where each one was written */
+	CHECK(strstr(buf, "config.yaml: 1:20: flush_intervall: unknown key, ignored"), "%s", buf);
+	CHECK(strstr(buf, "config.yaml: 3:12: output.gzipp: unknown key, ignored"), "%s", buf);
+	CHECK(strstr(buf, "config.yaml: 6:13: listeners[0].prot: unknown key, ignored"), "%s", buf);
+	CHECK(strstr(buf, "config.yaml: 10:16: listeners[0].mapping[0].typ: unknown key, ignored"),
+	      "%s", buf);
 }
 
 static void test_ports(void)
@@ -999,6 +1096,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_example);
 	RUN_TEST(test_defaults);
 	RUN_TEST(test_invalid);
+	RUN_TEST(test_invalid_yaml);
 	RUN_TEST(test_half_written);
 	RUN_TEST(test_unknown_keys);
 	RUN_TEST(test_ports);
