@@ -316,20 +316,26 @@ static const struct bad_case bad_cases[] = {
 	  "config.json: exporter_allowlist[0]: \"2001:db8::1/64\" has host bits set (did you mean 2001:db8::/64?)" },
 };
 
+/* One bad text: refused with @want_err and exactly @want, *out untouched. */
+static void check_bad(size_t i, const char *name, const char *text, size_t len, int want_err,
+		      const char *want)
+{
+	struct nfx_config *sentinel = (struct nfx_config *)&bad_cases, *c = sentinel;
+	char err[512] = "";
+	int rc;
+
+	rc = nfx_config_parse(name, text, len, &c, err, sizeof(err));
+	CHECK(rc == want_err, "case %zu: rc %d, expected %d (%s)", i, rc, want_err, err);
+	CHECK(c == sentinel, "case %zu: *out was touched", i);
+	CHECK(!strcmp(err, want), "case %zu:\n%s\n       got      \"%s\"\n       expected \"%s\"",
+	      i, text, err, want);
+}
+
 static void test_invalid(void)
 {
-	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
-		const struct bad_case *b = &bad_cases[i];
-		struct nfx_config *sentinel = (struct nfx_config *)&bad_cases, *c = sentinel;
-		char err[512] = "";
-		int rc;
-
-		rc = nfx_config_parse("config.json", b->text, strlen(b->text), &c, err, sizeof(err));
-		CHECK(rc == b->err, "case %zu: rc %d, expected %d (%s)", i, rc, b->err, err);
-		CHECK(c == sentinel, "case %zu: *out was touched", i);
-		CHECK(!strcmp(err, b->msg), "case %zu:\n       got      \"%s\"\n       expected \"%s\"",
-		      i, err, b->msg);
-	}
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+		check_bad(i, "config.json", bad_cases[i].text, strlen(bad_cases[i].text),
+			  bad_cases[i].err, bad_cases[i].msg);
 }
 
 /* A JSON case's message for its YAML twin: the same, with where the value was written. */
@@ -354,10 +360,8 @@ static void test_invalid_yaml(void)
 
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *b = &bad_cases[i];
-		struct nfx_config *sentinel = (struct nfx_config *)&bad_cases, *c = sentinel;
-		char err[512] = "", want[512];
 		struct yaml_emit e;
-		int rc;
+		char want[512];
 
 		/* JSON's own syntax errors have their YAML counterparts in test_yaml_errors */
 		if (strstr(b->msg, "JSON") || strstr(b->msg, "empty file") ||
@@ -366,11 +370,7 @@ static void test_invalid_yaml(void)
 		}
 		n++;
 		yaml_message(&e, b->msg, want, sizeof(want));
-		rc = nfx_config_parse("config.yaml", e.buf, e.len, &c, err, sizeof(err));
-		CHECK(rc == b->err, "case %zu: rc %d, expected %d (%s)", i, rc, b->err, err);
-		CHECK(c == sentinel, "case %zu: *out was touched", i);
-		CHECK(!strcmp(err, want), "case %zu:\n%s\n       got      \"%s\"\n       expected \"%s\"",
-		      i, e.buf, err, want);
+		check_bad(i, "config.yaml", e.buf, e.len, b->err, want);
 		free(e.buf);
 	}
 	CHECK(n >= 39, "only %zu cases in YAML", n);
@@ -549,18 +549,9 @@ static void check_refused(const char *what, char *text, int want_err, const char
 
 static void test_yaml_errors(void)
 {
-	for (size_t i = 0; i < sizeof(yaml_cases) / sizeof(yaml_cases[0]); i++) {
-		const struct bad_case *b = &yaml_cases[i];
-		struct nfx_config *sentinel = (struct nfx_config *)&yaml_cases, *c = sentinel;
-		char err[512] = "";
-		int rc;
-
-		rc = nfx_config_parse("config.yaml", b->text, strlen(b->text), &c, err, sizeof(err));
-		CHECK(rc == b->err, "case %zu: rc %d, expected %d (%s)", i, rc, b->err, err);
-		CHECK(c == sentinel, "case %zu: *out was touched", i);
-		CHECK(!strcmp(err, b->msg), "case %zu:\n       got      \"%s\"\n       expected \"%s\"",
-		      i, err, b->msg);
-	}
+	for (size_t i = 0; i < sizeof(yaml_cases) / sizeof(yaml_cases[0]); i++)
+		check_bad(i, "config.yaml", yaml_cases[i].text, strlen(yaml_cases[i].text),
+			  yaml_cases[i].err, yaml_cases[i].msg);
 	check_refused("alias bomb", alias_bomb(), -E2BIG,
 		      "more than 65536 YAML nodes (an alias counts every node it repeats)");
 	check_refused("depth", nested(NFX_YAML_MAX_DEPTH + 1), -E2BIG, "nested more than 64 levels");
