@@ -1112,6 +1112,16 @@ static void line_col(const char *text, size_t off, unsigned int *line, unsigned 
 	}
 }
 
+/* How many blanks @text starts with; the buffer need not end in a NUL. */
+static size_t skip_blank(const char *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && memchr(" \t\r\n", text[i], 4))
+		i++;
+	return i;
+}
+
 static int tokenize(struct pctx *p, const char *text, size_t len, json_object **root)
 {
 	struct json_tokener *tok = json_tokener_new();
@@ -1129,7 +1139,7 @@ static int tokenize(struct pctx *p, const char *text, size_t len, json_object **
 	if (*root)
 		return 0;
 	if (jerr == json_tokener_continue) {
-		bool blank = strspn(text, " \t\r\n") >= len;
+		bool blank = skip_blank(text, len) == len;
 
 		line_col(text, len, &line, &col);
 		if (blank)
@@ -1234,10 +1244,8 @@ static int apply_override(struct pctx *p, json_object *root, const char *key, co
  */
 static bool is_json(const char *text, size_t len)
 {
-	size_t i = 0;
+	size_t i = skip_blank(text, len);
 
-	while (i < len && text[i] && strchr(" \t\r\n", text[i]))
-		i++;
 	return i == len || text[i] == '{' || text[i] == '[';
 }
 

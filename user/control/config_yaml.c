@@ -530,7 +530,8 @@ int nfx_yaml_load(const char *text, size_t len, struct nfx_yaml_doc *doc, char *
 		nfx_yaml_doc_free(doc);
 		return rc;
 	}
-	qsort(doc->marks, doc->nmarks, sizeof(*doc->marks), mark_cmp);
+	if (doc->nmarks)	/* a document of comments or a null has none: marks is NULL */
+		qsort(doc->marks, doc->nmarks, sizeof(*doc->marks), mark_cmp);
 	return 0;
 }
 
