@@ -64,27 +64,6 @@ else
 	fail "Agent keys log line: [$line]"
 fi
 
-reloads() {
-	local v
-	v=$(nfxt_dstat "nfx_config_reloads_total{result=\"$1\"}")
-	echo "${v:-0}"
-}
-reloaded() {
-	nfxt_wait_dstat "nfx_config_reloads_total{result=\"$1\"}" $(($2 + 1)) 10
-}
-send_v5() {
-	local port=$1 base=$2 count=$3; shift 3
-	nfxt_e $NFSEND --dst "$IP_C" --port "$port" --kind v5 --messages "$count" --records 1 \
-		--base "$base" --no-connect "$@"
-}
-expect_records() {
-	local why
-	for _ in $(seq 1 100); do
-		why=$(nfxt_check_records netflow5 "$1" "$2") && break
-		sleep 0.1
-	done
-	if [ -z "$why" ]; then ok "$3"; else fail "$3: $why"; fi
-}
 # namespaces BASE COUNT: the distinct device.namespace of records BASE.., sorted
 namespaces() {
 	python3 - "$OUT" "$1" "$2" <<'EOF'
@@ -97,6 +76,13 @@ for line in open(sys.argv[1]):
         ns.add(r["device"]["namespace"])
 print(" ".join(sorted(ns)))
 EOF
+}
+# flows BASE NS WHAT: 10 messages from BASE are all decoded, in namespace NS
+flows() {
+	nfxt_send_v5 2055 "$1" 10 --sport $((40000 + $1 / 100))
+	nfxt_expect_records "$1" 10 "$3: collection continues"
+	[ "$(namespaces "$1" 10)" = "$2" ] && ok "$3: namespace $2" ||
+		fail "$3: namespaces [$(namespaces "$1" 10)], want $2"
 }
 # unchanged WHAT: port map, program and AF_XDP sockets as at the start
 unchanged() {
@@ -114,9 +100,9 @@ unchanged() {
 # and collection goes on under the running configuration
 broken() {
 	local rejected
-	rejected=$(reloads rejected)
+	rejected=$(nfxt_reloads rejected)
 	printf '%s' "$1" | nfxt_write_config "$CFG"
-	if reloaded rejected "$rejected"; then
+	if nfxt_reloaded rejected "$rejected"; then
 		msg=$(grep 'stays in force' "$ERR" | tail -n 1)
 		if grep -qE "datadog.yaml: [0-9]+:[0-9]+: " <<<"$msg"; then
 			ok "$2 rejected with its position: ${msg#nfxdp: }"
@@ -128,15 +114,12 @@ broken() {
 	fi
 }
 
-send_v5 2055 0 10
-expect_records 0 10 "records on 2055 under the Agent's file"
-[ "$(namespaces 0 10)" = dc1 ] && ok "records carry network_devices.namespace dc1" ||
-	fail "namespaces of the first records: [$(namespaces 0 10)]"
+flows 0 dc1 "the Agent's file, namespace from network_devices.namespace"
 
 # ---- valid -> broken -> broken -> SIGHUP -> valid, while one exporter sends ----
 N=300
 red0=$(nfxt_stat v5 redirected)
-send_v5 2055 1000 $N --gap 0.02 --sport 41000 &
+nfxt_send_v5 2055 1000 $N --gap 0.02 --sport 41000 &
 SENDER=$!
 for _ in $(seq 1 100); do
 	[ -n "$(nfxt_indices netflow5 1000 1010)" ] && break
@@ -146,10 +129,7 @@ done
 # cut in the middle of a write: a second listener left open
 broken "$(agent_yaml dc9)
       - flow_type: [netflow9" "half-written YAML"
-send_v5 2055 3000 10 --sport 43000
-expect_records 3000 10 "half-written YAML: collection continues"
-[ "$(namespaces 3000 10)" = dc1 ] && ok "half-written YAML: namespace still dc1" ||
-	fail "half-written YAML: namespaces [$(namespaces 3000 10)]"
+flows 3000 dc1 "half-written YAML"
 unchanged "after the half-written YAML"
 
 broken "$(agent_yaml dc9 | sed 's/port: 2055/port: 70000/')" "a port out of range"
@@ -157,28 +137,22 @@ grep -q "listeners\[0\].port: 70000 is not a port" "$ERR" ||
 	fail "no message naming listeners[0].port"
 unchanged "after the bad value"
 
-rejected=$(reloads rejected)
+rejected=$(nfxt_reloads rejected)
 kill -HUP "$NFXDP_PID"
-reloaded rejected "$rejected" && ok "SIGHUP with the bad file still there: rejected again" ||
+nfxt_reloaded rejected "$rejected" && ok "SIGHUP with the bad file still there: rejected again" ||
 	fail "SIGHUP did not reload the bad file"
-send_v5 2055 4000 10 --sport 44000
-expect_records 4000 10 "after SIGHUP: collection continues"
-[ "$(namespaces 4000 10)" = dc1 ] && ok "after SIGHUP: namespace still dc1" ||
-	fail "after SIGHUP: namespaces [$(namespaces 4000 10)]"
+flows 4000 dc1 "after SIGHUP"
 
-applied=$(reloads applied)
+applied=$(nfxt_reloads applied)
 agent_yaml dc2 | nfxt_write_config "$CFG"
-reloaded applied "$applied" && ok "valid YAML after the broken ones applied" ||
+nfxt_reloaded applied "$applied" && ok "valid YAML after the broken ones applied" ||
 	fail "valid YAML after the broken ones not applied"
-send_v5 2055 5000 10 --sport 45000
-expect_records 5000 10 "valid YAML again: records"
-[ "$(namespaces 5000 10)" = dc2 ] && ok "valid YAML again: namespace now dc2" ||
-	fail "valid YAML again: namespaces [$(namespaces 5000 10)]"
+flows 5000 dc2 "valid YAML again"
 unchanged "after the valid YAML"
 
 wait $SENDER
 SENDER=
-expect_records 1000 $N "the exporter's $N messages sent across every reload: all decoded"
+nfxt_expect_records 1000 $N "the exporter's $N messages sent across every reload: all decoded"
 count_all() {
 	echo $(($(nfxt_indices netflow5 1000 $((1000 + N)) | wc -l) + 30))
 }
