@@ -5,7 +5,8 @@
 # what reaches the daemon's decoders live (bad set lengths and templates,
 # record overruns, random set bodies, malformed sFlow, fragments, template
 # churn from 20 000 spoofed exporters), here for a shorter flood; the
-# malformed captures (tests/data/malformed) go through `nfxdp decode`.
+# malformed captures (tests/data/malformed) go through `nfxdp decode`;
+# tests/netns/test-reconcile-yaml.sh reloads broken and hostile YAML live.
 # Each must pass, and neither sanitizer may report anything: both halt on
 # the first error; ASan writes to a log this test reads, UBSan to nfxdp's
 # stderr, which tests/netns/lib.sh and this test read.
@@ -61,4 +62,8 @@ else
 fi
 out=$(san_env decode python3 tests/tools/malformed_decode.py "$BIN" tests/data/malformed 2>&1)
 verdict decode "malformed captures" "$out"
+# the configuration live: valid, half-written, out-of-range and hostile YAML
+# (alias bomb, deep nesting) reloaded under the daemon
+out=$(san_env yaml env NFXDP="$BIN" bash tests/netns/test-reconcile-yaml.sh 2>&1)
+verdict yaml "YAML reloads" "$out"
 exit $failed

@@ -9,6 +9,7 @@
 #  - a half-written YAML file and one with a bad value are rejected with their
 #    line and column, and the running configuration stays in force (port map,
 #    namespace, program, sockets), records keep flowing;
+#  - an alias bomb and a 100000-deep nest: refused by their bounds, the same;
 #  - SIGHUP with the broken file still there: rejected again, nothing changes;
 #  - a valid file after them is applied (namespace dc1 -> dc2);
 #  - every message the XDP program redirected during all of it is a record.
@@ -136,6 +137,16 @@ broken "$(agent_yaml dc9 | sed 's/port: 2055/port: 70000/')" "a port out of rang
 grep -q "listeners\[0\].port: 70000 is not a port" "$ERR" ||
 	fail "no message naming listeners[0].port"
 unchanged "after the bad value"
+
+# hostile documents: a billion laughs and a deep nest, refused where they start
+broken "$(python3 -c '
+s = "network_devices:\n  netflow:\n    a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9]\n"
+for p, n in zip("abcdefgh", "bcdefghi"):
+    s += "    %s: &%s [%s]\n" % (n, n, ", ".join(["*" + p] * 9))
+print(s)')" "an alias bomb"
+grep -q "more than 65536 YAML nodes" "$ERR" || fail "the alias bomb not refused by its bound"
+broken "network_devices: {netflow: {output: $(printf '[%.0s' $(seq 1 100000))" "100000 nested ["
+unchanged "after the hostile documents"
 
 rejected=$(nfxt_reloads rejected)
 kill -HUP "$NFXDP_PID"
