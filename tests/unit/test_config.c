@@ -902,6 +902,51 @@ static void test_overrides(void)
 	unlink(path);
 }
 
+/*
+ * Overrides on a datadog.yaml: they land in its netflow section, win over a
+ * listener's Agent "workers", and a bad one is reported without a line (it
+ * was not written in the file) while the file's own values keep theirs.
+ */
+static void test_overrides_yaml(void)
+{
+	char path[] = "/tmp/nfx-cfg-ov.XXXXXX", err[256];
+	const char *file = "api_key: x\nnetwork_devices:\n  namespace: dc1\n  netflow:\n"
+			   "    listeners:\n      - {flow_type: ipfix, workers: 4}\n"
+			   "    output: {path: /tmp/a, gzip: false}\n";
+	struct nfx_cfg_overrides ov = { .n = 0 };
+	struct nfx_config *c = NULL;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0, "mkstemp");
+	if (fd < 0)
+		return;
+	close(fd);
+	CHECK_EQ(write_file(path, file, strlen(file)), 0);
+	nfx_cfg_override(&ov, "output.path", "/tmp/b");
+	nfx_cfg_override(&ov, "workers", "2");
+	nfx_cfg_override(&ov, "namespace", "lab");
+	CHECK(nfx_config_build(path, &ov, &c, err, sizeof(err)) == 0 && c, "build: %s", err);
+	if (c) {
+		CHECK(!strcmp(c->output.path, "/tmp/b"), "path %s", c->output.path);
+		CHECK_EQ(c->workers, 2);
+		CHECK(!strcmp(c->namespace, "lab") && !strcmp(c->listeners[0].namespace, "lab"),
+		      "namespace %s", c->namespace);
+		nfx_config_free(c);
+		c = NULL;
+	}
+	ov.n = 0;
+	nfx_cfg_override(&ov, "output.path", "");
+	CHECK(nfx_config_build(path, &ov, &c, err, sizeof(err)) == -EINVAL && !c, "%s", err);
+	CHECK(strstr(err, ": output.path: must not be empty") && !strstr(err, ": 7:"), "%s", err);
+	ov.n = 0;
+	nfx_cfg_override(&ov, "output.gzip", "true");
+	nfx_cfg_override(&ov, "output.rotate_size", "-1");
+	CHECK(nfx_config_build(path, &ov, &c, err, sizeof(err)) == -EINVAL && !c, "%s", err);
+	CHECK(strstr(err, ": output.rotate_size: -1 is out of range") && !strstr(err, ": 7:"),
+	      "%s", err);
+	unlink(path);
+}
+
 static void test_diff(void)
 {
 	static const struct { const char *key; unsigned int bits; } scalar[] = {
@@ -1367,6 +1412,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_unknown_keys);
 	RUN_TEST(test_ports);
 	RUN_TEST(test_overrides);
+	RUN_TEST(test_overrides_yaml);
 	RUN_TEST(test_diff);
 	if (geteuid()) {
 		printf("skip test_reconcile: needs root\n");
