@@ -57,6 +57,13 @@ static void at(struct pctx *p, json_object *v)
 		p->at = v;
 }
 
+/* @v of @container now checked: @v's position, or the container's for a null. */
+static void at_in(struct pctx *p, json_object *container, json_object *v)
+{
+	p->at = container;
+	at(p, v);
+}
+
 /* "L:C: " of p->at in a YAML file, "" otherwise. */
 static const char *at_str(const struct pctx *p, char *buf, size_t len)
 {
@@ -316,7 +323,7 @@ static const struct opt mapping_opts[] = {
 /*
  * Keys of the Datadog Agent's netflow section that nfxdp has no use for:
  * accepted without a warning and named in one log line per load
- * (nfxdp.json(5) "DATADOG AGENT KEYS" says why each).
+ * (nfxdp.json(5) "Datadog Agent keys" says why each).
  */
 static const char *const agent_ignored[] = {
 	"stop_timeout", "aggregator_buffer_size", "prometheus_listener_enabled",
@@ -648,8 +655,7 @@ static void warn_unknown(struct pctx *p, const struct opt *rows, size_t n, json_
 		if (known)
 			continue;
 		join_where(w, sizeof(w), where, key);
-		p->at = obj;
-		at(p, val);
+		at_in(p, obj, val);
 		pr_warn("%s: %s%s: unknown key, ignored\n", p->name, at_str(p, pos, sizeof(pos)), w);
 	}
 }
@@ -712,8 +718,7 @@ static int parse_mapping(struct pctx *p, json_object *arr, struct nfx_listener *
 		json_object *m = json_object_array_get_idx(arr, i);
 
 		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
-		p->at = arr;
-		at(p, m);
+		at_in(p, arr, m);
 		if (!json_object_is_type(m, json_type_object))
 			return perr(p, -EINVAL, w, "expected an object, got %s", json_type_word(m));
 		warn_unknown(p, mapping_opts, ARRAY_LEN(mapping_opts), m, w, NULL);
@@ -751,8 +756,7 @@ static int parse_listener(struct pctx *p, json_object *obj, struct nfx_listener 
 	if (!json_object_object_get_ex(obj, "mapping", &m))
 		return 0;
 	join_where(w, sizeof(w), where, "mapping");
-	p->at = obj;
-	at(p, m);
+	at_in(p, obj, m);
 	if (!json_object_is_type(m, json_type_array))
 		return perr(p, -EINVAL, w, "expected an array, got %s", json_type_word(m));
 	return parse_mapping(p, m, l, w);
@@ -785,8 +789,7 @@ static int check_listeners(struct pctx *p, const struct nfx_listener *ls, size_t
 	for (size_t j = 0; j < n; j++) {
 		bool seen = false;
 
-		p->at = arr;
-		at(p, json_object_array_get_idx(arr, j));
+		at_in(p, arr, json_object_array_get_idx(arr, j));
 		for (size_t i = 0; i < j; i++) {
 			char w[64];
 
@@ -963,8 +966,7 @@ static int parse_allow(struct pctx *p, const struct opt *o, json_object *v, void
 		char w[64];
 
 		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
-		p->at = v;
-		at(p, e);
+		at_in(p, v, e);
 		if (!json_object_is_type(e, json_type_string))
 			err = perr(p, -EINVAL, w, "expected a string \"ADDR[/LEN]\", got %s",
 				   json_type_word(e));
@@ -1021,8 +1023,7 @@ static int parse_rdns_prefixes(struct pctx *p, const struct opt *o, json_object 
 		char w[64];
 
 		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
-		p->at = v;
-		at(p, e);
+		at_in(p, v, e);
 		if (!json_object_is_type(e, json_type_string) ||
 		    nfx_rdns_prefix_check(json_object_get_string(e))) {
 			for (size_t j = 0; j < i; j++)
