@@ -520,6 +520,21 @@ static char *nested(unsigned int depth)
 	return buf;
 }
 
+/* "k: [{}, {}, ...]" with @n empty mappings: @n + 3 nodes (the root, k, the list). */
+static char *flat(unsigned int n)
+{
+	char *buf = calloc(n + 1, 4);
+	size_t used;
+
+	if (!buf)
+		return NULL;
+	used = (size_t)sprintf(buf, "k: [");
+	for (unsigned int i = 0; i < n; i++)
+		used += (size_t)sprintf(buf + used, "%s{}", i ? "," : "");
+	strcpy(buf + used, "]");
+	return buf;
+}
+
 /* @n anchored scalars "kI: &aI 1". */
 static char *anchors(unsigned int n)
 {
@@ -553,9 +568,10 @@ static void test_yaml_errors(void)
 		check_bad(i, "config.yaml", yaml_cases[i].text, strlen(yaml_cases[i].text),
 			  yaml_cases[i].err, yaml_cases[i].msg);
 	check_refused("alias bomb", alias_bomb(), -E2BIG,
-		      "more than 65536 YAML nodes (an alias counts every node it repeats)");
+		      "more than 16384 YAML nodes (an alias counts every node it repeats)");
 	check_refused("depth", nested(NFX_YAML_MAX_DEPTH + 1), -E2BIG, "nested more than 64 levels");
 	check_refused("anchors", anchors(NFX_YAML_MAX_ANCHORS + 1), -E2BIG, "more than 1024 YAML anchors");
+	check_refused("nodes", flat(NFX_YAML_MAX_NODES - 2), -E2BIG, "more than 16384 YAML nodes");
 }
 
 /* What YAML writes differently from JSON, and the bounds' other side. */
@@ -589,6 +605,11 @@ static void test_yaml_scalars(void)
 	}
 	/* one level, one anchor under the bounds */
 	text = nested(NFX_YAML_MAX_DEPTH - 1);
+	if (text) {
+		nfx_config_free(parse_yaml(text));
+		free(text);
+	}
+	text = flat(NFX_YAML_MAX_NODES - 3);
 	if (text) {
 		nfx_config_free(parse_yaml(text));
 		free(text);

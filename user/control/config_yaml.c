@@ -274,6 +274,9 @@ static int parse_scalar(struct yctx *y, json_object **out)
 	} else if (plain) {
 		k = plain_kind(s);
 	}
+	if (k != SK_STR && strlen(s) != len)	/* !!int "1\0junk" is no integer */
+		return yerr(y, -EINVAL, &y->ev.start_mark, "a NUL character in a %s",
+			    tag ? tag : "scalar");
 	if (k == SK_NULL) {
 		*out = NULL;
 		return 0;

@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 
 #define NFX_YAML_MAX_DEPTH	64	/* nested mappings and sequences */
-#define NFX_YAML_MAX_NODES	65536	/* aliases counted as what they repeat */
+#define NFX_YAML_MAX_NODES	16384	/* aliases counted as what they repeat; ~13 MiB at most */
 #define NFX_YAML_MAX_ANCHORS	1024
 
 /* Where a node was written; @text is a plain scalar as written, for string keys. */
