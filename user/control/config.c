@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * config.c - the JSON configuration file: parsing and validation (json-c,
- * strict mode), defaults, the port map it implies, and the diff between two
- * configurations that reconcile and the daemon act on.
+ * config.c - the configuration file: parsing and validation (json-c strict
+ * mode for JSON, config_yaml.c's tree for YAML, one table for both), the
+ * Datadog Agent's datadog.yaml layout, defaults, the port map it implies,
+ * and the diff between two configurations that reconcile and the daemon
+ * act on.
  *
  * Options are rows of a table (name, type, bounds, default, change bit,
  * runtime/restart flag), in the style of redis' static_configs[]: one walk

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * config.h - the JSON configuration file (`nfxdp run -c FILE`), with the
- * Datadog Agent's key names, parsed into a plain struct nfx_config that
+ * config.h - the configuration file (`nfxdp run -c FILE`, JSON or YAML)
+ * with the Datadog Agent's key names, parsed into a plain struct nfx_config that
  * owns its strings, plus the diff that tells reconcile what changed.
  *
  * Every option lives in one table in config.c (name, type, bounds, default,
