@@ -32,7 +32,7 @@ endif
 # The version has one home, debian/changelog's first line: "nfxdp (0.1.0) ...".
 VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 
-PKGS    := libbpf libxdp libelf zlib json-c libpcap libmicrohttpd libcurl libcares libsystemd libcap-ng
+PKGS    := libbpf libxdp libelf zlib json-c yaml-0.1 libpcap libmicrohttpd libcurl libcares libsystemd libcap-ng
 # What the build needs, kept apart from the user's CFLAGS (make CFLAGS=-O0
 # must not drop -Iinclude or -Werror); -MMD -MP gives each object its header
 # dependencies.  CPPFLAGS and LDFLAGS are the user's too (dpkg-buildflags
@@ -42,7 +42,7 @@ NFX_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOUR
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(NFX_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(NFX_DEFS)
 DEPFLAGS   = -MMD -MP
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lelf -lz -ljson-c -lpcap -lmicrohttpd -lcurl -lcares -lsystemd -lcap-ng) -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lelf -lz -ljson-c -lyaml -lpcap -lmicrohttpd -lcurl -lcares -lsystemd -lcap-ng) -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ivmlinux/$(ARCH) -Ibpf
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

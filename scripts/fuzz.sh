@@ -7,8 +7,8 @@
 #
 # usage: scripts/fuzz.sh [--build-only] [SECONDS] [TARGET...]
 #   TARGET: fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_sflow fuzz_tmpl
-#           fuzz_frame fuzz_xdp (default: all; fuzz_xdp needs root and the skeleton,
-#           $NFX_BUILD/nfx_xdp.skel.h, made if missing)
+#           fuzz_frame fuzz_config fuzz_xdp (default: all; fuzz_xdp needs root
+#           and the skeleton, $NFX_BUILD/nfx_xdp.skel.h, made if missing)
 # env: FUZZ_OUT (build/fuzz), NFX_BUILD (build: where make put the skeleton),
 #      FUZZ_ARGS (more libFuzzer flags),
 #      FUZZ_IGNORELIST (a -fsanitize-ignorelist file, to fuzz on past a
@@ -28,7 +28,8 @@ for a in "$@"; do
 	*) echo "usage: $0 [--build-only] [SECONDS] [TARGET...]" >&2; exit 2 ;;
 	esac
 done
-ALL_TARGETS="fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_sflow fuzz_tmpl fuzz_frame fuzz_xdp"
+ALL_TARGETS="fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_sflow fuzz_tmpl fuzz_frame fuzz_config
+	fuzz_xdp"
 [ ${#targets[@]} -eq 0 ] && read -ra targets <<<"$ALL_TARGETS"
 
 BUILD=${NFX_BUILD:-build}
@@ -88,6 +89,10 @@ build_target() {
 			-o "$OUT/$t" tests/fuzz/fuzz_decode.c "$LIB_A" ;;
 	fuzz_tmpl|fuzz_frame) $CLANG $CFLAGS -fsanitize=fuzzer -o "$OUT/$t" \
 			"tests/fuzz/$t.c" "$LIB_A" ;;
+	# the configuration: both syntaxes, and the rdns prefix check it calls
+	fuzz_config) $CLANG $CFLAGS -fsanitize=fuzzer -o "$OUT/$t" tests/fuzz/fuzz_config.c \
+			user/control/config.c user/control/config_yaml.c user/enrich/rdns.c \
+			"$LIB_A" -ljson-c -lyaml -lcares -lpthread ;;
 	fuzz_xdp)
 		if [ ! -f "$BUILD/nfx_xdp.skel.h" ]; then
 			make --no-print-directory OUT="$BUILD" "$BUILD/nfx_xdp.skel.h" >/dev/null
@@ -120,6 +125,7 @@ seed_dir() {
 	case $1 in
 	fuzz_frame|fuzz_xdp) echo "$seeds/frames" ;;
 	fuzz_tmpl) echo "$seeds/templates" ;;
+	fuzz_config) echo tests/fuzz/config-seeds ;;
 	*) echo "$seeds/payloads" ;;
 	esac
 }
@@ -128,6 +134,7 @@ dict_of() {
 	case $1 in
 	fuzz_frame|fuzz_xdp) echo tests/fuzz/frame.dict ;;
 	fuzz_sflow) echo tests/fuzz/sflow.dict ;;
+	fuzz_config) echo tests/fuzz/config.dict ;;
 	*) echo tests/fuzz/netflow.dict ;;
 	esac
 }

@@ -5,8 +5,9 @@
 # what reaches the daemon's decoders live (bad set lengths and templates,
 # record overruns, random set bodies, malformed sFlow, fragments, template
 # churn from 20 000 spoofed exporters), here for a shorter flood; the
-# malformed captures (tests/data/malformed) go through `nfxdp decode`, and
-# every setup error of tests/netns/test-setup-errors.sh ends without a leak.
+# malformed captures (tests/data/malformed) go through `nfxdp decode`;
+# every setup error of tests/netns/test-setup-errors.sh ends without a leak;
+# tests/netns/test-reconcile-yaml.sh reloads broken and hostile YAML live.
 # Each must pass, and neither sanitizer may report anything: both halt on
 # the first error; ASan writes to a log this test reads, UBSan to nfxdp's
 # stderr, which tests/netns/lib.sh and this test read.
@@ -64,4 +65,8 @@ out=$(san_env setup env NFXDP="$BIN" bash tests/netns/test-setup-errors.sh 2>&1)
 verdict setup "setup errors" "$out"
 out=$(san_env decode python3 tests/tools/malformed_decode.py "$BIN" tests/data/malformed 2>&1)
 verdict decode "malformed captures" "$out"
+# the configuration live: valid, half-written, out-of-range and hostile YAML
+# (alias bomb, deep nesting) reloaded under the daemon
+out=$(san_env yaml env NFXDP="$BIN" bash tests/netns/test-reconcile-yaml.sh 2>&1)
+verdict yaml "YAML reloads" "$out"
 exit $failed

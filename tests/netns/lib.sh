@@ -244,6 +244,38 @@ nfxt_write_config() {
 	cat >"$1.tmp.$$" && mv -f "$1.tmp.$$" "$1"
 }
 
+# nfxt_reloads RESULT: nfx_config_reloads_total{result="RESULT"} (applied,
+# rejected, unchanged), 0 before the first.
+nfxt_reloads() {
+	local v
+	v=$(nfxt_dstat "nfx_config_reloads_total{result=\"$1\"}")
+	echo "${v:-0}"
+}
+
+# nfxt_reloaded RESULT BEFORE: until that counter is past BEFORE (10 s at most).
+nfxt_reloaded() {
+	nfxt_wait_dstat "nfx_config_reloads_total{result=\"$1\"}" $(($2 + 1)) 10
+}
+
+# nfxt_send_v5 PORT BASE COUNT [ARGS]: COUNT one-record v5 messages from the
+# exporter netns to the collector, records BASE...
+nfxt_send_v5() {
+	local port=$1 base=$2 count=$3; shift 3
+	nfxt_e $NFSEND --dst "$IP_C" --port "$port" --kind v5 --messages "$count" --records 1 \
+		--base "$base" --no-connect "$@"
+}
+
+# nfxt_expect_records BASE COUNT WHAT: records BASE.. arrive (10 s at most),
+# once each, with their fields: an ok or FAIL line for WHAT.
+nfxt_expect_records() {
+	local why
+	for _ in $(seq 1 100); do
+		why=$(nfxt_check_records netflow5 "$1" "$2") && break
+		sleep 0.1
+	done
+	if [ -z "$why" ]; then ok "$3"; else fail "$3: $why"; fi
+}
+
 # nfxt_prog_id: id of the XDP program attached to $IF_C ("none" if none).
 nfxt_prog_id() {
 	nfxt_c ip -j link show dev "$IF_C" | python3 -c '

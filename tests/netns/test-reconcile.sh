@@ -34,32 +34,6 @@ info "program id $prog0, AF_XDP sockets [$xsk0], ports [$ports0]"
 [ "$(wc -w <<<"$xsk0")" -eq 2 ] || fail "want 2 AF_XDP sockets (2 RX queues), found [$xsk0]"
 [ "$ports0" = "2055:$(cut -d: -f2 <<<"$ports0")" ] || fail "port map [$ports0], want 2055 only"
 
-# reloads RESULT: nfx_config_reloads_total{result="RESULT"} (applied, rejected, unchanged)
-reloads() {
-	local v
-	v=$(nfxt_dstat "nfx_config_reloads_total{result=\"$1\"}")
-	echo "${v:-0}"
-}
-# reloaded RESULT BEFORE: until that counter is past BEFORE (10 s at most)
-reloaded() {
-	nfxt_wait_dstat "nfx_config_reloads_total{result=\"$1\"}" $(($2 + 1)) 10
-}
-
-# send_v5 PORT BASE COUNT [ARGS]: COUNT one-record v5 messages, records BASE...
-send_v5() {
-	local port=$1 base=$2 count=$3; shift 3
-	nfxt_e $NFSEND --dst "$IP_C" --port "$port" --kind v5 --messages "$count" --records 1 \
-		--base "$base" --no-connect "$@"
-}
-# expect_records BASE COUNT WHAT: records BASE.. arrive, once each, with their fields
-expect_records() {
-	local why
-	for _ in $(seq 1 100); do
-		why=$(nfxt_check_records netflow5 "$1" "$2") && break
-		sleep 0.1
-	done
-	if [ -z "$why" ]; then ok "$3"; else fail "$3: $why"; fi
-}
 # none_of BASE COUNT: no record numbered BASE..BASE+COUNT-1 in the output
 none_of() {
 	[ -z "$(nfxt_indices netflow5 "$1" $(($1 + $2)))" ]
@@ -76,36 +50,36 @@ still_same() {
 	fi
 }
 
-send_v5 2055 0 10
-expect_records 0 10 "records on 2055 before any change"
+nfxt_send_v5 2055 0 10
+nfxt_expect_records 0 10 "records on 2055 before any change"
 
 # ---- 1. move the listener 2055 -> 2056 while two exporters send ----
 # one exporter per port, a message every 20 ms; the file changes mid-stream
 N=150
 red0=$(nfxt_stat v5 redirected)
-send_v5 2055 1000 $N --gap 0.02 --sport 41000 --log "$WORK/sent.log" &
+nfxt_send_v5 2055 1000 $N --gap 0.02 --sport 41000 --log "$WORK/sent.log" &
 SENDERS=$!
-send_v5 2056 2000 $N --gap 0.02 --sport 42000 --log "$WORK/sent.log" &
+nfxt_send_v5 2056 2000 $N --gap 0.02 --sport 42000 --log "$WORK/sent.log" &
 SENDERS="$SENDERS $!"
 # the change goes in once the old port is seen flowing
 for _ in $(seq 1 100); do
 	[ -n "$(nfxt_indices netflow5 1000 1010)" ] && break
 	sleep 0.1
 done
-applied=$(reloads applied)
+applied=$(nfxt_reloads applied)
 nfxt_write_config "$CFG" <<'EOF'
 { "listeners": [ { "flow_type": "netflow5", "port": 2056 } ] }
 EOF
-if reloaded applied "$applied"; then
-	ok "move applied (reloads applied $applied -> $(reloads applied)); log: $(grep -E 'listener 2055 -> 2056' "$ERR" | tail -n 1)"
+if nfxt_reloaded applied "$applied"; then
+	ok "move applied (reloads applied $applied -> $(nfxt_reloads applied)); log: $(grep -E 'listener 2055 -> 2056' "$ERR" | tail -n 1)"
 else
 	fail "no reload applied after the file changed"
 fi
 # the first packets once the change is in force: every one a record
-send_v5 2056 3000 10 --sport 43000
+nfxt_send_v5 2056 3000 10 --sport 43000
 wait $SENDERS
 SENDERS=
-expect_records 3000 10 "new port 2056: all 10 messages sent right after the change decoded"
+nfxt_expect_records 3000 10 "new port 2056: all 10 messages sent right after the change decoded"
 [ "$(nfxt_ports_map | cut -d: -f1)" = 2056 ] && ok "port map now holds 2056 only" ||
 	fail "port map after the move: [$(nfxt_ports_map)]"
 
@@ -165,11 +139,11 @@ else
 fi
 
 # ---- 2. enabled: false, then true ----
-applied=$(reloads applied)
+applied=$(nfxt_reloads applied)
 nfxt_write_config "$CFG" <<'EOF'
 { "enabled": false, "listeners": [ { "flow_type": "netflow5", "port": 2056 } ] }
 EOF
-reloaded applied "$applied" || fail "enabled: false not applied"
+nfxt_reloaded applied "$applied" || fail "enabled: false not applied"
 pm=$(nfxt_ports_map)
 [ -z "$pm" ] && ok "enabled: false empties the port map" || fail "enabled: false, port map [$pm]"
 pk0=$(nfxt_stat_sum packets)
@@ -189,38 +163,38 @@ pk=$(nfxt_stat_sum packets)
 none_of 6000 5 && ok "disabled: no records" || fail "disabled: records were produced"
 still_same "after enabled: false"
 
-applied=$(reloads applied)
+applied=$(nfxt_reloads applied)
 nfxt_write_config "$CFG" <<'EOF'
 { "enabled": true, "listeners": [ { "flow_type": "netflow5", "port": 2056 } ] }
 EOF
-reloaded applied "$applied" || fail "enabled: true not applied"
+nfxt_reloaded applied "$applied" || fail "enabled: true not applied"
 [ "$(nfxt_ports_map | cut -d: -f1)" = 2056 ] || fail "enabled again, port map [$(nfxt_ports_map)]"
-send_v5 2056 7000 10
-expect_records 7000 10 "enabled: true again, records resume"
+nfxt_send_v5 2056 7000 10
+nfxt_expect_records 7000 10 "enabled: true again, records resume"
 
 # ---- 3. allow-list without the exporter, then with it ----
 na0=$(nfxt_stat_sum not_allowed)
-applied=$(reloads applied)
+applied=$(nfxt_reloads applied)
 nfxt_write_config "$CFG" <<'EOF'
 { "listeners": [ { "flow_type": "netflow5", "port": 2056 } ],
   "exporter_allowlist": [ "10.99.0.0/16", "192.0.2.1" ] }
 EOF
-reloaded applied "$applied" || fail "narrowed allow-list not applied"
-send_v5 2056 8000 8
+nfxt_reloaded applied "$applied" || fail "narrowed allow-list not applied"
+nfxt_send_v5 2056 8000 8
 if nfxt_wait_stat other not_allowed $((na0 + 8)) 10; then
 	ok "narrowed allow-list: 8 packets counted as not_allowed"
 else
 	fail "narrowed allow-list: not_allowed $na0 -> $(nfxt_stat_sum not_allowed), want +8"
 fi
 # the last good one sent after them: what it yields shows the others were dropped
-applied=$(reloads applied)
+applied=$(nfxt_reloads applied)
 nfxt_write_config "$CFG" <<'EOF'
 { "listeners": [ { "flow_type": "netflow5", "port": 2056 } ],
   "exporter_allowlist": [ "10.99.0.0/16", "10.231.0.0/24" ] }
 EOF
-reloaded applied "$applied" || fail "widened allow-list not applied"
-send_v5 2056 9000 10
-expect_records 9000 10 "widened allow-list, records resume"
+nfxt_reloaded applied "$applied" || fail "widened allow-list not applied"
+nfxt_send_v5 2056 9000 10
+nfxt_expect_records 9000 10 "widened allow-list, records resume"
 none_of 8000 8 && ok "narrowed allow-list: no records from the excluded exporter" ||
 	fail "records from the excluded exporter: $(nfxt_indices netflow5 8000 8008 | tr '\n' ' ')"
 na=$(nfxt_stat_sum not_allowed)
@@ -228,36 +202,36 @@ na=$(nfxt_stat_sum not_allowed)
 
 # ---- 4. a half-written file ----
 pm0=$(nfxt_ports_map)
-rejected=$(reloads rejected)
+rejected=$(nfxt_reloads rejected)
 printf '{ "listeners": [ { "flow_type": "netflow5", "port": 20' >"$CFG"
-if reloaded rejected "$rejected"; then
+if nfxt_reloaded rejected "$rejected"; then
 	ok "broken file rejected: $(grep 'stays in force' "$ERR" | tail -n 1 | cut -c1-150)"
 else
 	fail "broken file not rejected"
 fi
-send_v5 2056 10000 10
-expect_records 10000 10 "broken file: collection continues"
+nfxt_send_v5 2056 10000 10
+nfxt_expect_records 10000 10 "broken file: collection continues"
 [ "$(nfxt_ports_map)" = "$pm0" ] && ok "broken file: port map unchanged [$pm0]" ||
 	fail "broken file: port map [$pm0] -> [$(nfxt_ports_map)]"
 still_same "after the broken file"
 # and the next good file is applied: back to 2055
-applied=$(reloads applied)
+applied=$(nfxt_reloads applied)
 nfxt_write_config "$CFG" <<'EOF'
 { "listeners": [ { "flow_type": "netflow5", "port": 2055 } ] }
 EOF
-reloaded applied "$applied" || fail "good file after the broken one not applied"
-send_v5 2055 11000 10
-expect_records 11000 10 "good file after the broken one applied (back on 2055)"
+nfxt_reloaded applied "$applied" || fail "good file after the broken one not applied"
+nfxt_send_v5 2055 11000 10
+nfxt_expect_records 11000 10 "good file after the broken one applied (back on 2055)"
 still_same "at the end"
 
 # SIGHUP re-reads an unchanged file: nothing changes, nothing stops
-unchanged=$(reloads unchanged)
-applied=$(reloads applied)
+unchanged=$(nfxt_reloads unchanged)
+applied=$(nfxt_reloads applied)
 kill -HUP "$NFXDP_PID"
-reloaded unchanged "$unchanged" || fail "SIGHUP: no reload counted as unchanged"
-send_v5 2055 12000 10
-expect_records 12000 10 "SIGHUP with the file unchanged: collection continues"
-[ "$(reloads applied)" -eq "$applied" ] ||
+nfxt_reloaded unchanged "$unchanged" || fail "SIGHUP: no reload counted as unchanged"
+nfxt_send_v5 2055 12000 10
+nfxt_expect_records 12000 10 "SIGHUP with the file unchanged: collection continues"
+[ "$(nfxt_reloads applied)" -eq "$applied" ] ||
 	fail "SIGHUP with an unchanged file applied a configuration change"
 still_same "after SIGHUP"
 

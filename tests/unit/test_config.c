@@ -24,17 +24,41 @@
 #include "control/config.h"
 #include "base/log.h"
 #include "control/config_watch.h"
+#include "control/config_yaml.h"
 #include "control/reconcile.h"
+#include "yaml_emit.h"
 
 static char example_path[PATH_MAX] = "doc/nfxdp.example.json";
 
-static struct nfx_config *parse(const char *text)
+static struct nfx_config *parse_yaml(const char *text)
 {
 	struct nfx_config *c = NULL;
+	char err[512];
+	int rc = nfx_config_parse("config.yaml", text, strlen(text), &c, err, sizeof(err));
+
+	CHECK(rc == 0 && c, "YAML parse failed (%d): %s\n  text:\n%s", rc, err, text);
+	return c;
+}
+
+/*
+ * Every JSON text a test parses is also written as YAML and parsed again:
+ * one case table, two syntaxes, and the two configurations must not differ.
+ */
+static struct nfx_config *parse(const char *text)
+{
+	struct nfx_config *c = NULL, *y;
+	struct yaml_emit e;
 	char err[256];
 	int rc = nfx_config_parse("config.json", text, strlen(text), &c, err, sizeof(err));
 
 	CHECK(rc == 0 && c, "parse failed (%d): %s\n  text: %s", rc, err, text);
+	if (yaml_from_json(&e, text) == 0) {
+		y = parse_yaml(e.buf);
+		CHECK(!c || !y || nfx_config_diff(c, y) == 0, "YAML differs: %#x\n%s",
+		      nfx_config_diff(c, y), e.buf);
+		nfx_config_free(y);
+	}
+	free(e.buf);
 	return c;
 }
 
@@ -210,7 +234,7 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"listeners\": [{\"flow_type\": \"ipfix\"", -EINVAL,
 	  "config.json: 1:37: unexpected end of file (offset 36): truncated or half-written JSON" },
 	{ "{} {}", -EINVAL, "config.json: 1:4: JSON syntax error at offset 3: unexpected character" },
-	{ "  \n", -EINVAL, "config.json: empty file, expected a JSON object" },
+	{ "  \n", -EINVAL, "config.json: empty file, expected a JSON object or a YAML mapping" },
 	{ "[1, 2]", -EINVAL, "config.json: expected a JSON object at the top, got an array" },
 	{ "{\"enabled\": \"yes\"}", -EINVAL,
 	  "config.json: enabled: expected true or false, got a string \"yes\"" },
@@ -292,20 +316,64 @@ static const struct bad_case bad_cases[] = {
 	  "config.json: exporter_allowlist[0]: \"2001:db8::1/64\" has host bits set (did you mean 2001:db8::/64?)" },
 };
 
+/* One bad text: refused with @want_err and exactly @want, *out untouched. */
+static void check_bad(size_t i, const char *name, const char *text, size_t len, int want_err,
+		      const char *want)
+{
+	struct nfx_config *sentinel = (struct nfx_config *)&bad_cases, *c = sentinel;
+	char err[512] = "";
+	int rc;
+
+	rc = nfx_config_parse(name, text, len, &c, err, sizeof(err));
+	CHECK(rc == want_err, "case %zu: rc %d, expected %d (%s)", i, rc, want_err, err);
+	CHECK(c == sentinel, "case %zu: *out was touched", i);
+	CHECK(!strcmp(err, want), "case %zu:\n%s\n       got      \"%s\"\n       expected \"%s\"",
+	      i, text, err, want);
+}
+
 static void test_invalid(void)
 {
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+		check_bad(i, "config.json", bad_cases[i].text, strlen(bad_cases[i].text),
+			  bad_cases[i].err, bad_cases[i].msg);
+}
+
+/* A JSON case's message for its YAML twin: the same, with where the value was written. */
+static void yaml_message(const struct yaml_emit *e, const char *json_msg, char *buf, size_t len)
+{
+	const char *rest = json_msg + strlen("config.json: ");
+	const char *colon = strstr(rest, ": ");
+	char where[160];
+	unsigned int line, col;
+
+	snprintf(where, sizeof(where), "%.*s", colon ? (int)(colon - rest) : 0, rest);
+	if (yaml_pos(e, where, &line, &col))
+		snprintf(buf, len, "config.yaml: %u:%u: %s", line, col, rest);
+	else
+		snprintf(buf, len, "config.yaml: %s", rest);
+}
+
+/* The same cases in YAML: same code, same message, plus the line and column. */
+static void test_invalid_yaml(void)
+{
+	size_t n = 0;
+
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *b = &bad_cases[i];
-		struct nfx_config *sentinel = (struct nfx_config *)&bad_cases, *c = sentinel;
-		char err[512] = "";
-		int rc;
+		struct yaml_emit e;
+		char want[512];
 
-		rc = nfx_config_parse("config.json", b->text, strlen(b->text), &c, err, sizeof(err));
-		CHECK(rc == b->err, "case %zu: rc %d, expected %d (%s)", i, rc, b->err, err);
-		CHECK(c == sentinel, "case %zu: *out was touched", i);
-		CHECK(!strcmp(err, b->msg), "case %zu:\n       got      \"%s\"\n       expected \"%s\"",
-		      i, err, b->msg);
+		/* JSON's own syntax errors have their YAML counterparts in test_yaml_errors */
+		if (strstr(b->msg, "JSON") || strstr(b->msg, "empty file") ||
+		    yaml_from_json(&e, b->text)) {
+			continue;
+		}
+		n++;
+		yaml_message(&e, b->msg, want, sizeof(want));
+		check_bad(i, "config.yaml", e.buf, e.len, b->err, want);
+		free(e.buf);
 	}
+	CHECK(n >= 39, "only %zu cases in YAML", n);
 }
 
 /* A file cut in the middle of a write: reported with its position, nothing loaded. */
@@ -345,35 +413,347 @@ static void test_half_written(void)
 	free(text);
 }
 
+
+/* stderr into a temporary file while a parse logs; -1 when that cannot be set up. */
+struct capture {
+	char path[32];
+	int fd, saved;
+};
+
+static int capture_start(struct capture *k)
+{
+	snprintf(k->path, sizeof(k->path), "/tmp/nfxcfg-log.XXXXXX");
+	k->fd = mkstemp(k->path);
+	k->saved = dup(2);
+	CHECK(k->fd >= 0 && k->saved >= 0, "mkstemp/dup");
+	if (k->fd < 0 || k->saved < 0)
+		return -1;
+	fflush(stderr);
+	dup2(k->fd, 2);
+	return 0;
+}
+
+/* What was logged, into @buf. */
+static void capture_stop(struct capture *k, char *buf, size_t len)
+{
+	ssize_t n;
+
+	fflush(stderr);
+	dup2(k->saved, 2);
+	close(k->saved);
+	n = pread(k->fd, buf, len - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(k->fd);
+	unlink(k->path);
+}
+
+/* YAML's own errors and bounds, each with its position. */
+static const struct bad_case yaml_cases[] = {
+	{ "namespace: [a\n", -EINVAL,
+	  "config.yaml: 2:1: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence at 1:12)" },
+	{ "enabled: true\n  namespace: a\n", -EINVAL,
+	  "config.yaml: 2:12: YAML syntax error: mapping values are not allowed in this context" },
+	{ "namespace: a\nnamespace: b\n", -EINVAL, "config.yaml: 2:1: duplicate key \"namespace\"" },
+	{ "namespace: a\n---\nnamespace: b\n", -EINVAL,
+	  "config.yaml: 2:1: a second YAML document: one configuration per file" },
+	{ "namespace: !foo a\n", -EINVAL, "config.yaml: 1:12: YAML tag !foo is not supported" },
+	{ "namespace: !!int abc\n", -EINVAL,
+	  "config.yaml: 1:12: \"abc\" does not fit its tag tag:yaml.org,2002:int" },
+	{ "namespace: *x\n", -EINVAL, "config.yaml: 1:12: unknown YAML alias *x" },
+	{ "? [a]\n: b\n", -EINVAL, "config.yaml: 1:3: a mapping key must be a scalar" },
+	{ "\"a\\0b\": 1\n", -EINVAL, "config.yaml: 1:1: a mapping key contains a NUL character" },
+	{ "- a\n- b\n", -EINVAL, "config.yaml: expected a YAML mapping at the top, got an array" },
+	{ "# only a comment\n", -EINVAL, "config.yaml: no YAML document, expected a mapping" },
+	{ "enabled: maybe\n", -EINVAL,
+	  "config.yaml: 1:10: enabled: expected true or false, got a string \"maybe\"" },
+	{ "aggregator_flush_interval: 1e3\n", -EINVAL,
+	  "config.yaml: 1:28: aggregator_flush_interval: expected an integer, got a number with a fraction 1000.0" },
+	{ "aggregator_flush_interval:\n", -EINVAL,
+	  "config.yaml: 1:1: aggregator_flush_interval: expected an integer, got null null" },
+	{ "listeners:\n  - flow_type: ipfix\n    port: '4739'\n", -EINVAL,
+	  "config.yaml: 3:11: listeners[0].port: expected an integer port, got a string \"4739\"" },
+	{ "namespace: \"a\\0b\"\n", -EINVAL, "config.yaml: 1:12: namespace: contains a NUL character" },
+	{ "network_devices: 3\n", -EINVAL,
+	  "config.yaml: 1:18: network_devices: expected an object, got an integer" },
+	{ "network_devices:\n  namespace: x\n", -EINVAL,
+	  "config.yaml: 2:3: network_devices.netflow: missing: this Agent configuration has no NetFlow section" },
+	{ "network_devices:\n  netflow:\n    listeners:\n      - flow_type: sflow\n", -EINVAL,
+	  "config.yaml: 4:20: listeners[0].flow_type: \"sflow\" is not supported by nfxdp (use netflow5, netflow9, ipfix, sflow5)" },
+	{ "network_devices:\n  namespace: \"\"\n  netflow: {}\n", -EINVAL,
+	  "config.yaml: 2:14: namespace: must not be empty" },
+	/* a listener's Agent "workers" is checked as the top-level key it maps to */
+	{ "listeners:\n  - flow_type: ipfix\n    workers: many\n", -EINVAL,
+	  "config.yaml: 3:14: workers: expected an integer, got a string \"many\"" },
+	{ "listeners:\n  - {flow_type: ipfix, workers: 2}\n  - {flow_type: sflow5, workers: 65}\n",
+	  -EINVAL, "config.yaml: 3:34: workers: 65 is out of range (0-64)" },
+};
+
+/* A billion laughs: nine aliases of nine aliases of ..., refused as it is read. */
+static char *alias_bomb(void)
+{
+	static const char names[] = "abcdefghij";
+	char *buf = calloc(1, 4096);
+	size_t used;
+
+	if (!buf)
+		return NULL;
+	used = (size_t)sprintf(buf, "a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9]\n");
+	for (int i = 1; names[i]; i++) {
+		used += (size_t)sprintf(buf + used, "%c: &%c [", names[i], names[i]);
+		for (int j = 0; j < 9; j++)
+			used += (size_t)sprintf(buf + used, "%s*%c", j ? ", " : "", names[i - 1]);
+		used += (size_t)sprintf(buf + used, "]\n");
+	}
+	return buf;
+}
+
+/* "k: [[[[...]]]]" nested @depth deep. */
+static char *nested(unsigned int depth)
+{
+	char *buf = calloc(1, 2 * depth + 8);
+
+	if (!buf)
+		return NULL;
+	strcpy(buf, "k: ");
+	memset(buf + 3, '[', depth);
+	memset(buf + 3 + depth, ']', depth);
+	return buf;
+}
+
+/* "k: [{}, {}, ...]" with @n empty mappings: @n + 3 nodes (the root, k, the list). */
+static char *flat(unsigned int n)
+{
+	char *buf = calloc(n + 1, 4);
+	size_t used;
+
+	if (!buf)
+		return NULL;
+	used = (size_t)sprintf(buf, "k: [");
+	for (unsigned int i = 0; i < n; i++)
+		used += (size_t)sprintf(buf + used, "%s{}", i ? "," : "");
+	strcpy(buf + used, "]");
+	return buf;
+}
+
+/* @n anchored scalars "kI: &aI 1". */
+static char *anchors(unsigned int n)
+{
+	char *buf = calloc(n, 32);
+	size_t used = 0;
+
+	for (unsigned int i = 0; buf && i < n; i++)
+		used += (size_t)sprintf(buf + used, "k%u: &a%u 1\n", i, i);
+	return buf;
+}
+
+static void check_refused(const char *what, char *text, int want_err, const char *want_msg)
+{
+	struct nfx_config *c = NULL;
+	char err[512] = "";
+	int rc;
+
+	CHECK(text != NULL, "%s: no memory", what);
+	if (!text)
+		return;
+	rc = nfx_config_parse("config.yaml", text, strlen(text), &c, err, sizeof(err));
+	CHECK(rc == want_err && !c, "%s: rc %d (%s)", what, rc, err);
+	CHECK(strstr(err, want_msg), "%s: %s", what, err);
+	nfx_config_free(c);
+	free(text);
+}
+
+static void test_yaml_errors(void)
+{
+	for (size_t i = 0; i < sizeof(yaml_cases) / sizeof(yaml_cases[0]); i++)
+		check_bad(i, "config.yaml", yaml_cases[i].text, strlen(yaml_cases[i].text),
+			  yaml_cases[i].err, yaml_cases[i].msg);
+	check_refused("alias bomb", alias_bomb(), -E2BIG,
+		      "more than 16384 YAML nodes (an alias counts every node it repeats)");
+	check_refused("depth", nested(NFX_YAML_MAX_DEPTH + 1), -E2BIG, "nested more than 64 levels");
+	check_refused("anchors", anchors(NFX_YAML_MAX_ANCHORS + 1), -E2BIG, "more than 1024 YAML anchors");
+	check_refused("nodes", flat(NFX_YAML_MAX_NODES - 2), -E2BIG, "more than 16384 YAML nodes");
+}
+
+/* What YAML writes differently from JSON, and the bounds' other side. */
+static void test_yaml_scalars(void)
+{
+	struct nfx_config *c;
+	char *text;
+
+	c = parse_yaml("namespace: 2024\nenabled: off\noutput:\n  mode: 0640\n  gzip: yes\n"
+		       "  rotate_size: 0x100000\n  rotate_interval: 0o17\n  path: !!str 123\n"
+		       "reverse_dns_enrichment_enabled: True\n");
+	if (c) {
+		CHECK(!strcmp(c->namespace, "2024"), "namespace %s", c->namespace);
+		CHECK_EQ(c->enabled, 0);
+		CHECK_EQ(c->output.mode, 0640);
+		CHECK_EQ(c->output.gzip, 1);
+		CHECK_EQ(c->output.rotate_size, 1048576);
+		CHECK_EQ(c->output.rotate_interval, 15);
+		CHECK(!strcmp(c->output.path, "123"), "path %s", c->output.path);
+		CHECK_EQ(c->rdns_enabled, 1);
+		nfx_config_free(c);
+	}
+	/* anchors and aliases within the bound are followed */
+	c = parse_yaml("listeners:\n  - &nf9 {flow_type: netflow9, namespace: x}\n"
+		       "  - {flow_type: ipfix, port: 4739}\n  - *nf9\n");
+	if (c) {
+		CHECK_EQ(c->nlisteners, 3);
+		CHECK(c->nlisteners == 3 && c->listeners[2].flow_type == NFX_LISTEN_NETFLOW9 &&
+		      !strcmp(c->listeners[2].namespace, "x"), "alias");
+		nfx_config_free(c);
+	}
+	/* one level, one anchor under the bounds */
+	text = nested(NFX_YAML_MAX_DEPTH - 1);
+	if (text) {
+		nfx_config_free(parse_yaml(text));
+		free(text);
+	}
+	text = flat(NFX_YAML_MAX_NODES - 3);
+	if (text) {
+		nfx_config_free(parse_yaml(text));
+		free(text);
+	}
+	text = anchors(NFX_YAML_MAX_ANCHORS);
+	if (text) {
+		nfx_config_free(parse_yaml(text));
+		free(text);
+	}
+}
+
+/*
+ * A whole datadog.yaml: only network_devices.netflow and
+ * network_devices.namespace are read, the Agent's other sections are not
+ * even warned about, and its netflow keys nfxdp lacks are named once.
+ */
+static const char datadog_yaml[] =
+	"api_key: 0123456789abcdef\n"
+	"site: datadoghq.eu\n"
+	"hostname: collector-1\n"
+	"tags:\n  - env:prod\n  - team:net\n"
+	"logs_enabled: true\n"
+	"logs_config:\n  container_collect_all: true\n  processing_rules:\n"
+	"    - type: exclude_at_match\n      name: x\n      pattern: \"^DEBUG\"\n"
+	"apm_config:\n  enabled: false\n  env: &env prod\n"
+	"process_config:\n  process_collection:\n    enabled: true\n"
+	"dogstatsd_mapper_profiles:\n  - name: a\n    prefix: \"a.\"\n    env: *env\n"
+	"network_devices:\n"
+	"  namespace: dc1\n"
+	"  autodiscovery:\n    workers: 10\n    configs:\n      - network_address: 10.0.0.0/24\n"
+	"  snmp_traps:\n    enabled: false\n"
+	"  netflow:\n"
+	"    enabled: true\n"
+	"    stop_timeout: 5\n"
+	"    aggregator_buffer_size: 100\n"
+	"    aggregator_flush_interval: 60\n"
+	"    prometheus_listener_enabled: false\n"
+	"    prometheus_listener_address: localhost:9090\n"
+	"    forwarder:\n      use_compression: true\n      batch_wait: 5\n"
+	"    reverse_dns_enrichment_enabled: true\n"
+	"    listeners:\n"
+	"      - flow_type: netflow9\n        port: 2055\n        bind_host: 0.0.0.0\n"
+	"      - flow_type: sflow5\n        port: 6343\n        workers: 4\n"
+	"        namespace: sflow-ns\n"
+	"      - flow_type: ipfix\n        workers: 2\n"
+	"    max_exporters: 512\n"
+	"    output:\n      path: /var/log/nfxdp/flows.ndjson\n";
+
+static void test_yaml_datadog(void)
+{
+	char dir[] = "/tmp/nfxcfg.XXXXXX", path[PATH_MAX], err[512] = "", log[4096] = "";
+	struct nfx_config *c = NULL, *d = NULL;
+	struct capture k;
+	int rc;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/datadog.yaml", dir);
+	CHECK_EQ(write_file(path, datadog_yaml, strlen(datadog_yaml)), 0);
+	if (capture_start(&k) == 0) {
+		rc = nfx_config_load(path, &c, err, sizeof(err));
+		capture_stop(&k, log, sizeof(log));
+		CHECK(rc == 0 && c, "%d %s", rc, err);
+		CHECK(!strstr(log, "unknown key"), "warned: %s", log);
+		CHECK(strstr(log, "Datadog Agent keys accepted and ignored: stop_timeout, "
+			     "aggregator_buffer_size, prometheus_listener_enabled, "
+			     "prometheus_listener_address, forwarder, listeners[0].bind_host; "
+			     "mapped: listeners[].workers -> workers 4\n"), "%s", log);
+		/* once: one line for the whole file */
+		CHECK(strstr(log, "accepted and ignored") &&
+		      !strstr(strstr(log, "accepted and ignored") + 1, "accepted and ignored"),
+		      "%s", log);
+	}
+	if (c) {
+		CHECK(!strcmp(c->namespace, "dc1"), "namespace %s", c->namespace);
+		CHECK_EQ(c->nlisteners, 3);
+		CHECK(!strcmp(c->listeners[0].namespace, "dc1"), "ns0 %s", c->listeners[0].namespace);
+		CHECK(!strcmp(c->listeners[1].namespace, "sflow-ns"), "ns1");
+		CHECK_EQ(c->listeners[1].port, 6343);
+		CHECK_EQ(c->listeners[2].port, 4739);
+		CHECK_EQ(c->workers, 4);
+		CHECK_EQ(c->agg_flush_interval, 60);
+		CHECK_EQ(c->agg_flow_context_ttl, 60);
+		CHECK_EQ(c->rdns_enabled, 1);
+		CHECK_EQ(c->max_exporters, 512);
+		CHECK(!strcmp(c->output.path, "/var/log/nfxdp/flows.ndjson"), "%s", c->output.path);
+	}
+	/* the content decides, not the name: the same text in a file named .json */
+	snprintf(path, sizeof(path), "%s/datadog.json", dir);
+	CHECK_EQ(write_file(path, datadog_yaml, strlen(datadog_yaml)), 0);
+	rc = nfx_config_load(path, &d, err, sizeof(err));
+	CHECK(rc == 0 && d && (!c || nfx_config_diff(c, d) == 0), "%d %s", rc, err);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/datadog.yaml", dir);
+	unlink(path);
+	rmdir(dir);
+	nfx_config_free(c);
+	nfx_config_free(d);
+}
+
+/* doc/nfxdp.example.yaml says what doc/nfxdp.example.json says. */
+static void test_yaml_example(void)
+{
+	char ypath[PATH_MAX], err[512] = "";
+	struct nfx_config *j = NULL, *y = NULL;
+	int rc;
+
+	snprintf(ypath, sizeof(ypath), "%.*s.yaml", (int)(strlen(example_path) - 5), example_path);
+	rc = nfx_config_load(example_path, &j, err, sizeof(err));
+	CHECK(rc == 0, "%s: %s", example_path, err);
+	rc = nfx_config_load(ypath, &y, err, sizeof(err));
+	CHECK(rc == 0, "%s: %s", ypath, err);
+	CHECK(!j || !y || nfx_config_diff(j, y) == 0, "differ: %#x", nfx_config_diff(j, y));
+	nfx_config_free(j);
+	nfx_config_free(y);
+}
+
 /* Unknown keys warn (on stderr, with where) and the file still loads. */
 static void test_unknown_keys(void)
 {
-	char tmpl[] = "/tmp/nfxcfg-log.XXXXXX", buf[1024] = "";
-	int fd = mkstemp(tmpl), saved = dup(2);
+	char buf[2048] = "";
 	struct nfx_config *c;
-	ssize_t n;
+	struct capture k;
 
-	CHECK(fd >= 0 && saved >= 0, "mkstemp/dup");
-	if (fd < 0 || saved < 0)
+	if (capture_start(&k))
 		return;
-	fflush(stderr);
-	dup2(fd, 2);
 	c = parse("{\"flush_intervall\": 3, \"output\": {\"gzipp\": true},"
 		  " \"listeners\": [{\"flow_type\": \"ipfix\", \"prot\": 1,"
 		  " \"mapping\": [{\"field\": 1, \"destination\": \"b\", \"typ\": \"hex\"}]}]}");
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	close(fd);
-	unlink(tmpl);
+	capture_stop(&k, buf, sizeof(buf));
 	CHECK(c != NULL, "not loaded");
 	nfx_config_free(c);
 	CHECK(strstr(buf, "config.json: flush_intervall: unknown key, ignored"), "%s", buf);
 	CHECK(strstr(buf, "config.json: output.gzipp: unknown key, ignored"), "%s", buf);
 	CHECK(strstr(buf, "config.json: listeners[0].prot: unknown key, ignored"), "%s", buf);
 	CHECK(strstr(buf, "config.json: listeners[0].mapping[0].typ: unknown key, ignored"), "%s", buf);
+	/* the YAML twin (parse() runs both) says where each one was written */
+	CHECK(strstr(buf, "config.yaml: 1:20: flush_intervall: unknown key, ignored"), "%s", buf);
+	CHECK(strstr(buf, "config.yaml: 3:12: output.gzipp: unknown key, ignored"), "%s", buf);
+	CHECK(strstr(buf, "config.yaml: 6:13: listeners[0].prot: unknown key, ignored"), "%s", buf);
+	CHECK(strstr(buf, "config.yaml: 10:16: listeners[0].mapping[0].typ: unknown key, ignored"),
+	      "%s", buf);
 }
 
 static void test_ports(void)
@@ -540,6 +920,51 @@ static void test_overrides(void)
 	for (int i = 0; i < NFX_CFG_MAX_OVERRIDES; i++)
 		nfx_cfg_override(&ov, i % 2 ? "workers" : "namespace", "1");
 	CHECK_EQ(ov.n, 2);
+	unlink(path);
+}
+
+/*
+ * Overrides on a datadog.yaml: they land in its netflow section, win over a
+ * listener's Agent "workers", and a bad one is reported without a line (it
+ * was not written in the file) while the file's own values keep theirs.
+ */
+static void test_overrides_yaml(void)
+{
+	char path[] = "/tmp/nfx-cfg-ov.XXXXXX", err[256];
+	const char *file = "api_key: x\nnetwork_devices:\n  namespace: dc1\n  netflow:\n"
+			   "    listeners:\n      - {flow_type: ipfix, workers: 4}\n"
+			   "    output: {path: /tmp/a, gzip: false}\n";
+	struct nfx_cfg_overrides ov = { .n = 0 };
+	struct nfx_config *c = NULL;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0, "mkstemp");
+	if (fd < 0)
+		return;
+	close(fd);
+	CHECK_EQ(write_file(path, file, strlen(file)), 0);
+	nfx_cfg_override(&ov, "output.path", "/tmp/b");
+	nfx_cfg_override(&ov, "workers", "2");
+	nfx_cfg_override(&ov, "namespace", "lab");
+	CHECK(nfx_config_build(path, &ov, &c, err, sizeof(err)) == 0 && c, "build: %s", err);
+	if (c) {
+		CHECK(!strcmp(c->output.path, "/tmp/b"), "path %s", c->output.path);
+		CHECK_EQ(c->workers, 2);
+		CHECK(!strcmp(c->namespace, "lab") && !strcmp(c->listeners[0].namespace, "lab"),
+		      "namespace %s", c->namespace);
+		nfx_config_free(c);
+		c = NULL;
+	}
+	ov.n = 0;
+	nfx_cfg_override(&ov, "output.path", "");
+	CHECK(nfx_config_build(path, &ov, &c, err, sizeof(err)) == -EINVAL && !c, "%s", err);
+	CHECK(strstr(err, ": output.path: must not be empty") && !strstr(err, ": 7:"), "%s", err);
+	ov.n = 0;
+	nfx_cfg_override(&ov, "output.gzip", "true");
+	nfx_cfg_override(&ov, "output.rotate_size", "-1");
+	CHECK(nfx_config_build(path, &ov, &c, err, sizeof(err)) == -EINVAL && !c, "%s", err);
+	CHECK(strstr(err, ": output.rotate_size: -1 is out of range") && !strstr(err, ": 7:"),
+	      "%s", err);
 	unlink(path);
 }
 
@@ -999,10 +1424,16 @@ int main(int argc, char **argv)
 	RUN_TEST(test_example);
 	RUN_TEST(test_defaults);
 	RUN_TEST(test_invalid);
+	RUN_TEST(test_invalid_yaml);
+	RUN_TEST(test_yaml_errors);
+	RUN_TEST(test_yaml_scalars);
+	RUN_TEST(test_yaml_datadog);
+	RUN_TEST(test_yaml_example);
 	RUN_TEST(test_half_written);
 	RUN_TEST(test_unknown_keys);
 	RUN_TEST(test_ports);
 	RUN_TEST(test_overrides);
+	RUN_TEST(test_overrides_yaml);
 	RUN_TEST(test_diff);
 	if (geteuid()) {
 		printf("skip test_reconcile: needs root\n");

@@ -37,7 +37,7 @@ static void usage(FILE *f)
 		"override the file's value of it, at every reload too.\n"
 		"\n"
 		"  -i, --interface IF    interface to attach to\n"
-		"  -c, --config FILE     JSON configuration (doc/nfxdp.example.json)\n"
+		"  -c, --config FILE     JSON or YAML configuration, also a datadog.yaml\n"
 		"  -p, --port PORT       listener port, repeatable (default: the configuration's\n"
 		"                        listeners, else 2055 and 4739); /legacy = v1/5/6/7,\n"
 		"                        /modern = v9/IPFIX, /all (default, except 4739: modern,\n"

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * config.c - the JSON configuration file: parsing and validation (json-c,
- * strict mode), defaults, the port map it implies, and the diff between two
- * configurations that reconcile and the daemon act on.
+ * config.c - the configuration file: parsing and validation (json-c strict
+ * mode for JSON, config_yaml.c's tree for YAML, one table for both), the
+ * Datadog Agent's datadog.yaml layout, defaults, the port map it implies,
+ * and the diff between two configurations that reconcile and the daemon
+ * act on.
  *
  * Options are rows of a table (name, type, bounds, default, change bit,
  * runtime/restart flag), in the style of redis' static_configs[]: one walk
@@ -24,6 +26,7 @@
 #include <json-c/json.h>
 
 #include "control/config.h"
+#include "control/config_yaml.h"
 #include "agg/agg.h"
 #include "base/log.h"
 #include "enrich/rdns.h"
@@ -35,12 +38,44 @@
 #define CFG_MAX_NAMESPACE	100
 #define DAY			86400u
 
-/* Parse state: where messages go and what the file is called in them. */
+/*
+ * Parse state: where messages go and what the file is called in them.  A
+ * YAML file also says where each value was written: @at is the node being
+ * checked, and a message about it starts with its line and column.
+ */
 struct pctx {
 	const char *name;
 	char *err;
 	size_t errlen;
+	const struct nfx_yaml_doc *yaml;	/* NULL for JSON */
+	json_object *at;
+	json_object *keep;	/* values an override replaced: their marks must not be reused */
 };
+
+/* The node now checked; a JSON null (NULL) keeps its container's position. */
+static void at(struct pctx *p, json_object *v)
+{
+	if (v)
+		p->at = v;
+}
+
+/* @v of @container now checked: @v's position, or the container's for a null. */
+static void at_in(struct pctx *p, json_object *container, json_object *v)
+{
+	p->at = container;
+	at(p, v);
+}
+
+/* "L:C: " of p->at in a YAML file, "" otherwise. */
+static const char *at_str(const struct pctx *p, char *buf, size_t len)
+{
+	const struct nfx_yaml_mark *m = nfx_yaml_mark(p->yaml, p->at);
+
+	if (!m)
+		return "";
+	snprintf(buf, len, "%u:%u: ", m->line, m->col);
+	return buf;
+}
 
 static int perr(struct pctx *p, int err, const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -48,12 +83,14 @@ static int perr(struct pctx *p, int err, const char *where, const char *fmt, ...
 /* Formats "NAME: WHERE: message" into the caller's buffer; returns @err. */
 static int perr(struct pctx *p, int err, const char *where, const char *fmt, ...)
 {
+	char pos[32];
 	va_list ap;
 	int n;
 
 	if (!p->err || !p->errlen)
 		return err;
-	n = snprintf(p->err, p->errlen, "%s: %s%s", p->name, where ? where : "",
+	n = snprintf(p->err, p->errlen, "%s: %s%s%s", p->name,
+		     where ? at_str(p, pos, sizeof(pos)) : "", where ? where : "",
 		     where && *where ? ": " : "");
 	if (n >= 0 && (size_t)n < p->errlen) {
 		va_start(ap, fmt);
@@ -285,6 +322,26 @@ static const struct opt mapping_opts[] = {
 	  .names = endian_names },
 };
 
+/*
+ * Keys of the Datadog Agent's netflow section that nfxdp has no use for:
+ * accepted without a warning and named in one log line per load
+ * (nfxdp.json(5) "Datadog Agent keys" says why each).
+ */
+static const char *const agent_ignored[] = {
+	"stop_timeout", "aggregator_buffer_size", "prometheus_listener_enabled",
+	"prometheus_listener_address", "forwarder", "log_payloads",
+	"drop_flows_before_ep_forwarder", "skip_hash_collision_detection",
+	"aggregator_use_value_map", "aggregation_hash_use_sync_pool",
+	"portrollup_use_fixed_size_key", NULL,
+};
+
+/*
+ * A listener's keys beyond its rows: "mapping" (parse_listener()), and the
+ * Agent's "workers" (mapped to the top-level workers by agent_keys()) and
+ * "bind_host" (ignored: XDP takes the port on every address of -i).
+ */
+static const char *const listener_extra[] = { "mapping", "workers", "bind_host", NULL };
+
 /* ---- scalar access by row ---- */
 
 static void *field_ptr(void *base, const struct opt *o)
@@ -481,6 +538,25 @@ static int parse_table(struct pctx *p, const struct opt *rows, size_t n, json_ob
 static void warn_unknown(struct pctx *p, const struct opt *rows, size_t n, json_object *obj,
 			 const char *where, const char *const *also);
 
+static int parse_typed(struct pctx *p, const struct opt *o, json_object *v, void *base,
+		       const char *where);
+
+/*
+ * A plain YAML scalar that resolved to a number or a boolean (namespace: 2024,
+ * mode: 0640) is still its text to a key that wants a string: *text is that
+ * text as a new string, NULL for every other value.
+ */
+static int as_written(struct pctx *p, json_object *v, json_object **text)
+{
+	const struct nfx_yaml_mark *m = nfx_yaml_mark(p->yaml, v);
+
+	*text = NULL;
+	if (!m || !m->text)
+		return 0;
+	*text = json_object_new_string(m->text);
+	return *text ? 0 : -ENOMEM;
+}
+
 /* One value against its row: type check, then bounds. */
 static int parse_value(struct pctx *p, const struct opt *o, json_object *v, void *base,
 		       const char *where)
@@ -499,12 +575,32 @@ static int parse_value(struct pctx *p, const struct opt *o, json_object *v, void
 		[OPT_MODE] = "a string of octal digits such as \"0640\"",
 	};
 
+	json_object *text = NULL;
+	int err;
+
+	at(p, v);
 	if (o->type == OPT_LIST)
 		return o->parse(p, o, v, base, where);
+	if (want[o->type] == json_type_string) {
+		err = as_written(p, v, &text);
+		if (err || text) {
+			if (!err)
+				err = parse_typed(p, o, text, base, where);
+			json_object_put(text);
+			return err;
+		}
+	}
 	if (!json_object_is_type(v, want[o->type]))
 		return perr(p, -EINVAL, where, "expected %s, got %s %s", want_word[o->type],
 			    json_type_word(v),
 			    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	return parse_typed(p, o, v, base, where);
+}
+
+/* A value of the row's JSON type. */
+static int parse_typed(struct pctx *p, const struct opt *o, json_object *v, void *base,
+		       const char *where)
+{
 	switch (o->type) {
 	case OPT_BOOL:
 		set_num(base, o, json_object_get_boolean(v));
@@ -553,16 +649,16 @@ static void warn_unknown(struct pctx *p, const struct opt *rows, size_t n, json_
 			 const char *where, const char *const *also)
 {
 	json_object_object_foreach(obj, key, val) {
-		char w[256];
+		char w[256], pos[32];
 		bool known = find_row(rows, n, key) != NULL;
 
-		(void)val;
 		for (unsigned int i = 0; also && also[i] && !known; i++)
 			known = !strcmp(also[i], key);
 		if (known)
 			continue;
 		join_where(w, sizeof(w), where, key);
-		pr_warn("%s: %s: unknown key, ignored\n", p->name, w);
+		at_in(p, obj, val);
+		pr_warn("%s: %s%s: unknown key, ignored\n", p->name, at_str(p, pos, sizeof(pos)), w);
 	}
 }
 
@@ -577,6 +673,7 @@ static int parse_table(struct pctx *p, const struct opt *rows, size_t n, json_ob
 		int err;
 
 		join_where(w, sizeof(w), where, o->name);
+		p->at = obj;
 		if (!json_object_object_get_ex(obj, o->name, &v)) {
 			if (o->flags & OPT_REQUIRED)
 				return perr(p, -EINVAL, w, "missing (required)");
@@ -623,6 +720,7 @@ static int parse_mapping(struct pctx *p, json_object *arr, struct nfx_listener *
 		json_object *m = json_object_array_get_idx(arr, i);
 
 		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
+		at_in(p, arr, m);
 		if (!json_object_is_type(m, json_type_object))
 			return perr(p, -EINVAL, w, "expected an object, got %s", json_type_word(m));
 		warn_unknown(p, mapping_opts, ARRAY_LEN(mapping_opts), m, w, NULL);
@@ -641,14 +739,14 @@ static int parse_mapping(struct pctx *p, json_object *arr, struct nfx_listener *
 static int parse_listener(struct pctx *p, json_object *obj, struct nfx_listener *l,
 			  const char *ns, const char *where)
 {
-	static const char *const extra[] = { "mapping", NULL };
 	json_object *m;
 	char w[256];
 	int err;
 
+	at(p, obj);
 	if (!json_object_is_type(obj, json_type_object))
 		return perr(p, -EINVAL, where, "expected an object, got %s", json_type_word(obj));
-	warn_unknown(p, listener_opts, ARRAY_LEN(listener_opts), obj, where, extra);
+	warn_unknown(p, listener_opts, ARRAY_LEN(listener_opts), obj, where, listener_extra);
 	err = parse_table(p, listener_opts, ARRAY_LEN(listener_opts), obj, l, where);
 	if (err)
 		return err;
@@ -660,6 +758,7 @@ static int parse_listener(struct pctx *p, json_object *obj, struct nfx_listener 
 	if (!json_object_object_get_ex(obj, "mapping", &m))
 		return 0;
 	join_where(w, sizeof(w), where, "mapping");
+	at_in(p, obj, m);
 	if (!json_object_is_type(m, json_type_array))
 		return perr(p, -EINVAL, w, "expected an array, got %s", json_type_word(m));
 	return parse_mapping(p, m, l, w);
@@ -684,13 +783,15 @@ static bool mappings_equal(const struct nfx_listener *a, const struct nfx_listen
  * (netflow5 with netflow9), but never sFlow with NetFlow/IPFIX.  When their versions overlap, a packet could
  * belong to either: fine if they say the same thing, an error otherwise.
  */
-static int check_listeners(struct pctx *p, const struct nfx_listener *ls, size_t n)
+static int check_listeners(struct pctx *p, const struct nfx_listener *ls, size_t n,
+			   json_object *arr)
 {
 	size_t nports = 0;
 
 	for (size_t j = 0; j < n; j++) {
 		bool seen = false;
 
+		at_in(p, arr, json_object_array_get_idx(arr, j));
 		for (size_t i = 0; i < j; i++) {
 			char w[64];
 
@@ -744,7 +845,7 @@ static int parse_listeners(struct pctx *p, const struct opt *o, json_object *v, 
 		err = parse_listener(p, json_object_array_get_idx(v, i), &ls[i], c->namespace, w);
 	}
 	if (!err)
-		err = check_listeners(p, ls, n);
+		err = check_listeners(p, ls, n, v);
 	if (err) {
 		listeners_free(ls, n);
 		return err;
@@ -867,6 +968,7 @@ static int parse_allow(struct pctx *p, const struct opt *o, json_object *v, void
 		char w[64];
 
 		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
+		at_in(p, v, e);
 		if (!json_object_is_type(e, json_type_string))
 			err = perr(p, -EINVAL, w, "expected a string \"ADDR[/LEN]\", got %s",
 				   json_type_word(e));
@@ -923,6 +1025,7 @@ static int parse_rdns_prefixes(struct pctx *p, const struct opt *o, json_object 
 		char w[64];
 
 		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
+		at_in(p, v, e);
 		if (!json_object_is_type(e, json_type_string) ||
 		    nfx_rdns_prefix_check(json_object_get_string(e))) {
 			for (size_t j = 0; j < i; j++)
@@ -1012,6 +1115,16 @@ static void line_col(const char *text, size_t off, unsigned int *line, unsigned 
 	}
 }
 
+/* How many blanks @text starts with; the buffer need not end in a NUL. */
+static size_t skip_blank(const char *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && memchr(" \t\r\n", text[i], 4))
+		i++;
+	return i;
+}
+
 static int tokenize(struct pctx *p, const char *text, size_t len, json_object **root)
 {
 	struct json_tokener *tok = json_tokener_new();
@@ -1029,11 +1142,12 @@ static int tokenize(struct pctx *p, const char *text, size_t len, json_object **
 	if (*root)
 		return 0;
 	if (jerr == json_tokener_continue) {
-		bool blank = strspn(text, " \t\r\n") >= len;
+		bool blank = skip_blank(text, len) == len;
 
 		line_col(text, len, &line, &col);
 		if (blank)
-			return perr(p, -EINVAL, NULL, "empty file, expected a JSON object");
+			return perr(p, -EINVAL, NULL,
+				    "empty file, expected a JSON object or a YAML mapping");
 		return perr(p, -EINVAL, NULL,
 			    "%u:%u: unexpected end of file (offset %zu): truncated or half-written JSON",
 			    line, col, len);
@@ -1064,6 +1178,29 @@ int nfx_cfg_override(struct nfx_cfg_overrides *ov, const char *key, const char *
 }
 
 /*
+ * Sets @key of @obj to @v (which it takes).  In a YAML file the value it
+ * replaces stays alive in p->keep until the end of the parse: its address,
+ * free, could be handed to a new object that would then seem to have been
+ * written at its line.
+ */
+static int replace_key(struct pctx *p, json_object *obj, const char *key, json_object *v)
+{
+	json_object *old;
+
+	if (p->keep && json_object_object_get_ex(obj, key, &old) && old &&
+	    json_object_array_add(p->keep, json_object_get(old))) {
+		json_object_put(old);
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	if (json_object_object_add(obj, key, v)) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
  * One override into the parsed file, before the table walk: it is then
  * checked, defaulted and diffed like the key it replaces.  A string row
  * takes the text as it is, every other row JSON ("300", "true", "[...]").
@@ -1087,7 +1224,7 @@ static int apply_override(struct pctx *p, json_object *root, const char *key, co
 		if (!json_object_object_get_ex(obj, part, &v) ||
 		    !json_object_is_type(v, json_type_object)) {
 			v = json_object_new_object();
-			if (!v || json_object_object_add(obj, part, v))
+			if (!v || replace_key(p, obj, part, v))
 				return -ENOMEM;
 		}
 		obj = v;
@@ -1099,8 +1236,144 @@ static int apply_override(struct pctx *p, json_object *root, const char *key, co
 						       : json_tokener_parse(value);
 	if (!v)
 		return perr(p, -EINVAL, key, "\"%s\" is not a value for this key", value);
-	if (json_object_object_add(obj, part, v))
+	return replace_key(p, obj, part, v);
+}
+
+/*
+ * The syntax is decided by the content, never by the file name: JSON when
+ * the first character that is not blank is "{" or "[" (where every JSON
+ * configuration starts), YAML otherwise.  A blank file goes to the JSON
+ * path, which says it is empty.
+ */
+static bool is_json(const char *text, size_t len)
+{
+	size_t i = skip_blank(text, len);
+
+	return i == len || text[i] == '{' || text[i] == '[';
+}
+
+/* The document as a json-c tree, whichever its syntax; @yd keeps a YAML file's marks. */
+static int read_tree(struct pctx *p, const char *text, size_t len, struct nfx_yaml_doc *yd,
+		     json_object **root)
+{
+	char msg[256] = "out of memory";
+	int err;
+
+	if (is_json(text, len))
+		return tokenize(p, text, len, root);
+	err = nfx_yaml_load(text, len, yd, msg, sizeof(msg));
+	if (err)
+		return perr(p, err, NULL, "%s", msg);
+	if (!yd->root)
+		return perr(p, -EINVAL, NULL, "no YAML document, expected a mapping");
+	p->yaml = yd;
+	p->keep = json_object_new_array();
+	if (!p->keep)
 		return -ENOMEM;
+	*root = json_object_get(yd->root);
+	return 0;
+}
+
+/*
+ * A datadog.yaml (any file with a "network_devices" key): nfxdp's keys are
+ * those of network_devices.netflow, network_devices.namespace is the default
+ * namespace, and every other section is the Agent's business.  *root becomes
+ * the netflow section.
+ */
+static int agent_section(struct pctx *p, json_object **root)
+{
+	json_object *nd, *nf, *ns;
+
+	if (!json_object_object_get_ex(*root, "network_devices", &nd))
+		return 0;
+	at(p, nd);
+	if (!json_object_is_type(nd, json_type_object))
+		return perr(p, -EINVAL, "network_devices", "expected an object, got %s",
+			    json_type_word(nd));
+	if (!json_object_object_get_ex(nd, "netflow", &nf))
+		return perr(p, -EINVAL, "network_devices.netflow",
+			    "missing: this Agent configuration has no NetFlow section");
+	at(p, nf);
+	if (!json_object_is_type(nf, json_type_object))
+		return perr(p, -EINVAL, "network_devices.netflow", "expected an object, got %s",
+			    json_type_word(nf));
+	/* the section's own namespace, when it has one, is the more specific */
+	if (json_object_object_get_ex(nd, "namespace", &ns) &&
+	    !json_object_object_get_ex(nf, "namespace", NULL) &&
+	    json_object_object_add(nf, "namespace", json_object_get(ns))) {
+		json_object_put(ns);
+		return -ENOMEM;
+	}
+	json_object_get(nf);
+	json_object_put(*root);
+	*root = nf;
+	p->at = NULL;
+	return 0;
+}
+
+static void append_name(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ", NAME" onto a list being built; a list that no longer fits is cut. */
+static void append_name(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used && used + 2 < len) {
+		memcpy(buf + used, ", ", 3);
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The Agent's keys that nfxdp does not implement, named in one log line; a
+ * listener's "workers" becomes the top-level "workers" (worker threads serve
+ * every listener, so the largest one asked for) unless that is set.  The
+ * value is shared, not copied: a bad one is reported where it was written.
+ */
+static int agent_keys(struct pctx *p, json_object *root)
+{
+	char ignored[512] = "", mapped[160] = "";
+	json_object *ls, *workers = NULL;
+
+	for (unsigned int i = 0; agent_ignored[i]; i++)
+		if (json_object_object_get_ex(root, agent_ignored[i], NULL))
+			append_name(ignored, sizeof(ignored), "%s", agent_ignored[i]);
+	if (json_object_object_get_ex(root, "listeners", &ls) &&
+	    json_object_is_type(ls, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(ls); i++) {
+			json_object *l = json_object_array_get_idx(ls, i), *w;
+
+			if (!json_object_is_type(l, json_type_object))
+				continue;
+			if (json_object_object_get_ex(l, "bind_host", NULL))
+				append_name(ignored, sizeof(ignored), "listeners[%zu].bind_host", i);
+			if (!json_object_object_get_ex(l, "workers", &w))
+				continue;
+			/* anything but an integer is kept, to be refused */
+			if (!workers || (json_object_is_type(workers, json_type_int) &&
+					 (!json_object_is_type(w, json_type_int) ||
+					  json_object_get_int64(w) > json_object_get_int64(workers))))
+				workers = w;
+		}
+	}
+	if (workers && json_object_object_get_ex(root, "workers", NULL)) {
+		append_name(ignored, sizeof(ignored), "listeners[].workers (workers is set)");
+	} else if (workers) {
+		if (json_object_object_add(root, "workers", json_object_get(workers))) {
+			json_object_put(workers);
+			return -ENOMEM;
+		}
+		snprintf(mapped, sizeof(mapped), "; mapped: listeners[].workers -> workers %s",
+			 json_object_to_json_string_ext(workers, JSON_C_TO_STRING_PLAIN));
+	}
+	if (*ignored || *mapped)
+		pr_info("%s: Datadog Agent keys accepted and ignored: %s%s\n", p->name,
+			*ignored ? ignored : "none", mapped);
 	return 0;
 }
 
@@ -1109,6 +1382,7 @@ static int parse_text(const char *name, const char *text, size_t len,
 		      char *errbuf, size_t errlen)
 {
 	struct pctx p = { .name = name, .err = errbuf, .errlen = errlen };
+	struct nfx_yaml_doc yd = { 0 };
 	struct nfx_config *c = NULL;
 	json_object *root = NULL;
 	int err;
@@ -1117,21 +1391,27 @@ static int parse_text(const char *name, const char *text, size_t len,
 		*errbuf = '\0';
 	if (len > INT32_MAX)
 		return perr(&p, -EFBIG, NULL, "too big for a configuration file");
-	err = tokenize(&p, text, len, &root);
+	err = read_tree(&p, text, len, &yd, &root);
 	if (err)
-		return err;
+		goto out;
 	if (!json_object_is_type(root, json_type_object)) {
-		err = perr(&p, -EINVAL, NULL, "expected a JSON object at the top, got %s",
-			   json_type_word(root));
+		err = perr(&p, -EINVAL, NULL, "expected a %s at the top, got %s",
+			   p.yaml ? "YAML mapping" : "JSON object", json_type_word(root));
 		goto out;
 	}
+	err = agent_section(&p, &root);
+	if (!err)
+		err = agent_keys(&p, root);
+	if (err)
+		goto out;
 	c = nfx_config_default();
 	if (!c) {
 		err = -ENOMEM;
 		goto out;
 	}
 	c->agg_flow_context_ttl = 0;
-	warn_unknown(&p, top_opts, ARRAY_LEN(top_opts), root, "", NULL);
+	warn_unknown(&p, top_opts, ARRAY_LEN(top_opts), root, "", agent_ignored);
+	p.at = NULL;
 	for (unsigned int i = 0; ov && i < ov->n && !err; i++)
 		err = apply_override(&p, root, ov->v[i].key, ov->v[i].value);
 	if (err)
@@ -1148,6 +1428,8 @@ static int parse_text(const char *name, const char *text, size_t len,
 out:
 	nfx_config_free(c);
 	json_object_put(root);
+	json_object_put(p.keep);
+	nfx_yaml_doc_free(&yd);
 	return err;
 }
 

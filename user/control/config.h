@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * config.h - the JSON configuration file (`nfxdp run -c FILE`), with the
- * Datadog Agent's key names, parsed into a plain struct nfx_config that
+ * config.h - the configuration file (`nfxdp run -c FILE`, JSON or YAML)
+ * with the Datadog Agent's key names, parsed into a plain struct nfx_config that
  * owns its strings, plus the diff that tells reconcile what changed.
  *
  * Every option lives in one table in config.c (name, type, bounds, default,
@@ -138,7 +138,8 @@ struct nfx_config {
  * @return 0; -ENOENT/-EACCES/... when the file cannot be read; -EINVAL for
  * a path that is not a regular file, a syntax error, wrong type,
  * out-of-range value or inconsistent listeners; -EPERM for the owner or
- * mode; -EFBIG over 1 MiB; -E2BIG when a list exceeds its bound; -ENOMEM.
+ * mode; -EFBIG over 1 MiB; -E2BIG when a list or a YAML bound (depth,
+ * nodes, anchors: control/config_yaml.h) is exceeded; -ENOMEM.
  */
 int nfx_config_load(const char *path, struct nfx_config **out, char *err, size_t errlen);
 

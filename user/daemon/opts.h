@@ -12,7 +12,7 @@
 
 struct nfx_run_opts {
 	const char *ifname;		/* NULL: --udp mode */
-	const char *config_path;	/* -c: JSON configuration, watched; NULL = defaults */
+	const char *config_path;	/* -c: JSON or YAML configuration, watched; NULL = defaults */
 	const char *metrics_listen;	/* --metrics [ADDR:]PORT, NULL = off */
 	const char *stats_file;		/* --stats-file, NULL = the default, "none" = off */
 	const char *pin_dir;
