@@ -286,6 +286,11 @@ static const struct bad_case bad_cases[] = {
 	  "config.json: listeners[1]: ipfix on port 2055 conflicts with listeners[0] (netflow9 on the same port, different namespace or mapping)" },
 	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"mapping\": [{\"field\": 0, \"destination\": \"x\"}]}]}",
 	  -EINVAL, "config.json: listeners[0].mapping[0].field: 0 is out of range (1-65535)" },
+	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"bind_host\": \"localhost\"}]}", -EINVAL,
+	  "config.json: listeners[0].bind_host: \"localhost\" is not an IPv4 or IPv6 address" },
+	{ "{\"listeners\": [{\"flow_type\": \"netflow5\", \"bind_host\": \"127.0.0.1\"},"
+	  " {\"flow_type\": \"netflow9\"}]}", -EINVAL,
+	  "config.json: listeners[1]: port 2055 is bound on the default here and on 127.0.0.1 by listeners[0]: one socket per port, give both the same bind_host" },
 	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"mapping\": [{\"field\": 95}]}]}", -EINVAL,
 	  "config.json: listeners[0].mapping[0].destination: missing (required)" },
 	{ "{\"listeners\": [{\"flow_type\": \"ipfix\", \"mapping\": [{\"field\": 95, \"destination\": \"x\", \"type\": \"float\"}]}]}",
@@ -678,7 +683,7 @@ static void test_yaml_datadog(void)
 		CHECK(!strstr(log, "unknown key"), "warned: %s", log);
 		CHECK(strstr(log, "Datadog Agent keys accepted and ignored: stop_timeout, "
 			     "aggregator_buffer_size, prometheus_listener_enabled, "
-			     "prometheus_listener_address, forwarder, listeners[0].bind_host; "
+			     "prometheus_listener_address, forwarder; "
 			     "mapped: listeners[].workers -> workers 4\n"), "%s", log);
 		/* once: one line for the whole file */
 		CHECK(strstr(log, "accepted and ignored") &&
@@ -692,6 +697,9 @@ static void test_yaml_datadog(void)
 		CHECK(!strcmp(c->listeners[1].namespace, "sflow-ns"), "ns1");
 		CHECK_EQ(c->listeners[1].port, 6343);
 		CHECK_EQ(c->listeners[2].port, 4739);
+		CHECK(c->listeners[0].bind_host && !strcmp(c->listeners[0].bind_host, "0.0.0.0"),
+		      "bind_host %s", c->listeners[0].bind_host ? c->listeners[0].bind_host : "none");
+		CHECK(!c->listeners[1].bind_host, "no bind_host: the daemon's");
 		CHECK_EQ(c->workers, 4);
 		CHECK_EQ(c->agg_flush_interval, 60);
 		CHECK_EQ(c->agg_flow_context_ttl, 60);
@@ -847,6 +855,10 @@ static const struct diff_case diff_cases[] = {
 	  " \"exporter_allowlist\": [\"10.1.0.0/16\", \"192.0.2.1\"]}", NFX_CFG_CH_ALLOW },
 	{ "{\"listeners\": [{\"flow_type\": \"netflow9\", \"port\": 2055,"
 	  " \"mapping\": [{\"field\": 95, \"destination\": \"app\"}]}]}", NFX_CFG_CH_ALLOW },
+	/* the socket moves to another address */
+	{ "{\"listeners\": [{\"flow_type\": \"netflow9\", \"port\": 2055, \"bind_host\": \"::1\","
+	  " \"mapping\": [{\"field\": 95, \"destination\": \"app\"}]}],"
+	  " \"exporter_allowlist\": [\"10.0.0.0/8\", \"192.0.2.1\"]}", NFX_CFG_CH_PORTS },
 };
 
 /*

@@ -13,6 +13,7 @@
  * parse and diff callbacks.  Errors say "FILE: WHERE: WHAT"; the first one
  * stops the parse, unknown keys only warn.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -305,6 +306,9 @@ static const struct opt listener_opts[] = {
 	/* NULL until resolved: the top-level namespace */
 	{ .name = "namespace", .type = OPT_STR, .min = 1, .max = CFG_MAX_NAMESPACE,
 	  .off = offsetof(struct nfx_listener, namespace) },
+	/* an IPv4 or IPv6 address, checked by parse_listener() */
+	{ .name = "bind_host", .type = OPT_STR, .min = 1, .max = INET6_ADDRSTRLEN - 1,
+	  .off = offsetof(struct nfx_listener, bind_host), .change = NFX_CFG_CH_PORTS },
 	/* "mapping" is parsed by parse_listener() itself */
 };
 
@@ -337,10 +341,9 @@ static const char *const agent_ignored[] = {
 
 /*
  * A listener's keys beyond its rows: "mapping" (parse_listener()), and the
- * Agent's "workers" (mapped to the top-level workers by agent_keys()) and
- * "bind_host" (ignored: XDP takes the port on every address of -i).
+ * Agent's "workers" (mapped to the top-level workers by agent_keys()).
  */
-static const char *const listener_extra[] = { "mapping", "workers", "bind_host", NULL };
+static const char *const listener_extra[] = { "mapping", "workers", NULL };
 
 /* ---- scalar access by row ---- */
 
@@ -694,6 +697,7 @@ static void listener_clear(struct nfx_listener *l)
 		free(l->mapping[i].destination);
 	free(l->mapping);
 	free(l->namespace);
+	free(l->bind_host);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -736,6 +740,18 @@ static int parse_mapping(struct pctx *p, json_object *arr, struct nfx_listener *
 	return 0;
 }
 
+static bool is_ip_literal(const char *s)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1 || inet_pton(AF_INET6, s, &a) == 1;
+}
+
+static bool same_bind(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
 static int parse_listener(struct pctx *p, json_object *obj, struct nfx_listener *l,
 			  const char *ns, const char *where)
 {
@@ -755,6 +771,12 @@ static int parse_listener(struct pctx *p, json_object *obj, struct nfx_listener 
 	l->versions = type_versions[l->flow_type];
 	if (!l->namespace && !(l->namespace = strdup(ns)))
 		return -ENOMEM;
+	if (l->bind_host && !is_ip_literal(l->bind_host)) {
+		join_where(w, sizeof(w), where, "bind_host");
+		json_object_object_get_ex(obj, "bind_host", &m);
+		at_in(p, obj, m);
+		return perr(p, -EINVAL, w, "\"%s\" is not an IPv4 or IPv6 address", l->bind_host);
+	}
 	if (!json_object_object_get_ex(obj, "mapping", &m))
 		return 0;
 	join_where(w, sizeof(w), where, "mapping");
@@ -799,6 +821,11 @@ static int check_listeners(struct pctx *p, const struct nfx_listener *ls, size_t
 				continue;
 			seen = true;
 			fmt_where(w, sizeof(w), "listeners[%zu]", j);
+			if (!same_bind(ls[i].bind_host, ls[j].bind_host))
+				return perr(p, -EINVAL, w,
+					    "port %u is bound on %s here and on %s by listeners[%zu]: one socket per port, give both the same bind_host",
+					    ls[j].port, ls[j].bind_host ? ls[j].bind_host : "the default",
+					    ls[i].bind_host ? ls[i].bind_host : "the default", i);
 			if ((ls[i].versions & NFX_VERS_SFLOW) != (ls[j].versions & NFX_VERS_SFLOW))
 				return perr(p, -EINVAL, w,
 					    "%s on port %u: sFlow and NetFlow/IPFIX need ports of their own (listeners[%zu] is %s)",
@@ -1350,8 +1377,6 @@ static int agent_keys(struct pctx *p, json_object *root)
 
 			if (!json_object_is_type(l, json_type_object))
 				continue;
-			if (json_object_object_get_ex(l, "bind_host", NULL))
-				append_name(ignored, sizeof(ignored), "listeners[%zu].bind_host", i);
 			if (!json_object_object_get_ex(l, "workers", &w))
 				continue;
 			/* anything but an integer is kept, to be refused */
@@ -1605,6 +1630,7 @@ int nfx_config_ports(const struct nfx_config *c, struct nfx_port_want *want, siz
 		if (n == max)
 			return -E2BIG;
 		want[n].port = l->port;
+		want[n].bind_host = l->bind_host;
 		want[n++].versions = l->versions;
 	}
 	qsort(want, n, sizeof(*want), want_cmp);
@@ -1635,7 +1661,8 @@ static unsigned int diff_ports(const struct nfx_config *a, const struct nfx_conf
 		return NFX_CFG_CH_PORTS;
 	/* field by field: the struct has padding */
 	for (int i = 0; i < nx; i++)
-		if (x[i].port != y[i].port || x[i].versions != y[i].versions)
+		if (x[i].port != y[i].port || x[i].versions != y[i].versions ||
+		    !same_bind(x[i].bind_host, y[i].bind_host))
 			return NFX_CFG_CH_PORTS;
 	return 0;
 }

@@ -41,6 +41,7 @@ struct nfx_listener {
 	uint16_t port;
 	uint32_t versions;		/* NFX_VER_BIT mask implied by flow_type */
 	char *namespace;		/* never NULL: the top-level one by default */
+	char *bind_host;		/* UDP socket address; NULL = --bind's (::) */
 	struct nfx_mapping *mapping;
 	size_t nmapping;
 };

@@ -38,11 +38,19 @@ static int wanted_ports(const struct nfx_run *r, struct nfx_port_want *want)
 	return n < 0 ? 0 : n;
 }
 
-static int udp_wanted(const struct nfx_port_want *want, int n, uint16_t port)
+/* A listener's bind_host, else --bind; "" = every address. */
+static const char *bind_of(const struct nfx_run *r, const struct nfx_port_want *w)
+{
+	return w->bind_host ? w->bind_host : r->o->bind_addr ? r->o->bind_addr : "";
+}
+
+/* @u serves a wanted port on the address it should: kept across a reload. */
+static int udp_wanted(const struct nfx_run *r, const struct nfx_port_want *want, int n,
+		      const struct nfx_udp *u)
 {
 	for (int i = 0; i < n; i++)
-		if (want[i].port == port)
-			return 1;
+		if (want[i].port == nfx_udp_port(u))
+			return !strcmp(bind_of(r, &want[i]), nfx_udp_bind(u));
 	return 0;
 }
 
@@ -58,7 +66,7 @@ int nfx_apply_sync_udp(struct nfx_run *r)
 			return -ENOMEM;
 	}
 	for (int u = 0; u < r->nudp; u++) {
-		if (udp_wanted(want, n, nfx_udp_port(r->udps[u])))
+		if (udp_wanted(r, want, n, r->udps[u]))
 			r->udps[kept++] = r->udps[u];
 		else
 			nfx_udp_free(r->udps[u]);
@@ -71,7 +79,8 @@ int nfx_apply_sync_udp(struct nfx_run *r)
 			have |= nfx_udp_port(r->udps[u]) == want[i].port;
 		if (have)
 			continue;
-		r->udps[r->nudp] = nfx_udp_new(r->o->bind_addr, want[i].port);
+		r->udps[r->nudp] = nfx_udp_new(*bind_of(r, &want[i]) ? bind_of(r, &want[i]) : NULL,
+					       want[i].port);
 		if (!r->udps[r->nudp]) {
 			err = -errno;	/* logged, with what to do */
 			continue;

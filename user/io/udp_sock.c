@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@
 struct nfx_udp {
 	int fd;
 	uint16_t port;
+	char bind[64];			/* the address asked for, "" = every one */
 	struct nfx_udp_stats st;
 	struct mmsghdr msgs[NFX_UDP_BATCH];
 	struct iovec iov[NFX_UDP_BATCH];
@@ -118,6 +120,7 @@ struct nfx_udp *nfx_udp_new(const char *bind_addr, uint16_t port)
 		return NULL;
 	}
 	u->port = port;
+	snprintf(u->bind, sizeof(u->bind), "%s", bind_addr ? bind_addr : "");
 	u->bufs = malloc((size_t)NFX_UDP_BATCH * NFX_UDP_BUFSZ);
 	if (!u->bufs) {
 		err = -ENOMEM;
@@ -166,6 +169,11 @@ int nfx_udp_fd(const struct nfx_udp *u)
 uint16_t nfx_udp_port(const struct nfx_udp *u)
 {
 	return u->port;
+}
+
+const char *nfx_udp_bind(const struct nfx_udp *u)
+{
+	return u->bind;
 }
 
 const struct nfx_udp_stats *nfx_udp_stats(const struct nfx_udp *u)

@@ -30,6 +30,8 @@ void nfx_udp_free(struct nfx_udp *u);
 
 int nfx_udp_fd(const struct nfx_udp *u);
 uint16_t nfx_udp_port(const struct nfx_udp *u);
+/* The address it was asked to bind, as given ("" = every address). */
+const char *nfx_udp_bind(const struct nfx_udp *u);
 
 /**
  * nfx_udp_rx() - read waiting datagrams with recvmmsg, up to @budget, and

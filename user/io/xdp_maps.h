@@ -20,6 +20,7 @@
 struct nfx_port_want {
 	uint16_t port;
 	uint32_t versions;
+	const char *bind_host;	/* its UDP socket's address; NULL = the daemon's */
 };
 
 /*
