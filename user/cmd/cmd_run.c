@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "cmd/cmd.h"
+#include "control/state_file.h"
 #include "control/stats_file.h"
 #include "daemon/daemon.h"
 #include "io/loader.h"
@@ -25,6 +26,7 @@ static void usage(FILE *f)
 		"                 [--raw] [--metrics [ADDR:]PORT] [--skb] [--no-attach]\n"
 		"                 [--pin-dir DIR] [--force] [--namespace NS]\n"
 		"                 [--rdns] [--rdns-server IP[:PORT]] [--workers N] [--user NAME]\n"
+		"                 [--state-dir DIR]\n"
 		"       nfxdp run --udp [-c FILE] [-p PORT]... [--bind ADDR] [-o FILE|-] ...\n"
 		"\n"
 		"Collects NetFlow v1/v5/v6/v7/v9 and IPFIX and writes one JSON object per flow.\n"
@@ -65,6 +67,9 @@ static void usage(FILE *f)
 		"                        at most one per CPU) [workers]\n"
 		"      --user NAME       after setup, run as NAME with only the capabilities\n"
 		"                        left to use (root only) [user]\n"
+		"      --state-dir DIR   templates, sampling rates and sequences kept across\n"
+		"                        restarts in DIR/IF.state (default " NFX_STATE_DIR " with -i;\n"
+		"                        none = off) [state_dir]\n"
 		"      --udp             plain UDP sockets, no XDP (no root needed)\n"
 		"      --bind ADDR       UDP listen address (default :: = all, dual stack)\n"
 		"      --namespace NS    device.namespace of listeners without their own\n"
@@ -94,7 +99,7 @@ enum {
 	OPT_RAW = 0x100, OPT_SKB, OPT_NO_ATTACH, OPT_PIN_DIR, OPT_FORCE, OPT_NS, OPT_UDP,
 	OPT_BIND, OPT_MS, OPT_METRICS, OPT_STATS_FILE, OPT_GZIP, OPT_ROT_SIZE, OPT_ROT_SECS, OPT_RDNS,
 	OPT_RDNS_SERVER, OPT_CH, OPT_CH_TABLE, OPT_CH_SPOOL, OPT_CH_SPOOL_MAX, OPT_CH_ROWS,
-	OPT_CH_MS, OPT_WORKERS, OPT_OUT_MODE, OPT_USER,
+	OPT_CH_MS, OPT_WORKERS, OPT_OUT_MODE, OPT_USER, OPT_STATE_DIR,
 };
 
 /* Flags that set configuration keys: the value is the argument, or the one given here. */
@@ -122,6 +127,7 @@ static const struct {
 	{ OPT_CH_SPOOL_MAX, "output.clickhouse_spool_max", NULL },
 	{ OPT_CH_ROWS, "output.clickhouse_batch_rows", NULL },
 	{ OPT_CH_MS, "output.clickhouse_batch_ms", NULL },
+	{ OPT_STATE_DIR, "state_dir", NULL },
 };
 
 static int set_key(struct nfx_run_opts *o, int c)
@@ -222,6 +228,7 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 		{ "clickhouse-batch-ms", required_argument, NULL, OPT_CH_MS },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "user", required_argument, NULL, OPT_USER },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

@@ -18,6 +18,7 @@
 #include "daemon/daemon.h"
 #include "daemon/apply.h"
 #include "daemon/loop.h"
+#include "daemon/persist.h"
 #include "daemon/privs.h"
 #include "daemon/route.h"
 #include "daemon/sinks.h"
@@ -198,12 +199,18 @@ static int set_up(struct nfx_run *r)
 		return err;
 	nfx_stats_file_path(r->stats_path, sizeof(r->stats_path), r->o->stats_file, r->o->ifname,
 			    r->nudp ? nfx_udp_port(r->udps[0]) : 0);
-	err = nfx_privs_drop(r);
+	err = nfx_persist_prepare(r);
+	if (!err)
+		err = nfx_privs_drop(r);
+	if (!err)
+		err = nfx_persist_check(r);
 	if (!err)
 		err = nfx_sinks_open_output(r);
 	if (err)
 		return err;
 	nfx_sinks_build_fieldmaps(r);
+	/* compiled with the mappings, before the port map sends anything our way */
+	nfx_persist_load(r);
 	err = nfx_sinks_open_clickhouse(r);
 	if (!err)
 		err = nfx_routes_build(r);
@@ -252,6 +259,7 @@ int nfx_run(const struct nfx_run_opts *o)
 		pr_info("collecting on %s, %s\n", o->udp_only ? "UDP sockets" : o->ifname,
 			r.raw ? "raw records" : "aggregated");
 		err = nfx_loop_run(&r);
+		nfx_persist_save(&r);	/* after the last drain: what the next process needs */
 		nfx_summary_print(&r);
 		nfx_summary_print_kernel(&r);
 	}

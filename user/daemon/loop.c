@@ -20,6 +20,7 @@
 #include "daemon/opts.h"
 #include "daemon/apply.h"
 #include "daemon/loop.h"
+#include "daemon/persist.h"
 #include "daemon/route.h"
 #include "daemon/sinks.h"
 #include "daemon/summary.h"
@@ -90,6 +91,7 @@ static void tick(struct nfx_run *r, uint64_t now)
 		nfx_worker_tick(&r->w[0], now);
 	if (r->ch)
 		nfx_ch_tick(r->ch, now);	/* time-based batch cut */
+	nfx_persist_tick(r, now);
 	if ((r->metrics || r->stats_path[0]) && now - r->last_metrics >= 1000) {
 		nfx_summary_publish(r);
 		r->last_metrics = now;

@@ -120,6 +120,11 @@ struct nfx_run {
 	int irdns;			/* first of NFX_RDNS_MAX_FDS slots in pfds */
 	uint64_t sweep_ms;
 	uint64_t ttl_ms;
+	/* the state file (persist.h), "" = none */
+	char state_path[PATH_MAX];
+	int state_dir_made;		/* by us: ours to give to the configured user */
+	int state_failing;		/* the last write failed (said once) */
+	uint64_t next_state_ms;
 };
 
 /* A worker's share of a daemon-wide bound (0 = the default, left to the table). */
