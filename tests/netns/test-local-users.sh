@@ -60,6 +60,7 @@ refused() {
 
 	shift
 	nfxt_c timeout 5 "$NFXDP" run "$@" -p "$PORT" -o "$WORK/refused.ndjson" --stats-file none \
+		--state-dir none \
 		2>"$e"
 	rc=$?
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -qxF "$want" "$e" &&

@@ -433,8 +433,8 @@ static void load_template(struct load *l, const struct rec *r, uint64_t last_ms)
 		return;
 	if (nfx_sets_store(l->d, &k, &r->r, r->lport, last_ms))
 		l->out->refused++;
-	else
-		l->out->templates++;
+	else if (!held)
+		l->out->templates++;	/* another worker's older copy replaced is not one more */
 }
 
 static void load_domain(struct load *l, const struct rec *r, uint64_t last_ms)
@@ -442,6 +442,7 @@ static void load_domain(struct load *l, const struct rec *r, uint64_t last_ms)
 	struct nfx_dom *dm;
 	struct nfx_tkey k;
 	uint64_t held_ms = 0;
+	int first = 1;		/* no other copy of this domain taken yet */
 
 	nfx_tmpl_key(l->d->tmpl, &k, r->proto, &r->src, r->domain, 0);
 	dm = nfx_tmpl_domain_peek(l->d->tmpl, &k);
@@ -450,6 +451,7 @@ static void load_domain(struct load *l, const struct rec *r, uint64_t last_ms)
 		if (dm->seq_valid && dm->last_ms > last_ms)
 			return;
 		held_ms = dm->last_ms;	/* a template of this file made it */
+		first = !dm->seq_valid;
 	}
 	dm = nfx_tmpl_domain(l->d->tmpl, &k, last_ms > held_ms ? last_ms : held_ms);
 	if (!dm) {
@@ -465,7 +467,8 @@ static void load_domain(struct load *l, const struct rec *r, uint64_t last_ms)
 	dm->seq_quirk = !!(r->flags & DOM_SEQ_QUIRK);
 	for (int i = 0; i < 4; i++)
 		dm->seen_tids[i] |= r->seen[i];
-	l->out->exporters++;
+	if (first)
+		l->out->exporters++;
 }
 
 static void load_session(struct load *l, const struct rec *r, uint64_t last_ms)
