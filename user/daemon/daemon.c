@@ -17,6 +17,7 @@
 #include "control/stats_file.h"
 #include "daemon/daemon.h"
 #include "daemon/apply.h"
+#include "daemon/handover.h"
 #include "daemon/loop.h"
 #include "daemon/persist.h"
 #include "daemon/privs.h"
@@ -54,10 +55,14 @@ static int open_inputs(struct nfx_run *r)
 		.pin_dir = o->pin_dir,
 		.skb_mode = o->skb_mode,
 		.force = o->force,
-		.no_attach = o->no_attach,
+		/* a successor uses the program and pins as they are */
+		.no_attach = o->no_attach || o->takeover,
 	};
 	int err;
 
+	err = o->takeover ? nfx_handover_take(r) : nfx_handover_listen(r);
+	if (err)
+		return err;
 	if (!o->udp_only) {
 		r->ldr = nfx_loader_new(&lo);
 		if (!r->ldr)
@@ -228,6 +233,7 @@ static int set_up(struct nfx_run *r)
 /* Everything set_up() opened, whatever it got to, in reverse. */
 static void tear_down(struct nfx_run *r)
 {
+	nfx_handover_close(r);
 	if (r->stats_path[0])
 		unlink(r->stats_path);
 	nfx_metrics_free(r->metrics);
@@ -250,7 +256,7 @@ static void tear_down(struct nfx_run *r)
 
 int nfx_run(const struct nfx_run_opts *o)
 {
-	struct nfx_run r = { .o = o, .sigfd = -1, .timerfd = -1 };
+	struct nfx_run r = { .o = o, .sigfd = -1, .timerfd = -1, .ho_fd = -1, .ho_conn = -1 };
 	int err;
 
 	r.now = nfx_now_ms();
@@ -258,8 +264,11 @@ int nfx_run(const struct nfx_run_opts *o)
 	if (!err) {
 		pr_info("collecting on %s, %s\n", o->udp_only ? "UDP sockets" : o->ifname,
 			r.raw ? "raw records" : "aggregated");
+		nfx_handover_finish(&r);
 		err = nfx_loop_run(&r);
-		nfx_persist_save(&r);	/* after the last drain: what the next process needs */
+		/* after the last drain: what the next process needs (a successor has it) */
+		if (!r.handed_over)
+			nfx_persist_save(&r);
 		nfx_summary_print(&r);
 		nfx_summary_print_kernel(&r);
 	}

@@ -19,6 +19,7 @@
 #include "control/notify.h"
 #include "daemon/opts.h"
 #include "daemon/apply.h"
+#include "daemon/handover.h"
 #include "daemon/loop.h"
 #include "daemon/persist.h"
 #include "daemon/route.h"
@@ -56,8 +57,8 @@ int nfx_loop_setup_signals(struct nfx_run *r)
 /* The main thread's poll set; with one worker its sockets come first. */
 int nfx_loop_setup_poll(struct nfx_run *r)
 {
-	int nio = r->threaded ? 0 : r->nxsk + r->nudp;
-	int n = nio + NFX_RDNS_MAX_FDS + 3, i = 0;
+	int nio = r->threaded || r->io_paused ? 0 : r->nxsk + r->nudp;
+	int n = nio + NFX_RDNS_MAX_FDS + 4, i = 0;
 
 	free(r->pfds);
 	r->pfds = calloc((size_t)n, sizeof(*r->pfds));
@@ -75,6 +76,7 @@ int nfx_loop_setup_poll(struct nfx_run *r)
 	r->pfds[i++] = (struct pollfd){ .fd = r->timerfd, .events = POLLIN };
 	r->pfds[i++] = (struct pollfd){ .fd = r->watch ? nfx_config_watch_fd(r->watch) : -1,
 					 .events = POLLIN };
+	r->pfds[i++] = (struct pollfd){ .fd = r->ho_fd, .events = POLLIN };
 	r->npfd = n;
 	r->pfds_stale = 0;
 	return 0;
@@ -134,13 +136,14 @@ int nfx_loop_run(struct nfx_run *r)
 		nfx_notify_ready(where(r));
 	while (!stop && !err) {
 		/* these move when the configuration changes the UDP sockets */
-		int isig, itimer, iwatch;
+		int isig, itimer, iwatch, iho;
 
 		if (r->pfds_stale && (err = nfx_loop_setup_poll(r)))
 			break;
-		isig = r->npfd - 3;
-		itimer = r->npfd - 2;
-		iwatch = r->npfd - 1;
+		isig = r->npfd - 4;
+		itimer = r->npfd - 3;
+		iwatch = r->npfd - 2;
+		iho = r->npfd - 1;
 
 		if (r->rdns)
 			nfx_rdns_fds(r->rdns, r->pfds + r->irdns, NFX_RDNS_MAX_FDS);
@@ -165,6 +168,9 @@ int nfx_loop_run(struct nfx_run *r)
 		}
 		if (r->pfds[isig].revents)
 			on_signal(r, &stop);
+		/* a successor: after it, nothing of ours is read any more */
+		if (r->pfds[iho].revents && nfx_handover_serve(r))
+			stop = 1;
 	}
 	nfx_notify_stopping();
 	/* threads drain their rings and flush their aggregators as they stop */
