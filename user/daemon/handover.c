@@ -141,6 +141,7 @@ static int listen_on(struct nfx_run *r, int check)
 		goto fail;
 	}
 	r->ho_fd = fd;
+	r->pfds_stale = 1;	/* the main loop polls it from its next turn */
 	snprintf(r->ho_path, sizeof(r->ho_path), "%s", sa.sun_path);
 	return 0;
 fail:
