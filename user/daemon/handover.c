@@ -174,7 +174,11 @@ static void wait_workers_repolled(struct nfx_run *r)
 	}
 }
 
-/* Hand the queues over: out of the XSKMAP, drained, closed; UDP no longer read. */
+/*
+ * Hand the queues over: out of the XSKMAP, drained, closed.  The UDP
+ * sockets are read on until GO: from now on they carry every datagram, and
+ * the successor, which holds them too, reads them only once it collects.
+ */
 static void pause_io(struct nfx_run *r)
 {
 	int xsks_fd = nfx_loader_xsks_fd(r->ldr);
@@ -190,7 +194,6 @@ static void pause_io(struct nfx_run *r)
 
 		nfx_worker_drain(w, NULL, now, 1);
 		w->nxsk = 0;
-		w->has_udp = 0;
 		w->pfds_stale = 1;
 	}
 	r->io_paused = 1;
@@ -225,7 +228,6 @@ static void resume_io(struct nfx_run *r)
 	}
 	for (int i = 0; i < r->nw; i++)
 		r->w[i].pfds_stale = 1;
-	r->w[0].has_udp = 1;
 	r->io_paused = 0;
 	r->pfds_stale = 1;
 	nfx_workers_unlock(r);
@@ -236,6 +238,30 @@ static int udp_fds(const struct nfx_run *r, int *fds)
 	for (int u = 0; u < r->nudp; u++)
 		fds[u] = nfx_udp_fd(r->udps[u]);
 	return r->nudp;
+}
+
+/*
+ * The successor's GO (or anything else) on @c within NFX_HANDOVER_WAIT_MS.
+ * Without worker threads the UDP sockets are ours to read meanwhile.
+ */
+static int wait_go(struct nfx_run *r, int c, char *msg)
+{
+	struct pollfd p[1 + NFX_MAX_PORTS];
+	uint64_t end = nfx_now_ms() + NFX_HANDOVER_WAIT_MS, now;
+	int n = 1;
+
+	p[0] = (struct pollfd){ .fd = c, .events = POLLIN };
+	for (int u = 0; !r->threaded && u < r->nudp; u++)
+		p[n++] = (struct pollfd){ .fd = nfx_udp_fd(r->udps[u]), .events = POLLIN };
+	while ((now = nfx_now_ms()) < end) {
+		if (poll(p, (nfds_t)n, (int)(end - now)) < 0 && errno != EINTR)
+			return -errno;
+		if (p[0].revents)
+			return recv_msg(c, msg, NULL, NULL, 0);
+		if (n > 1)
+			nfx_worker_drain(&r->w[0], p + 1, nfx_now_ms(), 0);
+	}
+	return -ETIMEDOUT;
 }
 
 /* Serve connection @c: 1 handed over, else why not in *@why. */
@@ -255,7 +281,7 @@ static int serve(struct nfx_run *r, int c, const char **why)
 	nfx_persist_save(r);	/* what the successor starts from */
 	err = send_msg(c, MSG_RELEASED, fds, udp_fds(r, fds));
 	if (!err)
-		err = recv_msg(c, msg, NULL, NULL, NFX_HANDOVER_WAIT_MS);
+		err = wait_go(r, c, msg);
 	if (!err && !strcmp(msg, MSG_GO))
 		return 1;
 	*why = err == -ETIMEDOUT ? "the successor did not say GO in time" :

@@ -7,21 +7,23 @@
  *   new                                  old
  *   adopts the attached program, pins
  *   RELEASE  ---------------------------> takes its AF_XDP sockets out of the
- *                                         XSKMAP, drains and closes them, stops
- *                                         reading its UDP sockets, writes its
- *                                         state file
+ *                                         XSKMAP, drains and closes them, writes
+ *                                         its state file
  *            <--------------------------- RELEASED + its UDP sockets (SCM_RIGHTS)
  *   takes the state file, opens its own
  *   AF_XDP sockets (into the XSKMAP),
  *   reads the UDP sockets, fills the
  *   port map as usual
- *   GO       ---------------------------> flushes its aggregators, exits,
- *                                         leaving program and pins attached
+ *   GO       ---------------------------> stops reading the UDP sockets (it read
+ *                                         them until now), flushes its
+ *                                         aggregators, exits, leaving program
+ *                                         and pins attached
  *
  * Between RELEASE and the new AF_XDP sockets, the program finds no socket
- * on a queue (no_socket) and passes the datagrams to the stack, where they
- * wait in the very UDP sockets the new process now holds: every datagram
- * reaches one of the two.  The UDP sockets change hands instead of being
+ * on a queue (no_socket) and passes the datagrams to the stack, into the
+ * UDP sockets both processes hold: the old one reads them until GO, the new
+ * one from when it collects, each datagram once, so every datagram reaches
+ * one of the two and the socket buffer need not hold the whole gap.  The UDP sockets change hands instead of being
  * shared (no SO_REUSEPORT, design §7).  If the new process goes away or
  * does not say GO within NFX_HANDOVER_WAIT_MS, the old one opens its
  * AF_XDP sockets again and goes on reading; it says why on one line.

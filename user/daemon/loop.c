@@ -57,7 +57,7 @@ int nfx_loop_setup_signals(struct nfx_run *r)
 /* The main thread's poll set; with one worker its sockets come first. */
 int nfx_loop_setup_poll(struct nfx_run *r)
 {
-	int nio = r->threaded || r->io_paused ? 0 : r->nxsk + r->nudp;
+	int nio = r->threaded ? 0 : r->nxsk + r->nudp;
 	int n = nio + NFX_RDNS_MAX_FDS + 4, i = 0;
 
 	free(r->pfds);
