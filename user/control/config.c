@@ -977,6 +977,7 @@ void nfx_config_free(struct nfx_config *c)
 	free(c->output.ch_spool);
 	free(c->rdns_server);
 	free(c->user);
+	free(c->state_dir);
 	for (size_t i = 0; i < c->nrdns_prefixes; i++)
 		free(c->rdns_prefixes[i]);
 	free(c->rdns_prefixes);
