@@ -48,6 +48,8 @@ source "$ROOT/bench/netns.sh"
 
 cleanup() {
 	local rc=$?
+	[ -n "${BENCH_HO_DEBUG:-}" ] && cp "$W"/err.* "$OUTDIR"/ 2>/dev/null &&
+		ns_c nstat -az UdpRcvbufErrors UdpInErrors UdpInDatagrams Udp6RcvbufErrors Udp6InDatagrams >&2
 	teardown_net
 	rm -rf "$PIN_DIR"
 	umount /sys/fs/bpf 2>/dev/null
@@ -91,18 +93,22 @@ for k in $(seq 1 "$ROUNDS"); do
 	sleep "$GAP"
 	old=${PIDS[$((k - 1))]}
 	c_old=$(cpu "$old")
+	# the old daemon's CPU, read until it is gone (the last reading stands)
+	(while kill -0 "$old" 2>/dev/null; do
+		c=$(cpu "$old")
+		[ "$c" -gt 0 ] && echo "$c" >"$W/oldcpu"
+		sleep 0.01
+	done) &
+	sampler=$!
 	t0=$(now_ms)
 	start "$k" --takeover || { echo "bench: round $k: $(tail -n 3 "$W/err.$k")"; exit 1; }
-	# sample the old daemon's CPU until it is gone (its last reading stands)
-	while kill -0 "$old" 2>/dev/null; do
-		c=$(cpu "$old")
-		[ "$c" -gt 0 ] && c_old_end=$c
-		sleep 0.01
-	done
+	while kill -0 "$old" 2>/dev/null; do sleep 0.01; done
 	t1=$(now_ms)
+	wait "$sampler"
+	c_old_end=$(cat "$W/oldcpu" 2>/dev/null || echo "$c_old")
 	c_new=$(cpu "${PIDS[$k]}")
 	ROUND_JSON+="${ROUND_JSON:+,}{\"round\":$k,\"ms\":$((t1 - t0)),"
-	ROUND_JSON+="\"old_cpu_s\":$(awk -v a="${c_old_end:-$c_old}" -v b="$c_old" -v h="$HZ" 'BEGIN { printf "%.2f", (a - b) / h }'),"
+	ROUND_JSON+="\"old_cpu_s\":$(awk -v a="$c_old_end" -v b="$c_old" -v h="$HZ" 'BEGIN { printf "%.2f", (a - b) / h }'),"
 	ROUND_JSON+="\"new_cpu_s\":$(awk -v a="$c_new" -v h="$HZ" 'BEGIN { printf "%.2f", a / h }')}"
 	wait "$old"
 done

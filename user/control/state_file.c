@@ -99,7 +99,7 @@ static void sync_dir_of(const char *path)
 	}
 }
 
-int nfx_state_file_write(const char *path, const uint8_t *p, size_t len)
+int nfx_state_file_write(const char *path, const uint8_t *p, size_t len, int sync)
 {
 	char tmp[PATH_MAX + 8];
 	int fd, err;
@@ -110,7 +110,7 @@ int nfx_state_file_write(const char *path, const uint8_t *p, size_t len)
 	if (fd < 0)
 		return -errno;
 	err = write_all(fd, p, len);
-	if (!err && fsync(fd))
+	if (!err && sync && fsync(fd))
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
@@ -120,7 +120,8 @@ int nfx_state_file_write(const char *path, const uint8_t *p, size_t len)
 		unlink(tmp);
 		return err;
 	}
-	sync_dir_of(path);
+	if (sync)
+		sync_dir_of(path);
 	return 0;
 }
 

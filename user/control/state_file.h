@@ -31,8 +31,13 @@ int nfx_state_dir_writable(const char *dir);
 void nfx_state_file_path(char *buf, size_t len, const char *dir, const char *ifname,
 			 uint16_t udp_port);
 
-/* @p[0..len) as the file at @path (0600): temporary file, fsync, rename, directory fsync. */
-int nfx_state_file_write(const char *path, const uint8_t *p, size_t len);
+/*
+ * @p[0..len) as the file at @path (0600): temporary file, fsync (@sync),
+ * rename, directory fsync (@sync).  Without @sync the rename still makes it
+ * whole for a reader, only a crash of the machine may lose it (a hand-over,
+ * where a successor reads it at once and an fsync would stall the gap).
+ */
+int nfx_state_file_write(const char *path, const uint8_t *p, size_t len, int sync);
 
 /**
  * nfx_state_file_read() - the bytes of @path into *@out (malloc'd), at

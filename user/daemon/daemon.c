@@ -268,7 +268,7 @@ int nfx_run(const struct nfx_run_opts *o)
 		err = nfx_loop_run(&r);
 		/* after the last drain: what the next process needs (a successor has it) */
 		if (!r.handed_over)
-			nfx_persist_save(&r);
+			nfx_persist_save(&r, 1);
 		nfx_summary_print(&r);
 		nfx_summary_print_kernel(&r);
 	}

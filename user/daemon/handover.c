@@ -191,8 +191,12 @@ static void pause_io(struct nfx_run *r)
 	nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000L }, NULL);
 	for (int i = 0; i < r->nw; i++) {
 		struct nfx_worker *w = &r->w[i];
+		int has_udp = w->has_udp;
 
+		/* the rings only: the UDP sockets now get everything, a drain would not end */
+		w->has_udp = 0;
 		nfx_worker_drain(w, NULL, now, 1);
+		w->has_udp = has_udp;
 		w->nxsk = 0;
 		w->pfds_stale = 1;
 	}
@@ -247,19 +251,26 @@ static int udp_fds(const struct nfx_run *r, int *fds)
 static int wait_go(struct nfx_run *r, int c, char *msg)
 {
 	struct pollfd p[1 + NFX_MAX_PORTS];
-	uint64_t end = nfx_now_ms() + NFX_HANDOVER_WAIT_MS, now;
+	uint64_t end = nfx_now_ms() + NFX_HANDOVER_WAIT_MS, now, next_tick = 0;
 	int n = 1;
 
 	p[0] = (struct pollfd){ .fd = c, .events = POLLIN };
 	for (int u = 0; !r->threaded && u < r->nudp; u++)
 		p[n++] = (struct pollfd){ .fd = nfx_udp_fd(r->udps[u]), .events = POLLIN };
 	while ((now = nfx_now_ms()) < end) {
-		if (poll(p, (nfds_t)n, (int)(end - now)) < 0 && errno != EINTR)
+		if (poll(p, (nfds_t)n, n > 1 ? TICK_MS : (int)(end - now)) < 0 && errno != EINTR)
 			return -errno;
 		if (p[0].revents)
 			return recv_msg(c, msg, NULL, NULL, 0);
-		if (n > 1)
-			nfx_worker_drain(&r->w[0], p + 1, nfx_now_ms(), 0);
+		if (n == 1)
+			continue;
+		now = nfx_now_ms();
+		nfx_worker_drain(&r->w[0], p + 1, now, 0);
+		/* the output is written out as in the loop, or its buffer fills and drops */
+		if (now >= next_tick) {
+			nfx_worker_tick(&r->w[0], now);
+			next_tick = now + TICK_MS;
+		}
 	}
 	return -ETIMEDOUT;
 }
@@ -278,7 +289,7 @@ static int serve(struct nfx_run *r, int c, const char **why)
 	pr_info("hand-over: a successor asks for %s; releasing the AF_XDP sockets\n",
 		r->o->ifname);
 	pause_io(r);
-	nfx_persist_save(r);	/* what the successor starts from */
+	nfx_persist_save(r, 0);	/* what the successor starts from, read at once */
 	err = send_msg(c, MSG_RELEASED, fds, udp_fds(r, fds));
 	if (!err)
 		err = wait_go(r, c, msg);
@@ -306,6 +317,13 @@ int nfx_handover_serve(struct nfx_run *r)
 		return 0;
 	}
 	pr_info("hand-over: the successor collects on %s; flushing and leaving\n", r->o->ifname);
+	/* the UDP sockets are the successor's now: a last drain would never end under load */
+	nfx_workers_lock(r);
+	for (int i = 0; i < r->nw; i++) {
+		r->w[i].has_udp = 0;
+		r->w[i].pfds_stale = 1;
+	}
+	nfx_workers_unlock(r);
 	r->handed_over = 1;
 	nfx_loader_keep(r->ldr);
 	return 1;

@@ -131,7 +131,7 @@ static void count_write(struct nfx_run *r, int err)
 		pthread_mutex_unlock(&r->w[0].lock);
 }
 
-void nfx_persist_save(struct nfx_run *r)
+void nfx_persist_save(struct nfx_run *r, int sync)
 {
 	struct nfx_decoder *decs[MAX_WORKERS];
 	struct nfx_state_buf b;
@@ -145,7 +145,7 @@ void nfx_persist_save(struct nfx_run *r)
 	err = nfx_state_write(&b, decs, r->nw, nfx_now_ms());
 	nfx_workers_unlock(r);
 	if (!err)
-		err = nfx_state_file_write(r->state_path, b.p, b.len);
+		err = nfx_state_file_write(r->state_path, b.p, b.len, sync);
 	if (!err && b.left_out)
 		pr_warn("state file %s: %llu entries left out (larger than %u bytes)\n",
 			r->state_path, (unsigned long long)b.left_out, NFX_STATE_MAX_BYTES);
@@ -164,5 +164,5 @@ void nfx_persist_tick(struct nfx_run *r, uint64_t now)
 	if (!r->state_path[0] || now < r->next_state_ms)
 		return;
 	r->next_state_ms = now + NFX_STATE_INTERVAL_MS;
-	nfx_persist_save(r);
+	nfx_persist_save(r, 1);
 }

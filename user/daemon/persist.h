@@ -22,8 +22,11 @@ int nfx_persist_prepare(struct nfx_run *r);
 int nfx_persist_check(struct nfx_run *r);
 /* The last state taken into every worker's decoder (mappings set); never fatal. */
 void nfx_persist_load(struct nfx_run *r);
-/* Write the state now (main thread; takes the workers' locks while it copies). */
-void nfx_persist_save(struct nfx_run *r);
+/*
+ * Write the state now (main thread; takes the workers' locks while it
+ * copies); @sync: to the disk too (not for a successor that reads it now).
+ */
+void nfx_persist_save(struct nfx_run *r, int sync);
 /* From the 100 ms tick: write it when NFX_STATE_INTERVAL_MS has passed. */
 void nfx_persist_tick(struct nfx_run *r, uint64_t now);
 
