@@ -5,7 +5,8 @@
 # what reaches the daemon's decoders live (bad set lengths and templates,
 # record overruns, random set bodies, malformed sFlow, fragments, template
 # churn from 20 000 spoofed exporters), here for a shorter flood; the
-# malformed captures (tests/data/malformed) go through `nfxdp decode`.
+# malformed captures (tests/data/malformed) go through `nfxdp decode`, and
+# every setup error of tests/netns/test-setup-errors.sh ends without a leak.
 # Each must pass, and neither sanitizer may report anything: both halt on
 # the first error; ASan writes to a log this test reads, UBSan to nfxdp's
 # stderr, which tests/netns/lib.sh and this test read.
@@ -59,6 +60,8 @@ if grep -q '^skip' <<<"$out" && ! grep -q '^ok' <<<"$out"; then
 else
 	verdict flood test-flood "$out"
 fi
+out=$(san_env setup env NFXDP="$BIN" bash tests/netns/test-setup-errors.sh 2>&1)
+verdict setup "setup errors" "$out"
 out=$(san_env decode python3 tests/tools/malformed_decode.py "$BIN" tests/data/malformed 2>&1)
 verdict decode "malformed captures" "$out"
 exit $failed

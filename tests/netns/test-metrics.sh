@@ -101,6 +101,15 @@ hdr=$(nfxt_c curl -s -o /dev/null -w '%{http_code} %{content_type}' "http://127.
 [[ "$hdr" == "200 text/plain; version=0.0.4"* ]] && ok "served as $hdr" || fail "response: $hdr"
 code=$(nfxt_c curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/nothere")
 [ "$code" = 404 ] && ok "other paths: 404" || fail "GET /nothere: $code"
+# only GET (and HEAD): a POST is not answered with the page
+code=$(nfxt_c curl -s -o /dev/null -w '%{http_code}' -d x "http://127.0.0.1:$MPORT/metrics")
+[ "$code" != 200 ] && ok "POST not served ($code)" || fail "POST /metrics: $code"
+# a request bigger than the 8 KiB a connection may hold is refused
+big=$(head -c 12000 /dev/zero | tr '\0' a)
+code=$(nfxt_c curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $big" "http://127.0.0.1:$MPORT/metrics")
+[ "$code" != 200 ] && ok "12 KB of headers refused ($code)" || fail "12 KB of headers: $code"
+code=$(nfxt_c curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/metrics")
+[ "$code" = 200 ] && ok "served again after the refusals" || fail "GET after refusals: $code"
 # loopback only: not reachable on the veth address
 if nfxt_c curl -s --max-time 2 -o /dev/null "http://$IP_C:$MPORT/metrics"; then
 	fail "metrics reachable on $IP_C, asked for 127.0.0.1"

@@ -162,6 +162,11 @@ class Wire:
         self.dmac, self.smac = dmac, smac
         self.dst4, self.dst6 = dst4, dst6
         self.ipid = 0
+        # Fragmented datagrams take IP ids apart from each other's kind: an
+        # orphan first fragment waits in the kernel's reassembly queue for
+        # 30 s, and a whole datagram reusing its id (the 16-bit id wraps
+        # within a flood) would be reassembled with it into garbage.
+        self.frag_ids = {False: 0, True: 0x8000}
         self.frames = 0
         self.enobufs = 0
 
@@ -169,9 +174,10 @@ class Wire:
         """An IPv4 datagram in two fragments (or only its first one)."""
         udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
         cut = frag_cut(len(payload))
+        base = 0x8000 if first_only else 0
+        ipid = self.frag_ids[first_only] = base | ((self.frag_ids[first_only] + 1) & 0x7FFF)
         for off, part, mf in ((0, udp[:cut], 0x2000), (cut, udp[cut:], 0)):
-            self.ipid = (self.ipid + 1) & 0xFFFF if off == 0 else self.ipid
-            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(part), self.ipid,
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(part), ipid,
                              mf | off // 8, 64, 17, 0, src, self.dst4)
             ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
             self.raw(self.dmac + self.smac + b"\x08\x00" + ip + part)

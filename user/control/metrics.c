@@ -305,6 +305,9 @@ struct nfx_metrics *nfx_metrics_new(const char *listen)
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_CONNECTION_LIMIT, 16u,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, 8u,
+				  /* a request bigger than this (headers) is refused */
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
 				  MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!m->mhd) {
 		err = errno ? errno : EADDRINUSE;

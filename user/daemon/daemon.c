@@ -99,6 +99,9 @@ static int count_queues(struct nfx_run *r)
 
 	if (r->o->udp_only)
 		return 0;
+	n = nfx_loader_check_if(r->o->ifname);
+	if (n < 0)
+		return n;
 	n = nfx_xsk_queue_count(r->o->ifname);
 	if (n < 0)
 		pr_warn("%s: cannot count RX queues: %s\n", r->o->ifname, strerror(-n));
@@ -168,8 +171,15 @@ static int open_metrics(struct nfx_run *r)
 	}
 	r->metrics = nfx_metrics_new(r->o->metrics_listen);
 	if (!r->metrics) {
-		pr_warn("metrics on %s: %s\n", r->o->metrics_listen, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		if (err == EINVAL)
+			pr_warn("metrics address '%s': expected [ADDR:]PORT, PORT 0-65535, an IPv6 "
+				"ADDR in brackets\n", r->o->metrics_listen);
+		else
+			pr_warn("metrics on %s: %s%s\n", r->o->metrics_listen, strerror(err),
+				err == EADDRINUSE ? ": choose another port (--metrics)" : "");
+		return -err;
 	}
 	pr_info("metrics on http://%s/metrics\n", nfx_metrics_addr(r->metrics));
 	nfx_summary_publish(r);

@@ -58,7 +58,11 @@ static int lookup_user(const char *name, struct target *t)
 	errno = 0;
 	pw = getpwnam(name);
 	if (!pw) {
-		pr_warn("user %s: %s\n", name, errno ? strerror(errno) : "no such user");
+		if (errno)
+			pr_warn("user %s: %s\n", name, strerror(errno));
+		else
+			pr_warn("user %s: no such user: create it (adduser --system --group %s) or "
+				"name another with --user\n", name, name);
 		return errno ? -errno : -ENOENT;
 	}
 	if (!pw->pw_uid) {

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -163,6 +165,35 @@ static int lookup_ifindex(const char *ifname)
 		return -ENODEV;
 	}
 	return ifindex;
+}
+
+/*
+ * Before anything is opened.  XDP attaches to a down interface and AF_XDP
+ * binds to it, but nothing arrives until someone notices: say so at once.
+ */
+int nfx_loader_check_if(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd, err, ifindex = lookup_ifindex(ifname);
+
+	if (ifindex < 0)
+		return ifindex;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	err = ioctl(fd, SIOCGIFFLAGS, &ifr) ? -errno : 0;
+	close(fd);
+	if (err) {
+		pr_warn("%s: cannot read its flags: %s\n", ifname, strerror(-err));
+		return err;
+	}
+	if (!(ifr.ifr_flags & IFF_UP)) {
+		pr_warn("interface %s is down: bring it up first (ip link set dev %s up)\n",
+			ifname, ifname);
+		return -ENETDOWN;
+	}
+	return 0;
 }
 
 /* The program attached to @ifindex in any mode, 0 when none. */

@@ -26,6 +26,8 @@ struct nfx_loader_opts {
 	int no_attach;		/* adopt the maps of a program someone else attached */
 };
 
+/* 0 when @ifname exists and is up, else -errno after one line saying so. */
+int nfx_loader_check_if(const char *ifname);
 /*
  * Attaches (or adopts) and returns the handle; NULL with errno set after
  * logging what is wrong and what to do about it.

@@ -1059,9 +1059,15 @@ struct nfx_ch *nfx_ch_new(const struct nfx_ch_opts *o)
 	struct nfx_ch *c;
 	int err;
 
-	if (!o->url || (strncmp(o->url, "http://", 7) && strncmp(o->url, "https://", 8)) ||
-	    !table_ok(table) || (o->gzip_level && (o->gzip_level < 1 || o->gzip_level > 9))) {
-		pr_warn("clickhouse %s: %s\n", o->url ? o->url : "(no URL)", strerror(EINVAL));
+	if (!o->url || (strncmp(o->url, "http://", 7) && strncmp(o->url, "https://", 8))) {
+		pr_warn("clickhouse URL '%s': expected http[s]://HOST[:PORT]/[?database=DB]\n",
+			o->url ? o->url : "");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!table_ok(table) || (o->gzip_level && (o->gzip_level < 1 || o->gzip_level > 9))) {
+		pr_warn("clickhouse table '%s' or gzip level %d: expected a name of letters, "
+			"digits and _ and a level 1-9\n", table, o->gzip_level);
 		errno = EINVAL;
 		return NULL;
 	}
