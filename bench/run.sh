@@ -26,7 +26,9 @@
 # results.json, results.md, bench.png.
 #
 # Then (full mode, or BENCH_CLICKHOUSE=1; BENCH_CLICKHOUSE=0 skips it) the
-# ClickHouse sink, bench/clickhouse.sh: $BENCH_OUT/clickhouse.{json,md}.
+# ClickHouse sink, bench/clickhouse.sh: $BENCH_OUT/clickhouse.{json,md}; and
+# (BENCH_HANDOVER=0 skips it) the live hand-over, bench/handover.sh:
+# $BENCH_OUT/handover.json.
 # BENCH_QUICK=1: 3 s runs, 3 rates, 1 repetition (a few minutes).
 # BENCH_PROTOS (or BENCH_PROTOCOLS) =sflow alone: only the sFlow runs, into
 # bench/results/sflow/ unless BENCH_OUT says otherwise; scaling, memory,
@@ -439,6 +441,14 @@ if [ "${BENCH_CLICKHOUSE:-}" = 1 ] || { [ "$QUICK" != 1 ] && [ "${BENCH_CLICKHOU
 	BENCH_CH_OUT=$OUTDIR NFX_BUILD=${NFX_BUILD:-build} COL_CPU=$COL_CPU GEN_CPU=$GEN_CPU \
 		bash "$ROOT/bench/clickhouse.sh" ||
 		echo "bench: ClickHouse sink: failed or skipped (see above)"
+fi
+
+# the live hand-over under load (bench/handover.sh, about 20 s): records lost,
+# time to the old daemon's exit, CPU; BENCH_HANDOVER=0 skips it
+if [ "${BENCH_HANDOVER:-1}" = 1 ] && [ "$NETFLOW" = 1 ]; then
+	echo "# live hand-over"
+	BENCH_OUT=$OUTDIR NFX_BUILD=${NFX_BUILD:-build} COL_CPU=$COL_CPU GEN_CPU=$GEN_CPU \
+		bash "$ROOT/bench/handover.sh" || echo "bench: hand-over: failed (see above)"
 fi
 
 MICRO_JSON='{}'

@@ -296,12 +296,15 @@ static __always_inline int count_fragment(struct udphdr *uh, void *end)
 	return XDP_PASS;
 }
 
-/* no socket on this queue (daemon down): let a UDP socket have it */
+/*
+ * No socket on this queue (no daemon, or between two): let a UDP socket
+ * have it if one is open, counted apart so that the gap's size is known.
+ */
 static __always_inline int redirect(struct xdp_md *ctx, __u32 slot, __u32 plen)
 {
 	int ret = bpf_redirect_map(&nfx_xsks, ctx->rx_queue_index, XDP_PASS);
 
-	count(slot, plen, ret == XDP_REDIRECT ? NFX_OUT_redirected : NFX_OUT_passed);
+	count(slot, plen, ret == XDP_REDIRECT ? NFX_OUT_redirected : NFX_OUT_no_socket);
 	return ret;
 }
 

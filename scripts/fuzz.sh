@@ -7,8 +7,8 @@
 #
 # usage: scripts/fuzz.sh [--build-only] [SECONDS] [TARGET...]
 #   TARGET: fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_sflow fuzz_tmpl
-#           fuzz_frame fuzz_config fuzz_xdp (default: all; fuzz_xdp needs root
-#           and the skeleton, $NFX_BUILD/nfx_xdp.skel.h, made if missing)
+#           fuzz_state fuzz_frame fuzz_config fuzz_xdp (default: all; fuzz_xdp needs
+#           root and the skeleton, $NFX_BUILD/nfx_xdp.skel.h, made if missing)
 # env: FUZZ_OUT (build/fuzz), NFX_BUILD (build: where make put the skeleton),
 #      FUZZ_ARGS (more libFuzzer flags),
 #      FUZZ_IGNORELIST (a -fsanitize-ignorelist file, to fuzz on past a
@@ -28,8 +28,8 @@ for a in "$@"; do
 	*) echo "usage: $0 [--build-only] [SECONDS] [TARGET...]" >&2; exit 2 ;;
 	esac
 done
-ALL_TARGETS="fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_sflow fuzz_tmpl fuzz_frame fuzz_config
-	fuzz_xdp"
+ALL_TARGETS="fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_sflow fuzz_tmpl fuzz_state fuzz_frame
+	fuzz_config fuzz_xdp"
 [ ${#targets[@]} -eq 0 ] && read -ra targets <<<"$ALL_TARGETS"
 
 BUILD=${NFX_BUILD:-build}
@@ -87,7 +87,7 @@ build_target() {
 			tests/fuzz/fuzz_decode.c "$LIB_A" ;;
 	fuzz_sflow) $CLANG $CFLAGS -fsanitize=fuzzer -DFUZZ_VERSION=NFX_SFLOW_VERSION \
 			-o "$OUT/$t" tests/fuzz/fuzz_decode.c "$LIB_A" ;;
-	fuzz_tmpl|fuzz_frame) $CLANG $CFLAGS -fsanitize=fuzzer -o "$OUT/$t" \
+	fuzz_tmpl|fuzz_state|fuzz_frame) $CLANG $CFLAGS -fsanitize=fuzzer -o "$OUT/$t" \
 			"tests/fuzz/$t.c" "$LIB_A" ;;
 	# the configuration: both syntaxes, and the rdns prefix check it calls
 	fuzz_config) $CLANG $CFLAGS -fsanitize=fuzzer -o "$OUT/$t" tests/fuzz/fuzz_config.c \
@@ -111,7 +111,8 @@ done
 [ $build_only = 1 ] && exit 0
 
 # Seeds: UDP payloads (single and joined) for the decoders, whole frames for
-# the frame parser and the XDP program, template records for fuzz_tmpl.
+# the frame parser and the XDP program, template records for fuzz_tmpl, the
+# kept state files for fuzz_state.
 seeds=$OUT/seeds
 rm -rf "$seeds"
 mkdir -p "$seeds"
@@ -126,6 +127,7 @@ seed_dir() {
 	fuzz_frame|fuzz_xdp) echo "$seeds/frames" ;;
 	fuzz_tmpl) echo "$seeds/templates" ;;
 	fuzz_config) echo tests/fuzz/config-seeds ;;
+	fuzz_state) echo tests/fuzz/seeds-state ;;
 	*) echo "$seeds/payloads" ;;
 	esac
 }

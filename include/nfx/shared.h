@@ -61,7 +61,8 @@ enum nfx_slot {
 	X(bytes,	"Their UDP payload bytes.")
 #define NFX_CTR_FATES(X)								\
 	X(redirected,	"Handed to an AF_XDP socket.")					\
-	X(passed,	"Passed to the stack: IP fragment or no socket on the queue.")
+	X(passed,	"Passed to the stack: IP fragment, for the kernel to reassemble.") \
+	X(no_socket,	"Passed to the stack: no AF_XDP socket on the queue (no daemon, or between two); a UDP socket of the port takes it if one is open.")
 #define NFX_CTR_DROPS(X)								\
 	X(short_pkt,	"Dropped: shorter than the version's header.")			\
 	X(bad_version,	"Dropped: unknown version or not accepted on the port.")	\

@@ -62,10 +62,13 @@ struct expect {
 /* brace forms for static tables, compound literals for calls */
 #define E_UNCOUNTED	{ XDP_PASS, NO_SLOT, 0, 0 }
 /* valid, no AF_XDP socket on the queue: back to the stack */
-#define E_VALID(s, b)	{ XDP_PASS, (s), F(passed), (b) }
+#define E_VALID(s, b)	{ XDP_PASS, (s), F(no_socket), (b) }
+/* a first fragment: to the stack, which reassembles it */
+#define E_FRAG(s, b)	{ XDP_PASS, (s), F(passed), (b) }
 #define E_DROP(s, f, b)	{ XDP_DROP, (s), F(f), (b) }
 #define UNCOUNTED	((struct expect)E_UNCOUNTED)
 #define VALID(s, b)	((struct expect)E_VALID(s, b))
+#define FRAG(s, b)	((struct expect)E_FRAG(s, b))
 #define DROP(s, f, b)	((struct expect)E_DROP(s, f, b))
 
 static const char *slot_name[NFX_SLOT_MAX] = {
@@ -634,14 +637,14 @@ static void test_sflow_fragment(void)
 				       .udp_len_adj = 100 };
 
 	check_pkt("sflow first fragment", &first, mk_sflow(SF_IP4, 40, 1400),
-		  VALID(NFX_SLOT_SFLOW5, 9000));
+		  FRAG(NFX_SLOT_SFLOW5, 9000));
 	check_pkt("sflow ipv6 first fragment", &first6,
-		  mk_sflow(SF_IP4, 40, 1400), VALID(NFX_SLOT_SFLOW5, 9000));
+		  mk_sflow(SF_IP4, 40, 1400), FRAG(NFX_SLOT_SFLOW5, 9000));
 	check_pkt("sflow later fragment", &later, mk_sflow(SF_IP4, 40, 1400),
 		  UNCOUNTED);
 	/* 16 bits visible (0): not a NetFlow version, too little for sFlow */
 	check_pkt("sflow first fragment, 2 payload bytes", &runt,
-		  mk_sflow(SF_IP4, 0, 2), VALID(NFX_SLOT_OTHER, 102));
+		  mk_sflow(SF_IP4, 0, 2), FRAG(NFX_SLOT_OTHER, 102));
 }
 
 /* ---- versions and ports ----------------------------------------------- */
@@ -813,14 +816,14 @@ static void test_ipv4_fragment(void)
 				       .udp_len_adj = 100 };
 
 	check_pkt("first fragment", &first, mk(10, 3216, 1000),
-		  VALID(NFX_SLOT_IPFIX, 3216));
+		  FRAG(NFX_SLOT_IPFIX, 3216));
 	/* later fragments carry no UDP header even if the bytes look like one */
 	check_pkt("middle fragment", &middle, mk(10, 3216, 1000), UNCOUNTED);
 	check_pkt("last fragment", &last, mk(10, 3216, 1000), UNCOUNTED);
 	check_pkt("first fragment, other port", &other, mk(10, 3216, 1000),
 		  UNCOUNTED);
 	check_pkt("first fragment, 1 payload byte", &runt, mk(10, 3216, 1),
-		  VALID(NFX_SLOT_OTHER, 101));
+		  FRAG(NFX_SLOT_OTHER, 101));
 }
 
 static void test_ipv6_fragment(void)
@@ -837,7 +840,7 @@ static void test_ipv6_fragment(void)
 					     .dport = PORT_IPFIX };
 
 	check_pkt("ipv6 first fragment", &first, mk(10, 3216, 1000),
-		  VALID(NFX_SLOT_IPFIX, 3216));
+		  FRAG(NFX_SLOT_IPFIX, 3216));
 	check_pkt("ipv6 later fragment", &later, mk(10, 3216, 1000),
 		  UNCOUNTED);
 	check_pkt("ipv6 fragment behind dst options", &behind_ext,
@@ -931,7 +934,7 @@ static void test_allow_list(void)
 	check_pkt("allowed v4, first fragment",
 		  &(struct pkt_spec){ .saddr = 0x0ac909fe, .frag_off = 0x2000,
 				      .dport = PORT_IPFIX, .udp_len_adj = 3216 - 1000 },
-		  mk(10, 3216, 1000), VALID(NFX_SLOT_IPFIX, 3216));
+		  mk(10, 3216, 1000), FRAG(NFX_SLOT_IPFIX, 3216));
 	/* an unrelated port is never filtered */
 	check_pkt("stranger to non-listener",
 		  &(struct pkt_spec){ .saddr = 0x0ac90a01, .dport = PORT_NONE },
@@ -971,9 +974,9 @@ static const struct pcap_case {
 		E_VALID(FIX, 65), E_VALID(FIX, 161), E_VALID(FIX, 112)) },
 	{ "ipfix-enterprise-fields.pcap", FRAMES(E_VALID(FIX, 192)) },
 	/* to the stack for reassembly; only the first shows the UDP port */
-	{ "ipfix-fragmented-ipv4.pcap", FRAMES(E_VALID(FIX, 3216), E_UNCOUNTED,
+	{ "ipfix-fragmented-ipv4.pcap", FRAMES(E_FRAG(FIX, 3216), E_UNCOUNTED,
 		E_UNCOUNTED) },
-	{ "ipfix-fragmented-ipv6.pcap", FRAMES(E_VALID(FIX, 3216), E_UNCOUNTED,
+	{ "ipfix-fragmented-ipv6.pcap", FRAMES(E_FRAG(FIX, 3216), E_UNCOUNTED,
 		E_UNCOUNTED) },
 	{ "ipfix-huge-field-length.pcap", FRAMES(E_VALID(FIX, 32),
 		E_VALID(FIX, 70), E_VALID(FIX, 424), E_VALID(FIX, 120)) },
@@ -1207,9 +1210,9 @@ static int parse_fate(const char *text, int *slot, size_t *field)
 	for (i = 0; i < NFX_SLOT_MAX; i++)
 		if (strlen(slot_name[i]) == n && !strncmp(slot_name[i], text, n))
 			*slot = i;
-	/* no socket in these runs: what would be redirected is passed */
+	/* no socket in these runs: what would be redirected is counted as no_socket */
 	if (!strcmp(colon + 1, "redirect")) {
-		*field = F(passed);
+		*field = F(no_socket);
 		return *slot == NO_SLOT ? -EINVAL : 0;
 	}
 	for (i = 0; i < sizeof(ctr_fields) / sizeof(ctr_fields[0]); i++)

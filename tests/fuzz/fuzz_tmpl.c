@@ -72,7 +72,7 @@ static int learn(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 		abort();	/* an op per field at most; options data is never flows */
 	if (!p.rec_len || p.rec_len > MAX_REC)
 		return -EINVAL;
-	return nfx_tmpl_store(c, k, &p, now_ms);
+	return nfx_tmpl_store(c, k, &p, r, 2055, now_ms);
 }
 
 static void walk(struct nfx_tmpl_cache *c, struct nfx_msg *m, const struct nfx_tkey *k,

@@ -182,7 +182,7 @@ static struct verdict header_rules(const uint8_t *p, uint32_t plen, int slot)
 			return COUNTED(XDP_DROP, slot, truncated, plen, "records cut");
 	}
 	/* valid; the xsk map is empty, so bpf_redirect_map() falls back */
-	return COUNTED(XDP_PASS, slot, passed, plen, "valid, no socket");
+	return COUNTED(XDP_PASS, slot, no_socket, plen, "valid, no socket");
 }
 
 /*
@@ -214,7 +214,7 @@ static struct verdict sflow_rules(const uint8_t *p, uint32_t plen,
 	need = hlen + 8ull * rd32(p + hlen - 4);
 	if (plen < need)
 		return COUNTED(XDP_DROP, slot, truncated, plen, "sflow samples cut");
-	return COUNTED(XDP_PASS, slot, passed, plen, "sflow valid, no socket");
+	return COUNTED(XDP_PASS, slot, no_socket, plen, "sflow valid, no socket");
 }
 
 static struct verdict model(const uint8_t *f, size_t len, int allow_enabled)
@@ -434,8 +434,8 @@ static void check_run(const uint8_t *f, size_t len, unsigned int action,
 		if (action == XDP_DROP && drops != 1)
 			disagree(f, len, "%s: XDP_DROP but no drop reason moved",
 				 slot_names[slot]);
-		if (action == XDP_PASS && d[3] != 1)
-			disagree(f, len, "%s: XDP_PASS but passed did not move",
+		if (action == XDP_PASS && d[3] + d[4] != 1)
+			disagree(f, len, "%s: XDP_PASS but neither passed nor no_socket moved",
 				 slot_names[slot]);
 		for (i = 2; i < NFIELDS; i++)
 			if (d[i])

@@ -83,7 +83,7 @@ dirs=$(stat -c '%n %U:%G %a' /var/lib/nfxdp /var/log/nfxdp 2>&1 | paste -sd ' ')
 if [ -z "$missing" ] &&
 	[ "$conf" = "/etc/default/nfxdp /etc/logrotate.d/nfxdp /etc/nfxdp/nfxdp.json" ] &&
 	[ "${user%%:*}" -lt 1000 ] && [ "${user#*:}" = /usr/sbin/nologin ] &&
-	[ "$dirs" = "/var/lib/nfxdp nfxdp:nfxdp 750 /var/log/nfxdp nfxdp:nfxdp 750" ]; then
+	[ "$dirs" = "/var/lib/nfxdp nfxdp:nfxdp 700 /var/log/nfxdp nfxdp:nfxdp 750" ]; then
 	ok "installed: files, conffiles ($conf), system user nfxdp (uid ${user%%:*}), $dirs"
 else
 	fail "installed: missing [$missing] conffiles [$conf] user [$user] dirs [$dirs]"

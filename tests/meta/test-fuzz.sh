@@ -19,8 +19,8 @@ export FUZZ_OUT=$OUT
 REGRESS=tests/fuzz/regress
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] &&
-	targets=(fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_sflow fuzz_tmpl fuzz_frame fuzz_config
-		 fuzz_xdp)
+	targets=(fuzz_any fuzz_v1 fuzz_v5 fuzz_v9 fuzz_v10 fuzz_sflow fuzz_tmpl fuzz_state fuzz_frame
+		 fuzz_config fuzz_xdp)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 start=$SECONDS
@@ -104,6 +104,7 @@ seeds_of() {
 	fuzz_frame|fuzz_xdp) echo "$tmp/seeds/frames" ;;
 	fuzz_tmpl) echo "$tmp/seeds/templates" ;;
 	fuzz_config) echo tests/fuzz/config-seeds ;;
+	fuzz_state) echo tests/fuzz/seeds-state ;;
 	*) echo "$tmp/seeds/payloads" ;;
 	esac
 }

@@ -126,8 +126,9 @@ nfxt_start() {
 	# raw records unless a test asks for aggregation (NFXT_AGG=1)
 	local mode=--raw
 	[ "${NFXT_AGG:-0}" = 1 ] && mode=
-	nsenter --net="/run/netns/$NS_C" "$NFXDP" run $mode "$@" -o "$OUT" \
-		--stats-file "$STATS" 2>"$ERR" &
+	# the state file in the test's directory (a test's own --state-dir comes later and wins)
+	nsenter --net="/run/netns/$NS_C" "$NFXDP" run $mode --state-dir "$WORK/state" "$@" \
+		-o "$OUT" --stats-file "$STATS" 2>"$ERR" &
 	NFXDP_PID=$!
 	# the stats file is first written once every input, output and the
 	# metrics are open: from then on nfxdp collects

@@ -43,7 +43,7 @@ clang -O2 -target bpf -c "$WORK/foreign.c" -o "$WORK/foreign.o" || { fail "clang
 $C ip link set dev "$IF_C" xdp obj "$WORK/foreign.o" sec xdp || { fail "ip link foreign"; exit 1; }
 
 expect_fail "run refuses a foreign program" "foreign_pass.*--force" \
-	$C "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -o /dev/null
+	$C "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -o /dev/null --state-dir none
 expect_fail "attach refuses a foreign program" "--no-attach" \
 	$C "$NFXDP" attach -i "$IF_C" --pin-dir "$PIN_DIR"
 expect_fail "detach leaves a foreign program alone" "not nfxdp's" \
@@ -89,7 +89,8 @@ mkdir -p "$PIN_DIR"
 if bpftool map create "$PIN_DIR/nfx_stats" type percpu_array key 4 value 80 entries 8 \
 	name nfx_stats 2>"$WORK/e"; then
 	expect_fail "run refuses a stale nfx_stats pin" "another nfxdp version" \
-		$C "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -o /dev/null --stats-file none
+		$C "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -o /dev/null --stats-file none \
+		--state-dir none
 	[ "$rc" -eq 1 ] || fail "run with a stale pin: exit status $rc, want 1"
 	[ -z "$(prog_name)" ] || fail "run with a stale pin left $(prog_name) attached"
 	expect_fail "stats refuses a stale nfx_stats pin" "another nfxdp version" \
@@ -111,7 +112,8 @@ while mountpoint -q /sys/fs/bpf; do umount /sys/fs/bpf || break; done
 expect_fail "no bpffs under --pin-dir" "mount -t bpf bpf /sys/fs/bpf" \
 	$C "$NFXDP" attach -i "$IF_C" --pin-dir "$PIN_DIR"
 expect_fail "run without bpffs under --pin-dir" "mount -t bpf bpf /sys/fs/bpf" \
-	$C timeout 20 "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -o /dev/null --stats-file none
+	$C timeout 20 "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -o /dev/null --stats-file none \
+		--state-dir none
 [ "$rc" -eq 1 ] || fail "run without bpffs: exit status $rc, want 1"
 [ -z "$(prog_name)" ] || fail "a refused attach left $(prog_name) attached"
 # without --pin-dir it attaches unpinned (test-privs.sh runs that path); detach finds it

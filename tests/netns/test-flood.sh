@@ -197,8 +197,8 @@ vdrops = int(sys.argv[3])	# lost on the veth: the XDP program never saw them
 drops = ("short_pkt", "bad_version", "bad_count", "truncated", "bad_length", "not_allowed")
 bad = []
 for slot, c in sorted(got.items()):
-    if c["packets"] != c["redirected"] + c["passed"] + sum(c[d] for d in drops):
-        bad.append("%s: packets %d != redirected+passed+drops" % (slot, c["packets"]))
+    if c["packets"] != c["redirected"] + c["passed"] + c["no_socket"] + sum(c[d] for d in drops):
+        bad.append("%s: packets %d != redirected+passed+no_socket+drops" % (slot, c["packets"]))
     w = want.get(slot, {})
     for f, v in sorted(c.items()):
         lo = w.get(f, 0) - (vdrops * (1500 if f == "bytes" else 1))

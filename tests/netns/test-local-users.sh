@@ -8,7 +8,9 @@
 #  - a second nfxdp on a port in use exits non-zero with one line naming the
 #    port and the command to find who holds it: in --udp mode; in XDP mode
 #    leaving no program attached and no pins behind; on an interface where
-#    nfxdp already runs, leaving that one's program and traffic alone;
+#    nfxdp already runs, refused before it touches anything, with one line
+#    that says to use --takeover (a live hand-over), leaving that one's
+#    program and traffic alone;
 #  - the start-up line gives the metrics address (IPv6 in brackets), and a
 #    flood of connections over the metrics limit gives a few rate-limited
 #    lines with nfxdp's prefix.
@@ -60,6 +62,7 @@ refused() {
 
 	shift
 	nfxt_c timeout 5 "$NFXDP" run "$@" -p "$PORT" -o "$WORK/refused.ndjson" --stats-file none \
+		--state-dir none \
 		2>"$e"
 	rc=$?
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -qxF "$want" "$e" &&
@@ -118,7 +121,15 @@ grep -qx "bound 0" "$WORK/hijack" && ok "XDP: uid 65534 cannot bind the fallback
 	fail "XDP: uid 65534 $(tr '\n' ' ' <"$WORK/hijack") on the fallback port"
 
 id=$(nfxt_prog_id)
-refused "XDP: a second nfxdp on $IF_C" -i "$IF_C" --pin-dir "$PIN_DIR"
+nfxt_c timeout 5 "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -p "$PORT" -o /dev/null \
+	--stats-file none --state-dir none 2>"$WORK/second.err"
+rc=$?
+want="nfxdp: an nfxdp already runs on $IF_C: stop it, or start this one with --takeover"
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$(cat "$WORK/second.err")" = "$want" ]; then
+	ok "XDP: a second nfxdp on $IF_C exits ($rc) with one line: use --takeover"
+else
+	fail "XDP: a second nfxdp on $IF_C: exit $rc, stderr: $(tr '\n' ' ' <"$WORK/second.err")"
+fi
 nfxt_e $NFSEND --dst "$IP_C" --port "$PORT" --kind v5 --messages 20 --records 5 --sockets 4
 nfxt_wait_records 100 5
 if [ "$(nfxt_prog_id)" = "$id" ] && [ -e "$PIN_DIR/nfx_stats" ] &&

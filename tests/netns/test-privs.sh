@@ -26,7 +26,7 @@ start() {
 	while [ "$1" != -- ]; do pre+=("$1"); shift; done
 	shift
 	rm -f "$OUT" "$STATS"
-	nsenter --net="/run/netns/$NS_C" "${pre[@]}" "$NFXDP" run --raw "$@" -o "$OUT" \
+	nsenter --net="/run/netns/$NS_C" "${pre[@]}" "$NFXDP" run --raw --state-dir none "$@" -o "$OUT" \
 		--stats-file "$STATS" 2>"$ERR" &
 	NFXDP_PID=$!
 	nfxt_wait_file "$NFXDP_PID" "$STATS"
@@ -97,14 +97,16 @@ stopped "ambient capabilities"
 
 # 4. what is missing is named; nothing is left behind
 nfxt_c setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+bpf --ambient-caps=+bpf \
-	"$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -o /dev/null --stats-file none 2>"$WORK/e"
+	"$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -o /dev/null --stats-file none \
+	--state-dir none 2>"$WORK/e"
 rc=$?
 if [ "$rc" -eq 1 ] && grep -q "missing: CAP_PERFMON CAP_NET_ADMIN CAP_NET_RAW" "$WORK/e"; then
 	ok "missing capabilities named, exit 1"
 else
 	fail "missing capabilities: exit $rc, $(tail -n 1 "$WORK/e")"
 fi
-nfxt_c "$NFXDP" run -i "$IF_C" --user root -o /dev/null --stats-file none 2>"$WORK/e"
+nfxt_c "$NFXDP" run -i "$IF_C" --user root -o /dev/null --stats-file none --state-dir none \
+	2>"$WORK/e"
 rc=$?
 [ "$rc" -eq 1 ] && grep -q "is root" "$WORK/e" && ok "--user root refused" ||
 	fail "--user root: exit $rc, $(tail -n 1 "$WORK/e")"
@@ -118,7 +120,7 @@ collect "--udp" 300
 nfxt_stop || fail "--udp: exit status $?"
 
 # 6. `ip netns exec` gives nfxdp a /sys without bpffs: no pins, found by interface
-ip netns exec "$NS_C" "$NFXDP" run --raw -i "$IF_C" -o "$OUT" --stats-file none \
+ip netns exec "$NS_C" "$NFXDP" run --raw -i "$IF_C" -o "$OUT" --stats-file none --state-dir none \
 	2>"$ERR" &
 NFXDP_PID=$!
 for _ in $(seq 50); do grep -q "collecting on" "$ERR" && break; sleep 0.1; done

@@ -62,7 +62,7 @@ refused() {
 	fi
 }
 
-RUN=("$NFXDP" run --pin-dir "$PIN_DIR" --stats-file none)
+RUN=("$NFXDP" run --pin-dir "$PIN_DIR" --stats-file none --state-dir "$WORK/state")
 refused "no such interface" "interface ${P}x not found" -- "${RUN[@]}" -i "${P}x"
 refused "interface down" "interface $IF_DOWN is down: bring it up" -- \
 	"${RUN[@]}" -i "$IF_DOWN"
@@ -75,7 +75,7 @@ refused "configuration a directory" "a directory, not a regular file" -- \
 refused "configuration invalid" "$WORK/broken.json" -- \
 	"${RUN[@]}" -i "$IF_C" -c "$WORK/broken.json"
 refused "pin directory not on bpffs" "not on a BPF filesystem" -- \
-	"$NFXDP" run --stats-file none -i "$IF_C" --pin-dir "$WORK/pins"
+	"$NFXDP" run --stats-file none --state-dir "$WORK/state" -i "$IF_C" --pin-dir "$WORK/pins"
 refused "output unwritable" "cannot open output $WORK/nodir/out.ndjson" -- \
 	"${RUN[@]}" -i "$IF_C" -o "$WORK/nodir/out.ndjson"
 refused "ClickHouse URL malformed" "clickhouse URL 'ftp://x': expected http" -- \

@@ -65,7 +65,7 @@ SFLOW = 1 << 16
 PORTS = {2055: LEGACY | MODERN, 4739: MODERN, 6343: SFLOW}
 P_LEGACY, P_IPFIX, P_SFLOW, P_NONE = 2055, 4739, 6343, 9999
 SLOT = {1: "v1", 5: "v5", 6: "v6", 7: "v7", 9: "v9", 10: "ipfix"}
-FIELDS = ("packets", "bytes", "redirected", "passed", "short_pkt", "bad_version",
+FIELDS = ("packets", "bytes", "redirected", "passed", "no_socket", "short_pkt", "bad_version",
           "bad_count", "truncated", "bad_length", "not_allowed")
 FIXED = {1: (16, 48, 30), 5: (24, 48, 30), 6: (24, 52, 27), 7: (24, 52, 27)}
 SF_V5 = struct.pack("!I", 5)	# sFlow's version: 32 bits, its first 16 are 0

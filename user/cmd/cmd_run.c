@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "cmd/cmd.h"
+#include "control/state_file.h"
 #include "control/stats_file.h"
 #include "daemon/daemon.h"
 #include "io/loader.h"
@@ -23,8 +24,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nfxdp run -i IF [-c FILE] [-p PORT[/legacy|/modern|/all|/sflow]]... [-o FILE|-]\n"
 		"                 [--raw] [--metrics [ADDR:]PORT] [--skb] [--no-attach]\n"
-		"                 [--pin-dir DIR] [--force] [--namespace NS]\n"
+		"                 [--pin-dir DIR] [--force] [--takeover] [--namespace NS]\n"
 		"                 [--rdns] [--rdns-server IP[:PORT]] [--workers N] [--user NAME]\n"
+		"                 [--state-dir DIR]\n"
 		"       nfxdp run --udp [-c FILE] [-p PORT]... [--bind ADDR] [-o FILE|-] ...\n"
 		"\n"
 		"Collects NetFlow v1/v5/v6/v7/v9 and IPFIX and writes one JSON object per flow.\n"
@@ -61,10 +63,15 @@ static void usage(FILE *f)
 		"      --pin-dir DIR     map pin directory (default %s; with --no-attach\n"
 		"                        searched: %s, %s/tc/globals, %s/xdp/globals)\n"
 		"      --force           replace another XDP program on IF\n"
+		"      --takeover        take IF over from the nfxdp running on it, live: its\n"
+		"                        program, pins, UDP sockets and state; it exits\n"
 		"      --workers N       threads for the RX queues (default: one per queue,\n"
 		"                        at most one per CPU) [workers]\n"
 		"      --user NAME       after setup, run as NAME with only the capabilities\n"
 		"                        left to use (root only) [user]\n"
+		"      --state-dir DIR   templates, sampling rates and sequences kept across\n"
+		"                        restarts in DIR/IF.state (default " NFX_STATE_DIR " with -i;\n"
+		"                        none = off) [state_dir]\n"
 		"      --udp             plain UDP sockets, no XDP (no root needed)\n"
 		"      --bind ADDR       UDP listen address (default :: = all, dual stack)\n"
 		"      --namespace NS    device.namespace of listeners without their own\n"
@@ -94,7 +101,7 @@ enum {
 	OPT_RAW = 0x100, OPT_SKB, OPT_NO_ATTACH, OPT_PIN_DIR, OPT_FORCE, OPT_NS, OPT_UDP,
 	OPT_BIND, OPT_MS, OPT_METRICS, OPT_STATS_FILE, OPT_GZIP, OPT_ROT_SIZE, OPT_ROT_SECS, OPT_RDNS,
 	OPT_RDNS_SERVER, OPT_CH, OPT_CH_TABLE, OPT_CH_SPOOL, OPT_CH_SPOOL_MAX, OPT_CH_ROWS,
-	OPT_CH_MS, OPT_WORKERS, OPT_OUT_MODE, OPT_USER,
+	OPT_CH_MS, OPT_WORKERS, OPT_OUT_MODE, OPT_USER, OPT_STATE_DIR, OPT_TAKEOVER,
 };
 
 /* Flags that set configuration keys: the value is the argument, or the one given here. */
@@ -122,6 +129,7 @@ static const struct {
 	{ OPT_CH_SPOOL_MAX, "output.clickhouse_spool_max", NULL },
 	{ OPT_CH_ROWS, "output.clickhouse_batch_rows", NULL },
 	{ OPT_CH_MS, "output.clickhouse_batch_ms", NULL },
+	{ OPT_STATE_DIR, "state_dir", NULL },
 };
 
 static int set_key(struct nfx_run_opts *o, int c)
@@ -175,6 +183,7 @@ static int parse_one(int c, struct nfx_run_opts *o)
 	case 'p': return add_port(o, optarg);
 	case OPT_SKB: o->skb_mode = 1; return 0;
 	case OPT_NO_ATTACH: o->no_attach = 1; return 0;
+	case OPT_TAKEOVER: o->takeover = 1; return 0;
 	case OPT_PIN_DIR: o->pin_dir = optarg; return 0;
 	case OPT_FORCE: o->force = 1; return 0;
 	case OPT_UDP: o->udp_only = 1; return 0;
@@ -222,6 +231,8 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 		{ "clickhouse-batch-ms", required_argument, NULL, OPT_CH_MS },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "user", required_argument, NULL, OPT_USER },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "takeover", no_argument, NULL, OPT_TAKEOVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -236,6 +247,10 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 	}
 	if (optind < argc) {
 		pr_warn("unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->takeover && o->udp_only) {
+		pr_warn("--takeover needs -i IF: a --udp daemon has nothing to hand over\n");
 		return -EINVAL;
 	}
 	if (!o->udp_only == !o->ifname) {

@@ -294,6 +294,9 @@ static const struct opt top_opts[] = {
 	  .def = 1000000, .off = CFG_OFF(rdns_max_entries), .change = NFX_CFG_CH_RDNS },
 	{ .name = "reverse_dns_rate_limit", .type = OPT_U32, .min = 1, .max = 1000000,
 	  .def = 1000, .off = CFG_OFF(rdns_rate_limit), .change = NFX_CFG_CH_RDNS },
+	/* templates and sequences kept across restarts; "" = the default, "none" = off */
+	{ .name = "state_dir", .type = OPT_STR, .flags = NFX_CFG_RESTART, .min = 0, .max = 4000,
+	  .def_str = "", .off = CFG_OFF(state_dir), .change = NFX_CFG_CH_LIMITS },
 };
 
 /* Listener and mapping objects, relative to their own structs. */
@@ -1104,6 +1107,7 @@ void nfx_config_free(struct nfx_config *c)
 	free(c->output.ch_spool);
 	free(c->rdns_server);
 	free(c->user);
+	free(c->state_dir);
 	for (size_t i = 0; i < c->nrdns_prefixes; i++)
 		free(c->rdns_prefixes[i]);
 	free(c->rdns_prefixes);

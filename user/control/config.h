@@ -107,6 +107,9 @@ struct nfx_config {
 	uint32_t rdns_error_ttl;	/* s */
 	uint32_t rdns_max_entries;
 	uint32_t rdns_rate_limit;	/* queries/s */
+
+	/* state file directory: "" = the default (daemon/persist.c), "none" = no state file */
+	char *state_dir;
 };
 
 /* nfx_config_diff() bits. */

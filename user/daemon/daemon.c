@@ -17,7 +17,9 @@
 #include "control/stats_file.h"
 #include "daemon/daemon.h"
 #include "daemon/apply.h"
+#include "daemon/handover.h"
 #include "daemon/loop.h"
+#include "daemon/persist.h"
 #include "daemon/privs.h"
 #include "daemon/route.h"
 #include "daemon/sinks.h"
@@ -53,10 +55,14 @@ static int open_inputs(struct nfx_run *r)
 		.pin_dir = o->pin_dir,
 		.skb_mode = o->skb_mode,
 		.force = o->force,
-		.no_attach = o->no_attach,
+		/* a successor uses the program and pins as they are */
+		.no_attach = o->no_attach || o->takeover,
 	};
 	int err;
 
+	err = o->takeover ? nfx_handover_take(r) : nfx_handover_listen(r);
+	if (err)
+		return err;
 	if (!o->udp_only) {
 		r->ldr = nfx_loader_new(&lo);
 		if (!r->ldr)
@@ -208,12 +214,18 @@ static int set_up(struct nfx_run *r)
 		return err;
 	nfx_stats_file_path(r->stats_path, sizeof(r->stats_path), r->o->stats_file, r->o->ifname,
 			    r->nudp ? nfx_udp_port(r->udps[0]) : 0);
-	err = nfx_privs_drop(r);
+	err = nfx_persist_prepare(r);
+	if (!err)
+		err = nfx_privs_drop(r);
+	if (!err)
+		err = nfx_persist_check(r);
 	if (!err)
 		err = nfx_sinks_open_output(r);
 	if (err)
 		return err;
 	nfx_sinks_build_fieldmaps(r);
+	/* compiled with the mappings, before the port map sends anything our way */
+	nfx_persist_load(r);
 	err = nfx_sinks_open_clickhouse(r);
 	if (!err)
 		err = nfx_routes_build(r);
@@ -231,6 +243,7 @@ static int set_up(struct nfx_run *r)
 /* Everything set_up() opened, whatever it got to, in reverse. */
 static void tear_down(struct nfx_run *r)
 {
+	nfx_handover_close(r);
 	if (r->stats_path[0])
 		unlink(r->stats_path);
 	nfx_metrics_free(r->metrics);
@@ -253,7 +266,7 @@ static void tear_down(struct nfx_run *r)
 
 int nfx_run(const struct nfx_run_opts *o)
 {
-	struct nfx_run r = { .o = o, .sigfd = -1, .timerfd = -1 };
+	struct nfx_run r = { .o = o, .sigfd = -1, .timerfd = -1, .ho_fd = -1, .ho_conn = -1 };
 	int err;
 
 	r.now = nfx_now_ms();
@@ -261,7 +274,11 @@ int nfx_run(const struct nfx_run_opts *o)
 	if (!err) {
 		pr_info("collecting on %s, %s\n", o->udp_only ? "UDP sockets" : o->ifname,
 			r.raw ? "raw records" : "aggregated");
+		nfx_handover_finish(&r);
 		err = nfx_loop_run(&r);
+		/* after the last drain: what the next process needs (a successor has it) */
+		if (!r.handed_over)
+			nfx_persist_save(&r, 1);
 		nfx_summary_print(&r);
 		nfx_summary_print_kernel(&r);
 	}

@@ -19,7 +19,9 @@
 #include "control/notify.h"
 #include "daemon/opts.h"
 #include "daemon/apply.h"
+#include "daemon/handover.h"
 #include "daemon/loop.h"
+#include "daemon/persist.h"
 #include "daemon/route.h"
 #include "daemon/sinks.h"
 #include "daemon/summary.h"
@@ -56,7 +58,7 @@ int nfx_loop_setup_signals(struct nfx_run *r)
 int nfx_loop_setup_poll(struct nfx_run *r)
 {
 	int nio = r->threaded ? 0 : r->nxsk + r->nudp;
-	int n = nio + NFX_RDNS_MAX_FDS + 3, i = 0;
+	int n = nio + NFX_RDNS_MAX_FDS + 4, i = 0;
 
 	free(r->pfds);
 	r->pfds = calloc((size_t)n, sizeof(*r->pfds));
@@ -74,6 +76,7 @@ int nfx_loop_setup_poll(struct nfx_run *r)
 	r->pfds[i++] = (struct pollfd){ .fd = r->timerfd, .events = POLLIN };
 	r->pfds[i++] = (struct pollfd){ .fd = r->watch ? nfx_config_watch_fd(r->watch) : -1,
 					 .events = POLLIN };
+	r->pfds[i++] = (struct pollfd){ .fd = r->ho_fd, .events = POLLIN };
 	r->npfd = n;
 	r->pfds_stale = 0;
 	return 0;
@@ -90,6 +93,7 @@ static void tick(struct nfx_run *r, uint64_t now)
 		nfx_worker_tick(&r->w[0], now);
 	if (r->ch)
 		nfx_ch_tick(r->ch, now);	/* time-based batch cut */
+	nfx_persist_tick(r, now);
 	if ((r->metrics || r->stats_path[0]) && now - r->last_metrics >= 1000) {
 		nfx_summary_publish(r);
 		r->last_metrics = now;
@@ -132,13 +136,14 @@ int nfx_loop_run(struct nfx_run *r)
 		nfx_notify_ready(where(r));
 	while (!stop && !err) {
 		/* these move when the configuration changes the UDP sockets */
-		int isig, itimer, iwatch;
+		int isig, itimer, iwatch, iho;
 
 		if (r->pfds_stale && (err = nfx_loop_setup_poll(r)))
 			break;
-		isig = r->npfd - 3;
-		itimer = r->npfd - 2;
-		iwatch = r->npfd - 1;
+		isig = r->npfd - 4;
+		itimer = r->npfd - 3;
+		iwatch = r->npfd - 2;
+		iho = r->npfd - 1;
 
 		if (r->rdns)
 			nfx_rdns_fds(r->rdns, r->pfds + r->irdns, NFX_RDNS_MAX_FDS);
@@ -163,6 +168,9 @@ int nfx_loop_run(struct nfx_run *r)
 		}
 		if (r->pfds[isig].revents)
 			on_signal(r, &stop);
+		/* a successor: after it, nothing of ours is read any more */
+		if (r->pfds[iho].revents && nfx_handover_serve(r))
+			stop = 1;
 	}
 	nfx_notify_stopping();
 	/* threads drain their rings and flush their aggregators as they stop */

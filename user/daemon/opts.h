@@ -21,6 +21,7 @@ struct nfx_run_opts {
 	int no_attach;
 	int force;
 	int udp_only;
+	int takeover;			/* --takeover: from the daemon running on ifname */
 	/* command-line values of configuration keys, applied on top of the file */
 	struct nfx_cfg_overrides ov;
 	/* -p PORT... as the "listeners" key (JSON), ov points into it */

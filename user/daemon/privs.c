@@ -23,6 +23,7 @@
 #include <cap-ng.h>
 
 #include "base/log.h"
+#include "control/state_file.h"
 #include "control/stats_file.h"
 #include "daemon/privs.h"
 #include "io/loader.h"
@@ -75,9 +76,26 @@ static int lookup_user(const char *name, struct target *t)
 }
 
 /*
+ * The state file's directory into @dir, if it is nfxdp's by convention:
+ * made by this process, or the default one.  An existing directory the
+ * operator named is theirs to grant (it could be /tmp).
+ */
+static int state_dir_ours(const struct nfx_run *r, char *dir, size_t size)
+{
+	char *slash;
+
+	snprintf(dir, size, "%s", r->state_path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	return r->state_dir_made || !strcmp(dir, NFX_STATE_DIR);
+}
+
+/*
  * What the daemon made as root and writes to or removes later must belong
- * to the new user: the stats file's directory (rewritten every second) and
- * the pin directory (emptied at exit).  Only directories nfxdp owns by
+ * to the new user: the stats file's directory (rewritten every second),
+ * the state file's (rewritten every few seconds) and the pin directory
+ * (emptied at exit).  Only directories nfxdp owns by
  * convention; output paths are the operator's to grant.
  */
 static int hand_over_dirs(const struct nfx_run *r, const struct target *t)
@@ -95,6 +113,11 @@ static int hand_over_dirs(const struct nfx_run *r, const struct target *t)
 			pr_warn("cannot give %s to uid %u: %s\n", dir, t->uid, strerror(errno));
 			return -errno;
 		}
+	}
+	if (r->state_path[0] && state_dir_ours(r, dir, sizeof(dir)) &&
+	    chown(dir, t->uid, t->gid)) {
+		pr_warn("cannot give %s to uid %u: %s\n", dir, t->uid, strerror(errno));
+		return -errno;
 	}
 	if (pins && chown(pins, t->uid, t->gid)) {
 		pr_warn("cannot give %s to uid %u: %s\n", pins, t->uid, strerror(errno));

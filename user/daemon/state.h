@@ -120,6 +120,17 @@ struct nfx_run {
 	int irdns;			/* first of NFX_RDNS_MAX_FDS slots in pfds */
 	uint64_t sweep_ms;
 	uint64_t ttl_ms;
+	/* the state file (persist.h), "" = none */
+	char state_path[PATH_MAX];
+	int state_dir_made;		/* by us: ours to give to the configured user */
+	int state_failing;		/* the last write failed (said once) */
+	uint64_t next_state_ms;
+	/* live hand-over (handover.h) */
+	int ho_fd;			/* listening for a successor, -1 = not */
+	int ho_conn;			/* to the daemon we take over from, -1 = none */
+	char ho_path[PATH_MAX];
+	int io_paused;			/* our sockets were released to a successor */
+	int handed_over;		/* it said GO: leave the program attached, exit */
 };
 
 /* A worker's share of a daemon-wide bound (0 = the default, left to the table). */

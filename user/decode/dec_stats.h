@@ -61,7 +61,13 @@
 	X(sflow_bad_record, "sFlow records ignored: too short, or a value out of range") \
 	X(sflow_bad_agent, "sFlow datagrams whose agent address type is not 0, 1 or 2") \
 	X(sflow_header_unsupported, "sFlow sampled headers not read: not Ethernet, IPv4, IPv6") \
-	X(sflow_counter_limit, "sFlow interface counters refused: the counter store is full")
+	X(sflow_counter_limit, "sFlow interface counters refused: the counter store is full") \
+	X(state_templates_restored, "Templates taken from the state file at start or hand-over") \
+	X(state_entries_expired, "State file entries older than the template TTL, dropped at load") \
+	X(state_entries_refused, "State file entries not taken: the template does not compile or a table is full") \
+	X(state_files_refused, "State files refused: truncated, corrupt, foreign or of another version") \
+	X(state_writes, "State files written") \
+	X(state_write_errors, "State files not written: the state directory failed")
 
 #define NFX_DEC_COUNTERS(X)							\
 	NFX_DEC_COUNTERS_HEAD_(X)						\

@@ -20,7 +20,6 @@
 
 #define IPFIX_HDR_LEN	16
 #define IPFIX_SET_HDR_LEN	4
-#define IPFIX_MAX_REC	(65535 - IPFIX_HDR_LEN - 4)
 /* Sequence counts data records; beyond these steps it is a restart. */
 #define IPFIX_MAX_GAP	(1u << 24)
 #define IPFIX_MAX_BACK	4096
@@ -114,8 +113,7 @@ static void template_set(struct nfx_decoder *d, struct nfx_msg *m, const struct 
 			m->st->bad_template++;
 			continue;
 		}
-		nfx_sets_learn(d, m, src, &k, &(struct nfx_tmpl_rec){ fs, n, nscope, options },
-			       IPFIX_MAX_REC);
+		nfx_sets_learn(d, m, src, &k, &(struct nfx_tmpl_rec){ fs, n, nscope, options });
 	}
 }
 

@@ -244,6 +244,34 @@ uint32_t nfx_seq_count(const struct nfx_seq_table *t)
 	return t->count;
 }
 
+void nfx_seq_foreach(const struct nfx_seq_table *t,
+		     void (*fn)(void *ctx, const struct nfx_seq_saved *s), void *ctx)
+{
+	for (uint32_t i = 0; i <= t->mask; i++) {
+		const struct seq_slot *s = &t->slots[i];
+
+		if (s->used)
+			fn(ctx, &(struct nfx_seq_saved){ s->key, s->last_seen_ms, s->next });
+	}
+}
+
+int nfx_seq_restore(struct nfx_seq_table *t, const struct nfx_seq_saved *sv)
+{
+	struct nfx_dec_stats scratch;	/* a restore evicts, it does not count */
+	struct seq_slot *s;
+	int created;
+
+	memset(&scratch, 0, sizeof(scratch));
+	s = seq_find_or_add(t, &scratch, &sv->key, sv->last_seen_ms, &created);
+	if (!s)
+		return -ENOSPC;
+	if (!created && s->last_seen_ms > sv->last_seen_ms)
+		return 0;
+	s->last_seen_ms = sv->last_seen_ms;
+	s->next = sv->next;
+	return 1;
+}
+
 void nfx_seq_domain_account(struct nfx_dom *dm, struct nfx_dec_stats *st, uint32_t seq,
 			    uint32_t adv, uint32_t max_gap, uint32_t max_back)
 {

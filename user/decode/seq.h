@@ -51,6 +51,23 @@ uint32_t nfx_seq_account(struct nfx_seq_table *t, struct nfx_dec_stats *st,
 uint32_t nfx_seq_sweep(struct nfx_seq_table *t, uint64_t now_ms, uint64_t ttl_ms);
 uint32_t nfx_seq_count(const struct nfx_seq_table *t);
 
+/* One legacy or sFlow session as the state file keeps it. */
+struct nfx_seq_saved {
+	struct nfx_seq_key key;
+	uint64_t last_seen_ms;
+	uint32_t next;			/* sequence expected next */
+};
+
+/* Call @fn for every session held, in no particular order; @fn must not change @t. */
+void nfx_seq_foreach(const struct nfx_seq_table *t,
+		     void (*fn)(void *ctx, const struct nfx_seq_saved *s), void *ctx);
+/*
+ * nfx_seq_restore() - take session @s back (a process before this one kept
+ * it), unless a session of its key seen later is held.
+ * @return 1 taken, 0 the held one is newer, -ENOSPC table full of recent ones.
+ */
+int nfx_seq_restore(struct nfx_seq_table *t, const struct nfx_seq_saved *s);
+
 /**
  * nfx_seq_domain_account() - account a v9/IPFIX message's sequence number
  * in its exporter-domain @dm (nothing when NULL).

@@ -29,11 +29,11 @@ void nfx_msg_begin(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_sr
 	m->base.present = NFX_F_DOMAIN;
 }
 
-/* Compile and store; the errors of nfx_plan_compile() and nfx_tmpl_store(). */
-static int learn(struct nfx_decoder *d, const struct nfx_src *src, const struct nfx_tkey *k,
-		 const struct nfx_tmpl_rec *r, uint32_t max_rec, uint64_t now_ms)
+int nfx_sets_store(struct nfx_decoder *d, const struct nfx_tkey *k,
+		   const struct nfx_tmpl_rec *r, uint16_t lport, uint64_t now_ms)
 {
-	const struct nfx_plan_maps maps = { d->maps, d->nmaps, src->dst_port };
+	const struct nfx_plan_maps maps = { d->maps, d->nmaps, lport };
+	uint32_t max_rec = k->proto == NFX_PROTO_V9 ? NFX_V9_MAX_REC : NFX_IPFIX_MAX_REC;
 	struct nfx_plan plan;
 	int err;
 
@@ -43,13 +43,13 @@ static int learn(struct nfx_decoder *d, const struct nfx_src *src, const struct 
 	/* a record must fit a message and make the data walk move forward */
 	if (!plan.rec_len || plan.rec_len > max_rec)
 		return -EINVAL;
-	return nfx_tmpl_store(d->tmpl, k, &plan, now_ms);
+	return nfx_tmpl_store(d->tmpl, k, &plan, r, lport, now_ms);
 }
 
 void nfx_sets_learn(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_src *src,
-		    const struct nfx_tkey *k, const struct nfx_tmpl_rec *r, uint32_t max_rec)
+		    const struct nfx_tkey *k, const struct nfx_tmpl_rec *r)
 {
-	switch (learn(d, src, k, r, max_rec, m->now_ms)) {
+	switch (nfx_sets_store(d, k, r, src->dst_port, m->now_ms)) {
 	case 0:
 		m->st->templates_learned++;
 		nfx_pending_run(d->pend, d->tmpl, m, k);

@@ -15,6 +15,10 @@
 #include "decode/plan.h"
 #include "decode/tmpl_cache.h"
 
+/* The longest record a UDP message of each protocol could carry. */
+#define NFX_V9_MAX_REC		(65535 - 20 - 4)
+#define NFX_IPFIX_MAX_REC	(65535 - 16 - 4)
+
 /*
  * nfx_msg_begin() - start decoding message @m of @d from @src: its
  * exporter-domain state (counted in exporter_limit when the table is
@@ -25,13 +29,23 @@ void nfx_msg_begin(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_sr
 
 /*
  * nfx_sets_learn() - learn template record @r as @k, compiled with the
- * mappings of the listener @src came to; a record longer than @max_rec
- * (what a message can carry) is a bad template.  Counted as
+ * mappings of the listener @src came to; a record longer than a message
+ * of @k's protocol can carry is a bad template.  Counted as
  * templates_learned, bad_template, template_limit or
  * template_exporter_limit; data held for it is decoded now.
  */
 void nfx_sets_learn(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_src *src,
-		    const struct nfx_tkey *k, const struct nfx_tmpl_rec *r, uint32_t max_rec);
+		    const struct nfx_tkey *k, const struct nfx_tmpl_rec *r);
+
+/*
+ * nfx_sets_store() - compile template record @r of @k's protocol with the
+ * mappings of listener @lport and store it as @k, used last at @now_ms,
+ * without counting: the state file's templates (dec_state.c).
+ * @return 0, or the errors of nfx_plan_compile() and nfx_tmpl_store()
+ *         (-EINVAL also for a record no message of the protocol can carry).
+ */
+int nfx_sets_store(struct nfx_decoder *d, const struct nfx_tkey *k,
+		   const struct nfx_tmpl_rec *r, uint16_t lport, uint64_t now_ms);
 
 /*
  * nfx_sets_data() - a data set of message @m: decoded with its template,

@@ -182,6 +182,9 @@ static void ops_release(struct nfx_tmpl *t)
 	if (t->ops && t->ops != t->inl)
 		free(t->ops);
 	t->ops = NULL;
+	if (t->fs && t->fs != t->fs_inl)
+		free(t->fs);
+	t->fs = NULL;
 }
 
 static struct nfx_tmpl *tmpl_at(const struct nfx_tmpl_cache *c, uint32_t slot)
@@ -345,8 +348,10 @@ struct nfx_tmpl *nfx_tmpl_find(struct nfx_tmpl_cache *c, const struct nfx_tkey *
 	return t;
 }
 
-static int tmpl_set_plan(struct nfx_tmpl *t, const struct nfx_plan *p)
+static int tmpl_set_plan(struct nfx_tmpl *t, const struct nfx_plan *p,
+			 const struct nfx_tmpl_rec *r, uint16_t lport)
 {
+	struct nfx_field_spec *fs = t->fs_inl;
 	struct nfx_op *ops = t->inl;
 
 	if (p->nops > NFX_TMPL_INLINE_OPS) {
@@ -354,8 +359,21 @@ static int tmpl_set_plan(struct nfx_tmpl *t, const struct nfx_plan *p)
 		if (!ops)
 			return -ENOMEM;
 	}
+	if (r->n > NFX_TMPL_INLINE_FIELDS) {
+		fs = malloc(r->n * sizeof(*fs));
+		if (!fs) {
+			if (ops != t->inl)
+				free(ops);
+			return -ENOMEM;
+		}
+	}
 	ops_release(t);
 	memcpy(ops, p->ops, p->nops * sizeof(*ops));
+	memcpy(fs, r->fs, r->n * sizeof(*fs));
+	t->fs = fs;
+	t->nfields = (uint16_t)r->n;
+	t->nscope = (uint16_t)r->nscope;
+	t->lport = lport;
 	t->ops = ops;
 	t->nops = (uint16_t)p->nops;
 	t->rec_len = p->rec_len;
@@ -472,7 +490,8 @@ static struct nfx_tmpl *tmpl_insert(struct nfx_tmpl_cache *c, const struct nfx_t
 }
 
 int nfx_tmpl_store(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
-		   const struct nfx_plan *p, uint64_t now_ms)
+		   const struct nfx_plan *p, const struct nfx_tmpl_rec *r, uint16_t lport,
+		   uint64_t now_ms)
 {
 	struct nfx_dom *dm = NULL;
 	struct nfx_tkey dk;
@@ -480,7 +499,7 @@ int nfx_tmpl_store(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 	uint32_t h, pos;
 	int found, err;
 
-	if (p->nfields > c->max_fields)
+	if (p->nfields > c->max_fields || r->n != p->nfields)
 		return -EINVAL;
 	h = key_hash(k, c->seed);
 	pos = idx_probe(&c->t, k, h, &found);
@@ -498,7 +517,7 @@ int nfx_tmpl_store(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 		if (!t)
 			return -ENOSPC;
 	}
-	err = tmpl_set_plan(t, p);
+	err = tmpl_set_plan(t, p, r, lport);
 	if (err) {
 		if (!found)
 			idx_delete_pos(&c->t, pos);
@@ -560,8 +579,16 @@ static unsigned int idx_remove_if(struct nfx_index *x,
 	return removed;
 }
 
-/* The state of @k's exporter and domain, if held; @k's tid is ignored. */
-static struct nfx_dom *dom_find(const struct nfx_tmpl_cache *c, const struct nfx_tkey *k)
+const struct nfx_tmpl *nfx_tmpl_peek(const struct nfx_tmpl_cache *c, const struct nfx_tkey *k)
+{
+	uint32_t pos;
+	int found;
+
+	pos = idx_probe(&c->t, k, key_hash(k, c->seed), &found);
+	return found ? (const struct nfx_tmpl *)idx_entry(&c->t, c->t.slot[pos] - 1) : NULL;
+}
+
+struct nfx_dom *nfx_tmpl_domain_peek(const struct nfx_tmpl_cache *c, const struct nfx_tkey *k)
 {
 	struct nfx_tkey dk = *k;
 	uint32_t pos;
@@ -575,7 +602,7 @@ static struct nfx_dom *dom_find(const struct nfx_tmpl_cache *c, const struct nfx
 unsigned int nfx_tmpl_remove_all(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
 				 int options)
 {
-	struct nfx_dom *dm = dom_find(c, k);
+	struct nfx_dom *dm = nfx_tmpl_domain_peek(c, k);
 	unsigned int removed = 0;
 	uint32_t s = dm ? dm->tmpl_head : 0;
 
@@ -715,4 +742,16 @@ void nfx_tmpl_foreach_exporter(const struct nfx_tmpl_cache *c,
 		e.last_seen_ms = dm->last_ms;
 		fn(ctx, &e);
 	}
+}
+
+void nfx_tmpl_foreach(const struct nfx_tmpl_cache *c,
+		      void (*fn)(void *ctx, const struct nfx_tmpl *t),
+		      void (*dfn)(void *ctx, const struct nfx_dom *dm), void *ctx)
+{
+	for (uint32_t p = 0; p <= c->t.mask; p++)
+		if (c->t.slot[p])
+			fn(ctx, (const struct nfx_tmpl *)idx_entry(&c->t, c->t.slot[p] - 1));
+	for (uint32_t p = 0; p <= c->d.mask; p++)
+		if (c->d.slot[p])
+			dfn(ctx, (const struct nfx_dom *)idx_entry(&c->d, c->d.slot[p] - 1));
 }

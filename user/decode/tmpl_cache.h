@@ -44,6 +44,8 @@
 #define NFX_EXP_DEFAULT_MAX	4096	/* exporter-domain states */
 #define NFX_TMPL_PER_EXP_DEFAULT 256
 #define NFX_TMPL_INLINE_OPS	40
+/* Wire fields kept in the slot; longer templates keep theirs on the heap. */
+#define NFX_TMPL_INLINE_FIELDS	32
 /*
  * An entry used within this long is never evicted to make room (the
  * decoder's sequence sessions follow the same rule).  30 s: a v9/IPFIX
@@ -119,6 +121,16 @@ struct nfx_tmpl {
 	uint32_t dom_prev;
 	struct nfx_op *ops;	/* inl or heap */
 	struct nfx_op inl[NFX_TMPL_INLINE_OPS];
+	/*
+	 * The template as the exporter sent it and the listener port it came
+	 * to (whose mappings the plan holds): what the state file saves, so
+	 * that a later process compiles it again with its own mappings.
+	 */
+	uint16_t nfields;
+	uint16_t nscope;
+	uint16_t lport;
+	struct nfx_field_spec *fs;	/* fs_inl or heap */
+	struct nfx_field_spec fs_inl[NFX_TMPL_INLINE_FIELDS];
 };
 
 /* What an exporter's observation domain / source id has told us. */
@@ -194,8 +206,9 @@ struct nfx_tmpl *nfx_tmpl_find(struct nfx_tmpl_cache *c, const struct nfx_tkey *
 			       uint64_t now_ms);
 
 /**
- * nfx_tmpl_store() - store (or replace) the template @k compiled into @p.
- * Its exporter-domain state is found or created, and notes @k's id as seen;
+ * nfx_tmpl_store() - store (or replace) the template @k compiled into @p
+ * from @r, which came to listener port @lport (both kept: see struct
+ * nfx_tmpl).  Its exporter-domain state is found or created, and notes @k's id as seen;
  * a full table evicts an idle entry first (see the top of this file).
  * @return 0, -EINVAL when @p has more than max_fields fields, -ENOSPC when
  *         the cache is full of recent templates, -EDQUOT when the
@@ -203,7 +216,22 @@ struct nfx_tmpl *nfx_tmpl_find(struct nfx_tmpl_cache *c, const struct nfx_tkey *
  *         table is full of recent ones, -ENOMEM.
  */
 int nfx_tmpl_store(struct nfx_tmpl_cache *c, const struct nfx_tkey *k,
-		   const struct nfx_plan *p, uint64_t now_ms);
+		   const struct nfx_plan *p, const struct nfx_tmpl_rec *r, uint16_t lport,
+		   uint64_t now_ms);
+
+/* The template for @k, if held, without marking it used. */
+const struct nfx_tmpl *nfx_tmpl_peek(const struct nfx_tmpl_cache *c, const struct nfx_tkey *k);
+/* The state of @k's exporter and domain (@k's tid ignored), if held, without marking it used. */
+struct nfx_dom *nfx_tmpl_domain_peek(const struct nfx_tmpl_cache *c, const struct nfx_tkey *k);
+
+/*
+ * Call @fn for every template, then @dfn for every exporter-domain state
+ * held, in no particular order (the state file).  Neither may change the
+ * cache.
+ */
+void nfx_tmpl_foreach(const struct nfx_tmpl_cache *c,
+		      void (*fn)(void *ctx, const struct nfx_tmpl *t),
+		      void (*dfn)(void *ctx, const struct nfx_dom *dm), void *ctx);
 
 /** nfx_tmpl_remove() - @return 1 if the template existed and was removed, else 0. */
 int nfx_tmpl_remove(struct nfx_tmpl_cache *c, const struct nfx_tkey *k);

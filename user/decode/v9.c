@@ -20,8 +20,6 @@
 
 #define V9_HDR_LEN	20
 #define V9_SET_HDR_LEN	4
-/* The longest record a UDP message could carry. */
-#define V9_MAX_REC	(65535 - V9_HDR_LEN - 4)
 /* Sequence counts packets: beyond these steps it is an exporter restart. */
 #define V9_MAX_GAP	(1u << 20)
 #define V9_MAX_BACK	64
@@ -46,7 +44,7 @@ static void v9_template(struct nfx_decoder *d, struct nfx_msg *m, const struct n
 		return;
 	}
 	nfx_tmpl_key(d->tmpl, &k, NFX_PROTO_V9, src, domain, tid);
-	nfx_sets_learn(d, m, src, &k, r, V9_MAX_REC);
+	nfx_sets_learn(d, m, src, &k, r);
 }
 
 /* Flowset 0: template records (id, count, count x (type, length)). */

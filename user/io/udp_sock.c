@@ -152,6 +152,35 @@ out_free:
 	return NULL;
 }
 
+struct nfx_udp *nfx_udp_adopt(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss), tlen = sizeof(int);
+	int type = 0;
+	struct nfx_udp *u;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) || type != SOCK_DGRAM ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->bufs = malloc((size_t)NFX_UDP_BATCH * NFX_UDP_BUFSZ);
+	if (!u->bufs) {
+		free(u);
+		errno = ENOMEM;
+		return NULL;
+	}
+	u->fd = fd;
+	u->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	setup_msgs(u);
+	return u;
+}
+
 void nfx_udp_free(struct nfx_udp *u)
 {
 	if (!u)

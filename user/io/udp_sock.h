@@ -27,6 +27,12 @@ struct nfx_udp_stats {
  */
 struct nfx_udp *nfx_udp_new(const char *bind_addr, uint16_t port);
 void nfx_udp_free(struct nfx_udp *u);
+/*
+ * nfx_udp_adopt() - a bound UDP socket @fd another process handed over
+ * (a live hand-over), now ours.  NULL with errno (EINVAL: not a bound UDP
+ * socket; @fd stays the caller's then).
+ */
+struct nfx_udp *nfx_udp_adopt(int fd);
 
 int nfx_udp_fd(const struct nfx_udp *u);
 uint16_t nfx_udp_port(const struct nfx_udp *u);

@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <xdp/xsk.h>
 
 #include "io/frame.h"
@@ -240,6 +241,13 @@ out_free:
 	free(x);
 	errno = -err;
 	return NULL;
+}
+
+int nfx_xsk_unmap(struct nfx_xsk *x, int xsks_map_fd)
+{
+	__u32 q = x->queue;
+
+	return bpf_map_delete_elem(xsks_map_fd, &q) && errno != ENOENT ? -errno : 0;
 }
 
 void nfx_xsk_free(struct nfx_xsk *x)
