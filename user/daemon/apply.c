@@ -38,10 +38,10 @@ static int wanted_ports(const struct nfx_run *r, struct nfx_port_want *want)
 	return n < 0 ? 0 : n;
 }
 
-/* A listener's bind_host, else --bind; "" = every address. */
+/* A listener's bind_host, else --bind; NULL = every address (::). */
 static const char *bind_of(const struct nfx_run *r, const struct nfx_port_want *w)
 {
-	return w->bind_host ? w->bind_host : r->o->bind_addr ? r->o->bind_addr : "";
+	return w->bind_host ? w->bind_host : r->o->bind_addr;
 }
 
 /* @u serves a wanted port on the address it should: kept across a reload. */
@@ -50,7 +50,7 @@ static int udp_wanted(const struct nfx_run *r, const struct nfx_port_want *want,
 {
 	for (int i = 0; i < n; i++)
 		if (want[i].port == nfx_udp_port(u))
-			return !strcmp(bind_of(r, &want[i]), nfx_udp_bind(u));
+			return nfx_udp_bound_on(u, bind_of(r, &want[i]));
 	return 0;
 }
 
@@ -79,8 +79,7 @@ int nfx_apply_sync_udp(struct nfx_run *r)
 			have |= nfx_udp_port(r->udps[u]) == want[i].port;
 		if (have)
 			continue;
-		r->udps[r->nudp] = nfx_udp_new(*bind_of(r, &want[i]) ? bind_of(r, &want[i]) : NULL,
-					       want[i].port);
+		r->udps[r->nudp] = nfx_udp_new(bind_of(r, &want[i]), want[i].port);
 		if (!r->udps[r->nudp]) {
 			err = -errno;	/* logged, with what to do */
 			continue;

@@ -24,7 +24,7 @@
 struct nfx_udp {
 	int fd;
 	uint16_t port;
-	char bind[64];			/* the address asked for, "" = every one */
+	struct sockaddr_storage addr;	/* where it is bound */
 	struct nfx_udp_stats st;
 	struct mmsghdr msgs[NFX_UDP_BATCH];
 	struct iovec iov[NFX_UDP_BATCH];
@@ -120,7 +120,7 @@ struct nfx_udp *nfx_udp_new(const char *bind_addr, uint16_t port)
 		return NULL;
 	}
 	u->port = port;
-	snprintf(u->bind, sizeof(u->bind), "%s", bind_addr ? bind_addr : "");
+	u->addr = ss;
 	u->bufs = malloc((size_t)NFX_UDP_BATCH * NFX_UDP_BUFSZ);
 	if (!u->bufs) {
 		err = -ENOMEM;
@@ -175,6 +175,7 @@ struct nfx_udp *nfx_udp_adopt(int fd)
 		return NULL;
 	}
 	u->fd = fd;
+	u->addr = ss;
 	u->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
 						: ((struct sockaddr_in6 *)&ss)->sin6_port);
 	setup_msgs(u);
@@ -200,9 +201,20 @@ uint16_t nfx_udp_port(const struct nfx_udp *u)
 	return u->port;
 }
 
-const char *nfx_udp_bind(const struct nfx_udp *u)
+bool nfx_udp_bound_on(const struct nfx_udp *u, const char *bind_addr)
 {
-	return u->bind;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&u->addr, *w6;
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&u->addr, *w4;
+	struct sockaddr_storage want;
+	socklen_t len;
+
+	if (make_addr(bind_addr, u->port, &want, &len) || want.ss_family != u->addr.ss_family)
+		return false;
+	w6 = (const struct sockaddr_in6 *)&want;
+	w4 = (const struct sockaddr_in *)&want;
+	if (want.ss_family == AF_INET)
+		return a4->sin_addr.s_addr == w4->sin_addr.s_addr;
+	return !memcmp(&a6->sin6_addr, &w6->sin6_addr, sizeof(w6->sin6_addr));
 }
 
 const struct nfx_udp_stats *nfx_udp_stats(const struct nfx_udp *u)

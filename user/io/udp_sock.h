@@ -7,6 +7,7 @@
 #ifndef NFX_UDP_SOCK_H
 #define NFX_UDP_SOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/flow.h"
@@ -36,8 +37,8 @@ struct nfx_udp *nfx_udp_adopt(int fd);
 
 int nfx_udp_fd(const struct nfx_udp *u);
 uint16_t nfx_udp_port(const struct nfx_udp *u);
-/* The address it was asked to bind, as given ("" = every address). */
-const char *nfx_udp_bind(const struct nfx_udp *u);
+/* Bound where nfx_udp_new(@bind_addr, its port) would bind (NULL = ::). */
+bool nfx_udp_bound_on(const struct nfx_udp *u, const char *bind_addr);
 
 /**
  * nfx_udp_rx() - read waiting datagrams with recvmmsg, up to @budget, and
