@@ -108,6 +108,42 @@ const char *nfx_proto_name(uint8_t proto);
 #define NFX_F_DST_PORT_ROLLUP	(1u << 23)
 
 /*
+ * Plain numeric fields that vendors' exports carry and users filter on,
+ * defined once: (ID, output key, ClickHouse type, element, value bits).
+ * The key is the NDJSON key, the ClickHouse column and the name a mapping
+ * may override; the element is the IPFIX/v9 one that feeds it (ie.c may
+ * add lower-priority ones).  A field is written only when the record
+ * carries it (nfx_flow.xpresent bit NFX_X_ID).
+ */
+#define NFX_FLOW_XFIELDS(X)							\
+	X(INGRESS_VRF,	"ingress_vrf_id",		"UInt32", 234, 32)	\
+	X(EGRESS_VRF,	"egress_vrf_id",		"UInt32", 235, 32)	\
+	X(FWD_STATUS,	"forwarding_status",		"UInt32", 89,  32)	\
+	X(END_REASON,	"flow_end_reason",		"UInt8",  136, 8)	\
+	X(FLOW_LABEL,	"ipv6_flow_label",		"UInt32", 31,  20)	\
+	X(TTL,		"ttl",				"UInt8",  192, 8)	\
+	X(MIN_TTL,	"min_ttl",			"UInt8",  52,  8)	\
+	X(MAX_TTL,	"max_ttl",			"UInt8",  53,  8)	\
+	X(POST_VLAN,	"post_vlan",			"UInt16", 59,  12)	\
+	X(APP_ID,	"application_id",		"UInt64", 95,  64)	\
+	X(CONN_ID,	"connection_id",		"UInt64", 148, 64)	\
+	X(IN_PHYS_IF,	"ingress_physical_interface",	"UInt32", 252, 32)	\
+	X(OUT_PHYS_IF,	"egress_physical_interface",	"UInt32", 253, 32)
+
+enum nfx_xfield {
+#define NFX_XFIELD_ENUM_(id, key, ch, ie, bits) NFX_X_##id,
+	NFX_FLOW_XFIELDS(NFX_XFIELD_ENUM_)
+#undef NFX_XFIELD_ENUM_
+	NFX_X_MAX,
+};
+
+/* nfx_flow.xpresent: bit (1 << NFX_X_*) per field above, and the tunnel's. */
+#define NFX_X_TUN_SRC		(1u << 28)	/* tun_src */
+#define NFX_X_TUN_DST		(1u << 29)	/* tun_dst */
+#define NFX_X_TUN_PORTS		(1u << 30)	/* tun_src_port, tun_dst_port */
+#define NFX_X_TUN_PROTO		(1u << 31)	/* tun_proto */
+
+/*
  * Additional (mapped) fields: which mapping, and where its bytes are in
  * extra_data.  Kept inside the record, by value, because the aggregator
  * holds records long after the packet buffer is reused.
@@ -158,6 +194,18 @@ struct nfx_flow {
 	uint8_t nextra;
 	struct nfx_extra extra[NFX_EXTRA_MAX];
 	uint8_t extra_data[NFX_EXTRA_BYTES];
+	/*
+	 * Outer header of a tunnelled flow: the first occurrence of a repeated
+	 * address/port/protocol element, or the other address family when a
+	 * record carries both (decode/dataset.c says why).
+	 */
+	struct nfx_addr tun_src;
+	struct nfx_addr tun_dst;
+	uint16_t tun_src_port;
+	uint16_t tun_dst_port;
+	uint8_t tun_proto;
+	uint32_t xpresent;		/* NFX_X_* bits */
+	uint64_t xv[NFX_X_MAX];		/* NFX_FLOW_XFIELDS values */
 };
 
 /* Keep a mapped field's bytes; what does not fit is cut (strings) or left out. */

@@ -61,7 +61,9 @@
 	X(sflow_bad_record, "sFlow records ignored: too short, or a value out of range") \
 	X(sflow_bad_agent, "sFlow datagrams whose agent address type is not 0, 1 or 2") \
 	X(sflow_header_unsupported, "sFlow sampled headers not read: not Ethernet, IPv4, IPv6") \
-	X(sflow_counter_limit, "sFlow interface counters refused: the counter store is full")
+	X(sflow_counter_limit, "sFlow interface counters refused: the counter store is full") \
+	X(v9_varlen_fields, "v9 template fields of length 65535 read as IPFIX variable length (a tolerated deviation)") \
+	X(sampler_limit, "Sampler rates not kept: the exporter-domain announced more samplers than it has slots for")
 
 #define NFX_DEC_COUNTERS(X)							\
 	NFX_DEC_COUNTERS_HEAD_(X)						\
