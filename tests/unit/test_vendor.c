@@ -519,14 +519,14 @@ static void test_nsel_counters(void)
 	CHECK_EQ(f->end_ms, EXPORT_MS - 500);
 	CHECK((f->present & (NFX_F_START | NFX_F_END)) == (NFX_F_START | NFX_F_END), "times");
 	CHECK(f->xpresent & (1u << NFX_X_CONN_ID), "connection id present");
-	CHECK_EQ(f->xv[NFX_X_CONN_ID], 0xdeadbeef);
+	CHECK_EQ(f->xv.x_CONN_ID, 0xdeadbeef);
 	o = ndjson(f);
 	CHECK(jis(o, "connection_id", "3735928559") && jis(o, "bytes", "12345"), "NDJSON");
 	json_object_put(o);
 	f = &sink.f[1];
 	CHECK_EQ(f->start_ms, EXPORT_MS - 60000);	/* flow times beat the event time */
 	CHECK_EQ(f->end_ms, EXPORT_MS - 1000);
-	CHECK_EQ(f->xv[NFX_X_CONN_ID], 77);
+	CHECK_EQ(f->xv.x_CONN_ID, 77);
 	nfx_decoder_free(d);
 }
 
@@ -703,7 +703,7 @@ static void test_vendor_fields(void)
 		int column = 0;
 
 		CHECK(f->xpresent & (1u << fl[i].x), "%s present", fl[i].key);
-		CHECK_EQ(f->xv[fl[i].x], v);
+		CHECK_EQ(nfx_xfield_get(f, fl[i].x), v);
 		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
 		CHECK(jis(o, fl[i].key, want), "NDJSON %s = %s", fl[i].key, want);
 		CHECK(jis(r, fl[i].key, want), "ClickHouse %s = %s", fl[i].key, want);

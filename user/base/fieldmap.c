@@ -36,7 +36,7 @@ static const struct {
 	{ "icmp_type", 176, 0 },
 	{ "icmp_code", 177, 0 },
 	/* the vendor fields: each fed by its element (base/flow.h) */
-#define NFX_XFIELD_BUILTIN_(id, key, ch, ie, bits) { key, ie, 0 },
+#define NFX_XFIELD_BUILTIN_(id, key, ch, ie, bits, type) { key, ie, 0 },
 	NFX_FLOW_XFIELDS(NFX_XFIELD_BUILTIN_)
 #undef NFX_XFIELD_BUILTIN_
 };

@@ -202,7 +202,7 @@ WINLINE void put_xfields(struct wbuf *w, const struct nfx_flow *f)
 		const char *text;
 		size_t len;
 	} keys[NFX_X_MAX] = {
-#define NFX_XFIELD_KEY_(id, key, ch, ie, bits) { ",\"" key "\":", sizeof(",\"" key "\":") - 1 },
+#define NFX_XFIELD_KEY_(id, key, ch, ie, bits, type) { ",\"" key "\":", sizeof(",\"" key "\":") - 1 },
 		NFX_FLOW_XFIELDS(NFX_XFIELD_KEY_)
 #undef NFX_XFIELD_KEY_
 	};
@@ -211,7 +211,7 @@ WINLINE void put_xfields(struct wbuf *w, const struct nfx_flow *f)
 		unsigned int i = (unsigned int)__builtin_ctz(m);
 
 		put_mem(w, keys[i].text, keys[i].len);
-		put_u64(w, f->xv[i]);
+		put_u64(w, nfx_xfield_get(f, i));
 	}
 }
 

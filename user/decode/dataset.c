@@ -336,7 +336,7 @@ static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_
 	}
 	/* postVlanId alone (softflowd) is the flow's VLAN, as it always was */
 	if ((r->f.xpresent & (1u << NFX_X_POST_VLAN)) && !(r->f.present & NFX_F_VLAN)) {
-		r->f.vlan = (uint16_t)r->f.xv[NFX_X_POST_VLAN];
+		r->f.vlan = r->f.xv.x_POST_VLAN;
 		r->f.present |= NFX_F_VLAN;
 	}
 	m->out->emit(m->out->ctx, &r->f);
@@ -356,6 +356,7 @@ static int data_set_fixed(struct nfx_msg *m, const struct nfx_tmpl *t, const uin
 
 		r.f = m->base;
 		r.have = 0;
+		r.fam_last = 0;
 		for (const struct nfx_op *op = ops; op < end; op++)
 			nfx_ie_apply(&r, op->xf, rec + op->off, op->len);
 		record_done(m, t, &r);
@@ -398,6 +399,7 @@ static int data_set_varlen(struct nfx_msg *m, const struct nfx_tmpl *t, const ui
 
 		r.f = m->base;
 		r.have = 0;
+		r.fam_last = 0;
 		for (unsigned int i = 0; i < t->nops; i++) {
 			const struct nfx_op *op = &t->ops[i];
 			long fl = op->len;

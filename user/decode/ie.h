@@ -351,18 +351,6 @@ static inline void nfx_ie_fam_u8(struct nfx_rec *r, unsigned int six, unsigned i
 	}
 }
 
-/* Value bits of each NFX_FLOW_XFIELDS field: wider values are cut to them. */
-static inline uint64_t nfx_xfield_mask(unsigned int i)
-{
-	static const uint8_t bits[NFX_X_MAX] = {
-#define NFX_XFIELD_BITS_(id, key, ch, ie, b) b,
-		NFX_FLOW_XFIELDS(NFX_XFIELD_BITS_)
-#undef NFX_XFIELD_BITS_
-	};
-
-	return bits[i] >= 64 ? UINT64_MAX : (1ull << bits[i]) - 1;
-}
-
 /* Transforms of the options-data and context elements. */
 static inline void nfx_ie_apply_ctx(struct nfx_rec *r, unsigned int xf, const uint8_t *p,
 				    unsigned int len)
@@ -629,9 +617,7 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 		if (xf >= NFX_XF_EXTRA) {
 			nfx_flow_add_extra(f, xf - NFX_XF_EXTRA, p, len);
 		} else if (xf >= NFX_XF_XFIELD) {
-			f->xv[xf - NFX_XF_XFIELD] = nfx_ie_uint(p, len) &
-						    nfx_xfield_mask(xf - NFX_XF_XFIELD);
-			f->xpresent |= 1u << (xf - NFX_XF_XFIELD);
+			nfx_xfield_set(f, xf - NFX_XF_XFIELD, nfx_ie_uint(p, len));
 		} else if (xf >= NFX_XF_SYSINIT_MS) {
 			nfx_ie_apply_ctx(r, xf, p, len);
 		} else {

@@ -59,7 +59,7 @@ const struct nfx_ch_column nfx_ch_columns[] = {
 	{ "dst_reverse_dns_hostname", "String", "destination.reverse_dns_hostname" },
 	{ "additional_keys", "Array(String)", "mapped fields: keys ..." },
 	{ "additional_values", "Array(String)", "... and their values as text" },
-#define NFX_XFIELD_COLUMN_(id, key, ch, ie, bits) { key, ch, "IE " #ie },
+#define NFX_XFIELD_COLUMN_(id, key, ch, ie, bits, type) { key, ch, "IE " #ie },
 	NFX_FLOW_XFIELDS(NFX_XFIELD_COLUMN_)
 #undef NFX_XFIELD_COLUMN_
 	{ "tun_src_ip", "String", "tunnel.source.ip: outer header of a tunnelled flow" },
