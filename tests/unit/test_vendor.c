@@ -4,8 +4,9 @@
  * documented templates: IOS-XR dual-family templates, tunnels (repeated
  * elements), per-sampler rates (IOS-XR sampler options, RFC 5477
  * selectors), Huawei's per-record boot time, ASA NSEL counters and event
- * time, packet sections, H3C's v9 variable length, and the fields those
- * exports carry, through the decoder and both record writers.
+ * time, packet sections, Cisco WLC clients, H3C's v9 variable length, and
+ * the fields those exports carry, through the decoder and both record
+ * writers.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -609,6 +610,58 @@ static void test_raw_sections(void)
 	nfx_decoder_free(d);
 }
 
+/*
+ * Cisco WLC AVC: the client is given by staMacAddress/staIPv4Address, no
+ * flow addresses; it is the source of an ingress (upstream) record and the
+ * destination of an egress one.
+ */
+static void test_wlc_station(void)
+{
+	static const uint8_t sta[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	static const uint8_t wtp[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(50009);
+	const struct nfx_flow *f;
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 0);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 261, 9);
+	mb_field(&msg, 365, 6);		/* staMacAddress */
+	mb_field(&msg, 366, 4);		/* staIPv4Address */
+	mb_field(&msg, 95, 4);		/* applicationId */
+	mb_field(&msg, 147, 0xffff);	/* wlanSSID */
+	mb_field(&msg, 61, 1);
+	mb_field(&msg, 2, 8);
+	mb_field(&msg, 1, 8);
+	mb_field(&msg, 195, 1);
+	mb_field(&msg, 367, 6);		/* wtpMacAddress */
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 261);
+	for (uint8_t dir = 0; dir < 2; dir++) {
+		mb_bytes(&msg, sta, 6);
+		mb_ip4(&msg, 192, 168, 10, 23);
+		mb_u32(&msg, 0x0d000050);
+		mb_varlen(&msg, "corp", 4);
+		mb_u8(&msg, dir);
+		mb_u64(&msg, 10);
+		mb_u64(&msg, 9000);
+		mb_u8(&msg, 0);
+		mb_bytes(&msg, wtp, 6);
+	}
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 2);
+	f = &sink.f[0];
+	CHECK_EQ(f->ip_version, 4);
+	CHECK(addr_is(&f->src, "192.168.10.23") && !(f->present & NFX_F_DST_ADDR), "ingress: source");
+	CHECK(!memcmp(f->src_mac, sta, 6) && (f->present & NFX_F_SRC_MAC), "ingress: source MAC");
+	CHECK_EQ(f->bytes, 9000);
+	CHECK_EQ(f->xv.x_APP_ID, 0x0d000050);
+	f = &sink.f[1];
+	CHECK(addr_is(&f->dst, "192.168.10.23") && !(f->present & NFX_F_SRC_ADDR), "egress: destination");
+	CHECK(!memcmp(f->dst_mac, sta, 6), "egress: destination MAC");
+	nfx_decoder_free(d);
+}
+
 /* H3C: a v9 field of length 65535 read as IPFIX's variable length, and counted. */
 static void test_v9_varlen_tolerated(void)
 {
@@ -727,6 +780,7 @@ int main(void)
 	RUN_TEST(test_sysinit_per_record);
 	RUN_TEST(test_nsel_counters);
 	RUN_TEST(test_raw_sections);
+	RUN_TEST(test_wlc_station);
 	RUN_TEST(test_v9_varlen_tolerated);
 	RUN_TEST(test_vendor_fields);
 	CHECK_EXIT();

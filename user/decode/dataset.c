@@ -300,6 +300,28 @@ static void record_raw(struct nfx_rec *r)
 		f->tcp_flags = g.tcp_flags;
 }
 
+/*
+ * A wireless controller's client (staMacAddress, staIPv4Address): the
+ * source of what it sends (ingress), the destination of what it receives,
+ * where the record has no address or MAC of its own there.
+ */
+static void record_station(struct nfx_rec *r)
+{
+	struct nfx_flow *f = &r->f;
+	int dst = f->direction == 1;
+
+	if ((r->have & NFX_R_STA_V4) && !(f->present & (dst ? NFX_F_DST_ADDR : NFX_F_SRC_ADDR))) {
+		nfx_addr_set_v4(dst ? &f->dst : &f->src, r->sta_v4);
+		f->present |= dst ? NFX_F_DST_ADDR : NFX_F_SRC_ADDR;
+		if (!f->ip_version)
+			f->ip_version = 4;
+	}
+	if ((r->have & NFX_R_STA_MAC) && !(f->present & (dst ? NFX_F_DST_MAC : NFX_F_SRC_MAC))) {
+		memcpy(dst ? f->dst_mac : f->src_mac, r->sta_mac, 6);
+		f->present |= dst ? NFX_F_DST_MAC : NFX_F_SRC_MAC;
+	}
+}
+
 /* A firewall event's time is the flow's when it has no other (NSEL). */
 static void record_event_time(struct nfx_rec *r)
 {
@@ -327,6 +349,8 @@ static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_
 	if (r->have) {
 		if (r->have & (NFX_R_FAM4 | NFX_R_FAM6 | NFX_R_IPVER))
 			record_addresses(r);
+		if (r->have & (NFX_R_STA_MAC | NFX_R_STA_V4))
+			record_station(r);
 		if (r->have & NFX_R_RAW)
 			record_raw(r);
 		flow_times(m, r);

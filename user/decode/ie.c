@@ -114,6 +114,9 @@ static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
 	IE(323, OBS_MS,        EVENT,          0, "observationTimeMilliseconds"),
 	IE(324, OBS_NTP_US,    EVENT,          2, "observationTimeMicroseconds"),
 	IE(325, OBS_NTP_NS,    EVENT,          1, "observationTimeNanoseconds"),
+	/* a wireless controller's client (Cisco WLC): the flow's end on its side */
+	IE(365, STA_MAC,       STA_MAC,        0, "staMacAddress"),
+	IE(366, STA_V4,        STA_V4,         0, "staIPv4Address"),
 };
 
 /* Outer occurrences that have a tunnel slot; every other repeat is dropped. */
@@ -152,6 +155,7 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 	case NFX_XF_BGP_NH_V4:
 	case NFX_XF_TUN_SRC_V4:
 	case NFX_XF_TUN_DST_V4:
+	case NFX_XF_STA_V4:
 		return len == 4;
 	case NFX_XF_SRC_V6:
 	case NFX_XF_DST_V6:
@@ -162,6 +166,7 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 		return len == 16;
 	case NFX_XF_SRC_MAC:
 	case NFX_XF_DST_MAC:
+	case NFX_XF_STA_MAC:
 		return len == 6;
 	case NFX_XF_SAMP_PROB:
 		return len == 8;	/* a float32 would need its own decoding */

@@ -70,6 +70,8 @@ enum nfx_xf {
 	NFX_XF_END_NTP_NS,
 	NFX_XF_START_DUS,	/* µs before the export time */
 	NFX_XF_END_DUS,
+	NFX_XF_STA_MAC,		/* a wireless client's MAC (WLC staMacAddress) */
+	NFX_XF_STA_V4,		/* its address: source or destination by direction */
 	/* the outer occurrence of a repeated element (plan.c): the tunnel */
 	NFX_XF_TUN_SRC_V4,
 	NFX_XF_TUN_DST_V4,
@@ -120,7 +122,7 @@ enum nfx_target {
 	NFX_T_START, NFX_T_END, NFX_T_EVENT,
 	NFX_T_SYSINIT, NFX_T_SAMP_INTERVAL, NFX_T_SAMP_RANDOM, NFX_T_SAMP_PKT_INT,
 	NFX_T_SAMP_PKT_SPACE, NFX_T_SAMP_SIZE, NFX_T_SAMP_POP, NFX_T_SAMP_PROB,
-	NFX_T_SAMPLER_ID, NFX_T_RAW_L2, NFX_T_RAW_IP,
+	NFX_T_SAMPLER_ID, NFX_T_RAW_L2, NFX_T_RAW_IP, NFX_T_STA_MAC, NFX_T_STA_V4,
 	NFX_T_XFIELD,			/* + NFX_X_*: one target per extra field */
 	NFX_T_MAX = NFX_T_XFIELD + NFX_X_MAX,
 };
@@ -143,7 +145,7 @@ struct nfx_ie {
 };
 
 /* Highest element id in the table (enterprise elements are never mapped). */
-#define NFX_IE_MAX_ID 325
+#define NFX_IE_MAX_ID 366
 
 /**
  * nfx_ie_get() - look up an element.
@@ -191,6 +193,8 @@ unsigned int nfx_xf_tunnel(unsigned int xf);
 #define NFX_R_EVENT		(1u << 15)
 #define NFX_R_SAMPLER		(1u << 16)
 #define NFX_R_RAW		(1u << 17)
+#define NFX_R_STA_MAC		(1u << 18)
+#define NFX_R_STA_V4		(1u << 19)
 
 /*
  * One address family's fields of a record.  A template may list both
@@ -222,6 +226,8 @@ struct nfx_rec {
 	const uint8_t *raw;		/* a packet section, in the message buffer */
 	uint64_t event_ms;		/* observationTime* */
 	uint64_t sampler_id;
+	uint8_t sta_mac[6];		/* staMacAddress */
+	uint8_t sta_v4[4];		/* staIPv4Address */
 };
 
 /* Reduced-size big-endian unsigned read, 1..8 bytes. */
@@ -564,6 +570,14 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 	case NFX_XF_VLAN:
 		f->vlan = (uint16_t)(nfx_ie_uint(p, len) & 0xfff);
 		f->present |= NFX_F_VLAN;
+		break;
+	case NFX_XF_STA_MAC:
+		memcpy(r->sta_mac, p, 6);
+		r->have |= NFX_R_STA_MAC;
+		break;
+	case NFX_XF_STA_V4:
+		memcpy(r->sta_v4, p, 4);
+		r->have |= NFX_R_STA_V4;
 		break;
 	case NFX_XF_START_UP:
 		r->up_start = (uint32_t)nfx_ie_uint(p, len);
