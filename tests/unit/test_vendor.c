@@ -178,8 +178,23 @@ static void test_iosxr_dual_family(void)
 	mb_u32(&msg, 3);
 	mb_u32(&msg, 4);
 	mb_u8(&msg, 1);
+	/* an IPv4 flow routed over an IPv6 next hop (RFC 5549) */
+	mb_bytes(&msg, zero16, 16);
+	mb_bytes(&msg, zero16, 16);
+	mb_ip4(&msg, 10, 1, 1, 3);
+	mb_ip4(&msg, 10, 2, 2, 3);
+	mb_u32(&msg, 0);		/* masks */
+	mb_u16(&msg, 40002);
+	mb_u16(&msg, 443);
+	mb_u8(&msg, 6);
+	mb_bytes(&msg, nh6, 16);
+	mb_ip4(&msg, 0, 0, 0, 0);
+	mb_bytes(&msg, zero16, 16);	/* counters, interfaces */
+	mb_u8(&msg, 0);
 	mb_set_end(&msg);
-	CHECK_EQ(run(d, &s), 2);
+	CHECK_EQ(run(d, &s), 3);
+	CHECK_EQ(sink.f[2].ip_version, 4);
+	CHECK(!memcmp(sink.f[2].next_hop.b, nh6, 16), "IPv4 flow, IPv6 next hop");
 	f = &sink.f[0];
 	CHECK_EQ(f->ip_version, 4);
 	CHECK(addr_is(&f->src, "10.1.1.1") && addr_is(&f->dst, "10.2.2.2"), "IPv4 addresses");

@@ -170,7 +170,7 @@ static void flow_times(const struct nfx_msg *m, struct nfx_rec *r)
 	}
 }
 
-/* Where @a (the family's address fields) holds something worth a flow. */
+/* A family's source and destination address bits. */
 #define FAM_ADDRS	(NFX_F_SRC_ADDR | NFX_F_DST_ADDR)
 
 /* The family of a record that may carry both (ie.h struct nfx_fam). */
@@ -191,18 +191,25 @@ static unsigned int record_family(const struct nfx_rec *r)
 	return r->fam_last;
 }
 
+/* 0.0.0.0 or :: : what a template's unused family carries. */
+static int addr_unset(const struct nfx_addr *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a->b, zero, 16) || (nfx_addr_is_v4(a) && !memcmp(a->b + 12, zero, 4));
+}
+
 /*
  * The family whose (BGP, @bgp) next hop the flow takes: its own, or the
  * other's when only that one is set (an IPv4 route over an IPv6 next hop).
  */
 static const struct nfx_fam *nh_from(const struct nfx_fam *c, const struct nfx_fam *o, int bgp)
 {
-	static const struct nfx_addr zero;
 	uint32_t bit = bgp ? NFX_F_BGP_NEXT_HOP : NFX_F_NEXT_HOP;
 
-	if ((c->present & bit) && memcmp(bgp ? &c->bgp_nh : &c->nh, &zero, sizeof(zero)))
+	if ((c->present & bit) && !addr_unset(bgp ? &c->bgp_nh : &c->nh))
 		return c;
-	if ((o->present & bit) && memcmp(bgp ? &o->bgp_nh : &o->nh, &zero, sizeof(zero)))
+	if ((o->present & bit) && !addr_unset(bgp ? &o->bgp_nh : &o->nh))
 		return o;
 	if (c->present & bit)
 		return c;
