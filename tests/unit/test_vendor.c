@@ -580,6 +580,21 @@ static void test_nsel_counters(void)
 	CHECK_EQ(f->start_ms, EXPORT_MS - 60000);	/* flow times beat the event time */
 	CHECK_EQ(f->end_ms, EXPORT_MS - 1000);
 	CHECK_EQ(f->xv.x_CONN_ID, 77);
+	/* a total counter beside the initiator's (newer ASA): the total wins */
+	mb_v9_hdr(&msg, 2, UPTIME, EXPORT_SECS, 2, 0);
+	mb_set_begin(&msg, 0);
+	mb_tmpl(&msg, 265, 3);
+	mb_field(&msg, 231, 4);
+	mb_field(&msg, 85, 8);
+	mb_field(&msg, 8, 4);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 265);
+	mb_u32(&msg, 500);
+	mb_u64(&msg, 800);
+	mb_ip4(&msg, 10, 1, 0, 1);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].bytes, 800);
 	nfx_decoder_free(d);
 }
 
