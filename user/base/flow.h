@@ -203,6 +203,8 @@ struct nfx_flow {
 	struct nfx_extra extra[NFX_EXTRA_MAX];
 	uint8_t extra_data[NFX_EXTRA_BYTES];
 	/*
+	 * From here on, each field is meaningful only under its xpresent bit:
+	 * the v9/IPFIX decoder does not copy this tail from record to record.
 	 * Outer header of a tunnelled flow: the first occurrence of a repeated
 	 * address/port/protocol element, or the other address family when a
 	 * record carries both (decode/dataset.c says why).

@@ -7,6 +7,7 @@
  * read each field's length as they go.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "base/wire.h"
@@ -344,6 +345,27 @@ static void record_event_time(struct nfx_rec *r)
 	}
 }
 
+/* Fields filled from other fields of the record: family, client, packet section. */
+static void record_fill(struct nfx_rec *r)
+{
+	if (r->have & (NFX_R_FAM4 | NFX_R_FAM6))
+		record_addresses(r);
+	else if ((r->have & NFX_R_IPVER) && !r->f.ip_version)
+		r->f.ip_version = r->ipver;	/* the addresses say it better */
+	if (r->have & (NFX_R_STA_MAC | NFX_R_STA_V4))
+		record_station(r);
+	if (r->have & NFX_R_RAW)
+		record_raw(r);
+}
+
+/* What most records carry: the cases below are for some exporters only. */
+#define R_TIMES		(NFX_R_START_UP | NFX_R_END_UP | NFX_R_START_DUS | NFX_R_END_DUS)
+#define R_FILL		(NFX_R_FAM4 | NFX_R_FAM6 | NFX_R_IPVER | NFX_R_STA_MAC | NFX_R_STA_V4 | \
+			 NFX_R_RAW)
+#define R_SAMPLING	(NFX_R_SAMP_INTERVAL | NFX_R_SAMP_RANDOM | NFX_R_SAMP_PKT_INT | \
+			 NFX_R_SAMP_PKT_SPACE | NFX_R_SAMP_SIZE | NFX_R_SAMP_POP | \
+			 NFX_R_SAMP_PROB | NFX_R_SAMPLER)
+
 static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_rec *r)
 {
 	m->data_records++;
@@ -353,18 +375,14 @@ static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_
 	}
 	if (!t->flow)
 		return;
-	if (r->have) {
-		if (r->have & (NFX_R_FAM4 | NFX_R_FAM6 | NFX_R_IPVER))
-			record_addresses(r);
-		if (r->have & (NFX_R_STA_MAC | NFX_R_STA_V4))
-			record_station(r);
-		if (r->have & NFX_R_RAW)
-			record_raw(r);
+	if (r->have & R_FILL)
+		record_fill(r);
+	if (r->have & R_TIMES)
 		flow_times(m, r);
-		if (r->have & NFX_R_EVENT)
-			record_event_time(r);
+	if (r->have & NFX_R_EVENT)
+		record_event_time(r);
+	if (r->have & R_SAMPLING)
 		record_sampling(m, r);
-	}
 	/* postVlanId alone (softflowd) is the flow's VLAN, as it always was */
 	if ((r->f.xpresent & (1u << NFX_X_POST_VLAN)) && !(r->f.present & NFX_F_VLAN)) {
 		r->f.vlan = r->f.xv.x_POST_VLAN;
@@ -372,6 +390,19 @@ static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_
 	}
 	m->out->emit(m->out->ctx, &r->f);
 	m->emitted++;
+}
+
+/*
+ * A record starts as the message's base.  The flow's tail (tunnel, vendor
+ * fields) is read only under its xpresent bits, so it is not copied: a
+ * third of the copy every record would pay.
+ */
+static inline void rec_begin(struct nfx_rec *r, const struct nfx_msg *m)
+{
+	memcpy(&r->f, &m->base, offsetof(struct nfx_flow, tun_src));
+	r->f.xpresent = 0;
+	r->have = 0;
+	r->fam_last = 0;
 }
 
 static int data_set_fixed(struct nfx_msg *m, const struct nfx_tmpl *t, const uint8_t *p,
@@ -385,9 +416,7 @@ static int data_set_fixed(struct nfx_msg *m, const struct nfx_tmpl *t, const uin
 	for (; len - pos >= t->rec_len; pos += t->rec_len) {
 		const uint8_t *rec = p + pos;
 
-		r.f = m->base;
-		r.have = 0;
-		r.fam_last = 0;
+		rec_begin(&r, m);
 		for (const struct nfx_op *op = ops; op < end; op++)
 			nfx_ie_apply(&r, op->xf, rec + op->off, op->len);
 		record_done(m, t, &r);
@@ -428,9 +457,7 @@ static int data_set_varlen(struct nfx_msg *m, const struct nfx_tmpl *t, const ui
 	while (len - pos >= t->rec_len) {
 		size_t q = pos;
 
-		r.f = m->base;
-		r.have = 0;
-		r.fam_last = 0;
+		rec_begin(&r, m);
 		for (unsigned int i = 0; i < t->nops; i++) {
 			const struct nfx_op *op = &t->ops[i];
 			long fl = op->len;

@@ -146,6 +146,8 @@ const struct nfx_ie *nfx_ie_get(uint16_t id, uint32_t pen)
 
 int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 {
+	if (xf >= NFX_XF_DUAL_FIRST && xf <= NFX_XF_DUAL_LAST)
+		xf = xf - NFX_XF_DUAL_FIRST + NFX_XF_SRC_V4;
 	switch (xf) {
 	case NFX_XF_SKIP:
 		return 0;

@@ -28,26 +28,29 @@ enum nfx_xf {
 	NFX_XF_SRC_PORT,
 	NFX_XF_DST_PORT,
 	/*
-	 * Address-family elements go to the record's per-family slots (struct
-	 * nfx_fam) first: which family is the flow's is decided per record.
+	 * Address-family elements, IPv4's then IPv6's in the same order.  A
+	 * template of one family writes the flow directly; in a template that
+	 * lists both, the compiler turns them into their NFX_XF_DUAL_* twins,
+	 * which fill the record's per-family slots (struct nfx_fam) so that the
+	 * family is chosen per record (dataset.c).
 	 */
 	NFX_XF_SRC_V4,
 	NFX_XF_DST_V4,
-	NFX_XF_SRC_V6,
-	NFX_XF_DST_V6,
 	NFX_XF_SRC_MASK4,
 	NFX_XF_DST_MASK4,
+	NFX_XF_NH_V4,
+	NFX_XF_BGP_NH_V4,
+	NFX_XF_ICMP_TC4,	/* type * 256 + code */
+	NFX_XF_ICMP_TYPE4,
+	NFX_XF_ICMP_CODE4,
+	NFX_XF_SRC_V6,
+	NFX_XF_DST_V6,
 	NFX_XF_SRC_MASK6,
 	NFX_XF_DST_MASK6,
-	NFX_XF_NH_V4,
 	NFX_XF_NH_V6,
-	NFX_XF_BGP_NH_V4,
 	NFX_XF_BGP_NH_V6,
-	NFX_XF_ICMP_TC4,	/* type * 256 + code */
 	NFX_XF_ICMP_TC6,
-	NFX_XF_ICMP_TYPE4,
 	NFX_XF_ICMP_TYPE6,
-	NFX_XF_ICMP_CODE4,
 	NFX_XF_ICMP_CODE6,
 	NFX_XF_IN_IF,
 	NFX_XF_OUT_IF,
@@ -99,9 +102,12 @@ enum nfx_xf {
 	NFX_XF_OBS_NTP_NS,
 	NFX_XF_RAW_L2,		/* a piece of the frame from its Ethernet header */
 	NFX_XF_RAW_IP,		/* a piece of the packet from its IP header */
+	/* the family elements of a template listing both: NFX_XF_SRC_V4 .. ICMP_CODE6 */
+	NFX_XF_DUAL_FIRST,
+	NFX_XF_DUAL_LAST = NFX_XF_DUAL_FIRST + NFX_XF_ICMP_CODE6 - NFX_XF_SRC_V4,
 	NFX_XF_MAX,
 	/* NFX_XF_XFIELD + i: nfx_flow.xv[i] (NFX_FLOW_XFIELDS) */
-	NFX_XF_XFIELD = 96,
+	NFX_XF_XFIELD = 112,
 	/* NFX_XF_EXTRA + i: keep the bytes for additional-field mapping i */
 	NFX_XF_EXTRA = 128,
 };
@@ -164,7 +170,17 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len);
 /* Context transforms: a template of only these does not describe flows. */
 static inline int nfx_xf_is_context(unsigned int xf)
 {
-	return xf >= NFX_XF_SYSINIT_MS && xf < NFX_XF_MAX;
+	return xf >= NFX_XF_SYSINIT_MS && xf < NFX_XF_DUAL_FIRST;
+}
+
+/* 4 or 6 for an address-family transform (direct or dual), else 0. */
+static inline unsigned int nfx_xf_family(unsigned int xf)
+{
+	if (xf >= NFX_XF_DUAL_FIRST && xf <= NFX_XF_DUAL_LAST)
+		xf = xf - NFX_XF_DUAL_FIRST + NFX_XF_SRC_V4;
+	if (xf < NFX_XF_SRC_V4 || xf > NFX_XF_ICMP_CODE6)
+		return 0;
+	return xf < NFX_XF_SRC_V6 ? 4 : 6;
 }
 
 /**
@@ -457,42 +473,15 @@ static inline void nfx_ie_apply_tun(struct nfx_flow *f, unsigned int xf, const u
 }
 
 /*
- * nfx_ie_apply() - move one field value into the record.  @len has been
- * checked with nfx_ie_len_ok() (at template compile time for fixed fields).
+ * A family element of a template listing both families (@xf is the direct
+ * code): into that family's slot of the record.
  */
-static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_t *p,
-				unsigned int len)
+static inline void nfx_ie_apply_dual(struct nfx_rec *r, unsigned int xf, const uint8_t *p,
+				     unsigned int len)
 {
-	struct nfx_flow *f = &r->f;
 	uint64_t v;
 
 	switch (xf) {
-	case NFX_XF_BYTES:
-		f->bytes = nfx_ie_uint(p, len);
-		break;
-	case NFX_XF_PACKETS:
-		f->packets = nfx_ie_uint(p, len);
-		break;
-	case NFX_XF_PROTO:
-		f->proto = (uint8_t)nfx_ie_uint(p, len);
-		f->present |= NFX_F_PROTO;
-		break;
-	case NFX_XF_TOS:
-		f->tos = (uint8_t)nfx_ie_uint(p, len);
-		f->present |= NFX_F_TOS;
-		break;
-	case NFX_XF_TCP_FLAGS:
-		/* IPFIX tcpControlBits is 16 bits; the classic flags are the low 8 */
-		f->tcp_flags = (uint8_t)nfx_ie_uint(p, len);
-		break;
-	case NFX_XF_SRC_PORT:
-		f->src_port = (uint16_t)nfx_ie_uint(p, len);
-		f->present |= NFX_F_SRC_PORT;
-		break;
-	case NFX_XF_DST_PORT:
-		f->dst_port = (uint16_t)nfx_ie_uint(p, len);
-		f->present |= NFX_F_DST_PORT;
-		break;
 	case NFX_XF_SRC_V4:
 	case NFX_XF_DST_V4:
 		nfx_ie_addr(r, 0, xf == NFX_XF_SRC_V4, p);
@@ -530,6 +519,111 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 	case NFX_XF_ICMP_CODE4:
 	case NFX_XF_ICMP_CODE6:
 		nfx_ie_fam_u8(r, xf == NFX_XF_ICMP_CODE6, 3, nfx_ie_uint(p, len));
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * nfx_ie_apply() - move one field value into the record.  @len has been
+ * checked with nfx_ie_len_ok() (at template compile time for fixed fields).
+ */
+static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_t *p,
+				unsigned int len)
+{
+	struct nfx_flow *f = &r->f;
+	uint64_t v;
+
+	switch (xf) {
+	case NFX_XF_BYTES:
+		f->bytes = nfx_ie_uint(p, len);
+		break;
+	case NFX_XF_PACKETS:
+		f->packets = nfx_ie_uint(p, len);
+		break;
+	case NFX_XF_PROTO:
+		f->proto = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_PROTO;
+		break;
+	case NFX_XF_TOS:
+		f->tos = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_TOS;
+		break;
+	case NFX_XF_TCP_FLAGS:
+		/* IPFIX tcpControlBits is 16 bits; the classic flags are the low 8 */
+		f->tcp_flags = (uint8_t)nfx_ie_uint(p, len);
+		break;
+	case NFX_XF_SRC_PORT:
+		f->src_port = (uint16_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_SRC_PORT;
+		break;
+	case NFX_XF_DST_PORT:
+		f->dst_port = (uint16_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_DST_PORT;
+		break;
+	case NFX_XF_SRC_V4:
+		nfx_addr_set_v4(&f->src, p);
+		f->ip_version = 4;
+		f->present |= NFX_F_SRC_ADDR;
+		break;
+	case NFX_XF_DST_V4:
+		nfx_addr_set_v4(&f->dst, p);
+		f->ip_version = 4;
+		f->present |= NFX_F_DST_ADDR;
+		break;
+	case NFX_XF_SRC_V6:
+		nfx_addr_set_v6(&f->src, p);
+		f->ip_version = 6;
+		f->present |= NFX_F_SRC_ADDR;
+		break;
+	case NFX_XF_DST_V6:
+		nfx_addr_set_v6(&f->dst, p);
+		f->ip_version = 6;
+		f->present |= NFX_F_DST_ADDR;
+		break;
+	case NFX_XF_SRC_MASK4:
+	case NFX_XF_SRC_MASK6:
+		f->src_mask = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_SRC_MASK;
+		break;
+	case NFX_XF_DST_MASK4:
+	case NFX_XF_DST_MASK6:
+		f->dst_mask = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_DST_MASK;
+		break;
+	case NFX_XF_NH_V4:
+		nfx_addr_set_v4(&f->next_hop, p);
+		f->present |= NFX_F_NEXT_HOP;
+		break;
+	case NFX_XF_NH_V6:
+		nfx_addr_set_v6(&f->next_hop, p);
+		f->present |= NFX_F_NEXT_HOP;
+		break;
+	case NFX_XF_BGP_NH_V4:
+		nfx_addr_set_v4(&f->bgp_next_hop, p);
+		f->present |= NFX_F_BGP_NEXT_HOP;
+		break;
+	case NFX_XF_BGP_NH_V6:
+		nfx_addr_set_v6(&f->bgp_next_hop, p);
+		f->present |= NFX_F_BGP_NEXT_HOP;
+		break;
+	case NFX_XF_ICMP_TC4:
+	case NFX_XF_ICMP_TC6:
+		v = nfx_ie_uint(p, len);
+		f->icmp_type = (uint8_t)(v >> 8);
+		f->icmp_code = (uint8_t)v;
+		f->present |= NFX_F_ICMP;
+		break;
+	case NFX_XF_ICMP_TYPE4:
+	case NFX_XF_ICMP_TYPE6:
+		f->icmp_type = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_ICMP;
+		break;
+	case NFX_XF_ICMP_CODE4:
+	case NFX_XF_ICMP_CODE6:
+		f->icmp_code = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_ICMP;
 		break;
 	case NFX_XF_IN_IF:
 		f->in_if = (uint32_t)nfx_ie_uint(p, len);
@@ -632,6 +726,8 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 			nfx_flow_add_extra(f, xf - NFX_XF_EXTRA, p, len);
 		} else if (xf >= NFX_XF_XFIELD) {
 			nfx_xfield_set(f, xf - NFX_XF_XFIELD, nfx_ie_uint(p, len));
+		} else if (xf >= NFX_XF_DUAL_FIRST) {
+			nfx_ie_apply_dual(r, xf - NFX_XF_DUAL_FIRST + NFX_XF_SRC_V4, p, len);
 		} else if (xf >= NFX_XF_SYSINIT_MS) {
 			nfx_ie_apply_ctx(r, xf, p, len);
 		} else {

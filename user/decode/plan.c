@@ -99,6 +99,24 @@ static int repeat_to_tunnel(struct nfx_plan *p, int16_t *tun, unsigned int targe
 	return 1;
 }
 
+/*
+ * A template listing both address families (IOS-XR): its family elements
+ * fill per-family slots and the record's family is chosen per record
+ * (dataset.c).  Templates of one family keep the direct transforms.
+ */
+static void dual_family(struct nfx_plan *p)
+{
+	unsigned int seen = 0;
+
+	for (unsigned int i = 0; i < p->nops; i++)
+		seen |= nfx_xf_family(p->ops[i].xf);
+	if (seen != (4 | 6))
+		return;
+	for (unsigned int i = 0; i < p->nops; i++)
+		if (nfx_xf_family(p->ops[i].xf) && p->ops[i].xf < NFX_XF_DUAL_FIRST)
+			p->ops[i].xf = (uint8_t)(p->ops[i].xf - NFX_XF_SRC_V4 + NFX_XF_DUAL_FIRST);
+}
+
 int nfx_plan_compile(struct nfx_plan *p, const struct nfx_tmpl_rec *r,
 		     const struct nfx_plan_maps *maps)
 {
@@ -171,6 +189,7 @@ int nfx_plan_compile(struct nfx_plan *p, const struct nfx_tmpl_rec *r,
 	p->rec_len = off;
 	if (!p->varlen)
 		drop_skipped(p);
+	dual_family(p);
 	p->flow = 0;
 	for (unsigned int i = 0; i < p->nops && !p->options; i++)
 		if (p->ops[i].xf != NFX_XF_SKIP && !nfx_xf_is_context(p->ops[i].xf))
