@@ -109,7 +109,7 @@ static void test_mapped_fields(void)
 
 	add_map(0, 4739, 82, NFX_MAP_STRING, 0, "interface_name");
 	add_map(1, 4739, 225, NFX_MAP_IP, 0, "nat_source_ip");
-	add_map(2, 4739, 95, NFX_MAP_HEX, 0, "application_id");
+	add_map(2, 4739, 95, NFX_MAP_HEX, 0, "nbar_application");	/* not the built-in key */
 	add_map(3, 4739, 7, NFX_MAP_INTEGER, 0, "destination.port");	/* override */
 	add_map(4, 2055, 95, NFX_MAP_INTEGER, 0, "other_listener_only");
 	nfx_decoder_set_fieldmaps(d, maps, 5);
@@ -123,7 +123,7 @@ static void test_mapped_fields(void)
 	      "string %s", get(o, "interface_name", NULL));
 	CHECK(get(o, "nat_source_ip", NULL) && !strcmp(get(o, "nat_source_ip", NULL), "192.0.2.99"),
 	      "ip");
-	CHECK(get(o, "application_id", NULL) && !strcmp(get(o, "application_id", NULL), "0d000050"),
+	CHECK(get(o, "nbar_application", NULL) && !strcmp(get(o, "nbar_application", NULL), "0d000050"),
 	      "hex");
 	CHECK(!get(o, "other_listener_only", NULL), "another listener's mapping does not apply");
 	CHECK(!strcmp(get(o, "destination", "port"), "40000"), "override written as the port");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/fieldmap.h"
+#include "base/flow.h"
 
 static const struct {
 	const char *key;
@@ -34,6 +35,10 @@ static const struct {
 	{ "end", 151, 0 },
 	{ "icmp_type", 176, 0 },
 	{ "icmp_code", 177, 0 },
+	/* the vendor fields: each fed by its element (base/flow.h) */
+#define NFX_XFIELD_BUILTIN_(id, key, ch, ie, bits, type) { key, ie, 0 },
+	NFX_FLOW_XFIELDS(NFX_XFIELD_BUILTIN_)
+#undef NFX_XFIELD_BUILTIN_
 };
 
 int nfx_fieldmap_builtin(const char *key, uint16_t *ie4, uint16_t *ie16)

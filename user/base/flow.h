@@ -108,6 +108,50 @@ const char *nfx_proto_name(uint8_t proto);
 #define NFX_F_DST_PORT_ROLLUP	(1u << 23)
 
 /*
+ * Plain numeric fields that vendors' exports carry and users filter on,
+ * defined once: (ID, output key, ClickHouse type, element, value bits, C
+ * type), widest first so that the struct packs.  The key is the NDJSON key,
+ * the ClickHouse column and the name a mapping may override; the element is
+ * the IPFIX/v9 one that feeds it (ie.c may add lower-priority ones).  A
+ * field is written only when the record carries it (nfx_flow.xpresent bit
+ * NFX_X_ID); values wider than their bits are cut.
+ */
+#define NFX_FLOW_XFIELDS(X)								\
+	X(APP_ID,	"application_id",		"UInt64", 95,  64, uint64_t)	\
+	X(CONN_ID,	"connection_id",		"UInt64", 148, 64, uint64_t)	\
+	X(INGRESS_VRF,	"ingress_vrf_id",		"UInt32", 234, 32, uint32_t)	\
+	X(EGRESS_VRF,	"egress_vrf_id",		"UInt32", 235, 32, uint32_t)	\
+	X(FWD_STATUS,	"forwarding_status",		"UInt32", 89,  32, uint32_t)	\
+	X(FLOW_LABEL,	"ipv6_flow_label",		"UInt32", 31,  20, uint32_t)	\
+	X(IN_PHYS_IF,	"ingress_physical_interface",	"UInt32", 252, 32, uint32_t)	\
+	X(OUT_PHYS_IF,	"egress_physical_interface",	"UInt32", 253, 32, uint32_t)	\
+	X(POST_VLAN,	"post_vlan",			"UInt16", 59,  12, uint16_t)	\
+	X(END_REASON,	"flow_end_reason",		"UInt8",  136, 8,  uint8_t)	\
+	X(TTL,		"ttl",				"UInt8",  192, 8,  uint8_t)	\
+	X(MIN_TTL,	"min_ttl",			"UInt8",  52,  8,  uint8_t)	\
+	X(MAX_TTL,	"max_ttl",			"UInt8",  53,  8,  uint8_t)
+
+enum nfx_xfield {
+#define NFX_XFIELD_ENUM_(id, key, ch, ie, bits, type) NFX_X_##id,
+	NFX_FLOW_XFIELDS(NFX_XFIELD_ENUM_)
+#undef NFX_XFIELD_ENUM_
+	NFX_X_MAX,
+};
+
+/* Their values, each in its own type (nfx_xfield_get/set index them). */
+struct nfx_xvals {
+#define NFX_XFIELD_MEMBER_(id, key, ch, ie, bits, type) type x_##id;
+	NFX_FLOW_XFIELDS(NFX_XFIELD_MEMBER_)
+#undef NFX_XFIELD_MEMBER_
+};
+
+/* nfx_flow.xpresent: bit (1 << NFX_X_*) per field above, and the tunnel's. */
+#define NFX_X_TUN_SRC		(1u << 28)	/* tun_src */
+#define NFX_X_TUN_DST		(1u << 29)	/* tun_dst */
+#define NFX_X_TUN_PORTS		(1u << 30)	/* tun_src_port, tun_dst_port */
+#define NFX_X_TUN_PROTO		(1u << 31)	/* tun_proto */
+
+/*
  * Additional (mapped) fields: which mapping, and where its bytes are in
  * extra_data.  Kept inside the record, by value, because the aggregator
  * holds records long after the packet buffer is reused.
@@ -158,7 +202,49 @@ struct nfx_flow {
 	uint8_t nextra;
 	struct nfx_extra extra[NFX_EXTRA_MAX];
 	uint8_t extra_data[NFX_EXTRA_BYTES];
+	/*
+	 * From here on, each field is meaningful only under its xpresent bit:
+	 * the v9/IPFIX decoder does not copy this tail from record to record.
+	 * Outer header of a tunnelled flow: the first occurrence of a repeated
+	 * address/port/protocol element, or the other address family when a
+	 * record carries both (decode/dataset.c says why).
+	 */
+	struct nfx_addr tun_src;
+	struct nfx_addr tun_dst;
+	uint16_t tun_src_port;
+	uint16_t tun_dst_port;
+	uint8_t tun_proto;
+	uint32_t xpresent;		/* NFX_X_* bits */
+	struct nfx_xvals xv;		/* NFX_FLOW_XFIELDS values */
 };
+
+/* Field @i (enum nfx_xfield) of the record. */
+static inline uint64_t nfx_xfield_get(const struct nfx_flow *f, unsigned int i)
+{
+	switch (i) {
+#define NFX_XFIELD_GET_(id, key, ch, ie, bits, type) case NFX_X_##id: return f->xv.x_##id;
+	NFX_FLOW_XFIELDS(NFX_XFIELD_GET_)
+#undef NFX_XFIELD_GET_
+	default:
+		return 0;
+	}
+}
+
+/* Sets field @i to @v cut to its bits, and marks it present. */
+static inline void nfx_xfield_set(struct nfx_flow *f, unsigned int i, uint64_t v)
+{
+	switch (i) {
+#define NFX_XFIELD_SET_(id, key, ch, ie, bits, type)				\
+	case NFX_X_##id:							\
+		f->xv.x_##id = (type)(bits >= 64 ? v : v & ((1ull << (bits & 63)) - 1)); \
+		break;
+	NFX_FLOW_XFIELDS(NFX_XFIELD_SET_)
+#undef NFX_XFIELD_SET_
+	default:
+		return;
+	}
+	f->xpresent |= 1u << i;
+}
 
 /* Keep a mapped field's bytes; what does not fit is cut (strings) or left out. */
 static inline void nfx_flow_add_extra(struct nfx_flow *f, unsigned int map, const uint8_t *p,

@@ -193,6 +193,40 @@ WINLINE void put_tcp_flags(struct wbuf *w, uint8_t flags)
 }
 
 /*
+ * ,"key":N for each NFX_FLOW_XFIELDS field the record carries: the NDJSON
+ * key and the ClickHouse column are the same name.
+ */
+WINLINE void put_xfields(struct wbuf *w, const struct nfx_flow *f)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+	} keys[NFX_X_MAX] = {
+#define NFX_XFIELD_KEY_(id, key, ch, ie, bits, type) { ",\"" key "\":", sizeof(",\"" key "\":") - 1 },
+		NFX_FLOW_XFIELDS(NFX_XFIELD_KEY_)
+#undef NFX_XFIELD_KEY_
+	};
+
+	for (uint32_t m = f->xpresent & ((1u << NFX_X_MAX) - 1); m; m &= m - 1) {
+		unsigned int i = (unsigned int)__builtin_ctz(m);
+
+		put_mem(w, keys[i].text, keys[i].len);
+		put_u64(w, nfx_xfield_get(f, i));
+	}
+}
+
+/* IANA protocol keyword, else the number (the ip_protocol value, unquoted) */
+WINLINE void put_proto(struct wbuf *w, uint8_t proto)
+{
+	const char *name = nfx_proto_name(proto);
+
+	if (name)
+		put_str(w, name);
+	else
+		put_u64(w, proto);
+}
+
+/*
  * A mapped field's value as JSON: a number (integer), else a string (text,
  * address, or hex for raw bytes and what does not fit its type).  With
  * @quote_numbers integers are strings too (a ClickHouse Array(String)).

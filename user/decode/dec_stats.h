@@ -67,7 +67,9 @@
 	X(state_entries_refused, "State file entries not taken: the template does not compile or a table is full") \
 	X(state_files_refused, "State files refused: truncated, corrupt, foreign or of another version") \
 	X(state_writes, "State files written") \
-	X(state_write_errors, "State files not written: the state directory failed")
+	X(state_write_errors, "State files not written: the state directory failed") \
+	X(v9_varlen_fields, "v9 template fields of length 65535 read as IPFIX variable length (a tolerated deviation)") \
+	X(sampler_limit, "Sampler rates not kept: the exporter-domain announced more samplers than it has slots for")
 
 #define NFX_DEC_COUNTERS(X)							\
 	NFX_DEC_COUNTERS_HEAD_(X)						\

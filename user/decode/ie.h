@@ -27,18 +27,33 @@ enum nfx_xf {
 	NFX_XF_TCP_FLAGS,
 	NFX_XF_SRC_PORT,
 	NFX_XF_DST_PORT,
+	/*
+	 * Address-family elements, IPv4's then IPv6's in the same order.  A
+	 * template of one family writes the flow directly; in a template that
+	 * lists both, the compiler turns them into their NFX_XF_DUAL_* twins,
+	 * which fill the record's per-family slots (struct nfx_fam) so that the
+	 * family is chosen per record (dataset.c).
+	 */
 	NFX_XF_SRC_V4,
 	NFX_XF_DST_V4,
+	NFX_XF_SRC_MASK4,
+	NFX_XF_DST_MASK4,
+	NFX_XF_NH_V4,
+	NFX_XF_BGP_NH_V4,
+	NFX_XF_ICMP_TC4,	/* type * 256 + code */
+	NFX_XF_ICMP_TYPE4,
+	NFX_XF_ICMP_CODE4,
 	NFX_XF_SRC_V6,
 	NFX_XF_DST_V6,
-	NFX_XF_SRC_MASK,
-	NFX_XF_DST_MASK,
+	NFX_XF_SRC_MASK6,
+	NFX_XF_DST_MASK6,
+	NFX_XF_NH_V6,
+	NFX_XF_BGP_NH_V6,
+	NFX_XF_ICMP_TC6,
+	NFX_XF_ICMP_TYPE6,
+	NFX_XF_ICMP_CODE6,
 	NFX_XF_IN_IF,
 	NFX_XF_OUT_IF,
-	NFX_XF_NH_V4,
-	NFX_XF_NH_V6,
-	NFX_XF_BGP_NH_V4,
-	NFX_XF_BGP_NH_V6,
 	NFX_XF_SRC_AS,
 	NFX_XF_DST_AS,
 	NFX_XF_SRC_MAC,
@@ -46,9 +61,6 @@ enum nfx_xf {
 	NFX_XF_DIRECTION,
 	NFX_XF_IP_VERSION,
 	NFX_XF_VLAN,
-	NFX_XF_ICMP_TC,		/* type * 256 + code */
-	NFX_XF_ICMP_TYPE,
-	NFX_XF_ICMP_CODE,
 	NFX_XF_START_UP,	/* ms of sysUpTime (v9 header / IPFIX IE 160) */
 	NFX_XF_END_UP,
 	NFX_XF_START_S,
@@ -61,7 +73,20 @@ enum nfx_xf {
 	NFX_XF_END_NTP_NS,
 	NFX_XF_START_DUS,	/* µs before the export time */
 	NFX_XF_END_DUS,
-	/* options data only */
+	NFX_XF_STA_MAC,		/* a wireless client's MAC (WLC staMacAddress) */
+	NFX_XF_STA_V4,		/* its address: source or destination by direction */
+	/* the outer occurrence of a repeated element (plan.c): the tunnel */
+	NFX_XF_TUN_SRC_V4,
+	NFX_XF_TUN_DST_V4,
+	NFX_XF_TUN_SRC_V6,
+	NFX_XF_TUN_DST_V6,
+	NFX_XF_TUN_SRC_PORT,
+	NFX_XF_TUN_DST_PORT,
+	NFX_XF_TUN_PROTO,
+	/*
+	 * Context: what a record is read with, not flow fields; a data
+	 * template with nothing else does not make flows.
+	 */
 	NFX_XF_SYSINIT_MS,
 	NFX_XF_SAMP_INTERVAL,	/* IE 34 */
 	NFX_XF_SAMP_RANDOM,	/* IE 50 */
@@ -70,23 +95,49 @@ enum nfx_xf {
 	NFX_XF_SAMP_SIZE,	/* IE 309 */
 	NFX_XF_SAMP_POP,	/* IE 310 */
 	NFX_XF_SAMP_PROB,	/* IE 311, float64 */
+	NFX_XF_SAMPLER_ID,	/* IE 48 / 302: which sampler's rate applies */
+	NFX_XF_OBS_S,		/* observationTime*: the event time (NSEL) */
+	NFX_XF_OBS_MS,
+	NFX_XF_OBS_NTP_US,
+	NFX_XF_OBS_NTP_NS,
+	NFX_XF_RAW_L2,		/* a piece of the frame from its Ethernet header */
+	NFX_XF_RAW_IP,		/* a piece of the packet from its IP header */
+	/* the family elements of a template listing both: NFX_XF_SRC_V4 .. ICMP_CODE6 */
+	NFX_XF_DUAL_FIRST,
+	NFX_XF_DUAL_LAST = NFX_XF_DUAL_FIRST + NFX_XF_ICMP_CODE6 - NFX_XF_SRC_V4,
 	NFX_XF_MAX,
+	/* NFX_XF_XFIELD + i: nfx_flow.xv[i] (NFX_FLOW_XFIELDS) */
+	NFX_XF_XFIELD = 112,
 	/* NFX_XF_EXTRA + i: keep the bytes for additional-field mapping i */
 	NFX_XF_EXTRA = 128,
 };
+
+_Static_assert(NFX_XF_MAX <= NFX_XF_XFIELD && NFX_XF_XFIELD + NFX_X_MAX <= NFX_XF_EXTRA,
+	       "transform ranges overlap");
 
 /* Flow fields a transform may write; one op per target survives compilation. */
 enum nfx_target {
 	NFX_T_NONE = 0,
 	NFX_T_BYTES, NFX_T_PACKETS, NFX_T_PROTO, NFX_T_TOS, NFX_T_TCP_FLAGS,
-	NFX_T_SRC_PORT, NFX_T_DST_PORT, NFX_T_SRC, NFX_T_DST, NFX_T_SRC_MASK,
-	NFX_T_DST_MASK, NFX_T_IN_IF, NFX_T_OUT_IF, NFX_T_NH, NFX_T_BGP_NH,
+	NFX_T_SRC_PORT, NFX_T_DST_PORT, NFX_T_SRC4, NFX_T_DST4, NFX_T_SRC6, NFX_T_DST6,
+	NFX_T_SRC_MASK4, NFX_T_DST_MASK4, NFX_T_SRC_MASK6, NFX_T_DST_MASK6,
+	NFX_T_IN_IF, NFX_T_OUT_IF, NFX_T_NH4, NFX_T_NH6, NFX_T_BGP_NH4, NFX_T_BGP_NH6,
 	NFX_T_SRC_AS, NFX_T_DST_AS, NFX_T_SRC_MAC, NFX_T_DST_MAC, NFX_T_DIRECTION,
-	NFX_T_IP_VERSION, NFX_T_VLAN, NFX_T_ICMP_TC, NFX_T_ICMP_TYPE, NFX_T_ICMP_CODE,
-	NFX_T_START, NFX_T_END,
+	NFX_T_IP_VERSION, NFX_T_VLAN, NFX_T_ICMP_TC4, NFX_T_ICMP_TC6, NFX_T_ICMP_TYPE4,
+	NFX_T_ICMP_TYPE6, NFX_T_ICMP_CODE4, NFX_T_ICMP_CODE6,
+	NFX_T_START, NFX_T_END, NFX_T_EVENT,
 	NFX_T_SYSINIT, NFX_T_SAMP_INTERVAL, NFX_T_SAMP_RANDOM, NFX_T_SAMP_PKT_INT,
 	NFX_T_SAMP_PKT_SPACE, NFX_T_SAMP_SIZE, NFX_T_SAMP_POP, NFX_T_SAMP_PROB,
-	NFX_T_MAX,
+	NFX_T_SAMPLER_ID, NFX_T_RAW_L2, NFX_T_RAW_IP, NFX_T_STA_MAC, NFX_T_STA_V4,
+	NFX_T_XFIELD,			/* + NFX_X_*: one target per extra field */
+	NFX_T_MAX = NFX_T_XFIELD + NFX_X_MAX,
+};
+
+/* Where an element is read (struct nfx_ie.where). */
+enum nfx_ie_where {
+	NFX_IE_DATA = 0,	/* data records only */
+	NFX_IE_OPTIONS,		/* options data only */
+	NFX_IE_BOTH,		/* both: a data record's own value wins (dataset.c) */
 };
 
 struct nfx_ie {
@@ -94,12 +145,13 @@ struct nfx_ie {
 	uint8_t xf;		/* enum nfx_xf */
 	uint8_t target;		/* enum nfx_target */
 	uint8_t prio;		/* 0 = preferred source of the target */
-	uint8_t options;	/* only meaningful in options data */
+	uint8_t where;		/* enum nfx_ie_where */
+	uint8_t scope;		/* also read as an options scope field */
 	const char *name;	/* IANA name, also the NDJSON key for extras */
 };
 
 /* Highest element id in the table (enterprise elements are never mapped). */
-#define NFX_IE_MAX_ID 320
+#define NFX_IE_MAX_ID 366
 
 /**
  * nfx_ie_get() - look up an element.
@@ -115,6 +167,28 @@ const struct nfx_ie *nfx_ie_get(uint16_t id, uint32_t pen);
  */
 int nfx_ie_len_ok(unsigned int xf, unsigned int len);
 
+/* Context transforms: a template of only these does not describe flows. */
+static inline int nfx_xf_is_context(unsigned int xf)
+{
+	return xf >= NFX_XF_SYSINIT_MS && xf < NFX_XF_DUAL_FIRST;
+}
+
+/* 4 or 6 for an address-family transform (direct or dual), else 0. */
+static inline unsigned int nfx_xf_family(unsigned int xf)
+{
+	if (xf >= NFX_XF_DUAL_FIRST && xf <= NFX_XF_DUAL_LAST)
+		xf = xf - NFX_XF_DUAL_FIRST + NFX_XF_SRC_V4;
+	if (xf < NFX_XF_SRC_V4 || xf > NFX_XF_ICMP_CODE6)
+		return 0;
+	return xf < NFX_XF_SRC_V6 ? 4 : 6;
+}
+
+/**
+ * nfx_xf_tunnel() - the transform of the outer occurrence of a repeated
+ * element feeding @xf, or NFX_XF_SKIP when that element has no tunnel slot.
+ */
+unsigned int nfx_xf_tunnel(unsigned int xf);
+
 /* Raw values that need the message context (uptime, export time) or that
  * only options data carries; flags in nfx_rec.have. */
 #define NFX_R_START_UP		(1u << 0)
@@ -129,6 +203,26 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len);
 #define NFX_R_SAMP_SIZE		(1u << 9)
 #define NFX_R_SAMP_POP		(1u << 10)
 #define NFX_R_SAMP_PROB		(1u << 11)
+#define NFX_R_FAM4		(1u << 12)	/* fam[0] holds something */
+#define NFX_R_FAM6		(1u << 13)	/* fam[1] holds something */
+#define NFX_R_IPVER		(1u << 14)
+#define NFX_R_EVENT		(1u << 15)
+#define NFX_R_SAMPLER		(1u << 16)
+#define NFX_R_RAW		(1u << 17)
+#define NFX_R_STA_MAC		(1u << 18)
+#define NFX_R_STA_V4		(1u << 19)
+
+/*
+ * One address family's fields of a record.  A template may list both
+ * families (IOS-XR sends zero IPv6 fields with IPv4 flows): each feeds its
+ * own slot and the record's family is chosen when the record is done.
+ */
+struct nfx_fam {
+	struct nfx_addr src, dst, nh, bgp_nh;
+	uint32_t present;		/* NFX_F_* of the fields above, masks, ICMP */
+	uint8_t src_mask, dst_mask, icmp_type, icmp_code;
+	uint8_t set;			/* an address of the family is not zero */
+};
 
 /* One record being decoded: the flow plus what the flow cannot hold yet. */
 struct nfx_rec {
@@ -140,6 +234,16 @@ struct nfx_rec {
 	uint64_t samp_interval, samp_random, samp_pkt_int, samp_pkt_space;
 	uint64_t samp_size, samp_pop;
 	uint64_t samp_prob_bits;	/* IEEE 754 binary64 as sent */
+	struct nfx_fam fam[2];		/* IPv4, IPv6; valid under NFX_R_FAM4/6 */
+	uint8_t ipver;			/* ipVersion (IE 60) */
+	uint8_t fam_last;		/* family of the last address field read: 0, 1 */
+	uint16_t raw_len;
+	uint8_t raw_ip;			/* raw starts at the IP header, not Ethernet */
+	const uint8_t *raw;		/* a packet section, in the message buffer */
+	uint64_t event_ms;		/* observationTime* */
+	uint64_t sampler_id;
+	uint8_t sta_mac[6];		/* staMacAddress */
+	uint8_t sta_v4[4];		/* staIPv4Address */
 };
 
 /* Reduced-size big-endian unsigned read, 1..8 bytes. */
@@ -179,6 +283,246 @@ static inline uint64_t nfx_ntp_to_ms(uint64_t ntp, uint64_t per_sec)
 	if (sec < 2208988800u)
 		return 0;
 	return (sec - 2208988800u) * 1000 + sub / (per_sec / 1000);
+}
+
+static inline int nfx_nonzero(const uint8_t *p, unsigned int len)
+{
+	for (unsigned int i = 0; i < len; i++)
+		if (p[i])
+			return 1;
+	return 0;
+}
+
+/* The record's slot of one family (1 = IPv6), emptied on first use. */
+static inline struct nfx_fam *nfx_rec_fam(struct nfx_rec *r, unsigned int six)
+{
+	uint32_t bit = six ? NFX_R_FAM6 : NFX_R_FAM4;
+	struct nfx_fam *fm = &r->fam[six];
+
+	if (!(r->have & bit)) {
+		fm->present = 0;
+		fm->set = 0;
+		r->have |= bit;
+	}
+	return fm;
+}
+
+/* Source/destination address of one family: which of them is the flow's is decided later. */
+static inline void nfx_ie_addr(struct nfx_rec *r, unsigned int six, int src, const uint8_t *p)
+{
+	struct nfx_fam *fm = nfx_rec_fam(r, six);
+	struct nfx_addr *a = src ? &fm->src : &fm->dst;
+
+	if (six)
+		nfx_addr_set_v6(a, p);
+	else
+		nfx_addr_set_v4(a, p);
+	fm->present |= src ? NFX_F_SRC_ADDR : NFX_F_DST_ADDR;
+	fm->set |= (uint8_t)nfx_nonzero(p, six ? 16 : 4);
+	r->fam_last = (uint8_t)six;
+}
+
+/* A next hop of one family; @bgp picks the BGP one. */
+static inline void nfx_ie_nh(struct nfx_rec *r, unsigned int six, int bgp, const uint8_t *p)
+{
+	struct nfx_fam *fm = nfx_rec_fam(r, six);
+	struct nfx_addr *a = bgp ? &fm->bgp_nh : &fm->nh;
+
+	if (six)
+		nfx_addr_set_v6(a, p);
+	else
+		nfx_addr_set_v4(a, p);
+	fm->present |= bgp ? NFX_F_BGP_NEXT_HOP : NFX_F_NEXT_HOP;
+}
+
+static inline void nfx_ie_tun_addr(struct nfx_flow *f, unsigned int six, int src,
+				   const uint8_t *p)
+{
+	struct nfx_addr *a = src ? &f->tun_src : &f->tun_dst;
+
+	if (six)
+		nfx_addr_set_v6(a, p);
+	else
+		nfx_addr_set_v4(a, p);
+	f->xpresent |= src ? NFX_X_TUN_SRC : NFX_X_TUN_DST;
+}
+
+/* Family-dependent one-byte fields: masks and ICMP type/code (@what: 0..3). */
+static inline void nfx_ie_fam_u8(struct nfx_rec *r, unsigned int six, unsigned int what,
+				 uint64_t v)
+{
+	struct nfx_fam *fm = nfx_rec_fam(r, six);
+
+	switch (what) {
+	case 0:
+		fm->src_mask = (uint8_t)v;
+		fm->present |= NFX_F_SRC_MASK;
+		break;
+	case 1:
+		fm->dst_mask = (uint8_t)v;
+		fm->present |= NFX_F_DST_MASK;
+		break;
+	case 2:
+		fm->icmp_type = (uint8_t)v;
+		fm->present |= NFX_F_ICMP;
+		break;
+	default:
+		fm->icmp_code = (uint8_t)v;
+		fm->present |= NFX_F_ICMP;
+		break;
+	}
+}
+
+/* Transforms of the options-data and context elements. */
+static inline void nfx_ie_apply_ctx(struct nfx_rec *r, unsigned int xf, const uint8_t *p,
+				    unsigned int len)
+{
+	switch (xf) {
+	case NFX_XF_SYSINIT_MS:
+		r->sysinit_ms = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SYSINIT;
+		break;
+	case NFX_XF_SAMP_INTERVAL:
+		r->samp_interval = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_INTERVAL;
+		break;
+	case NFX_XF_SAMP_RANDOM:
+		r->samp_random = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_RANDOM;
+		break;
+	case NFX_XF_SAMP_PKT_INT:
+		r->samp_pkt_int = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_PKT_INT;
+		break;
+	case NFX_XF_SAMP_PKT_SPACE:
+		r->samp_pkt_space = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_PKT_SPACE;
+		break;
+	case NFX_XF_SAMP_SIZE:
+		r->samp_size = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_SIZE;
+		break;
+	case NFX_XF_SAMP_POP:
+		r->samp_pop = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_POP;
+		break;
+	case NFX_XF_SAMP_PROB:
+		r->samp_prob_bits = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMP_PROB;
+		break;
+	case NFX_XF_SAMPLER_ID:
+		r->sampler_id = nfx_ie_uint(p, len);
+		r->have |= NFX_R_SAMPLER;
+		break;
+	case NFX_XF_OBS_S:
+		r->event_ms = nfx_ie_uint(p, len) * 1000;
+		r->have |= NFX_R_EVENT;
+		break;
+	case NFX_XF_OBS_MS:
+		r->event_ms = nfx_ie_uint(p, len);
+		r->have |= NFX_R_EVENT;
+		break;
+	case NFX_XF_OBS_NTP_US:
+		r->event_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000);
+		r->have |= NFX_R_EVENT;
+		break;
+	case NFX_XF_OBS_NTP_NS:
+		r->event_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000000);
+		r->have |= NFX_R_EVENT;
+		break;
+	case NFX_XF_RAW_L2:
+	case NFX_XF_RAW_IP:
+		r->raw = p;
+		r->raw_len = (uint16_t)len;
+		r->raw_ip = xf == NFX_XF_RAW_IP;
+		r->have |= NFX_R_RAW;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Transforms of the outer (tunnel) occurrence of a repeated element. */
+static inline void nfx_ie_apply_tun(struct nfx_flow *f, unsigned int xf, const uint8_t *p,
+				    unsigned int len)
+{
+	switch (xf) {
+	case NFX_XF_TUN_SRC_V4:
+	case NFX_XF_TUN_DST_V4:
+		nfx_ie_tun_addr(f, 0, xf == NFX_XF_TUN_SRC_V4, p);
+		break;
+	case NFX_XF_TUN_SRC_V6:
+	case NFX_XF_TUN_DST_V6:
+		nfx_ie_tun_addr(f, 1, xf == NFX_XF_TUN_SRC_V6, p);
+		break;
+	case NFX_XF_TUN_SRC_PORT:
+		f->tun_src_port = (uint16_t)nfx_ie_uint(p, len);
+		f->xpresent |= NFX_X_TUN_PORTS;
+		break;
+	case NFX_XF_TUN_DST_PORT:
+		f->tun_dst_port = (uint16_t)nfx_ie_uint(p, len);
+		f->xpresent |= NFX_X_TUN_PORTS;
+		break;
+	case NFX_XF_TUN_PROTO:
+		f->tun_proto = (uint8_t)nfx_ie_uint(p, len);
+		f->xpresent |= NFX_X_TUN_PROTO;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * A family element of a template listing both families (@xf is the direct
+ * code): into that family's slot of the record.
+ */
+static inline void nfx_ie_apply_dual(struct nfx_rec *r, unsigned int xf, const uint8_t *p,
+				     unsigned int len)
+{
+	uint64_t v;
+
+	switch (xf) {
+	case NFX_XF_SRC_V4:
+	case NFX_XF_DST_V4:
+		nfx_ie_addr(r, 0, xf == NFX_XF_SRC_V4, p);
+		break;
+	case NFX_XF_SRC_V6:
+	case NFX_XF_DST_V6:
+		nfx_ie_addr(r, 1, xf == NFX_XF_SRC_V6, p);
+		break;
+	case NFX_XF_SRC_MASK4:
+	case NFX_XF_DST_MASK4:
+		nfx_ie_fam_u8(r, 0, xf == NFX_XF_DST_MASK4, nfx_ie_uint(p, len));
+		break;
+	case NFX_XF_SRC_MASK6:
+	case NFX_XF_DST_MASK6:
+		nfx_ie_fam_u8(r, 1, xf == NFX_XF_DST_MASK6, nfx_ie_uint(p, len));
+		break;
+	case NFX_XF_NH_V4:
+	case NFX_XF_BGP_NH_V4:
+		nfx_ie_nh(r, 0, xf == NFX_XF_BGP_NH_V4, p);
+		break;
+	case NFX_XF_NH_V6:
+	case NFX_XF_BGP_NH_V6:
+		nfx_ie_nh(r, 1, xf == NFX_XF_BGP_NH_V6, p);
+		break;
+	case NFX_XF_ICMP_TC4:
+	case NFX_XF_ICMP_TC6:
+		v = nfx_ie_uint(p, len);
+		nfx_ie_fam_u8(r, xf == NFX_XF_ICMP_TC6, 2, v >> 8);
+		nfx_ie_fam_u8(r, xf == NFX_XF_ICMP_TC6, 3, v & 0xff);
+		break;
+	case NFX_XF_ICMP_TYPE4:
+	case NFX_XF_ICMP_TYPE6:
+		nfx_ie_fam_u8(r, xf == NFX_XF_ICMP_TYPE6, 2, nfx_ie_uint(p, len));
+		break;
+	case NFX_XF_ICMP_CODE4:
+	case NFX_XF_ICMP_CODE6:
+		nfx_ie_fam_u8(r, xf == NFX_XF_ICMP_CODE6, 3, nfx_ie_uint(p, len));
+		break;
+	default:
+		break;
+	}
 }
 
 /*
@@ -238,21 +582,15 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 		f->ip_version = 6;
 		f->present |= NFX_F_DST_ADDR;
 		break;
-	case NFX_XF_SRC_MASK:
+	case NFX_XF_SRC_MASK4:
+	case NFX_XF_SRC_MASK6:
 		f->src_mask = (uint8_t)nfx_ie_uint(p, len);
 		f->present |= NFX_F_SRC_MASK;
 		break;
-	case NFX_XF_DST_MASK:
+	case NFX_XF_DST_MASK4:
+	case NFX_XF_DST_MASK6:
 		f->dst_mask = (uint8_t)nfx_ie_uint(p, len);
 		f->present |= NFX_F_DST_MASK;
-		break;
-	case NFX_XF_IN_IF:
-		f->in_if = (uint32_t)nfx_ie_uint(p, len);
-		f->present |= NFX_F_IN_IF;
-		break;
-	case NFX_XF_OUT_IF:
-		f->out_if = (uint32_t)nfx_ie_uint(p, len);
-		f->present |= NFX_F_OUT_IF;
 		break;
 	case NFX_XF_NH_V4:
 		nfx_addr_set_v4(&f->next_hop, p);
@@ -269,6 +607,31 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 	case NFX_XF_BGP_NH_V6:
 		nfx_addr_set_v6(&f->bgp_next_hop, p);
 		f->present |= NFX_F_BGP_NEXT_HOP;
+		break;
+	case NFX_XF_ICMP_TC4:
+	case NFX_XF_ICMP_TC6:
+		v = nfx_ie_uint(p, len);
+		f->icmp_type = (uint8_t)(v >> 8);
+		f->icmp_code = (uint8_t)v;
+		f->present |= NFX_F_ICMP;
+		break;
+	case NFX_XF_ICMP_TYPE4:
+	case NFX_XF_ICMP_TYPE6:
+		f->icmp_type = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_ICMP;
+		break;
+	case NFX_XF_ICMP_CODE4:
+	case NFX_XF_ICMP_CODE6:
+		f->icmp_code = (uint8_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_ICMP;
+		break;
+	case NFX_XF_IN_IF:
+		f->in_if = (uint32_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_IN_IF;
+		break;
+	case NFX_XF_OUT_IF:
+		f->out_if = (uint32_t)nfx_ie_uint(p, len);
+		f->present |= NFX_F_OUT_IF;
 		break;
 	case NFX_XF_SRC_AS:
 		f->src_as = (uint32_t)nfx_ie_uint(p, len);
@@ -291,28 +654,24 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 		f->present |= NFX_F_DIRECTION;
 		break;
 	case NFX_XF_IP_VERSION:
-		/* the addresses say it better; this only fills a gap */
+		/* decides the record's family (dataset.c) when it is 4 or 6 */
 		v = nfx_ie_uint(p, len);
-		if (!f->ip_version && (v == 4 || v == 6))
-			f->ip_version = (uint8_t)v;
+		if (v == 4 || v == 6) {
+			r->ipver = (uint8_t)v;
+			r->have |= NFX_R_IPVER;
+		}
 		break;
 	case NFX_XF_VLAN:
 		f->vlan = (uint16_t)(nfx_ie_uint(p, len) & 0xfff);
 		f->present |= NFX_F_VLAN;
 		break;
-	case NFX_XF_ICMP_TC:
-		v = nfx_ie_uint(p, len);
-		f->icmp_type = (uint8_t)(v >> 8);
-		f->icmp_code = (uint8_t)v;
-		f->present |= NFX_F_ICMP;
+	case NFX_XF_STA_MAC:
+		memcpy(r->sta_mac, p, 6);
+		r->have |= NFX_R_STA_MAC;
 		break;
-	case NFX_XF_ICMP_TYPE:
-		f->icmp_type = (uint8_t)nfx_ie_uint(p, len);
-		f->present |= NFX_F_ICMP;
-		break;
-	case NFX_XF_ICMP_CODE:
-		f->icmp_code = (uint8_t)nfx_ie_uint(p, len);
-		f->present |= NFX_F_ICMP;
+	case NFX_XF_STA_V4:
+		memcpy(r->sta_v4, p, 4);
+		r->have |= NFX_R_STA_V4;
 		break;
 	case NFX_XF_START_UP:
 		r->up_start = (uint32_t)nfx_ie_uint(p, len);
@@ -362,41 +721,18 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 		r->dus_end = nfx_ie_uint(p, len);
 		r->have |= NFX_R_END_DUS;
 		break;
-	case NFX_XF_SYSINIT_MS:
-		r->sysinit_ms = nfx_ie_uint(p, len);
-		r->have |= NFX_R_SYSINIT;
-		break;
-	case NFX_XF_SAMP_INTERVAL:
-		r->samp_interval = nfx_ie_uint(p, len);
-		r->have |= NFX_R_SAMP_INTERVAL;
-		break;
-	case NFX_XF_SAMP_RANDOM:
-		r->samp_random = nfx_ie_uint(p, len);
-		r->have |= NFX_R_SAMP_RANDOM;
-		break;
-	case NFX_XF_SAMP_PKT_INT:
-		r->samp_pkt_int = nfx_ie_uint(p, len);
-		r->have |= NFX_R_SAMP_PKT_INT;
-		break;
-	case NFX_XF_SAMP_PKT_SPACE:
-		r->samp_pkt_space = nfx_ie_uint(p, len);
-		r->have |= NFX_R_SAMP_PKT_SPACE;
-		break;
-	case NFX_XF_SAMP_SIZE:
-		r->samp_size = nfx_ie_uint(p, len);
-		r->have |= NFX_R_SAMP_SIZE;
-		break;
-	case NFX_XF_SAMP_POP:
-		r->samp_pop = nfx_ie_uint(p, len);
-		r->have |= NFX_R_SAMP_POP;
-		break;
-	case NFX_XF_SAMP_PROB:
-		r->samp_prob_bits = nfx_ie_uint(p, len);
-		r->have |= NFX_R_SAMP_PROB;
-		break;
 	default:
-		if (xf >= NFX_XF_EXTRA)
+		if (xf >= NFX_XF_EXTRA) {
 			nfx_flow_add_extra(f, xf - NFX_XF_EXTRA, p, len);
+		} else if (xf >= NFX_XF_XFIELD) {
+			nfx_xfield_set(f, xf - NFX_XF_XFIELD, nfx_ie_uint(p, len));
+		} else if (xf >= NFX_XF_DUAL_FIRST) {
+			nfx_ie_apply_dual(r, xf - NFX_XF_DUAL_FIRST + NFX_XF_SRC_V4, p, len);
+		} else if (xf >= NFX_XF_SYSINIT_MS) {
+			nfx_ie_apply_ctx(r, xf, p, len);
+		} else {
+			nfx_ie_apply_tun(f, xf, p, len);
+		}
 		break;
 	}
 }

@@ -38,14 +38,12 @@ static unsigned int field_xf(const struct nfx_plan_maps *m, const struct nfx_fie
 
 	*iep = NULL;
 	*forced = 0;
-	if (scope)
-		return NFX_XF_SKIP;
-	if (map && !map->builtin4) {
+	if (!scope && map && !map->builtin4) {
 		if (map - m->v >= 255 - NFX_XF_EXTRA)
 			return NFX_XF_SKIP;
 		return NFX_XF_EXTRA + (unsigned int)(map - m->v);
 	}
-	if (map) {
+	if (!scope && map) {
 		ie = nfx_ie_get(fs->len == 16 && map->builtin16 ? map->builtin16 : map->builtin4, 0);
 		if (!ie || (fs->len != NFX_VARLEN && !nfx_ie_len_ok(ie->xf, fs->len)))
 			return NFX_XF_SKIP;
@@ -54,7 +52,10 @@ static unsigned int field_xf(const struct nfx_plan_maps *m, const struct nfx_fie
 		return ie->xf;
 	}
 	ie = nfx_ie_get(fs->id, fs->pen);
-	if (!ie || ie->options != !!options)
+	/* scope values are skipped, except a sampler's id: its rate is keyed by it */
+	if (!ie || (scope && !ie->scope))
+		return NFX_XF_SKIP;
+	if (ie->where != NFX_IE_BOTH && ie->where != (options ? NFX_IE_OPTIONS : NFX_IE_DATA))
 		return NFX_XF_SKIP;
 	if (fs->len != NFX_VARLEN && !nfx_ie_len_ok(ie->xf, fs->len))
 		return NFX_XF_SKIP;
@@ -73,9 +74,54 @@ static void drop_skipped(struct nfx_plan *p)
 	p->nops = j;
 }
 
+/*
+ * A repeated address, port or protocol element (the same element id feeding
+ * the same target).  RFC 7011 section 8: repeated elements follow the
+ * order in which the Metering Process treated them, so the first is the
+ * outer header (the tunnel: SRv6, IP-in-IP, GRE, VXLAN) and the last the
+ * packet inside it, which is the flow.  The first occurrence goes to the
+ * tunnel slot, occurrences between them are dropped; other repeated
+ * elements keep their first occurrence as before.
+ */
+static int repeat_to_tunnel(struct nfx_plan *p, int16_t *tun, unsigned int target,
+			    unsigned int o, unsigned int xf)
+{
+	unsigned int txf = nfx_xf_tunnel(xf);
+
+	if (txf == NFX_XF_SKIP)
+		return 0;
+	if (tun[target] < 0) {
+		p->ops[o].xf = (uint8_t)txf;
+		tun[target] = (int16_t)o;
+	} else {
+		p->ops[o].xf = NFX_XF_SKIP;
+	}
+	return 1;
+}
+
+/*
+ * A template listing both address families (IOS-XR): its family elements
+ * fill per-family slots and the record's family is chosen per record
+ * (dataset.c).  Templates of one family keep the direct transforms.
+ */
+static void dual_family(struct nfx_plan *p)
+{
+	unsigned int seen = 0;
+
+	for (unsigned int i = 0; i < p->nops; i++)
+		seen |= nfx_xf_family(p->ops[i].xf);
+	if (seen != (4 | 6))
+		return;
+	for (unsigned int i = 0; i < p->nops; i++)
+		if (nfx_xf_family(p->ops[i].xf) && p->ops[i].xf < NFX_XF_DUAL_FIRST)
+			p->ops[i].xf = (uint8_t)(p->ops[i].xf - NFX_XF_SRC_V4 + NFX_XF_DUAL_FIRST);
+}
+
 int nfx_plan_compile(struct nfx_plan *p, const struct nfx_tmpl_rec *r,
 		     const struct nfx_plan_maps *maps)
 {
+	uint16_t ids[NFX_TMPL_MAX_FIELDS];	/* of each op's element */
+	int16_t tun[NFX_T_MAX];
 	static const struct nfx_plan_maps none;
 	uint8_t prio[NFX_TMPL_MAX_FIELDS];	/* of each op's element */
 	const struct nfx_field_spec *fs = r->fs;
@@ -87,6 +133,7 @@ int nfx_plan_compile(struct nfx_plan *p, const struct nfx_tmpl_rec *r,
 	if (!maps)
 		maps = &none;
 	memset(best, 0xff, sizeof(best));
+	memset(tun, 0xff, sizeof(tun));
 	p->nops = 0;
 	p->nfields = r->n;
 	p->varlen = 0;
@@ -104,7 +151,10 @@ int nfx_plan_compile(struct nfx_plan *p, const struct nfx_tmpl_rec *r,
 			int16_t o = best[ie->target];
 
 			/* a mapping beats the usual source; PRIO_FORCED keeps it there */
-			if ((forced || ie->prio < prio[o]) && prio[o] != PRIO_FORCED) {
+			if (!forced && prio[o] != PRIO_FORCED && ids[o] == fs[i].id &&
+			    repeat_to_tunnel(p, tun, ie->target, (unsigned int)o, xf)) {
+				/* this, the inner occurrence, is the flow's */
+			} else if ((forced || ie->prio < prio[o]) && prio[o] != PRIO_FORCED) {
 				/* the earlier op loses its place to this field */
 				p->ops[o].xf = NFX_XF_SKIP;
 			} else {
@@ -130,6 +180,7 @@ int nfx_plan_compile(struct nfx_plan *p, const struct nfx_tmpl_rec *r,
 		op->xf = (uint8_t)xf;
 		op->pad = 0;
 		prio[p->nops] = ie ? (forced ? PRIO_FORCED : ie->prio) : PRIO_NONE;
+		ids[p->nops] = fs[i].id;
 		if (ie)
 			best[ie->target] = (int16_t)p->nops;
 		p->nops++;
@@ -138,9 +189,10 @@ int nfx_plan_compile(struct nfx_plan *p, const struct nfx_tmpl_rec *r,
 	p->rec_len = off;
 	if (!p->varlen)
 		drop_skipped(p);
+	dual_family(p);
 	p->flow = 0;
 	for (unsigned int i = 0; i < p->nops && !p->options; i++)
-		if (p->ops[i].xf != NFX_XF_SKIP)
+		if (p->ops[i].xf != NFX_XF_SKIP && !nfx_xf_is_context(p->ops[i].xf))
 			p->flow = 1;
 	return 0;
 }

@@ -134,6 +134,14 @@ struct nfx_tmpl {
 };
 
 /* What an exporter's observation domain / source id has told us. */
+/* Samplers (selectors) an exporter-domain announced, with their rates. */
+#define NFX_DOM_SAMPLERS	8
+
+struct nfx_sampler {
+	uint64_t id;			/* flowSamplerId (48) or selectorId (302) */
+	uint32_t rate;			/* 1 in rate; 0 = slot free */
+};
+
 struct nfx_dom {
 	struct nfx_tkey key;
 	uint32_t hash;
@@ -164,6 +172,7 @@ struct nfx_dom {
 	uint64_t template_not_found;
 	uint64_t seq_lost;
 	uint64_t seq_resets;
+	struct nfx_sampler samplers[NFX_DOM_SAMPLERS];
 };
 
 /* Note that @dm's exporter defined or withdrew @tid: no more holding for it. */

@@ -7,8 +7,9 @@
  * only).  As in the XDP program, a message needs room for one flowset
  * header (24 bytes); 1 to 3 bytes after the last flowset are too few for
  * another and are counted as length_mismatch, the records staying (as
- * bytes after the last sFlow sample are).  Template and data flowsets are then handled as IPFIX's sets
- * are (sets.c).  v9 has no variable-length fields and no enterprise bit:
+ * bytes after the last sFlow sample are).  Template and data flowsets are
+ * then handled as IPFIX's sets are (sets.c).  v9 has no variable-length
+ * fields (but see count_varlen) and no enterprise bit:
  * field types above 32767 are ordinary (vendor) types that we skip by
  * length.
  */
@@ -24,13 +25,19 @@
 #define V9_MAX_GAP	(1u << 20)
 #define V9_MAX_BACK	64
 
-/* 65535 is IPFIX's varlen marker; in v9 it is a length no record fits. */
-static int has_varlen(const struct nfx_field_spec *fs, unsigned int n)
+/*
+ * 65535 is IPFIX's variable-length marker (RFC 7011 section 7); RFC 3954
+ * has none and no v9 record could be that long.  Some devices (H3C) send
+ * it meaning what IPFIX means, and their data follow IPFIX's length
+ * prefixes, so it is read that way and counted as a tolerated deviation.
+ */
+static unsigned int count_varlen(const struct nfx_field_spec *fs, unsigned int n)
 {
+	unsigned int k = 0;
+
 	for (unsigned int i = 0; i < n; i++)
-		if (fs[i].len == NFX_VARLEN)
-			return 1;
-	return 0;
+		k += fs[i].len == NFX_VARLEN;
+	return k;
 }
 
 /* A template record read from a flowset, learned unless v9 cannot carry it. */
@@ -39,10 +46,7 @@ static void v9_template(struct nfx_decoder *d, struct nfx_msg *m, const struct n
 {
 	struct nfx_tkey k;
 
-	if (has_varlen(r->fs, r->n)) {
-		m->st->bad_template++;
-		return;
-	}
+	m->st->v9_varlen_fields += count_varlen(r->fs, r->n);
 	nfx_tmpl_key(d->tmpl, &k, NFX_PROTO_V9, src, domain, tid);
 	nfx_sets_learn(d, m, src, &k, r);
 }

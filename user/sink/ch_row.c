@@ -63,6 +63,24 @@ static void put_side(struct wbuf *w, const struct nfx_flow *f, int src)
 	put_lit(w, "\"");
 }
 
+/* The tunnel's columns (tun_*), each only when the record has it. */
+static void put_tunnel(struct wbuf *w, const struct nfx_flow *f)
+{
+	if (f->xpresent & NFX_X_TUN_SRC)
+		PUT_ADDR(w, "tun_src_ip", &f->tun_src);
+	if (f->xpresent & NFX_X_TUN_DST)
+		PUT_ADDR(w, "tun_dst_ip", &f->tun_dst);
+	if (f->xpresent & NFX_X_TUN_PORTS) {
+		PUT_NUM(w, "tun_src_port", f->tun_src_port);
+		PUT_NUM(w, "tun_dst_port", f->tun_dst_port);
+	}
+	if (f->xpresent & NFX_X_TUN_PROTO) {
+		put_lit(w, ",\"tun_ip_protocol\":\"");
+		put_proto(w, f->tun_proto);
+		put_lit(w, "\"");
+	}
+}
+
 /* DateTime is 32-bit: clamp what a broken exporter could send */
 static uint64_t secs(uint64_t ms)
 {
@@ -138,10 +156,7 @@ int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flu
 	else if (f->ip_version == 6)
 		put_lit(&w, ",\"ether_type\":\"IPv6\"");
 	put_lit(&w, ",\"ip_protocol\":\"");
-	if (nfx_proto_name(f->proto))
-		put_str(&w, nfx_proto_name(f->proto));
-	else
-		put_u64(&w, f->proto);
+	put_proto(&w, f->proto);
 	put_lit(&w, "\",\"namespace\":\"");
 	put_str(&w, ns);
 	put_lit(&w, "\"");
@@ -172,6 +187,8 @@ int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flu
 		PUT_NUM(&w, "observation_domain_id", f->domain_id);
 	if (f->present & NFX_F_BGP_NEXT_HOP)
 		PUT_ADDR(&w, "bgp_next_hop", &f->bgp_next_hop);
+	put_xfields(&w, f);
+	put_tunnel(&w, f);
 	if (x)
 		put_enriched(&w, f, x);
 	put_lit(&w, "}");

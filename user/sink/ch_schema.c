@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "sink/ch_schema.h"
+#include "base/flow.h"
 #include "base/log.h"
 
 const struct nfx_ch_column nfx_ch_columns[] = {
@@ -58,6 +59,14 @@ const struct nfx_ch_column nfx_ch_columns[] = {
 	{ "dst_reverse_dns_hostname", "String", "destination.reverse_dns_hostname" },
 	{ "additional_keys", "Array(String)", "mapped fields: keys ..." },
 	{ "additional_values", "Array(String)", "... and their values as text" },
+#define NFX_XFIELD_COLUMN_(id, key, ch, ie, bits, type) { key, ch, "IE " #ie },
+	NFX_FLOW_XFIELDS(NFX_XFIELD_COLUMN_)
+#undef NFX_XFIELD_COLUMN_
+	{ "tun_src_ip", "String", "tunnel.source.ip: outer header of a tunnelled flow" },
+	{ "tun_dst_ip", "String", "tunnel.destination.ip" },
+	{ "tun_src_port", "UInt16", "tunnel.source.port" },
+	{ "tun_dst_port", "UInt16", "tunnel.destination.port" },
+	{ "tun_ip_protocol", "String", "tunnel.ip_protocol" },
 };
 const size_t nfx_ch_ncolumns = sizeof(nfx_ch_columns) / sizeof(nfx_ch_columns[0]);
 

@@ -21,7 +21,7 @@
 #include "base/wbuf.h"
 
 #define OUT_BUF_SIZE	(1u << 20)
-#define REC_MAX		4096	/* worst case: IPv6, two DNS names, four mapped fields escaped */
+#define REC_MAX		6144	/* worst case: IPv6, two DNS names, four mapped fields escaped */
 
 #define WARN_EVERY_MS	60000
 
@@ -116,6 +116,43 @@ WINLINE void put_extras(struct wbuf *w, const struct nfx_flow *f)
 		put_ip(w, &f->bgp_next_hop);
 		put_lit(w, "\"}");
 	}
+	put_xfields(w, f);
+}
+
+/* One side of the tunnel: {"ip":...,"port":...}, each only when known. */
+WINLINE void put_tunnel_end(struct wbuf *w, const struct nfx_flow *f, int src)
+{
+	int ip = !!(f->xpresent & (src ? NFX_X_TUN_SRC : NFX_X_TUN_DST));
+
+	put_lit(w, "{");
+	if (ip) {
+		put_lit(w, "\"ip\":\"");
+		put_ip(w, src ? &f->tun_src : &f->tun_dst);
+		put_lit(w, "\"");
+	}
+	if (f->xpresent & NFX_X_TUN_PORTS) {
+		put_str(w, ip ? ",\"port\":\"" : "\"port\":\"");
+		put_u64(w, src ? f->tun_src_port : f->tun_dst_port);
+		put_lit(w, "\"");
+	}
+	put_lit(w, "}");
+}
+
+/* "tunnel": the outer header of a tunnelled flow (decode/plan.c, dataset.c) */
+WINLINE void put_tunnel(struct wbuf *w, const struct nfx_flow *f)
+{
+	if (!(f->xpresent & (NFX_X_TUN_SRC | NFX_X_TUN_DST | NFX_X_TUN_PORTS | NFX_X_TUN_PROTO)))
+		return;
+	put_lit(w, ",\"tunnel\":{\"source\":");
+	put_tunnel_end(w, f, 1);
+	put_lit(w, ",\"destination\":");
+	put_tunnel_end(w, f, 0);
+	if (f->xpresent & NFX_X_TUN_PROTO) {
+		put_lit(w, ",\"ip_protocol\":\"");
+		put_proto(w, f->tun_proto);
+		put_lit(w, "\"");
+	}
+	put_lit(w, "}");
 }
 
 
@@ -150,7 +187,6 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	const char *ns = cx->ns, *host = cx->host;
 	uint64_t start = f->present & NFX_F_START ? f->start_ms : flush_ms;
 	uint64_t end = f->present & NFX_F_END ? f->end_ms : start;
-	const char *pname = nfx_proto_name(f->proto);
 
 	put_lit(w, "{\"flush_timestamp\":");
 	put_u64(w, flush_ms);
@@ -168,10 +204,7 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	else if (f->ip_version == 6)
 		put_lit(w, ",\"ether_type\":\"IPv6\"");
 	put_lit(w, ",\"ip_protocol\":\"");
-	if (pname)
-		put_str(w, pname);
-	else
-		put_u64(w, f->proto);
+	put_proto(w, f->proto);
 	put_lit(w, "\",\"device\":{\"namespace\":\"");
 	put_mem(w, ns, cx->ns_len);
 	put_lit(w, "\"},\"exporter\":{\"ip\":\"");
@@ -194,6 +227,7 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 		put_lit(w, "\"}");
 	}
 	put_extras(w, f);
+	put_tunnel(w, f);
 	if (x)
 		put_mapped(w, f, x);
 	if (cx->flags & NFX_NDJSON_MS_TIMES) {
@@ -206,9 +240,10 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 /*
  * Longest record without reverse DNS names and mapped fields, less the
  * namespace and host: every key, 20-digit numbers, IPv6 text everywhere
- * and all eight TCP flags stay well below this (about 1300 bytes).
+ * (tunnel too) and all eight TCP flags stay well below this (about 2200
+ * bytes).
  */
-#define FAST_MAX	2048
+#define FAST_MAX	3072
 
 static int format_ctx(char *buf, size_t size, const struct nfx_flow *f, uint64_t flush_ms,
 		      const struct fmt_ctx *cx)
