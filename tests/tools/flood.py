@@ -642,12 +642,12 @@ class Flood:
             self.tx("bad_set_length", src, sport, P_LEGACY, v9_msg(sets, 0))
 
     def bad_template(self, src, sport, k):
-        """One malformed (options) template record per message."""
+        """One malformed (options) template record per message.  (A v9 field
+        of length 65535 is no longer one: it is read as variable length.)"""
         v9 = [
             fset(0, tmpl_rec(5, [(8, 4)], False)),			# id < 256
             fset(0, struct.pack("!HH", 256, 50) + bytes(16)),		# fields past the set
             fset(0, struct.pack("!HH", 257, 0)),			# no fields
-            fset(0, tmpl_rec(258, [(8, VARLEN), (1, 4)], False)),	# 65535 in v9
             fset(0, tmpl_rec(259, [(8, 0), (1, 0)], False)),		# zero-length record
             fset(1, struct.pack("!HHHHHHH", 260, 3, 4, 1, 4, 34, 4)),	# scope length % 4
             fset(1, struct.pack("!HHH", 261, 0, 0)),			# no scope, no options
