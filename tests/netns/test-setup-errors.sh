@@ -83,6 +83,9 @@ refused "ClickHouse URL malformed" "clickhouse URL 'ftp://x': expected http" -- 
 refused "spool directory unusable" "clickhouse spool $WORK/broken.json" -- \
 	"${RUN[@]}" -i "$IF_C" -o /dev/null --clickhouse http://127.0.0.1:9/ \
 	--clickhouse-spool "$WORK/broken.json"
+refused "state directory unusable" "state directory $WORK/broken.json: not a directory" -- \
+	"$NFXDP" run --pin-dir "$PIN_DIR" --stats-file none -i "$IF_C" -o /dev/null \
+	--state-dir "$WORK/broken.json"
 refused "no such user" "user nfxt-nosuch: no such user: create it" -- \
 	"${RUN[@]}" -i "$IF_C" -o /dev/null --user nfxt-nosuch
 refused "metrics address malformed" "metrics address '127.0.0.1:99999': expected" -- \
