@@ -11,6 +11,7 @@
 #include "check.h"
 #include "decode/decode.h"
 #include "decode/pending.h"
+#include "decode/times.h"
 #include "decode/tmpl_cache.h"
 #include "dectest.h"
 #include "msgbuild.h"
@@ -123,12 +124,14 @@ static void test_ipfix_template_then_data(void)
 	struct nfx_src s = src4(45669);
 	const struct nfx_flow *f;
 
-	/* without IE 160 the sysUpTime times have no anchor */
+	/* without IE 160 the sysUpTime times have no anchor: export time, counted */
 	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 0);
 	tmpl_v4(1024);
 	data_v4(1024, 1, 827);
 	CHECK_EQ(run(d, &s), 1);
-	CHECK_EQ(sink.f[0].present & (NFX_F_START | NFX_F_END), 0);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS);
+	CHECK_EQ(d->stats.time_fallback, 1);
 
 	mb_ipfix_hdr(&msg, EXPORT_SECS, 1, 0);
 	opt_softflowd(256, EXPORT_MS - 60000, 1, 3);
@@ -592,6 +595,124 @@ static void test_ipfix_times(void)
 	nfx_decoder_free(d);
 }
 
+/* One data record of template 300: src, dst, then a start and an end element. */
+static void one_timed(uint16_t sid, uint16_t eid, uint16_t len, const uint8_t *sv,
+		      const uint8_t *ev)
+{
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 300, 4);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, sid, len);
+	mb_field(&msg, eid, len);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 300);
+	mb_ip4(&msg, 1, 1, 1, 1);
+	mb_ip4(&msg, 2, 2, 2, 2);
+	mb_bytes(&msg, sv, len);
+	mb_bytes(&msg, ev, len);
+	mb_set_end(&msg);
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/*
+ * No record leaves with a time of 0 or before the exporter's boot: absent,
+ * zero, unreadable (NTP before 1970, a timeval with 10^6 µs) and too early
+ * times are replaced by the other time or the export time, and counted;
+ * pmacct's 16-byte timeval form of IE 154/155 is read.
+ */
+static void test_ipfix_time_fallbacks(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(41051);
+	uint8_t a[16] = { 0 }, b[16] = { 0 };
+	uint64_t end = EXPORT_MS - 2001;
+
+	/* flowStartSeconds 0: start takes the end */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 37);
+	be64(b, end);
+	one_timed(152, 153, 8, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, end);
+	CHECK_EQ(sink.f[0].end_ms, end);
+	CHECK_EQ(d->stats.time_fallback, 1);
+
+	/* NTP seconds before 1970 (an exporter writing Unix seconds): export time */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 1, 37);
+	be64(a, (uint64_t)(EXPORT_SECS - 5) << 32);
+	be64(b, (uint64_t)(EXPORT_SECS - 1) << 32);
+	one_timed(154, 155, 8, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS);
+	CHECK_EQ(d->stats.time_fallback, 2);
+
+	/* pmacct nfprobe_tstamp_usec: 16 bytes, Unix seconds then µs */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 2, 37);
+	be64(a, EXPORT_SECS - 3);
+	be64(a + 8, 901434);
+	be64(b, EXPORT_SECS - 1);
+	be64(b + 8, 999999);
+	one_timed(154, 155, 16, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS - 3000 + 901);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS - 1000 + 999);
+	CHECK_EQ(d->stats.time_fallback, 2);
+
+	/* a timespec (156/157 in the same form) whose ns are out of range is unreadable */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 3, 37);
+	be64(a + 8, 1000000000);
+	be64(b, EXPORT_SECS - 1);
+	be64(b + 8, 250000000);
+	one_timed(156, 157, 16, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS - 750);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS - 750);
+	CHECK_EQ(d->stats.time_fallback, 3);
+
+	/* a delta beyond the export time itself */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 4, 37);
+	be64(a, EXPORT_MS * 1000 + 1);
+	be64(b, 1000);
+	one_timed(158, 159, 8, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS - 1);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS - 1);
+	CHECK_EQ(d->stats.time_fallback, 4);
+
+	/* an export time of 0 is the reception time */
+	mb_ipfix_hdr(&msg, 0, 5, 37);
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	one_timed(150, 151, 4, a, b);
+	s.now_ms = EXPORT_MS + 7;
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS + 7);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS + 7);
+	CHECK_EQ(d->stats.time_fallback, 5);
+	s.now_ms = EXPORT_MS;
+
+	/* boot known from IE 160: a start before it (beyond the slack) goes */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 6, 37);
+	opt_softflowd(256, EXPORT_MS - 60000, 1, 3);
+	be64(a, EXPORT_MS - 60000 - NFX_BOOT_SLACK_MS - 1);
+	be64(b, EXPORT_MS - 60000 - NFX_BOOT_SLACK_MS);
+	one_timed(152, 153, 8, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS - 60000 - NFX_BOOT_SLACK_MS);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS - 60000 - NFX_BOOT_SLACK_MS);
+	CHECK_EQ(d->stats.time_fallback, 6);
+	for (unsigned int i = 0; i < sink.n; i++)
+		CHECK(sink.f[i].present & NFX_F_START && sink.f[i].present & NFX_F_END,
+		      "record %u present", i);
+	nfx_decoder_free(d);
+}
+
 /* One options record with the given elements (4-byte values) and a flow after it. */
 static uint32_t rate_of(const uint16_t *ids, const uint32_t *vals, int n)
 {
@@ -955,6 +1076,7 @@ int main(void)
 	RUN_TEST(test_ipfix_short_messages);
 	RUN_TEST(test_ipfix_huge_fields);
 	RUN_TEST(test_ipfix_times);
+	RUN_TEST(test_ipfix_time_fallbacks);
 	RUN_TEST(test_ipfix_sampling);
 	RUN_TEST(test_ipfix_domain_scope);
 	RUN_TEST(test_ipfix_sequence);

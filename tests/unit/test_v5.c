@@ -128,6 +128,33 @@ static void test_v5_uptime_wrap(void)
 	CHECK_EQ(flows[0].end_ms, 1700000000500ull - 500);
 }
 
+/*
+ * A header without a clock (unix_secs 0) is taken at its reception time;
+ * an age beyond the export time gives no time of 0: both times are then
+ * the export time, counted.
+ */
+static void test_v5_time_fallback(void)
+{
+	struct legacy_msg m;
+	uint64_t before = dec->stats.time_fallback;
+
+	msg_init(&m, 5, 1, 100000, 0, 50);
+	put32(m.buf + 12, 0);
+	fill_rec(msg_rec(&m, 0), 90000, 99000, 1);
+	CHECK_EQ(decode(&m), 1);
+	CHECK_EQ(flows[0].start_ms, src.now_ms - 10000);
+	CHECK_EQ(flows[0].end_ms, src.now_ms - 1000);
+	CHECK_EQ(dec->stats.time_fallback, before);
+	/* exported at 1970-01-01T00:00:01, the flow 90 s old */
+	msg_init(&m, 5, 1, 100000, 1, 51);
+	put32(m.buf + 12, 0);
+	fill_rec(msg_rec(&m, 0), 10000, 10000, 1);
+	CHECK_EQ(decode(&m), 1);
+	CHECK_EQ(flows[0].start_ms, 1000);
+	CHECK_EQ(flows[0].end_ms, 1000);
+	CHECK_EQ(dec->stats.time_fallback, before + 1);
+}
+
 static void test_v5_bounds(void)
 {
 	struct legacy_msg m;
@@ -253,6 +280,7 @@ int main(void)
 	}
 	RUN_TEST(test_v5_fields);
 	RUN_TEST(test_v5_uptime_wrap);
+	RUN_TEST(test_v5_time_fallback);
 	RUN_TEST(test_v5_bounds);
 	RUN_TEST(test_v1_v6_v7_layouts);
 	RUN_TEST(test_v5_sequence);

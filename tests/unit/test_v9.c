@@ -10,6 +10,7 @@
 #include "check.h"
 #include "decode/decode.h"
 #include "decode/pending.h"
+#include "decode/times.h"
 #include "decode/tmpl_cache.h"
 #include "dectest.h"
 #include "msgbuild.h"
@@ -254,7 +255,10 @@ static void test_v9_redefinition(void)
 	CHECK_EQ(sink.f[0].bytes, 777);
 	CHECK_EQ(sink.f[1].bytes, 778);
 	CHECK_EQ(sink.f[1].dst.b[15], 8);
-	CHECK_EQ(sink.f[0].present & NFX_F_START, 0);
+	/* no time element: both times are the export time, counted */
+	CHECK_EQ(sink.f[0].start_ms, (uint64_t)UNIX_SECS * 1000);
+	CHECK_EQ(sink.f[0].end_ms, (uint64_t)UNIX_SECS * 1000);
+	CHECK_EQ(d->stats.time_fallback, 2);
 	CHECK_EQ(d->stats.templates_learned, 2);
 	CHECK_EQ(nfx_tmpl_count(d->tmpl), 1);
 	nfx_decoder_free(d);
@@ -711,6 +715,63 @@ static void test_v9_uptime_wrap(void)
 	nfx_decoder_free(d);
 }
 
+/*
+ * v9's boot is the export time less the header uptime: an absolute time
+ * before it is replaced (and counted), unless the record's uptime times
+ * show the 32-bit uptime wrapped, when the boot is unknown.  pmacct's
+ * 16-byte timeval form of IE 154/155 is read in v9 as in IPFIX.
+ */
+static void test_v9_time_fallbacks(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(40012);
+	uint64_t boot = (uint64_t)UNIX_SECS * 1000 - 3000;
+
+	mb_v9_hdr(&msg, 2, 3000, UNIX_SECS, 1, 0);
+	mb_set_begin(&msg, 0);
+	mb_tmpl(&msg, 256, 4);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 152, 8);
+	mb_field(&msg, 153, 8);
+	mb_tmpl(&msg, 257, 3);
+	mb_field(&msg, 152, 8);
+	mb_field(&msg, 21, 4);
+	mb_field(&msg, 8, 4);
+	mb_tmpl(&msg, 258, 3);
+	mb_field(&msg, 154, 16);
+	mb_field(&msg, 155, 16);
+	mb_field(&msg, 8, 4);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 256);
+	mb_ip4(&msg, 1, 2, 3, 4);
+	mb_ip4(&msg, 5, 6, 7, 8);
+	mb_u64(&msg, boot - NFX_BOOT_SLACK_MS - 1);	/* before the boot */
+	mb_u64(&msg, boot + 500);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 257);
+	mb_u64(&msg, boot - 4000);
+	mb_u32(&msg, 0xffffffffu - 999);	/* wrapped: the boot is unknown */
+	mb_ip4(&msg, 1, 2, 3, 5);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 258);
+	mb_u64(&msg, UNIX_SECS - 2);		/* timeval start, end */
+	mb_u64(&msg, 5000);
+	mb_u64(&msg, UNIX_SECS - 1);
+	mb_u64(&msg, 250000);
+	mb_ip4(&msg, 1, 2, 3, 6);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 3);
+	CHECK_EQ(sink.f[0].start_ms, boot + 500);
+	CHECK_EQ(sink.f[0].end_ms, boot + 500);
+	CHECK_EQ(sink.f[1].start_ms, boot - 4000);
+	CHECK_EQ(sink.f[1].end_ms, boot - 1000);
+	CHECK_EQ(sink.f[2].start_ms, (uint64_t)UNIX_SECS * 1000 - 1995);
+	CHECK_EQ(sink.f[2].end_ms, (uint64_t)UNIX_SECS * 1000 - 750);
+	CHECK_EQ(d->stats.time_fallback, 1);
+	nfx_decoder_free(d);
+}
+
 /* pmacct sends IPFIX absolute times (152/153) in v9; IPv6, MACs, VLAN, ICMPv6. */
 static void test_v9_ipv6_macs_abs_times(void)
 {
@@ -949,6 +1010,7 @@ int main(void)
 	RUN_TEST(test_v9_high_field_ids);
 	RUN_TEST(test_v9_reduced_size);
 	RUN_TEST(test_v9_uptime_wrap);
+	RUN_TEST(test_v9_time_fallbacks);
 	RUN_TEST(test_v9_ipv6_macs_abs_times);
 	RUN_TEST(test_v9_template_limit);
 	RUN_TEST(test_v9_sequence);

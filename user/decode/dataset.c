@@ -12,6 +12,7 @@
 #include "base/wire.h"
 #include "decode/dataset.h"
 #include "decode/ie.h"
+#include "decode/times.h"
 
 /*
  * Sampling rate from an options record.  IE 305/306 (RFC 5477 systematic
@@ -63,42 +64,57 @@ static void options_record(struct nfx_msg *m, const struct nfx_rec *r)
 		m->dom->sampling_rate = rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
 }
 
-/* Times that need the message: uptime-relative and export-relative ones. */
+/*
+ * The exporter's boot for the check of times.h: IPFIX systemInitTime
+ * (IE 160) when the domain sent it; v9 the export time less the header
+ * uptime, unless a time of the record is later on the uptime clock than
+ * the header, which means the 32-bit uptime wrapped (or the exporter
+ * stamped the flow after the header) and the boot is not known.
+ */
+static uint64_t boot_ms(const struct nfx_msg *m, const struct nfx_rec *r)
+{
+	if (m->proto != NFX_PROTO_V9)
+		return m->dom && m->dom->has_sysinit ? m->dom->sysinit_ms : 0;
+	if (((r->have & NFX_R_START_UP) && r->up_start > m->sys_uptime) ||
+	    ((r->have & NFX_R_END_UP) && r->up_end > m->sys_uptime) ||
+	    m->sys_uptime > m->export_ms)
+		return 0;
+	return m->export_ms - m->sys_uptime;
+}
+
+/* µs before the export time; 0 (unreadable) when that is before the epoch. */
+static uint64_t delta_ms(const struct nfx_msg *m, uint64_t dus)
+{
+	return dus / 1000 >= m->export_ms ? 0 : m->export_ms - dus / 1000;
+}
+
+/*
+ * Times that need the message: uptime-relative and export-relative ones.
+ * IPFIX sysUpTime elements count from IE 160 (RFC 7011); without it they
+ * have no anchor and stay absent.
+ */
 static void flow_times(const struct nfx_msg *m, struct nfx_rec *r)
 {
 	struct nfx_flow *f = &r->f;
+	int v9 = m->proto == NFX_PROTO_V9;
+	int anchored = v9 || (m->dom && m->dom->has_sysinit);
 
-	if (r->have & (NFX_R_START_UP | NFX_R_END_UP)) {
-		if (m->proto == NFX_PROTO_V9) {
-			if (r->have & NFX_R_START_UP) {
-				f->start_ms = nfx_uptime_to_epoch_ms(m->export_ms, m->sys_uptime,
-								     r->up_start);
-				f->present |= NFX_F_START;
-			}
-			if (r->have & NFX_R_END_UP) {
-				f->end_ms = nfx_uptime_to_epoch_ms(m->export_ms, m->sys_uptime,
-								   r->up_end);
-				f->present |= NFX_F_END;
-			}
-		} else if (m->dom && m->dom->has_sysinit) {
-			/* RFC 7011: sysUpTime elements count from IE 160; without it
-			 * there is no anchor and the times stay absent */
-			if (r->have & NFX_R_START_UP) {
-				f->start_ms = m->dom->sysinit_ms + r->up_start;
-				f->present |= NFX_F_START;
-			}
-			if (r->have & NFX_R_END_UP) {
-				f->end_ms = m->dom->sysinit_ms + r->up_end;
-				f->present |= NFX_F_END;
-			}
-		}
+	if ((r->have & NFX_R_START_UP) && anchored) {
+		f->start_ms = v9 ? nfx_uptime_to_epoch_ms(m->export_ms, m->sys_uptime, r->up_start)
+				 : m->dom->sysinit_ms + r->up_start;
+		f->present |= NFX_F_START;
+	}
+	if ((r->have & NFX_R_END_UP) && anchored) {
+		f->end_ms = v9 ? nfx_uptime_to_epoch_ms(m->export_ms, m->sys_uptime, r->up_end)
+			       : m->dom->sysinit_ms + r->up_end;
+		f->present |= NFX_F_END;
 	}
 	if (r->have & NFX_R_START_DUS) {
-		f->start_ms = m->export_ms - r->dus_start / 1000;
+		f->start_ms = delta_ms(m, r->dus_start);
 		f->present |= NFX_F_START;
 	}
 	if (r->have & NFX_R_END_DUS) {
-		f->end_ms = m->export_ms - r->dus_end / 1000;
+		f->end_ms = delta_ms(m, r->dus_end);
 		f->present |= NFX_F_END;
 	}
 }
@@ -114,6 +130,8 @@ static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_
 		return;
 	if (r->have)
 		flow_times(m, r);
+	if (nfx_times_settle(&r->f, m->export_ms, boot_ms(m, r)))
+		m->st->time_fallback++;
 	m->out->emit(m->out->ctx, &r->f);
 	m->emitted++;
 }

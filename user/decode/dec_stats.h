@@ -61,7 +61,8 @@
 	X(sflow_bad_record, "sFlow records ignored: too short, or a value out of range") \
 	X(sflow_bad_agent, "sFlow datagrams whose agent address type is not 0, 1 or 2") \
 	X(sflow_header_unsupported, "sFlow sampled headers not read: not Ethernet, IPv4, IPv6") \
-	X(sflow_counter_limit, "sFlow interface counters refused: the counter store is full")
+	X(sflow_counter_limit, "sFlow interface counters refused: the counter store is full") \
+	X(time_fallback, "Flow records whose start or end was absent, 0, unreadable or before the exporter's boot: taken from the other time or the message's export time")
 
 #define NFX_DEC_COUNTERS(X)							\
 	NFX_DEC_COUNTERS_HEAD_(X)						\

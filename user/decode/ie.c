@@ -108,6 +108,11 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 		return len == 6;
 	case NFX_XF_SAMP_PROB:
 		return len == 8;	/* a float32 would need its own decoding */
+	case NFX_XF_START_NTP_US:
+	case NFX_XF_END_NTP_US:
+	case NFX_XF_START_NTP_NS:
+	case NFX_XF_END_NTP_NS:
+		return len == 8 || len == 16;	/* NTP, or a timeval (ie.h) */
 	default:
 		if (xf >= NFX_XF_EXTRA)
 			return 1;	/* mapped fields are kept as they are, any length */

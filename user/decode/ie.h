@@ -55,7 +55,8 @@ enum nfx_xf {
 	NFX_XF_END_S,
 	NFX_XF_START_MS,
 	NFX_XF_END_MS,
-	NFX_XF_START_NTP_US,	/* NTP 64-bit timestamp, µs resolution (IE 154/155) */
+	/* NTP 64-bit timestamp, µs resolution (IE 154/155); 16 bytes: see nfx_timeval_to_ms() */
+	NFX_XF_START_NTP_US,
 	NFX_XF_END_NTP_US,
 	NFX_XF_START_NTP_NS,	/* NTP 64-bit timestamp, ns resolution (IE 156/157) */
 	NFX_XF_END_NTP_NS,
@@ -179,6 +180,30 @@ static inline uint64_t nfx_ntp_to_ms(uint64_t ntp, uint64_t per_sec)
 	if (sec < 2208988800u)
 		return 0;
 	return (sec - 2208988800u) * 1000 + sub / (per_sec / 1000);
+}
+
+/*
+ * A 16-byte dateTimeMicroseconds/Nanoseconds (not RFC 7011: it is 8): the
+ * C struct timeval/timespec as two 64-bit big-endian numbers, seconds since
+ * the Unix epoch then µs (ns).  pmacct's nfprobe sends IE 154/155 so with
+ * nfprobe_tstamp_usec, in v9 and IPFIX alike.  Sub-second parts out of
+ * range make the time unreadable (0).
+ */
+static inline uint64_t nfx_timeval_to_ms(const uint8_t *p, uint64_t per_sec)
+{
+	uint64_t sec = nfx_ie_uint(p, 8), sub = nfx_ie_uint(p + 8, 8);
+
+	if (sub >= per_sec || sec > UINT64_MAX / 1000 - 1)
+		return 0;
+	return sec * 1000 + sub / (per_sec / 1000);
+}
+
+/* IE 154..157 as sent: the RFC's 8-byte NTP form, or 16-byte timeval/timespec. */
+static inline uint64_t nfx_abs_time_ms(const uint8_t *p, unsigned int len, uint64_t per_sec)
+{
+	if (len == 16)
+		return nfx_timeval_to_ms(p, per_sec);
+	return nfx_ntp_to_ms(nfx_ie_uint(p, len), per_sec);
 }
 
 /*
@@ -339,19 +364,19 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 		f->present |= NFX_F_END;
 		break;
 	case NFX_XF_START_NTP_US:
-		f->start_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000);
+		f->start_ms = nfx_abs_time_ms(p, len, 1000000);
 		f->present |= NFX_F_START;
 		break;
 	case NFX_XF_END_NTP_US:
-		f->end_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000);
+		f->end_ms = nfx_abs_time_ms(p, len, 1000000);
 		f->present |= NFX_F_END;
 		break;
 	case NFX_XF_START_NTP_NS:
-		f->start_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000000);
+		f->start_ms = nfx_abs_time_ms(p, len, 1000000000);
 		f->present |= NFX_F_START;
 		break;
 	case NFX_XF_END_NTP_NS:
-		f->end_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000000);
+		f->end_ms = nfx_abs_time_ms(p, len, 1000000000);
 		f->present |= NFX_F_END;
 		break;
 	case NFX_XF_START_DUS:

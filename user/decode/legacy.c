@@ -12,6 +12,7 @@
 
 #include "decode/decode.h"
 #include "decode/seq.h"
+#include "decode/times.h"
 
 struct v5_layout {
 	uint8_t slot;
@@ -130,6 +131,7 @@ int nfx_decode_v5(struct nfx_decoder *d, const struct nfx_src *src,
 		return -EINVAL;
 	}
 	v5_header(l, buf, &h);
+	h.export_ms = nfx_export_ms(h.export_ms, src->now_ms);
 	if (l->has_seq) {
 		struct nfx_seq_key key = { .addr = src->addr, .domain = h.engine,
 					   .version = (uint8_t)version };
@@ -150,6 +152,10 @@ int nfx_decode_v5(struct nfx_decoder *d, const struct nfx_src *src,
 	f.sampling_rate = h.sampling_rate;
 	for (uint16_t i = 0; i < count; i++) {
 		v5_record(l, &h, buf + l->hdr_len + (size_t)i * l->rec_len, &f);
+		/* uptime-relative times cannot precede the boot they count from:
+		 * only 0 (an age beyond the export time) is left to replace */
+		if (nfx_times_settle(&f, h.export_ms, 0))
+			d->stats.time_fallback++;
 		out->emit(out->ctx, &f);
 	}
 	d->stats.records[l->slot] += count;

@@ -17,6 +17,7 @@
 #include "decode/decode.h"
 #include "decode/seq.h"
 #include "decode/sets.h"
+#include "decode/times.h"
 
 #define V9_HDR_LEN	20
 #define V9_SET_HDR_LEN	4
@@ -143,7 +144,7 @@ int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
 		goto drop;
 	}
 	m.sys_uptime = nfx_get32(buf + 4);
-	m.export_ms = (uint64_t)nfx_get32(buf + 8) * 1000;
+	m.export_ms = nfx_export_ms((uint64_t)nfx_get32(buf + 8) * 1000, src->now_ms);
 	seq = nfx_get32(buf + 12);
 	domain = nfx_get32(buf + 16);
 	nfx_msg_begin(d, &m, src, out, NFX_TYPE_NETFLOW9, domain, seq);
