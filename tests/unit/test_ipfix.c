@@ -713,6 +713,75 @@ static void test_ipfix_time_fallbacks(void)
 	nfx_decoder_free(d);
 }
 
+/* Post-NAT endpoints (225-228, 281/282), natEvent 230 and firewallEvent 233: built-in fields. */
+static void test_ipfix_nat_firewall(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(41052);
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x99 };
+	const struct nfx_flow *f;
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 38);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 310, 8);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 225, 4);
+	mb_field(&msg, 226, 4);
+	mb_field(&msg, 227, 2);
+	mb_field(&msg, 228, 2);
+	mb_field(&msg, 230, 1);
+	mb_field(&msg, 233, 1);
+	mb_tmpl(&msg, 311, 3);
+	mb_field(&msg, 27, 16);
+	mb_field(&msg, 281, 16);
+	mb_field(&msg, 282, 16);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 310);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_ip4(&msg, 198, 51, 100, 7);
+	mb_ip4(&msg, 203, 0, 113, 5);
+	mb_ip4(&msg, 198, 51, 100, 8);
+	mb_u16(&msg, 61000);
+	mb_u16(&msg, 8443);
+	mb_u8(&msg, 1);		/* natEvent: create */
+	mb_u8(&msg, 3);		/* firewallEvent: flow denied */
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 311);
+	mb_bytes(&msg, v6, 16);
+	mb_bytes(&msg, v6, 16);
+	mb_bytes(&msg, v6, 16);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 2);
+	f = &sink.f[0];
+	CHECK_EQ(f->present2, NFX_F2_NAT_SRC | NFX_F2_NAT_DST | NFX_F2_NAT_SRC_PORT |
+		 NFX_F2_NAT_DST_PORT | NFX_F2_NAT_EVENT | NFX_F2_FW_EVENT);
+	CHECK(nfx_addr_is_v4(&f->nat_src) && f->nat_src.b[12] == 203 && f->nat_src.b[15] == 5,
+	      "post-NAT source");
+	CHECK(nfx_addr_is_v4(&f->nat_dst) && f->nat_dst.b[15] == 8, "post-NAT destination");
+	CHECK_EQ(f->nat_src_port, 61000);
+	CHECK_EQ(f->nat_dst_port, 8443);
+	CHECK_EQ(f->nat_event, 1);
+	CHECK_EQ(f->fw_event, 3);
+	f = &sink.f[1];
+	CHECK_EQ(f->present2, NFX_F2_NAT_SRC | NFX_F2_NAT_DST);
+	CHECK(!memcmp(f->nat_src.b, v6, 16) && !memcmp(f->nat_dst.b, v6, 16), "post-NAT IPv6");
+	/* a post-NAT address of the wrong size is skipped, not misread */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 1, 38);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 312, 2);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 225, 16);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 312);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_bytes(&msg, v6, 16);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].present2, 0);
+	nfx_decoder_free(d);
+}
+
 /* One options record with the given elements (4-byte values) and a flow after it. */
 static uint32_t rate_of(const uint16_t *ids, const uint32_t *vals, int n)
 {
@@ -1077,6 +1146,7 @@ int main(void)
 	RUN_TEST(test_ipfix_huge_fields);
 	RUN_TEST(test_ipfix_times);
 	RUN_TEST(test_ipfix_time_fallbacks);
+	RUN_TEST(test_ipfix_nat_firewall);
 	RUN_TEST(test_ipfix_sampling);
 	RUN_TEST(test_ipfix_domain_scope);
 	RUN_TEST(test_ipfix_sequence);

@@ -160,6 +160,46 @@ static void test_rolled_up_port(void)
  * table) and the bounds-checked path: a buffer of exactly the record's size
  * gives the same bytes as the fast path, one byte less is refused.
  */
+/* Post-NAT endpoints and NAT/firewall events: written only as far as the record has them. */
+static void test_nat_firewall(void)
+{
+	struct nfx_flow f = v4_flow();
+	struct json_object *o, *side, *v;
+
+	nfx_addr_parse(&f.nat_src, "203.0.113.5");
+	nfx_addr_parse(&f.nat_dst, "2001:db8::99");
+	f.nat_src_port = 61000;
+	f.nat_dst_port = 8443;
+	f.nat_event = 1;
+	f.fw_event = 3;
+	f.present2 = NFX_F2_NAT_SRC | NFX_F2_NAT_SRC_PORT | NFX_F2_NAT_DST_PORT | NFX_F2_NAT_EVENT |
+		     NFX_F2_FW_EVENT;
+	o = format(&f, "prod", "c");
+	CHECK(o, "valid JSON");
+	if (!o)
+		return;
+	CHECK(!strcmp(str_at(o, "nat_source", "ip"), "203.0.113.5"), "nat source ip");
+	CHECK(json_object_object_get_ex(o, "nat_source", &side) &&
+	      json_object_object_get_ex(side, "port", &v) && json_object_is_type(v, json_type_int) &&
+	      json_object_get_int(v) == 61000, "nat source port is a number");
+	CHECK(!str_at(o, "nat_destination", "ip"), "absent nat destination ip omitted");
+	CHECK(!strcmp(str_at(o, "nat_destination", "port"), "8443"), "nat destination port");
+	CHECK(!strcmp(str_at(o, "nat_event", NULL), "1"), "nat_event");
+	CHECK(!strcmp(str_at(o, "firewall_event", NULL), "3"), "firewall_event");
+	json_object_put(o);
+	f.present2 = NFX_F2_NAT_DST;
+	o = format(&f, "prod", "c");
+	CHECK(o && !strcmp(str_at(o, "nat_destination", "ip"), "2001:db8::99") &&
+	      !str_at(o, "nat_source", NULL) && !str_at(o, "nat_event", NULL) &&
+	      !str_at(o, "firewall_event", NULL), "only the destination address");
+	json_object_put(o);
+	f.present2 = 0;
+	o = format(&f, "prod", "c");
+	CHECK(o && !str_at(o, "nat_destination", NULL) && !str_at(o, "firewall_event", NULL),
+	      "none without present2");
+	json_object_put(o);
+}
+
 static void test_numbers_and_exact_buffers(void)
 {
 	static char fast[4096], exact[4096];
@@ -208,5 +248,6 @@ int main(void)
 	RUN_TEST(test_unknown_protocol_and_small_buffer);
 	RUN_TEST(test_rolled_up_port);
 	RUN_TEST(test_numbers_and_exact_buffers);
+	RUN_TEST(test_nat_firewall);
 	CHECK_EXIT();
 }

@@ -772,6 +772,57 @@ static void test_v9_time_fallbacks(void)
 	nfx_decoder_free(d);
 }
 
+/*
+ * Cisco ASA NSEL: NF_F_XLATE_* (40001-40004) are the post-NAT endpoints and
+ * NF_F_FW_EVENT (40005) the firewall event; 233, when both come, wins.
+ */
+static void test_v9_nsel(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(40013);
+	const struct nfx_flow *f;
+
+	mb_v9_hdr(&msg, 3, UPTIME, UNIX_SECS, 1, 0);
+	mb_set_begin(&msg, 0);
+	mb_tmpl(&msg, 263, 7);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 40001, 4);
+	mb_field(&msg, 40002, 4);
+	mb_field(&msg, 40003, 2);
+	mb_field(&msg, 40004, 2);
+	mb_field(&msg, 40005, 1);
+	mb_tmpl(&msg, 264, 3);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 40005, 1);
+	mb_field(&msg, 233, 1);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 263);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_ip4(&msg, 198, 51, 100, 7);
+	mb_ip4(&msg, 203, 0, 113, 5);
+	mb_ip4(&msg, 198, 51, 100, 7);
+	mb_u16(&msg, 1025);
+	mb_u16(&msg, 443);
+	mb_u8(&msg, 2);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 264);
+	mb_ip4(&msg, 10, 0, 0, 2);
+	mb_u8(&msg, 4);
+	mb_u8(&msg, 5);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 2);
+	f = &sink.f[0];
+	CHECK(f->nat_src.b[12] == 203 && f->nat_src.b[15] == 5, "NSEL xlate source");
+	CHECK(f->nat_dst.b[12] == 198 && f->nat_dst.b[15] == 7, "NSEL xlate destination");
+	CHECK_EQ(f->nat_src_port, 1025);
+	CHECK_EQ(f->nat_dst_port, 443);
+	CHECK_EQ(f->fw_event, 2);
+	CHECK_EQ(f->present2 & NFX_F2_NAT_EVENT, 0);
+	CHECK_EQ(sink.f[1].fw_event, 5);
+	nfx_decoder_free(d);
+}
+
 /* pmacct sends IPFIX absolute times (152/153) in v9; IPv6, MACs, VLAN, ICMPv6. */
 static void test_v9_ipv6_macs_abs_times(void)
 {
@@ -1011,6 +1062,7 @@ int main(void)
 	RUN_TEST(test_v9_reduced_size);
 	RUN_TEST(test_v9_uptime_wrap);
 	RUN_TEST(test_v9_time_fallbacks);
+	RUN_TEST(test_v9_nsel);
 	RUN_TEST(test_v9_ipv6_macs_abs_times);
 	RUN_TEST(test_v9_template_limit);
 	RUN_TEST(test_v9_sequence);

@@ -108,6 +108,17 @@ const char *nfx_proto_name(uint8_t proto);
 #define NFX_F_DST_PORT_ROLLUP	(1u << 23)
 
 /*
+ * nfx_flow.present2: the second word of presence bits, for the fields added
+ * after the first word was full (NAT and firewall, ...).
+ */
+#define NFX_F2_NAT_SRC		(1u << 0)	/* post-NAT source address */
+#define NFX_F2_NAT_DST		(1u << 1)
+#define NFX_F2_NAT_SRC_PORT	(1u << 2)	/* post-NAPT source port */
+#define NFX_F2_NAT_DST_PORT	(1u << 3)
+#define NFX_F2_NAT_EVENT	(1u << 4)
+#define NFX_F2_FW_EVENT		(1u << 5)
+
+/*
  * Additional (mapped) fields: which mapping, and where its bytes are in
  * extra_data.  Kept inside the record, by value, because the aggregator
  * holds records long after the packet buffer is reused.
@@ -158,6 +169,14 @@ struct nfx_flow {
 	uint8_t nextra;
 	struct nfx_extra extra[NFX_EXTRA_MAX];
 	uint8_t extra_data[NFX_EXTRA_BYTES];
+	/* NAT and firewall (IPFIX 225-228, 230, 233, 281-282; NSEL 40001-40005) */
+	uint32_t present2;		/* NFX_F2_* */
+	struct nfx_addr nat_src;
+	struct nfx_addr nat_dst;
+	uint16_t nat_src_port;
+	uint16_t nat_dst_port;
+	uint8_t nat_event;		/* IANA natEvent */
+	uint8_t fw_event;		/* IANA firewallEvent (NSEL NF_F_FW_EVENT: same codes) */
 };
 
 /* Keep a mapped field's bytes; what does not fit is cut (strings) or left out. */

@@ -71,6 +71,14 @@ static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
 	IE(181, DST_PORT,      DST_PORT,       1, "udpDestinationPort"),
 	IE(182, SRC_PORT,      SRC_PORT,       1, "tcpSourcePort"),
 	IE(183, DST_PORT,      DST_PORT,       1, "tcpDestinationPort"),
+	IE(225, NAT_SRC_V4,    NAT_SRC,        0, "postNATSourceIPv4Address"),
+	IE(226, NAT_DST_V4,    NAT_DST,        0, "postNATDestinationIPv4Address"),
+	IE(227, NAT_SRC_PORT,  NAT_SRC_PORT,   0, "postNAPTSourceTransportPort"),
+	IE(228, NAT_DST_PORT,  NAT_DST_PORT,   0, "postNAPTDestinationTransportPort"),
+	IE(230, NAT_EVENT,     NAT_EVENT,      0, "natEvent"),
+	IE(233, FW_EVENT,      FW_EVENT,       0, "firewallEvent"),
+	IE(281, NAT_SRC_V6,    NAT_SRC,        0, "postNATSourceIPv6Address"),
+	IE(282, NAT_DST_V6,    NAT_DST,        0, "postNATDestinationIPv6Address"),
 	IEO(305, SAMP_PKT_INT,  SAMP_PKT_INT,      "samplingPacketInterval"),
 	IEO(306, SAMP_PKT_SPACE, SAMP_PKT_SPACE,    "samplingPacketSpace"),
 	IEO(309, SAMP_SIZE,     SAMP_SIZE,         "samplingSize"),
@@ -78,10 +86,23 @@ static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
 	IEO(311, SAMP_PROB,     SAMP_PROB,         "samplingProbability"),
 };
 
+/* NSEL, indexed by type - NFX_NSEL_FIRST; the IANA elements of the same meaning win. */
+#define NSEL(i, x, t, n) [i - NFX_NSEL_FIRST] = { .id = i, .xf = NFX_XF_##x, .target = NFX_T_##t, .prio = 1, .name = n }
+
+static const struct nfx_ie nfx_nsel_map[NFX_NSEL_LAST - NFX_NSEL_FIRST + 1] = {
+	NSEL(40001, NAT_SRC_V4,   NAT_SRC,      "NF_F_XLATE_SRC_ADDR_IPV4"),
+	NSEL(40002, NAT_DST_V4,   NAT_DST,      "NF_F_XLATE_DST_ADDR_IPV4"),
+	NSEL(40003, NAT_SRC_PORT, NAT_SRC_PORT, "NF_F_XLATE_SRC_PORT"),
+	NSEL(40004, NAT_DST_PORT, NAT_DST_PORT, "NF_F_XLATE_DST_PORT"),
+	NSEL(40005, FW_EVENT,     FW_EVENT,     "NF_F_FW_EVENT"),
+};
+
 const struct nfx_ie *nfx_ie_get(uint16_t id, uint32_t pen)
 {
 	const struct nfx_ie *ie;
 
+	if (!pen && id >= NFX_NSEL_FIRST && id <= NFX_NSEL_LAST)
+		return &nfx_nsel_map[id - NFX_NSEL_FIRST];
 	if (pen || id > NFX_IE_MAX_ID)
 		return NULL;
 	ie = &nfx_ie_map[id];
@@ -97,11 +118,15 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 	case NFX_XF_DST_V4:
 	case NFX_XF_NH_V4:
 	case NFX_XF_BGP_NH_V4:
+	case NFX_XF_NAT_SRC_V4:
+	case NFX_XF_NAT_DST_V4:
 		return len == 4;
 	case NFX_XF_SRC_V6:
 	case NFX_XF_DST_V6:
 	case NFX_XF_NH_V6:
 	case NFX_XF_BGP_NH_V6:
+	case NFX_XF_NAT_SRC_V6:
+	case NFX_XF_NAT_DST_V6:
 		return len == 16;
 	case NFX_XF_SRC_MAC:
 	case NFX_XF_DST_MAC:

@@ -71,6 +71,15 @@ enum nfx_xf {
 	NFX_XF_SAMP_SIZE,	/* IE 309 */
 	NFX_XF_SAMP_POP,	/* IE 310 */
 	NFX_XF_SAMP_PROB,	/* IE 311, float64 */
+	/* NAT and firewall */
+	NFX_XF_NAT_SRC_V4,
+	NFX_XF_NAT_DST_V4,
+	NFX_XF_NAT_SRC_V6,
+	NFX_XF_NAT_DST_V6,
+	NFX_XF_NAT_SRC_PORT,
+	NFX_XF_NAT_DST_PORT,
+	NFX_XF_NAT_EVENT,
+	NFX_XF_FW_EVENT,
 	NFX_XF_MAX,
 	/* NFX_XF_EXTRA + i: keep the bytes for additional-field mapping i */
 	NFX_XF_EXTRA = 128,
@@ -87,6 +96,8 @@ enum nfx_target {
 	NFX_T_START, NFX_T_END,
 	NFX_T_SYSINIT, NFX_T_SAMP_INTERVAL, NFX_T_SAMP_RANDOM, NFX_T_SAMP_PKT_INT,
 	NFX_T_SAMP_PKT_SPACE, NFX_T_SAMP_SIZE, NFX_T_SAMP_POP, NFX_T_SAMP_PROB,
+	NFX_T_NAT_SRC, NFX_T_NAT_DST, NFX_T_NAT_SRC_PORT, NFX_T_NAT_DST_PORT,
+	NFX_T_NAT_EVENT, NFX_T_FW_EVENT,
 	NFX_T_MAX,
 };
 
@@ -102,9 +113,17 @@ struct nfx_ie {
 /* Highest element id in the table (enterprise elements are never mapped). */
 #define NFX_IE_MAX_ID 320
 
+/*
+ * Cisco ASA's NSEL field types (NetFlow v9 only: in IPFIX these numbers
+ * would have the enterprise bit set): NF_F_XLATE_SRC/DST_ADDR_IPV4,
+ * NF_F_XLATE_SRC/DST_PORT, NF_F_FW_EVENT.
+ */
+#define NFX_NSEL_FIRST 40001
+#define NFX_NSEL_LAST 40005
+
 /**
  * nfx_ie_get() - look up an element.
- * @pen: private enterprise number, 0 for IANA elements
+ * @pen: private enterprise number, 0 for IANA elements (and v9 types)
  * @return the table entry, or NULL when the element is not mapped.
  */
 const struct nfx_ie *nfx_ie_get(uint16_t id, uint32_t pen);
@@ -418,6 +437,38 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 	case NFX_XF_SAMP_PROB:
 		r->samp_prob_bits = nfx_ie_uint(p, len);
 		r->have |= NFX_R_SAMP_PROB;
+		break;
+	case NFX_XF_NAT_SRC_V4:
+		nfx_addr_set_v4(&f->nat_src, p);
+		f->present2 |= NFX_F2_NAT_SRC;
+		break;
+	case NFX_XF_NAT_DST_V4:
+		nfx_addr_set_v4(&f->nat_dst, p);
+		f->present2 |= NFX_F2_NAT_DST;
+		break;
+	case NFX_XF_NAT_SRC_V6:
+		nfx_addr_set_v6(&f->nat_src, p);
+		f->present2 |= NFX_F2_NAT_SRC;
+		break;
+	case NFX_XF_NAT_DST_V6:
+		nfx_addr_set_v6(&f->nat_dst, p);
+		f->present2 |= NFX_F2_NAT_DST;
+		break;
+	case NFX_XF_NAT_SRC_PORT:
+		f->nat_src_port = (uint16_t)nfx_ie_uint(p, len);
+		f->present2 |= NFX_F2_NAT_SRC_PORT;
+		break;
+	case NFX_XF_NAT_DST_PORT:
+		f->nat_dst_port = (uint16_t)nfx_ie_uint(p, len);
+		f->present2 |= NFX_F2_NAT_DST_PORT;
+		break;
+	case NFX_XF_NAT_EVENT:
+		f->nat_event = (uint8_t)nfx_ie_uint(p, len);
+		f->present2 |= NFX_F2_NAT_EVENT;
+		break;
+	case NFX_XF_FW_EVENT:
+		f->fw_event = (uint8_t)nfx_ie_uint(p, len);
+		f->present2 |= NFX_F2_FW_EVENT;
 		break;
 	default:
 		if (xf >= NFX_XF_EXTRA)

@@ -63,6 +63,23 @@ static void put_side(struct wbuf *w, const struct nfx_flow *f, int src)
 	put_lit(w, "\"");
 }
 
+/* Post-NAT endpoints, NAT and firewall events: only what the record has. */
+static void put_nat_fw(struct wbuf *w, const struct nfx_flow *f)
+{
+	if (f->present2 & NFX_F2_NAT_SRC)
+		PUT_ADDR(w, "nat_src_ip", &f->nat_src);
+	if (f->present2 & NFX_F2_NAT_SRC_PORT)
+		PUT_NUM(w, "nat_src_port", f->nat_src_port);
+	if (f->present2 & NFX_F2_NAT_DST)
+		PUT_ADDR(w, "nat_dst_ip", &f->nat_dst);
+	if (f->present2 & NFX_F2_NAT_DST_PORT)
+		PUT_NUM(w, "nat_dst_port", f->nat_dst_port);
+	if (f->present2 & NFX_F2_NAT_EVENT)
+		PUT_NUM(w, "nat_event", f->nat_event);
+	if (f->present2 & NFX_F2_FW_EVENT)
+		PUT_NUM(w, "firewall_event", f->fw_event);
+}
+
 /* DateTime is 32-bit: clamp what a broken exporter could send */
 static uint64_t secs(uint64_t ms)
 {
@@ -172,6 +189,8 @@ int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flu
 		PUT_NUM(&w, "observation_domain_id", f->domain_id);
 	if (f->present & NFX_F_BGP_NEXT_HOP)
 		PUT_ADDR(&w, "bgp_next_hop", &f->bgp_next_hop);
+	if (f->present2)
+		put_nat_fw(&w, f);
 	if (x)
 		put_enriched(&w, f, x);
 	put_lit(&w, "}");

@@ -58,6 +58,12 @@ const struct nfx_ch_column nfx_ch_columns[] = {
 	{ "dst_reverse_dns_hostname", "String", "destination.reverse_dns_hostname" },
 	{ "additional_keys", "Array(String)", "mapped fields: keys ..." },
 	{ "additional_values", "Array(String)", "... and their values as text" },
+	{ "nat_src_ip", "String", "nat_source.ip (post-NAT, empty when absent)" },
+	{ "nat_src_port", "UInt16", "nat_source.port (post-NAPT)" },
+	{ "nat_dst_ip", "String", "nat_destination.ip" },
+	{ "nat_dst_port", "UInt16", "nat_destination.port" },
+	{ "nat_event", "UInt8", "IANA natEvent (IE 230)" },
+	{ "firewall_event", "UInt8", "IANA firewallEvent (IE 233, NSEL 40005)" },
 };
 const size_t nfx_ch_ncolumns = sizeof(nfx_ch_columns) / sizeof(nfx_ch_columns[0]);
 

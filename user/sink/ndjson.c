@@ -95,6 +95,38 @@ WINLINE void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src, con
 		put_u64(w, v);				\
 	} while (0)
 
+/* ,"nat_source":{"ip":"A","port":N}: either member only when the exporter sent it */
+static void put_nat_side(struct wbuf *w, const struct nfx_flow *f, int src)
+{
+	int has_ip = f->present2 & (src ? NFX_F2_NAT_SRC : NFX_F2_NAT_DST);
+	int has_port = f->present2 & (src ? NFX_F2_NAT_SRC_PORT : NFX_F2_NAT_DST_PORT);
+
+	if (!has_ip && !has_port)
+		return;
+	put_str(w, src ? ",\"nat_source\":{" : ",\"nat_destination\":{");
+	if (has_ip) {
+		put_lit(w, "\"ip\":\"");
+		put_ip(w, src ? &f->nat_src : &f->nat_dst);
+		put_lit(w, "\"");
+	}
+	if (has_port) {
+		put_str(w, has_ip ? ",\"port\":" : "\"port\":");
+		put_u64(w, src ? f->nat_src_port : f->nat_dst_port);
+	}
+	put_lit(w, "}");
+}
+
+/* Post-NAT endpoints, NAT and firewall events (design §4). */
+static void put_nat_fw(struct wbuf *w, const struct nfx_flow *f)
+{
+	put_nat_side(w, f, 1);
+	put_nat_side(w, f, 0);
+	if (f->present2 & NFX_F2_NAT_EVENT)
+		put_key_u64(w, "nat_event", f->nat_event);
+	if (f->present2 & NFX_F2_FW_EVENT)
+		put_key_u64(w, "firewall_event", f->fw_event);
+}
+
 WINLINE void put_extras(struct wbuf *w, const struct nfx_flow *f)
 {
 	if (f->present & NFX_F_TOS)
@@ -116,6 +148,8 @@ WINLINE void put_extras(struct wbuf *w, const struct nfx_flow *f)
 		put_ip(w, &f->bgp_next_hop);
 		put_lit(w, "\"}");
 	}
+	if (f->present2)
+		put_nat_fw(w, f);
 }
 
 
@@ -206,7 +240,8 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 /*
  * Longest record without reverse DNS names and mapped fields, less the
  * namespace and host: every key, 20-digit numbers, IPv6 text everywhere
- * and all eight TCP flags stay well below this (about 1300 bytes).
+ * and all eight TCP flags, NAT endpoints included, stay well below this
+ * (about 1500 bytes).
  */
 #define FAST_MAX	2048
 
