@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare `nfxdp decode --ms-times` output with a tshark reference decode.
 
-usage: corpus_compare.py REF.ref.ndjson PKTS.pkts.ndjson|- OURS.ndjson
+usage: corpus_compare.py [--biflow] REF.ref.ndjson PKTS.pkts.ndjson|- OURS.ndjson
 
 PKTS (the per-packet headers) is needed for uptime-relative times and sFlow
 reception times only; "-" compares every other field.
@@ -13,6 +13,11 @@ used for systemInitTimeMilliseconds.  sFlow references (proto_family
 "sflow") have one line per sample: each flow sample is one record of ours,
 counter samples are none.  Every field both sides carry is compared; the
 first difference is named.  Exit 0 when all agree.
+
+--biflow: ours was made with --biflow-reverse: after each RFC 5103 biflow
+whose reverse octets or packets are not zero comes its reverse record
+(endpoints, ports, masks, AS numbers, MACs and interfaces swapped, the
+rev_* counters, flags and ToS, the biflow's times; design §3).
 """
 import json
 import sys
@@ -140,7 +145,37 @@ def expectations(ref, pkt, sysinit):
     return checks
 
 
-def compare(refs, pkts, ours):
+SWAP = [("src_addr", "dst_addr"), ("src_port", "dst_port"), ("in_if", "out_if"),
+        ("src_mask", "dst_mask"), ("src_as", "dst_as")]
+
+
+def reverse_ref(ref):
+    """The reverse record of biflow @ref, as the reference would show it."""
+    rv = {k: v for k, v in ref.items() if not k.startswith("rev_") and
+          k not in ("icmp_type", "icmp_code")}
+    for a, b in SWAP:
+        rv.pop(a, None)
+        rv.pop(b, None)
+        if a in ref:
+            rv[b] = ref[a]
+        if b in ref:
+            rv[a] = ref[b]
+    for k in ("bytes", "packets", "tcp_flags", "tos"):
+        rv.pop(k, None)
+        if "rev_" + k in ref:
+            rv[k] = ref["rev_" + k]
+    other = dict(ref.get("other", {}))
+    for a, b in (("cflow.srcmac", "cflow.dstmac"), ("cflow.post_srcmac", "cflow.post_dstmac")):
+        x, y = other.pop(a, None), other.pop(b, None)
+        if x is not None:
+            other[b] = x
+        if y is not None:
+            other[a] = y
+    rv["other"] = other
+    return rv
+
+
+def compare(refs, pkts, ours, biflow=False):
     """Number of fields compared, or a message naming the first difference."""
     pkt_by_frame = {p["frame"]: p for p in pkts}
     sysinit = {}
@@ -154,6 +189,8 @@ def compare(refs, pkts, ours):
                 sysinit[r["exporter"]] = tshark_time_ms(t)
             continue
         flows.append((r, sysinit.get(r["exporter"])))
+        if biflow and (r.get("rev_bytes") or r.get("rev_packets")):
+            flows.append((reverse_ref(r), sysinit.get(r["exporter"])))
     if len(flows) != len(ours):
         return f"record count: reference {len(flows)}, nfxdp {len(ours)}"
     fields = 0
@@ -177,10 +214,14 @@ def compare(refs, pkts, ours):
 
 
 def main():
-    if len(sys.argv) != 4:
+    args = sys.argv[1:]
+    biflow = bool(args) and args[0] == "--biflow"
+    if biflow:
+        args = args[1:]
+    if len(args) != 3:
         sys.exit(__doc__)
-    refs, pkts, ours = (load(p) for p in sys.argv[1:])
-    n = compare(refs, pkts, ours)
+    refs, pkts, ours = (load(p) for p in args)
+    n = compare(refs, pkts, ours, biflow)
     if isinstance(n, str):
         print(n)
         sys.exit(1)

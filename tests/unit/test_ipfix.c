@@ -782,6 +782,75 @@ static void test_ipfix_nat_firewall(void)
 	nfx_decoder_free(d);
 }
 
+/*
+ * RFC 5103 biflow (softflowd -b's layout): reverse elements (PEN 29305)
+ * read; the reverse record, endpoints swapped, only with the policy on and
+ * reverse counters that are not zero.
+ */
+static void test_ipfix_biflow(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(41053);
+	struct nfx_dec_policy pol = { .biflow_reverse = 0 };
+	const struct nfx_flow *f, *r;
+
+	for (int on = 0; on < 2; on++) {
+		pol.biflow_reverse = on;
+		nfx_decoder_set_policy(d, &pol);
+		mb_ipfix_hdr(&msg, EXPORT_SECS, (uint32_t)on, 39);
+		mb_set_begin(&msg, 2);
+		mb_tmpl(&msg, 320, 13);
+		mb_field(&msg, 8, 4);
+		mb_field(&msg, 12, 4);
+		mb_field(&msg, 7, 2);
+		mb_field(&msg, 11, 2);
+		mb_field(&msg, 10, 4);
+		mb_field(&msg, 14, 4);
+		mb_field(&msg, 152, 8);
+		mb_field(&msg, 1, 4);
+		mb_field_pen(&msg, 1, 4, 29305);
+		mb_field(&msg, 2, 4);
+		mb_field_pen(&msg, 2, 4, 29305);
+		mb_field(&msg, 6, 1);
+		mb_field_pen(&msg, 6, 1, 29305);
+		mb_set_end(&msg);
+		mb_set_begin(&msg, 320);
+		for (int i = 0; i < 2; i++) {
+			mb_ip4(&msg, 10, 0, 0, 1);
+			mb_ip4(&msg, 10, 0, 0, 2);
+			mb_u16(&msg, 40000);
+			mb_u16(&msg, 443);
+			mb_u32(&msg, 3);
+			mb_u32(&msg, 4);
+			mb_u64(&msg, EXPORT_MS - 500);
+			mb_u32(&msg, 100);
+			mb_u32(&msg, i ? 0 : 900);	/* the second: nothing came back */
+			mb_u32(&msg, 2);
+			mb_u32(&msg, i ? 0 : 3);
+			mb_u8(&msg, 0x02);
+			mb_u8(&msg, 0x12);
+		}
+		mb_set_end(&msg);
+		CHECK_EQ(run(d, &s), on ? 3 : 2);
+		f = &sink.f[0];
+		CHECK(f->bytes == 100 && f->packets == 2 && f->tcp_flags == 0x02 &&
+		      f->src.b[15] == 1 && f->src_port == 40000 && f->in_if == 3, "forward record");
+		CHECK_EQ(d->stats.biflow_reverse_records, on ? 1u : 0u);
+		if (!on)
+			continue;
+		r = &sink.f[1];
+		CHECK(r->bytes == 900 && r->packets == 3 && r->tcp_flags == 0x12, "reverse counters");
+		CHECK(r->src.b[15] == 2 && r->dst.b[15] == 1 && r->src_port == 443 &&
+		      r->dst_port == 40000, "reverse endpoints");
+		CHECK(r->in_if == 4 && r->out_if == 3, "reverse interfaces");
+		CHECK_EQ(r->start_ms, EXPORT_MS - 500);
+		CHECK_EQ(r->present & (NFX_F_SRC_PORT | NFX_F_DST_PORT | NFX_F_IN_IF | NFX_F_OUT_IF),
+			 NFX_F_SRC_PORT | NFX_F_DST_PORT | NFX_F_IN_IF | NFX_F_OUT_IF);
+		CHECK_EQ(sink.f[2].bytes, 100);
+	}
+	nfx_decoder_free(d);
+}
+
 /* One options record with the given elements (4-byte values) and a flow after it. */
 static uint32_t rate_of(const uint16_t *ids, const uint32_t *vals, int n)
 {
@@ -1147,6 +1216,7 @@ int main(void)
 	RUN_TEST(test_ipfix_times);
 	RUN_TEST(test_ipfix_time_fallbacks);
 	RUN_TEST(test_ipfix_nat_firewall);
+	RUN_TEST(test_ipfix_biflow);
 	RUN_TEST(test_ipfix_sampling);
 	RUN_TEST(test_ipfix_domain_scope);
 	RUN_TEST(test_ipfix_sequence);

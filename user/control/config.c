@@ -256,6 +256,8 @@ static const struct opt top_opts[] = {
 	  .def = 1000000, .off = CFG_OFF(rdns_max_entries), .change = NFX_CFG_CH_RDNS },
 	{ .name = "reverse_dns_rate_limit", .type = OPT_U32, .min = 1, .max = 1000000,
 	  .def = 1000, .off = CFG_OFF(rdns_rate_limit), .change = NFX_CFG_CH_RDNS },
+	{ .name = "biflow_reverse_records", .type = OPT_BOOL, .off = CFG_OFF(biflow_reverse),
+	  .change = NFX_CFG_CH_DECODE },
 };
 
 /* Listener and mapping objects, relative to their own structs. */
@@ -1443,6 +1445,7 @@ const char *nfx_config_diff_str(unsigned int mask, char *buf, size_t len)
 		{ NFX_CFG_CH_TEMPLATES, "templates" }, { NFX_CFG_CH_MAPPING, "mapping" },
 		{ NFX_CFG_CH_NAMESPACE, "namespace" }, { NFX_CFG_CH_LIMITS, "limits" },
 		{ NFX_CFG_CH_RAW, "raw" },	       { NFX_CFG_CH_RDNS, "reverse-dns" },
+		{ NFX_CFG_CH_DECODE, "decoder" },
 		{ NFX_CFG_CH_RESTART, "restart-needed" },
 	};
 	size_t used = 0;

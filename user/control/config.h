@@ -106,6 +106,9 @@ struct nfx_config {
 	uint32_t rdns_error_ttl;	/* s */
 	uint32_t rdns_max_entries;
 	uint32_t rdns_rate_limit;	/* queries/s */
+
+	/* decoder policy (decode/policy.h), applied on reload */
+	bool biflow_reverse;		/* biflow_reverse_records */
 };
 
 /* nfx_config_diff() bits. */
@@ -119,7 +122,8 @@ struct nfx_config {
 #define NFX_CFG_CH_LIMITS	(1u << 7)	/* max_* table sizes */
 #define NFX_CFG_CH_RAW		(1u << 8)	/* output.raw (aggregation on/off) */
 #define NFX_CFG_CH_RDNS		(1u << 9)	/* reverse DNS settings */
-#define NFX_CFG_CH_ALL		0x3ffu		/* every change bit above */
+#define NFX_CFG_CH_DECODE	(1u << 10)	/* decoder policy (biflow, ...) */
+#define NFX_CFG_CH_ALL		0x7ffu		/* every change bit above */
 #define NFX_CFG_CH_RESTART	(1u << 31)	/* some changed option needs a restart */
 
 /**

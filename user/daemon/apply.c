@@ -87,6 +87,16 @@ void nfx_apply_templates(struct nfx_run *r)
 	r->ttl_ms = r->cfg->template_ttl * 1000ull;
 }
 
+void nfx_apply_decoder_policy(struct nfx_run *r)
+{
+	const struct nfx_dec_policy pol = {
+		.biflow_reverse = r->cfg->biflow_reverse,
+	};
+
+	for (int i = 0; i < r->nw; i++)
+		nfx_decoder_set_policy(r->w[i].dec, &pol);
+}
+
 int nfx_apply_maps(struct nfx_run *r, const struct nfx_config *old)
 {
 	struct nfx_reconcile_maps maps = {
@@ -124,6 +134,8 @@ static void apply_config_locked(struct nfx_run *r, struct nfx_config *next)
 		nfx_sinks_open_rdns(r);	/* a new cache; on failure the running one stays */
 	if (diff & NFX_CFG_CH_TEMPLATES)
 		nfx_apply_templates(r);
+	if (diff & NFX_CFG_CH_DECODE)
+		nfx_apply_decoder_policy(r);
 	if (diff & NFX_CFG_CH_MAPPING) {
 		/*
 		 * Plans hold mapping indices: forget the templates so that the

@@ -143,6 +143,7 @@ static int open_decoders(struct nfx_run *r)
 		nfx_route_attach(w);
 	}
 	nfx_apply_templates(r);
+	nfx_apply_decoder_policy(r);
 	return 0;
 }
 

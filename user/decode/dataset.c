@@ -119,6 +119,51 @@ static void flow_times(const struct nfx_msg *m, struct nfx_rec *r)
 	}
 }
 
+/*
+ * RFC 5103: the reverse direction of biflow @f as a record of its own, the
+ * endpoints (addresses, ports, masks, MACs, AS numbers, interfaces)
+ * swapped, the reverse counters, TCP flags and ToS.  Reverse time elements
+ * are not read: it keeps the biflow's times.
+ */
+static void reverse_record(const struct nfx_rec *r, const struct nfx_flow *f,
+			   struct nfx_flow *rv)
+{
+	static const uint32_t pairs[][2] = {
+		{ NFX_F_SRC_ADDR, NFX_F_DST_ADDR }, { NFX_F_SRC_PORT, NFX_F_DST_PORT },
+		{ NFX_F_SRC_MASK, NFX_F_DST_MASK }, { NFX_F_SRC_MAC, NFX_F_DST_MAC },
+		{ NFX_F_SRC_AS, NFX_F_DST_AS }, { NFX_F_IN_IF, NFX_F_OUT_IF },
+	};
+
+	*rv = *f;
+	rv->src = f->dst;
+	rv->dst = f->src;
+	rv->src_port = f->dst_port;
+	rv->dst_port = f->src_port;
+	rv->src_mask = f->dst_mask;
+	rv->dst_mask = f->src_mask;
+	memcpy(rv->src_mac, f->dst_mac, 6);
+	memcpy(rv->dst_mac, f->src_mac, 6);
+	rv->src_as = f->dst_as;
+	rv->dst_as = f->src_as;
+	rv->in_if = f->out_if;
+	rv->out_if = f->in_if;
+	for (unsigned int i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		rv->present &= ~(pairs[i][0] | pairs[i][1]);
+		if (f->present & pairs[i][0])
+			rv->present |= pairs[i][1];
+		if (f->present & pairs[i][1])
+			rv->present |= pairs[i][0];
+	}
+	rv->bytes = r->rev_bytes;
+	rv->packets = r->rev_packets;
+	rv->tcp_flags = r->rev_tcp_flags;
+	rv->tos = r->rev_tos;
+	/* the biflow's ICMP type and NAT translation belong to its forward direction */
+	rv->present &= ~NFX_F_ICMP;
+	rv->present2 &= ~(NFX_F2_NAT_SRC | NFX_F2_NAT_DST | NFX_F2_NAT_SRC_PORT |
+			  NFX_F2_NAT_DST_PORT);
+}
+
 static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_rec *r)
 {
 	m->data_records++;
@@ -134,6 +179,23 @@ static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_
 		m->st->time_fallback++;
 	m->out->emit(m->out->ctx, &r->f);
 	m->emitted++;
+	if ((r->have & NFX_R_REV) && m->pol->biflow_reverse && (r->rev_bytes || r->rev_packets)) {
+		struct nfx_flow rv;
+
+		reverse_record(r, &r->f, &rv);
+		m->out->emit(m->out->ctx, &rv);
+		m->emitted++;
+		m->st->biflow_reverse_records++;
+	}
+}
+
+/* A record starts from the message's base; reverse values are 0 unless sent. */
+static inline void rec_begin(const struct nfx_msg *m, struct nfx_rec *r)
+{
+	r->f = m->base;
+	r->have = 0;
+	r->rev_bytes = r->rev_packets = 0;
+	r->rev_tcp_flags = r->rev_tos = 0;
 }
 
 static int data_set_fixed(struct nfx_msg *m, const struct nfx_tmpl *t, const uint8_t *p,
@@ -147,8 +209,7 @@ static int data_set_fixed(struct nfx_msg *m, const struct nfx_tmpl *t, const uin
 	for (; len - pos >= t->rec_len; pos += t->rec_len) {
 		const uint8_t *rec = p + pos;
 
-		r.f = m->base;
-		r.have = 0;
+		rec_begin(m, &r);
 		for (const struct nfx_op *op = ops; op < end; op++)
 			nfx_ie_apply(&r, op->xf, rec + op->off, op->len);
 		record_done(m, t, &r);
@@ -189,8 +250,7 @@ static int data_set_varlen(struct nfx_msg *m, const struct nfx_tmpl *t, const ui
 	while (len - pos >= t->rec_len) {
 		size_t q = pos;
 
-		r.f = m->base;
-		r.have = 0;
+		rec_begin(m, &r);
 		for (unsigned int i = 0; i < t->nops; i++) {
 			const struct nfx_op *op = &t->ops[i];
 			long fl = op->len;

@@ -104,6 +104,11 @@ void nfx_decoder_set_fieldmaps(struct nfx_decoder *d, const struct nfx_fieldmap 
 	d->nmaps = n;
 }
 
+void nfx_decoder_set_policy(struct nfx_decoder *d, const struct nfx_dec_policy *pol)
+{
+	d->pol = *pol;
+}
+
 void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms)
 {
 	nfx_pending_expire(d->pend, d->tmpl, &d->stats, now_ms);

@@ -20,6 +20,7 @@
 #include "base/flow.h"
 #include "base/wire.h"
 #include "decode/dec_stats.h"
+#include "decode/policy.h"
 #include "nfx/shared.h"
 
 /* Exporter allow-list for input the kernel did not check: non-zero = allowed. */
@@ -61,6 +62,7 @@ struct nfx_decoder {
 	unsigned int nmaps;
 	nfx_allow_fn allow;		/* NULL: every exporter is allowed */
 	void *allow_ctx;
+	struct nfx_dec_policy pol;	/* nfx_decoder_set_policy() */
 };
 
 /* Returns NULL with errno set on failure. */
@@ -79,6 +81,9 @@ void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms);
  */
 void nfx_decoder_set_fieldmaps(struct nfx_decoder *d, const struct nfx_fieldmap *maps,
 			       unsigned int n);
+
+/* Takes effect with the next message; templates stay. */
+void nfx_decoder_set_policy(struct nfx_decoder *d, const struct nfx_dec_policy *pol);
 
 /**
  * nfx_decode() - decode one UDP payload, whatever its version.

@@ -86,6 +86,18 @@ static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
 	IEO(311, SAMP_PROB,     SAMP_PROB,         "samplingProbability"),
 };
 
+/* RFC 5103 reverse elements, indexed by the forward id; preferences as forward. */
+static const struct nfx_ie nfx_rev_map[NFX_IE_REV_MAX_ID + 1] = {
+	IE(1,  REV_BYTES,     REV_BYTES,     0, "reverseOctetDeltaCount"),
+	IE(2,  REV_PACKETS,   REV_PACKETS,   0, "reversePacketDeltaCount"),
+	IE(5,  REV_TOS,       REV_TOS,       0, "reverseIpClassOfService"),
+	IE(6,  REV_TCP_FLAGS, REV_TCP_FLAGS, 0, "reverseTcpControlBits"),
+	IE(23, REV_BYTES,     REV_BYTES,     2, "reversePostOctetDeltaCount"),
+	IE(24, REV_PACKETS,   REV_PACKETS,   2, "reversePostPacketDeltaCount"),
+	IE(85, REV_BYTES,     REV_BYTES,     1, "reverseOctetTotalCount"),
+	IE(86, REV_PACKETS,   REV_PACKETS,   1, "reversePacketTotalCount"),
+};
+
 /* NSEL, indexed by type - NFX_NSEL_FIRST; the IANA elements of the same meaning win. */
 #define NSEL(i, x, t, n) [i - NFX_NSEL_FIRST] = { .id = i, .xf = NFX_XF_##x, .target = NFX_T_##t, .prio = 1, .name = n }
 
@@ -103,6 +115,10 @@ const struct nfx_ie *nfx_ie_get(uint16_t id, uint32_t pen)
 
 	if (!pen && id >= NFX_NSEL_FIRST && id <= NFX_NSEL_LAST)
 		return &nfx_nsel_map[id - NFX_NSEL_FIRST];
+	if (pen == NFX_PEN_REVERSE) {
+		ie = id <= NFX_IE_REV_MAX_ID ? &nfx_rev_map[id] : NULL;
+		return ie && ie->xf ? ie : NULL;
+	}
 	if (pen || id > NFX_IE_MAX_ID)
 		return NULL;
 	ie = &nfx_ie_map[id];

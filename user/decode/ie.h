@@ -80,6 +80,11 @@ enum nfx_xf {
 	NFX_XF_NAT_DST_PORT,
 	NFX_XF_NAT_EVENT,
 	NFX_XF_FW_EVENT,
+	/* RFC 5103 reverse elements (PEN 29305) */
+	NFX_XF_REV_BYTES,
+	NFX_XF_REV_PACKETS,
+	NFX_XF_REV_TCP_FLAGS,
+	NFX_XF_REV_TOS,
 	NFX_XF_MAX,
 	/* NFX_XF_EXTRA + i: keep the bytes for additional-field mapping i */
 	NFX_XF_EXTRA = 128,
@@ -98,6 +103,7 @@ enum nfx_target {
 	NFX_T_SAMP_PKT_SPACE, NFX_T_SAMP_SIZE, NFX_T_SAMP_POP, NFX_T_SAMP_PROB,
 	NFX_T_NAT_SRC, NFX_T_NAT_DST, NFX_T_NAT_SRC_PORT, NFX_T_NAT_DST_PORT,
 	NFX_T_NAT_EVENT, NFX_T_FW_EVENT,
+	NFX_T_REV_BYTES, NFX_T_REV_PACKETS, NFX_T_REV_TCP_FLAGS, NFX_T_REV_TOS,
 	NFX_T_MAX,
 };
 
@@ -110,7 +116,7 @@ struct nfx_ie {
 	const char *name;	/* IANA name, also the NDJSON key for extras */
 };
 
-/* Highest element id in the table (enterprise elements are never mapped). */
+/* Highest IANA element id in the table (of enterprise elements only RFC 5103's are). */
 #define NFX_IE_MAX_ID 320
 
 /*
@@ -118,6 +124,11 @@ struct nfx_ie {
  * would have the enterprise bit set): NF_F_XLATE_SRC/DST_ADDR_IPV4,
  * NF_F_XLATE_SRC/DST_PORT, NF_F_FW_EVENT.
  */
+/* RFC 5103: element N of this enterprise is element N for the reverse direction. */
+#define NFX_PEN_REVERSE 29305
+/* Highest reverse element id that feeds something. */
+#define NFX_IE_REV_MAX_ID 86
+
 #define NFX_NSEL_FIRST 40001
 #define NFX_NSEL_LAST 40005
 
@@ -149,6 +160,7 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len);
 #define NFX_R_SAMP_SIZE		(1u << 9)
 #define NFX_R_SAMP_POP		(1u << 10)
 #define NFX_R_SAMP_PROB		(1u << 11)
+#define NFX_R_REV		(1u << 12)	/* a reverse counter, flags or ToS */
 
 /* One record being decoded: the flow plus what the flow cannot hold yet. */
 struct nfx_rec {
@@ -160,6 +172,9 @@ struct nfx_rec {
 	uint64_t samp_interval, samp_random, samp_pkt_int, samp_pkt_space;
 	uint64_t samp_size, samp_pop;
 	uint64_t samp_prob_bits;	/* IEEE 754 binary64 as sent */
+	/* RFC 5103 reverse direction, valid with NFX_R_REV (0 when not sent) */
+	uint64_t rev_bytes, rev_packets;
+	uint8_t rev_tcp_flags, rev_tos;
 };
 
 /* Reduced-size big-endian unsigned read, 1..8 bytes. */
@@ -469,6 +484,22 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 	case NFX_XF_FW_EVENT:
 		f->fw_event = (uint8_t)nfx_ie_uint(p, len);
 		f->present2 |= NFX_F2_FW_EVENT;
+		break;
+	case NFX_XF_REV_BYTES:
+		r->rev_bytes = nfx_ie_uint(p, len);
+		r->have |= NFX_R_REV;
+		break;
+	case NFX_XF_REV_PACKETS:
+		r->rev_packets = nfx_ie_uint(p, len);
+		r->have |= NFX_R_REV;
+		break;
+	case NFX_XF_REV_TCP_FLAGS:
+		r->rev_tcp_flags = (uint8_t)nfx_ie_uint(p, len);
+		r->have |= NFX_R_REV;
+		break;
+	case NFX_XF_REV_TOS:
+		r->rev_tos = (uint8_t)nfx_ie_uint(p, len);
+		r->have |= NFX_R_REV;
 		break;
 	default:
 		if (xf >= NFX_XF_EXTRA)
