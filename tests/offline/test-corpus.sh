@@ -25,14 +25,17 @@ trap 'rm -rf "$tmp"' EXIT
 #    systemInitTimeMilliseconds (IE 160) from its options record, RFC 7011 5.2;
 #  - pmacct nfprobe_tstamp_usec sends IE 154/155 as a 16-byte struct timeval
 #    (Unix seconds, µs), which tshark shows as 1970: the references of
-#    pmacct-*-usec were corrected from the raw bytes (tests/tools/timeval_ref_fix.py).
+#    pmacct-*-usec were corrected from the raw bytes (tests/tools/timeval_ref_fix.py);
+#  - the converters keep no MPLS fields: the *-mpls references got each
+#    record's label stack from tshark's decode (tests/tools/mpls_ref_add.py).
 # sFlow (pmacct sfprobe): one record per flow sample, compared with the
 # sample's tshark decode; exporter = the agent address, start = end = the
 # capture time (design §3 "sFlow v5").
 captures="softflowd-v1 softflowd-v5 fprobe-v1 fprobe-v5 fprobe-v7 pmacct-v5 crafted-v6
 softflowd-v9 softflowd-v9-sampled pmacct-v9 pmacct-v9-sampled
 softflowd-ipfix softflowd-ipfix-biflow softflowd-ipfix-nano-ether pmacct-ipfix pmacct-ipfix-sampled
-pmacct-sflow pmacct-sflow-sampled pmacct-v9-usec pmacct-ipfix-usec"
+pmacct-sflow pmacct-sflow-sampled pmacct-v9-usec pmacct-ipfix-usec
+softflowd-ipfix-mpls pmacct-ipfix-mpls pmacct-sflow-mpls"
 
 for c in $captures; do
 	if ! "$NFXDP" decode --ms-times "$DATA/$c.pcap" > "$tmp/$c.ndjson" 2> "$tmp/$c.err"; then

@@ -140,6 +140,10 @@ def expectations(ref, pkt, sysinit):
     add("src_mac", mac, lambda o: o["source"]["mac"])
     mac = other.get("cflow.dstmac") or other.get("cflow.post_dstmac")
     add("dst_mac", mac, lambda o: o["destination"]["mac"])
+    if "mpls_labels" in ref:	# added by mpls_ref_add.py
+        add("mpls_labels", ref["mpls_labels"], lambda o: o.get("mpls_labels", []))
+        add("mpls_top_label", ref["mpls_labels"][0] if ref["mpls_labels"] else None,
+            lambda o: o.get("mpls_top_label"))
     if sflow:
         sflow_expectations(ref, pkt, add)
     return checks

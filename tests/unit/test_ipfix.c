@@ -851,6 +851,46 @@ static void test_ipfix_biflow(void)
 	nfx_decoder_free(d);
 }
 
+/*
+ * MPLS label stack entries (IE 70..79, 3 bytes each): kept top first, up to
+ * the last entry that is not all zero; all zero (pmacct's "no label") is
+ * no stack at all.
+ */
+static void test_ipfix_mpls(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(41054);
+	static const uint32_t stack[4] = { 16001u << 4 | 5u << 1, 2002u << 4, 300u << 4 | 1, 0 };
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 40);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 330, 5);
+	mb_field(&msg, 8, 4);
+	for (int i = 0; i < 4; i++)
+		mb_field(&msg, (uint16_t)(70 + i), 3);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 330);
+	for (int r = 0; r < 2; r++) {
+		mb_ip4(&msg, 10, 7, 0, (uint8_t)r);
+		for (int i = 0; i < 4; i++) {
+			uint32_t e = r ? 0 : stack[i];
+
+			mb_u8(&msg, (uint8_t)(e >> 16));
+			mb_u8(&msg, (uint8_t)(e >> 8));
+			mb_u8(&msg, (uint8_t)e);
+		}
+	}
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 2);
+	CHECK(sink.f[0].present2 & NFX_F2_MPLS, "stack kept");
+	CHECK_EQ(sink.f[0].mpls_depth, 3);
+	for (int i = 0; i < 3; i++)
+		CHECK(sink.f[0].mpls[i] == stack[i], "entry %d: %#x", i, sink.f[0].mpls[i]);
+	CHECK_EQ(sink.f[1].present2 & NFX_F2_MPLS, 0);
+	CHECK_EQ(sink.f[1].mpls_depth, 0);
+	nfx_decoder_free(d);
+}
+
 /* One options record with the given elements (4-byte values) and a flow after it. */
 static uint32_t rate_of(const uint16_t *ids, const uint32_t *vals, int n)
 {
@@ -1217,6 +1257,7 @@ int main(void)
 	RUN_TEST(test_ipfix_time_fallbacks);
 	RUN_TEST(test_ipfix_nat_firewall);
 	RUN_TEST(test_ipfix_biflow);
+	RUN_TEST(test_ipfix_mpls);
 	RUN_TEST(test_ipfix_sampling);
 	RUN_TEST(test_ipfix_domain_scope);
 	RUN_TEST(test_ipfix_sequence);

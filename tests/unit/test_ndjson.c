@@ -195,8 +195,16 @@ static void test_nat_firewall(void)
 	json_object_put(o);
 	f.present2 = 0;
 	o = format(&f, "prod", "c");
-	CHECK(o && !str_at(o, "nat_destination", NULL) && !str_at(o, "firewall_event", NULL),
-	      "none without present2");
+	CHECK(o && !str_at(o, "nat_destination", NULL) && !str_at(o, "firewall_event", NULL) &&
+	      !str_at(o, "mpls_labels", NULL), "none without present2");
+	json_object_put(o);
+	/* MPLS: the top label and the stack, labels only */
+	nfx_flow_set_mpls(&f, 0, 16001u << 4 | 5u << 1);
+	nfx_flow_set_mpls(&f, 1, 300u << 4 | 1);
+	o = format(&f, "prod", "c");
+	CHECK(o && !strcmp(str_at(o, "mpls_top_label", NULL), "16001") &&
+	      !strcmp(str_at(o, "mpls_labels", NULL), "[ 16001, 300 ]"), "mpls %s",
+	      o ? str_at(o, "mpls_labels", NULL) : "-");
 	json_object_put(o);
 }
 

@@ -117,6 +117,10 @@ const char *nfx_proto_name(uint8_t proto);
 #define NFX_F2_NAT_DST_PORT	(1u << 3)
 #define NFX_F2_NAT_EVENT	(1u << 4)
 #define NFX_F2_FW_EVENT		(1u << 5)
+#define NFX_F2_MPLS		(1u << 6)	/* mpls[0 .. mpls_depth - 1] */
+
+/* MPLS label stack entries kept: IPFIX/v9 elements 70..79. */
+#define NFX_MPLS_MAX		10
 
 /*
  * Additional (mapped) fields: which mapping, and where its bytes are in
@@ -177,7 +181,27 @@ struct nfx_flow {
 	uint16_t nat_dst_port;
 	uint8_t nat_event;		/* IANA natEvent */
 	uint8_t fw_event;		/* IANA firewallEvent (NSEL NF_F_FW_EVENT: same codes) */
+	uint8_t mpls_depth;		/* entries in mpls[], top first */
+	/* label stack entries as sent, 24 bits: label << 4 | traffic class << 1 | bottom */
+	uint32_t mpls[NFX_MPLS_MAX];
 };
+
+/*
+ * Stack entry @i (0 = top) of @f.  An all-zero entry is "no label" (what
+ * exporters send for the unused positions of their templates): the stack
+ * ends before it unless a deeper entry is set.
+ */
+static inline void nfx_flow_set_mpls(struct nfx_flow *f, unsigned int i, uint32_t entry)
+{
+	if (i >= NFX_MPLS_MAX || !entry)
+		return;
+	f->mpls[i] = entry & 0xffffff;
+	for (unsigned int j = f->mpls_depth; j < i; j++)
+		f->mpls[j] = 0;
+	if (i >= f->mpls_depth)
+		f->mpls_depth = (uint8_t)(i + 1);
+	f->present2 |= NFX_F2_MPLS;
+}
 
 /* Keep a mapped field's bytes; what does not fit is cut (strings) or left out. */
 static inline void nfx_flow_add_extra(struct nfx_flow *f, unsigned int map, const uint8_t *p,

@@ -47,6 +47,16 @@ static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
 	IE(61,  DIRECTION,     DIRECTION,      0, "flowDirection"),
 	IE(62,  NH_V6,         NH,             0, "ipNextHopIPv6Address"),
 	IE(63,  BGP_NH_V6,     BGP_NH,         0, "bgpNextHopIPv6Address"),
+	IE(70,  MPLS_1,        MPLS_1,         0, "mplsTopLabelStackSection"),
+	IE(71,  MPLS_1 + 1,    MPLS_1 + 1,     0, "mplsLabelStackSection2"),
+	IE(72,  MPLS_1 + 2,    MPLS_1 + 2,     0, "mplsLabelStackSection3"),
+	IE(73,  MPLS_1 + 3,    MPLS_1 + 3,     0, "mplsLabelStackSection4"),
+	IE(74,  MPLS_1 + 4,    MPLS_1 + 4,     0, "mplsLabelStackSection5"),
+	IE(75,  MPLS_1 + 5,    MPLS_1 + 5,     0, "mplsLabelStackSection6"),
+	IE(76,  MPLS_1 + 6,    MPLS_1 + 6,     0, "mplsLabelStackSection7"),
+	IE(77,  MPLS_1 + 7,    MPLS_1 + 7,     0, "mplsLabelStackSection8"),
+	IE(78,  MPLS_1 + 8,    MPLS_1 + 8,     0, "mplsLabelStackSection9"),
+	IE(79,  MPLS_1 + 9,    MPLS_1 + 9,     0, "mplsLabelStackSection10"),
 	IE(80,  DST_MAC,       DST_MAC,        0, "destinationMacAddress"),
 	IE(81,  SRC_MAC,       SRC_MAC,        1, "postSourceMacAddress"),
 	IE(85,  BYTES,         BYTES,          1, "octetTotalCount"),
@@ -149,6 +159,8 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 		return len == 6;
 	case NFX_XF_SAMP_PROB:
 		return len == 8;	/* a float32 would need its own decoding */
+	case NFX_XF_MPLS_1 ... NFX_XF_MPLS_10:
+		return len >= 3 && len <= 8;	/* the entry is 3 bytes (RFC 7012) */
 	case NFX_XF_START_NTP_US:
 	case NFX_XF_END_NTP_US:
 	case NFX_XF_START_NTP_NS:

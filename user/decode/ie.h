@@ -85,6 +85,9 @@ enum nfx_xf {
 	NFX_XF_REV_PACKETS,
 	NFX_XF_REV_TCP_FLAGS,
 	NFX_XF_REV_TOS,
+	/* MPLS label stack entries 1..10 (IE 70..79), consecutive */
+	NFX_XF_MPLS_1,
+	NFX_XF_MPLS_10 = NFX_XF_MPLS_1 + NFX_MPLS_MAX - 1,
 	NFX_XF_MAX,
 	/* NFX_XF_EXTRA + i: keep the bytes for additional-field mapping i */
 	NFX_XF_EXTRA = 128,
@@ -104,6 +107,7 @@ enum nfx_target {
 	NFX_T_NAT_SRC, NFX_T_NAT_DST, NFX_T_NAT_SRC_PORT, NFX_T_NAT_DST_PORT,
 	NFX_T_NAT_EVENT, NFX_T_FW_EVENT,
 	NFX_T_REV_BYTES, NFX_T_REV_PACKETS, NFX_T_REV_TCP_FLAGS, NFX_T_REV_TOS,
+	NFX_T_MPLS_1, NFX_T_MPLS_10 = NFX_T_MPLS_1 + NFX_MPLS_MAX - 1,
 	NFX_T_MAX,
 };
 
@@ -500,6 +504,10 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 	case NFX_XF_REV_TOS:
 		r->rev_tos = (uint8_t)nfx_ie_uint(p, len);
 		r->have |= NFX_R_REV;
+		break;
+	case NFX_XF_MPLS_1 ... NFX_XF_MPLS_10:
+		/* 3 bytes; a longer field's first three are the entry */
+		nfx_flow_set_mpls(f, xf - NFX_XF_MPLS_1, nfx_ie_uint(p, 3));
 		break;
 	default:
 		if (xf >= NFX_XF_EXTRA)

@@ -63,7 +63,7 @@ static void put_side(struct wbuf *w, const struct nfx_flow *f, int src)
 	put_lit(w, "\"");
 }
 
-/* Post-NAT endpoints, NAT and firewall events: only what the record has. */
+/* Post-NAT endpoints, NAT and firewall events, MPLS labels: only what the record has. */
 static void put_nat_fw(struct wbuf *w, const struct nfx_flow *f)
 {
 	if (f->present2 & NFX_F2_NAT_SRC)
@@ -78,6 +78,8 @@ static void put_nat_fw(struct wbuf *w, const struct nfx_flow *f)
 		PUT_NUM(w, "nat_event", f->nat_event);
 	if (f->present2 & NFX_F2_FW_EVENT)
 		PUT_NUM(w, "firewall_event", f->fw_event);
+	if (f->present2 & NFX_F2_MPLS)
+		put_mpls(w, f);	/* the same keys as the NDJSON line */
 }
 
 /* DateTime is 32-bit: clamp what a broken exporter could send */

@@ -64,6 +64,8 @@ const struct nfx_ch_column nfx_ch_columns[] = {
 	{ "nat_dst_port", "UInt16", "nat_destination.port" },
 	{ "nat_event", "UInt8", "IANA natEvent (IE 230)" },
 	{ "firewall_event", "UInt8", "IANA firewallEvent (IE 233, NSEL 40005)" },
+	{ "mpls_top_label", "UInt32", "top MPLS label (IE 70, sFlow header)" },
+	{ "mpls_labels", "Array(UInt32)", "MPLS label stack, top first (IE 70..79)" },
 };
 const size_t nfx_ch_ncolumns = sizeof(nfx_ch_columns) / sizeof(nfx_ch_columns[0]);
 

@@ -116,7 +116,7 @@ static void put_nat_side(struct wbuf *w, const struct nfx_flow *f, int src)
 	put_lit(w, "}");
 }
 
-/* Post-NAT endpoints, NAT and firewall events (design §4). */
+/* Post-NAT endpoints, NAT and firewall events, MPLS labels (design §4). */
 static void put_nat_fw(struct wbuf *w, const struct nfx_flow *f)
 {
 	put_nat_side(w, f, 1);
@@ -125,6 +125,8 @@ static void put_nat_fw(struct wbuf *w, const struct nfx_flow *f)
 		put_key_u64(w, "nat_event", f->nat_event);
 	if (f->present2 & NFX_F2_FW_EVENT)
 		put_key_u64(w, "firewall_event", f->fw_event);
+	if (f->present2 & NFX_F2_MPLS)
+		put_mpls(w, f);
 }
 
 WINLINE void put_extras(struct wbuf *w, const struct nfx_flow *f)
@@ -240,8 +242,8 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 /*
  * Longest record without reverse DNS names and mapped fields, less the
  * namespace and host: every key, 20-digit numbers, IPv6 text everywhere
- * and all eight TCP flags, NAT endpoints included, stay well below this
- * (about 1500 bytes).
+ * and all eight TCP flags, NAT endpoints and ten MPLS labels included,
+ * stay well below this (about 1600 bytes).
  */
 #define FAST_MAX	2048
 
