@@ -339,19 +339,25 @@ static void opt_tmpl_sampling(uint16_t tid)
 	mb_set_end(&msg);		/* unpadded, as softflowd sends it */
 }
 
+/* softflowd's options template and record: interface 3 is sampled 1 in 4. */
+static void opt_sampling(uint16_t tid)
+{
+	opt_tmpl_sampling(tid);
+	mb_set_begin(&msg, tid);
+	mb_u32(&msg, 3);
+	mb_u32(&msg, 4);
+	mb_u8(&msg, 1);
+	mb_bytes(&msg, "cbv-p0", 7);
+	mb_set_end(&msg);		/* unpadded: 4 + 16 = 20 bytes */
+}
+
 static void test_v9_options_sampling(void)
 {
 	struct nfx_decoder *d = dec_new(0, 0);
 	struct nfx_src s = src4(40003), other = src4(40004);
 
 	mb_v9_hdr(&msg, 1, UPTIME, UNIX_SECS, 1, 0);
-	opt_tmpl_sampling(256);
-	mb_set_begin(&msg, 256);
-	mb_u32(&msg, 3);
-	mb_u32(&msg, 4);
-	mb_u8(&msg, 1);
-	mb_bytes(&msg, "cbv-p0", 7);
-	mb_set_end(&msg);		/* unpadded: 4 + 16 = 20 bytes */
+	opt_sampling(256);
 	tmpl_v4(1024);
 	data_v4(1024, 2, 10);
 	CHECK_EQ(run(d, &s), 2);
@@ -390,6 +396,63 @@ static void test_v9_options_sampling(void)
 	CHECK_EQ(run(d, &s), 1);
 	CHECK_EQ(sink.f[0].sampling_rate, 10);
 	CHECK_EQ(d->stats.options_records, 2);
+	nfx_decoder_free(d);
+}
+
+/*
+ * The configuration's sampling rates: a default for an exporter that
+ * announces none, an override for one that announces a wrong one, the most
+ * specific prefix first; renormalisation multiplies bytes and packets.
+ */
+/* @nrec records of template 1024 (sent along) under policy @pol. */
+static int run_policy(struct nfx_decoder *d, const struct nfx_src *s,
+		      const struct nfx_dec_policy *pol, uint32_t seq, uint32_t source_id, int nrec)
+{
+	nfx_decoder_set_policy(d, pol);
+	mb_v9_hdr(&msg, 1, UPTIME, UNIX_SECS, seq, source_id);
+	tmpl_v4(1024);
+	data_v4(1024, nrec, 10);
+	return run(d, s);
+}
+
+static void test_v9_configured_sampling(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(40014);
+	struct nfx_sampling_rule rules[2] = {
+		{ .rate = 512, .override = 1 },		/* 10.201.9.1 itself */
+		{ .rate = 100 },			/* 10.0.0.0/8 */
+	};
+	struct nfx_dec_policy pol = { .rules = rules + 1, .nrules = 1 };
+
+	CHECK_EQ(nfx_prefix_parse("10.201.9.1", &rules[0].exporter), 0);
+	CHECK_EQ(nfx_prefix_parse("10.0.0.0/8", &rules[1].exporter), 0);
+	/* announces none: the default of its /8 (the host rule set aside) */
+	CHECK_EQ(run_policy(d, &s, &pol, 1, 0, 1), 1);
+	CHECK_EQ(sink.f[0].sampling_rate, 100);
+	CHECK_EQ(sink.f[0].bytes, 10);
+	/* announces 4 (options): a default leaves it, an override replaces it */
+	mb_v9_hdr(&msg, 1, UPTIME, UNIX_SECS, 2, 0);
+	opt_sampling(256);
+	data_v4(1024, 1, 10);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].sampling_rate, 4);
+	pol.rules = rules;
+	pol.nrules = 2;
+	CHECK_EQ(run_policy(d, &s, &pol, 3, 0, 1), 1);
+	CHECK_EQ(sink.f[0].sampling_rate, 512);
+	/* renormalised: volumes times the rate, which becomes 1 */
+	pol.renormalize = 1;
+	CHECK_EQ(run_policy(d, &s, &pol, 4, 0, 2), 2);
+	CHECK_EQ(sink.f[0].sampling_rate, 1);
+	CHECK_EQ(sink.f[0].bytes, 10 * 512);
+	CHECK_EQ(sink.f[0].packets, 7 * 512);
+	CHECK_EQ(sink.f[1].bytes, 11 * 512);
+	/* no rule, no rate: left alone, nothing multiplied */
+	pol.nrules = 0;
+	CHECK_EQ(run_policy(d, &s, &pol, 5, 1, 1), 1);
+	CHECK_EQ(sink.f[0].sampling_rate, 0);
+	CHECK_EQ(sink.f[0].bytes, 10);
 	nfx_decoder_free(d);
 }
 
@@ -1063,6 +1126,7 @@ int main(void)
 	RUN_TEST(test_v9_uptime_wrap);
 	RUN_TEST(test_v9_time_fallbacks);
 	RUN_TEST(test_v9_nsel);
+	RUN_TEST(test_v9_configured_sampling);
 	RUN_TEST(test_v9_ipv6_macs_abs_times);
 	RUN_TEST(test_v9_template_limit);
 	RUN_TEST(test_v9_sequence);

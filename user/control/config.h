@@ -17,6 +17,7 @@
 
 #include "base/fieldmap.h"
 #include "base/flow.h"
+#include "decode/policy.h"
 #include "io/xdp_maps.h"
 
 enum nfx_listen_type {
@@ -109,6 +110,9 @@ struct nfx_config {
 
 	/* decoder policy (decode/policy.h), applied on reload */
 	bool biflow_reverse;		/* biflow_reverse_records */
+	bool sampling_renormalize;
+	struct nfx_sampling_rule *sampling;	/* sampling_rates, longest prefix first */
+	size_t nsampling;
 };
 
 /* nfx_config_diff() bits. */

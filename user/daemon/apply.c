@@ -91,6 +91,9 @@ void nfx_apply_decoder_policy(struct nfx_run *r)
 {
 	const struct nfx_dec_policy pol = {
 		.biflow_reverse = r->cfg->biflow_reverse,
+		.renormalize = r->cfg->sampling_renormalize,
+		.rules = r->cfg->sampling,
+		.nrules = (unsigned int)r->cfg->nsampling,
 	};
 
 	for (int i = 0; i < r->nw; i++)

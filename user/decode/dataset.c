@@ -164,6 +164,14 @@ static void reverse_record(const struct nfx_rec *r, const struct nfx_flow *f,
 			  NFX_F2_NAT_DST_PORT);
 }
 
+/* A finished flow record out, with the configured sampling rate. */
+static void emit(struct nfx_msg *m, struct nfx_flow *f)
+{
+	nfx_policy_sampling(m->pol, m->rule, f);
+	m->out->emit(m->out->ctx, f);
+	m->emitted++;
+}
+
 static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_rec *r)
 {
 	m->data_records++;
@@ -177,16 +185,16 @@ static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_
 		flow_times(m, r);
 	if (nfx_times_settle(&r->f, m->export_ms, boot_ms(m, r)))
 		m->st->time_fallback++;
-	m->out->emit(m->out->ctx, &r->f);
-	m->emitted++;
 	if ((r->have & NFX_R_REV) && m->pol->biflow_reverse && (r->rev_bytes || r->rev_packets)) {
 		struct nfx_flow rv;
 
-		reverse_record(r, &r->f, &rv);
-		m->out->emit(m->out->ctx, &rv);
-		m->emitted++;
+		reverse_record(r, &r->f, &rv);	/* from the counters as sent */
+		emit(m, &r->f);
+		emit(m, &rv);
 		m->st->biflow_reverse_records++;
+		return;
 	}
+	emit(m, &r->f);
 }
 
 /* A record starts from the message's base; reverse values are 0 unless sent. */

@@ -28,6 +28,7 @@ void nfx_msg_begin(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_sr
 	m->base.domain_id = domain;
 	m->base.sequence = seq;
 	m->base.present = NFX_F_DOMAIN;
+	m->rule = nfx_policy_rule(m->pol, &m->base.exporter);
 }
 
 /* Compile and store; the errors of nfx_plan_compile() and nfx_tmpl_store(). */
