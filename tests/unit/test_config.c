@@ -605,6 +605,8 @@ static void test_diff(void)
 		{ "\"max_exporters\": 10", NFX_CFG_CH_LIMITS | NFX_CFG_CH_RESTART },
 		{ "\"enabled\": false", NFX_CFG_CH_PORTS },
 		{ "\"biflow_reverse_records\": true", NFX_CFG_CH_DECODE },
+		{ "\"sampling_renormalize\": true", NFX_CFG_CH_DECODE },
+		{ "\"exporter_address_from_export\": true", NFX_CFG_CH_DECODE },
 		{ "\"exporter_allowlist\": [\"::1\"]", NFX_CFG_CH_ALLOW },
 	};
 	struct nfx_config *base = parse(base_json), *d = nfx_config_default();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* test_ndjson.c - the NDJSON record format (design §4), checked with json-c. */
 #include <json-c/json.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -208,6 +209,21 @@ static void test_nat_firewall(void)
 	json_object_put(o);
 }
 
+/* An IPv4 exporter seen by a dual-stack socket (::ffff:a.b.c.d) is written as IPv4. */
+static void test_mapped_exporter(void)
+{
+	struct nfx_flow f = v4_flow();
+	struct in6_addr a6;
+	struct json_object *o;
+
+	inet_pton(AF_INET6, "::ffff:192.0.2.9", &a6);
+	memcpy(f.exporter.b, &a6, 16);
+	o = format(&f, "prod", "c");
+	CHECK(o && !strcmp(str_at(o, "exporter", "ip"), "192.0.2.9"), "exporter %s",
+	      o ? str_at(o, "exporter", "ip") : "-");
+	json_object_put(o);
+}
+
 static void test_numbers_and_exact_buffers(void)
 {
 	static char fast[4096], exact[4096];
@@ -257,5 +273,6 @@ int main(void)
 	RUN_TEST(test_rolled_up_port);
 	RUN_TEST(test_numbers_and_exact_buffers);
 	RUN_TEST(test_nat_firewall);
+	RUN_TEST(test_mapped_exporter);
 	CHECK_EXIT();
 }

@@ -456,6 +456,44 @@ static void test_v9_configured_sampling(void)
 	nfx_decoder_free(d);
 }
 
+/*
+ * exporter_address_from_export: pmacct's options record (scope system, IE
+ * 130) states the exporter's own address; with the policy on, the records
+ * of the domain carry it (those after it in the same message, the next
+ * messages, held data sets), otherwise the packet's source.
+ */
+static void test_v9_exporter_from_export(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(40015);
+	struct nfx_dec_policy pol = { .exporter_from_export = 0 };
+
+	for (int on = 0; on < 2; on++) {
+		pol.exporter_from_export = on;
+		nfx_decoder_set_policy(d, &pol);
+		mb_v9_hdr(&msg, 3, UPTIME, UNIX_SECS, (uint32_t)on * 2 + 1, (uint32_t)on);
+		mb_set_begin(&msg, 1);
+		mb_v9_opt_tmpl(&msg, 4099, 4, 4);
+		mb_field(&msg, 1, 4);		/* scope: system */
+		mb_field(&msg, 130, 4);
+		mb_set_end(&msg);
+		mb_set_begin(&msg, 4099);
+		mb_u32(&msg, 0x0ac90901);
+		mb_ip4(&msg, 192, 0, 2, 77);
+		mb_set_end(&msg);
+		tmpl_v4(1024);
+		data_v4(1024, 1, 10);
+		CHECK_EQ(run(d, &s), 1);
+		CHECK(sink.f[0].exporter.b[12] == (on ? 192 : 10) &&
+		      sink.f[0].exporter.b[15] == (on ? 77 : 1), "same message, policy %d", on);
+		mb_v9_hdr(&msg, 1, UPTIME, UNIX_SECS, (uint32_t)on * 2 + 2, (uint32_t)on);
+		data_v4(1024, 1, 10);
+		CHECK_EQ(run(d, &s), 1);
+		CHECK(sink.f[0].exporter.b[15] == (on ? 77 : 1), "next message, policy %d", on);
+	}
+	nfx_decoder_free(d);
+}
+
 static void test_v9_bad_options_template(void)
 {
 	struct nfx_decoder *d = dec_new(0, 0);
@@ -1127,6 +1165,7 @@ int main(void)
 	RUN_TEST(test_v9_time_fallbacks);
 	RUN_TEST(test_v9_nsel);
 	RUN_TEST(test_v9_configured_sampling);
+	RUN_TEST(test_v9_exporter_from_export);
 	RUN_TEST(test_v9_ipv6_macs_abs_times);
 	RUN_TEST(test_v9_template_limit);
 	RUN_TEST(test_v9_sequence);

@@ -265,6 +265,8 @@ static const struct opt top_opts[] = {
 	  .diff = diff_sampling },
 	{ .name = "sampling_renormalize", .type = OPT_BOOL, .off = CFG_OFF(sampling_renormalize),
 	  .change = NFX_CFG_CH_DECODE },
+	{ .name = "exporter_address_from_export", .type = OPT_BOOL,
+	  .off = CFG_OFF(exporter_from_export), .change = NFX_CFG_CH_DECODE },
 };
 
 /* A "sampling_rates" entry as written; "exporter" becomes a prefix after. */

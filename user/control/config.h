@@ -111,6 +111,7 @@ struct nfx_config {
 	/* decoder policy (decode/policy.h), applied on reload */
 	bool biflow_reverse;		/* biflow_reverse_records */
 	bool sampling_renormalize;
+	bool exporter_from_export;	/* exporter_address_from_export */
 	struct nfx_sampling_rule *sampling;	/* sampling_rates, longest prefix first */
 	size_t nsampling;
 };

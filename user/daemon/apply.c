@@ -92,6 +92,7 @@ void nfx_apply_decoder_policy(struct nfx_run *r)
 	const struct nfx_dec_policy pol = {
 		.biflow_reverse = r->cfg->biflow_reverse,
 		.renormalize = r->cfg->sampling_renormalize,
+		.exporter_from_export = r->cfg->exporter_from_export,
 		.rules = r->cfg->sampling,
 		.nrules = (unsigned int)r->cfg->nsampling,
 	};

@@ -62,6 +62,13 @@ static void options_record(struct nfx_msg *m, const struct nfx_rec *r)
 	rate = options_rate(r);
 	if (rate)
 		m->dom->sampling_rate = rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
+	if (r->have & NFX_R_EXPORTER) {
+		m->dom->export_addr = r->export_addr;
+		m->dom->has_export_addr = 1;
+		/* the records after it in this message are the exporter's too */
+		if (m->pol->exporter_from_export)
+			m->base.exporter = r->export_addr;
+	}
 }
 
 /*

@@ -61,6 +61,8 @@ static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
 	IE(81,  SRC_MAC,       SRC_MAC,        1, "postSourceMacAddress"),
 	IE(85,  BYTES,         BYTES,          1, "octetTotalCount"),
 	IE(86,  PACKETS,       PACKETS,        1, "packetTotalCount"),
+	IEO(130, EXPORTER_V4,   EXPORTER,          "exporterIPv4Address"),
+	IEO(131, EXPORTER_V6,   EXPORTER,          "exporterIPv6Address"),
 	IE(139, ICMP_TC,       ICMP_TC,        0, "icmpTypeCodeIPv6"),
 	IE(150, START_S,       START,          3, "flowStartSeconds"),
 	IE(151, END_S,         END,            3, "flowEndSeconds"),
@@ -146,6 +148,7 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 	case NFX_XF_BGP_NH_V4:
 	case NFX_XF_NAT_SRC_V4:
 	case NFX_XF_NAT_DST_V4:
+	case NFX_XF_EXPORTER_V4:
 		return len == 4;
 	case NFX_XF_SRC_V6:
 	case NFX_XF_DST_V6:
@@ -153,6 +156,7 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 	case NFX_XF_BGP_NH_V6:
 	case NFX_XF_NAT_SRC_V6:
 	case NFX_XF_NAT_DST_V6:
+	case NFX_XF_EXPORTER_V6:
 		return len == 16;
 	case NFX_XF_SRC_MAC:
 	case NFX_XF_DST_MAC:

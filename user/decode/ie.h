@@ -88,6 +88,9 @@ enum nfx_xf {
 	/* MPLS label stack entries 1..10 (IE 70..79), consecutive */
 	NFX_XF_MPLS_1,
 	NFX_XF_MPLS_10 = NFX_XF_MPLS_1 + NFX_MPLS_MAX - 1,
+	/* options data only: the exporter's own address (IE 130/131) */
+	NFX_XF_EXPORTER_V4,
+	NFX_XF_EXPORTER_V6,
 	NFX_XF_MAX,
 	/* NFX_XF_EXTRA + i: keep the bytes for additional-field mapping i */
 	NFX_XF_EXTRA = 128,
@@ -108,6 +111,7 @@ enum nfx_target {
 	NFX_T_NAT_EVENT, NFX_T_FW_EVENT,
 	NFX_T_REV_BYTES, NFX_T_REV_PACKETS, NFX_T_REV_TCP_FLAGS, NFX_T_REV_TOS,
 	NFX_T_MPLS_1, NFX_T_MPLS_10 = NFX_T_MPLS_1 + NFX_MPLS_MAX - 1,
+	NFX_T_EXPORTER,
 	NFX_T_MAX,
 };
 
@@ -165,6 +169,7 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len);
 #define NFX_R_SAMP_POP		(1u << 10)
 #define NFX_R_SAMP_PROB		(1u << 11)
 #define NFX_R_REV		(1u << 12)	/* a reverse counter, flags or ToS */
+#define NFX_R_EXPORTER		(1u << 13)	/* export_addr */
 
 /* One record being decoded: the flow plus what the flow cannot hold yet. */
 struct nfx_rec {
@@ -179,6 +184,7 @@ struct nfx_rec {
 	/* RFC 5103 reverse direction, valid with NFX_R_REV (0 when not sent) */
 	uint64_t rev_bytes, rev_packets;
 	uint8_t rev_tcp_flags, rev_tos;
+	struct nfx_addr export_addr;	/* IE 130/131 of options data */
 };
 
 /* Reduced-size big-endian unsigned read, 1..8 bytes. */
@@ -504,6 +510,14 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 	case NFX_XF_REV_TOS:
 		r->rev_tos = (uint8_t)nfx_ie_uint(p, len);
 		r->have |= NFX_R_REV;
+		break;
+	case NFX_XF_EXPORTER_V4:
+		nfx_addr_set_v4(&r->export_addr, p);
+		r->have |= NFX_R_EXPORTER;
+		break;
+	case NFX_XF_EXPORTER_V6:
+		nfx_addr_set_v6(&r->export_addr, p);
+		r->have |= NFX_R_EXPORTER;
 		break;
 	case NFX_XF_MPLS_1 ... NFX_XF_MPLS_10:
 		/* 3 bytes; a longer field's first three are the entry */

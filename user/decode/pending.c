@@ -229,6 +229,8 @@ static int pend_decode(struct nfx_msg *m, const struct nfx_tmpl *t, const struct
 
 	pm.base.type = m->proto == NFX_PROTO_V9 ? NFX_TYPE_NETFLOW9 : NFX_TYPE_IPFIX;
 	memcpy(pm.base.exporter.b, m->dom->key.addr, sizeof(pm.base.exporter.b));
+	if (m->pol->exporter_from_export && m->dom->has_export_addr)
+		pm.base.exporter = m->dom->export_addr;
 	pm.base.exporter_port = e->port;
 	pm.base.domain_id = m->dom->key.domain;
 	pm.base.sequence = e->seq;

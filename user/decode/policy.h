@@ -30,6 +30,12 @@ struct nfx_dec_policy {
 	int biflow_reverse;
 	/* bytes and packets multiplied by the sampling rate, which becomes 1 */
 	int renormalize;
+	/*
+	 * v9/IPFIX: the exporter is the address its options data states (IE
+	 * 130/131) once it has stated one, not the packet's source (exporters
+	 * behind NAT).  sFlow records always carry the agent address.
+	 */
+	int exporter_from_export;
 	/* longest prefix first: the first that matches applies; the caller's memory */
 	const struct nfx_sampling_rule *rules;
 	unsigned int nrules;

@@ -28,6 +28,8 @@ void nfx_msg_begin(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_sr
 	m->base.domain_id = domain;
 	m->base.sequence = seq;
 	m->base.present = NFX_F_DOMAIN;
+	if (m->pol->exporter_from_export && m->dom && m->dom->has_export_addr)
+		m->base.exporter = m->dom->export_addr;
 	m->rule = nfx_policy_rule(m->pol, &m->base.exporter);
 }
 

@@ -152,6 +152,9 @@ struct nfx_dom {
 	uint64_t template_not_found;
 	uint64_t seq_lost;
 	uint64_t seq_resets;
+	/* exporterIPv4/IPv6Address (IE 130/131) of its options data, valid if has_export_addr */
+	struct nfx_addr export_addr;
+	uint8_t has_export_addr;
 };
 
 /* Note that @dm's exporter defined or withdrew @tid: no more holding for it. */
