@@ -140,6 +140,10 @@ def expectations(ref, pkt, sysinit):
     add("src_mac", mac, lambda o: o["source"]["mac"])
     mac = other.get("cflow.dstmac") or other.get("cflow.post_dstmac")
     add("dst_mac", mac, lambda o: o["destination"]["mac"])
+    add("in_if_name", ref.get("in_if_name"),
+        lambda o: o["ingress"]["interface"].get("name", ""))
+    add("out_if_name", ref.get("out_if_name"),
+        lambda o: o["egress"]["interface"].get("name", ""))
     if "mpls_labels" in ref:	# added by mpls_ref_add.py
         add("mpls_labels", ref["mpls_labels"], lambda o: o.get("mpls_labels", []))
         add("mpls_top_label", ref["mpls_labels"][0] if ref["mpls_labels"] else None,
@@ -150,6 +154,7 @@ def expectations(ref, pkt, sysinit):
 
 
 SWAP = [("src_addr", "dst_addr"), ("src_port", "dst_port"), ("in_if", "out_if"),
+        ("in_if_name", "out_if_name"),
         ("src_mask", "dst_mask"), ("src_as", "dst_as")]
 
 
@@ -179,10 +184,29 @@ def reverse_ref(ref):
     return rv
 
 
+def if_names_of(opt, names):
+    """An options record naming an interface (scope interface + ifName/ifDescr) into @names."""
+    other = opt.get("other", {})
+    idx = other.get("cflow.scope_interface") or other.get("cflow.inputint")
+    name = other.get("cflow.if_name") or other.get("cflow.if_descr")
+    if idx is not None and name:
+        names[(opt["exporter"], int(idx))] = name[:47]
+
+
+def with_if_names(ref, names):
+    """@ref with the interface names its exporter announced before it ("" = none)."""
+    out = dict(ref)
+    for key in ("in_if", "out_if"):
+        if key in ref:
+            out[key + "_name"] = names.get((ref["exporter"], ref[key]), "")
+    return out
+
+
 def compare(refs, pkts, ours, biflow=False):
     """Number of fields compared, or a message naming the first difference."""
     pkt_by_frame = {p["frame"]: p for p in pkts}
     sysinit = {}
+    names = {}
     flows = []
     for r in refs:
         if r["kind"] == "counters":
@@ -191,7 +215,10 @@ def compare(refs, pkts, ours, biflow=False):
             t = r.get("other", {}).get("cflow.sys_init_time")
             if t:
                 sysinit[r["exporter"]] = tshark_time_ms(t)
+            if_names_of(r, names)
             continue
+        if r.get("proto_family") != "sflow":
+            r = with_if_names(r, names)
         flows.append((r, sysinit.get(r["exporter"])))
         if biflow and (r.get("rev_bytes") or r.get("rev_packets")):
             flows.append((reverse_ref(r), sysinit.get(r["exporter"])))

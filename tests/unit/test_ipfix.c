@@ -10,7 +10,9 @@
 
 #include "check.h"
 #include "decode/decode.h"
+#include "decode/ifnames.h"
 #include "decode/pending.h"
+#include "decode/plan.h"
 #include "decode/times.h"
 #include "decode/tmpl_cache.h"
 #include "dectest.h"
@@ -891,6 +893,94 @@ static void test_ipfix_mpls(void)
 	nfx_decoder_free(d);
 }
 
+/* Options record: scope ingressInterface @ifindex, ifName (16 bytes), ifDescription (varlen). */
+static void opt_ifname(uint16_t tid, uint32_t ifindex, const char *name, const char *descr)
+{
+	char n[16] = { 0 };
+
+	mb_set_begin(&msg, 3);
+	mb_ipfix_opt_tmpl(&msg, tid, 3, 1);
+	mb_field(&msg, 10, 4);
+	mb_field(&msg, 82, 16);
+	mb_field(&msg, 83, NFX_VARLEN);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, tid);
+	mb_u32(&msg, ifindex);
+	memcpy(n, name, strlen(name) < 16 ? strlen(name) : 16);
+	mb_bytes(&msg, n, 16);
+	mb_varlen(&msg, descr, strlen(descr));
+	mb_set_end(&msg);
+}
+
+/*
+ * Interface names from options data (Cisco's layout: scope ingressInterface,
+ * ifName, ifDescription): kept per exporter and ifIndex, given to the
+ * records' ingress/egress; ifDescription when ifName is empty; bounded
+ * (if_name_limit) and forgotten by the sweep.
+ */
+static void test_ipfix_interface_names(void)
+{
+	struct nfx_decoder_opts o = { .max_interface_names = 2 };
+	struct nfx_decoder *d = nfx_decoder_new(&o);
+	struct nfx_src s = src4(41055), other = src4(41055);
+	const struct nfx_flow *f;
+
+	other.addr.b[15] = 2;		/* another exporter, same indexes */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 41);
+	opt_ifname(400, 3, "Gi0/0/3", "uplink to core");
+	opt_ifname(401, 7, "", "customer \"A\"");
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 402, 4);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 10, 4);
+	mb_field(&msg, 14, 4);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 402);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_ip4(&msg, 10, 0, 0, 2);
+	mb_u32(&msg, 3);
+	mb_u32(&msg, 7);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_ip4(&msg, 10, 0, 0, 2);
+	mb_u32(&msg, 9);		/* never named */
+	mb_u32(&msg, 3);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 2);
+	f = &sink.f[0];
+	CHECK(f->present2 & NFX_F2_IN_IF_NAME && !strcmp(f->in_if_name, "Gi0/0/3"), "in %s",
+	      f->in_if_name);
+	CHECK(f->present2 & NFX_F2_OUT_IF_NAME && !strcmp(f->out_if_name, "customer \"A\""),
+	      "out (ifDescr) %s", f->out_if_name);
+	CHECK(!(sink.f[1].present2 & NFX_F2_IN_IF_NAME), "unnamed interface");
+	CHECK(!strcmp(sink.f[1].out_if_name, "Gi0/0/3"), "second record out");
+	/* the table holds 2: a third interface is refused and counted */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 1, 41);
+	opt_ifname(400, 4, "Gi0/0/4", "");
+	CHECK_EQ(run(d, &s), 0);
+	CHECK_EQ(d->stats.if_name_limit, 1);
+	/* another exporter's index 3 has no name */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 41);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 402, 3);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 10, 4);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 402);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_ip4(&msg, 10, 0, 0, 2);
+	mb_u32(&msg, 3);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &other), 1);
+	CHECK(!(sink.f[0].present2 & NFX_F2_IN_IF_NAME), "other exporter");
+	/* not announced again within the TTL: forgotten */
+	CHECK_EQ(nfx_ifnames_count(d->ifn), 2);
+	nfx_decoder_sweep(d, EXPORT_MS + 10000, 5000);
+	CHECK_EQ(nfx_ifnames_count(d->ifn), 0);
+	nfx_decoder_free(d);
+}
+
 /* One options record with the given elements (4-byte values) and a flow after it. */
 static uint32_t rate_of(const uint16_t *ids, const uint32_t *vals, int n)
 {
@@ -1258,6 +1348,7 @@ int main(void)
 	RUN_TEST(test_ipfix_nat_firewall);
 	RUN_TEST(test_ipfix_biflow);
 	RUN_TEST(test_ipfix_mpls);
+	RUN_TEST(test_ipfix_interface_names);
 	RUN_TEST(test_ipfix_sampling);
 	RUN_TEST(test_ipfix_domain_scope);
 	RUN_TEST(test_ipfix_sequence);

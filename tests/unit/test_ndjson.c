@@ -199,6 +199,26 @@ static void test_nat_firewall(void)
 	CHECK(o && !str_at(o, "nat_destination", NULL) && !str_at(o, "firewall_event", NULL) &&
 	      !str_at(o, "mpls_labels", NULL), "none without present2");
 	json_object_put(o);
+	/* interface names, escaped: a quote and a control byte */
+	strcpy(f.in_if_name, "Gi0/1 \"core\"\x01");
+	strcpy(f.out_if_name, "eth1");
+	f.present2 = NFX_F2_IN_IF_NAME | NFX_F2_OUT_IF_NAME;
+	o = format(&f, "prod", "c");
+	CHECK(o, "names: valid JSON");
+	if (o) {
+		struct json_object *ing, *itf, *nm;
+
+		CHECK(json_object_object_get_ex(o, "ingress", &ing) &&
+		      json_object_object_get_ex(ing, "interface", &itf) &&
+		      json_object_object_get_ex(itf, "name", &nm) &&
+		      !strcmp(json_object_get_string(nm), "Gi0/1 \"core\"\x01"), "ingress name");
+		CHECK(json_object_object_get_ex(o, "egress", &ing) &&
+		      json_object_object_get_ex(ing, "interface", &itf) &&
+		      json_object_object_get_ex(itf, "name", &nm) &&
+		      !strcmp(json_object_get_string(nm), "eth1"), "egress name");
+		json_object_put(o);
+	}
+	f.present2 = 0;
 	/* MPLS: the top label and the stack, labels only */
 	nfx_flow_set_mpls(&f, 0, 16001u << 4 | 5u << 1);
 	nfx_flow_set_mpls(&f, 1, 300u << 4 | 1);

@@ -748,6 +748,8 @@ static void test_row_format(void)
 	f.fw_event = 3;
 	f.present2 = NFX_F2_NAT_SRC | NFX_F2_NAT_DST | NFX_F2_NAT_SRC_PORT | NFX_F2_NAT_DST_PORT |
 		     NFX_F2_NAT_EVENT | NFX_F2_FW_EVENT;
+	strcpy(f.in_if_name, "Gi0/1");
+	f.present2 |= NFX_F2_IN_IF_NAME;
 	nfx_flow_set_mpls(&f, 0, 24007u << 4);
 	nfx_flow_set_mpls(&f, 1, 999u << 4 | 1);
 	n = nfx_ch_format(buf, sizeof(buf), &f, 1700000010000ull, "d", "h", NULL);
@@ -765,6 +767,7 @@ static void test_row_format(void)
 	NUM("nat_event", 2);
 	NUM("firewall_event", 3);
 	NUM("mpls_top_label", 24007);
+	STR("in_if_name", "Gi0/1");
 	CHECK(json_object_object_get_ex(o, "mpls_labels", &v) && json_object_array_length(v) == 2 &&
 	      json_object_get_int(json_object_array_get_idx(v, 1)) == 999, "mpls_labels");
 	json_object_put(o);

@@ -118,6 +118,11 @@ const char *nfx_proto_name(uint8_t proto);
 #define NFX_F2_NAT_EVENT	(1u << 4)
 #define NFX_F2_FW_EVENT		(1u << 5)
 #define NFX_F2_MPLS		(1u << 6)	/* mpls[0 .. mpls_depth - 1] */
+#define NFX_F2_IN_IF_NAME	(1u << 7)	/* in_if_name: announced in options data */
+#define NFX_F2_OUT_IF_NAME	(1u << 8)
+
+/* Interface names kept, NUL included: longer ones are cut. */
+#define NFX_IFNAME_LEN		48
 
 /* MPLS label stack entries kept: IPFIX/v9 elements 70..79. */
 #define NFX_MPLS_MAX		10
@@ -184,6 +189,9 @@ struct nfx_flow {
 	uint8_t mpls_depth;		/* entries in mpls[], top first */
 	/* label stack entries as sent, 24 bits: label << 4 | traffic class << 1 | bottom */
 	uint32_t mpls[NFX_MPLS_MAX];
+	/* as the exporter's options data named in_if / out_if (decode/ifnames.h) */
+	char in_if_name[NFX_IFNAME_LEN];
+	char out_if_name[NFX_IFNAME_LEN];
 };
 
 /*

@@ -192,6 +192,9 @@ WINLINE void put_tcp_flags(struct wbuf *w, uint8_t flags)
 	put_lit(w, "]");
 }
 
+/* Exporter-supplied text: up to the first NUL, anything unprintable escaped. */
+void put_text(struct wbuf *w, const uint8_t *p, unsigned int len);
+
 /* ,"mpls_top_label":L,"mpls_labels":[L,...]: the labels (20 bits), top first */
 static inline void put_mpls(struct wbuf *w, const struct nfx_flow *f)
 {

@@ -267,6 +267,9 @@ static const struct opt top_opts[] = {
 	  .change = NFX_CFG_CH_DECODE },
 	{ .name = "exporter_address_from_export", .type = OPT_BOOL,
 	  .off = CFG_OFF(exporter_from_export), .change = NFX_CFG_CH_DECODE },
+	{ .name = "max_interface_names", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	  .max = 1u << 20, .def = 16384, .off = CFG_OFF(max_interface_names),
+	  .change = NFX_CFG_CH_LIMITS },
 };
 
 /* A "sampling_rates" entry as written; "exporter" becomes a prefix after. */

@@ -112,6 +112,7 @@ struct nfx_config {
 	bool biflow_reverse;		/* biflow_reverse_records */
 	bool sampling_renormalize;
 	bool exporter_from_export;	/* exporter_address_from_export */
+	uint32_t max_interface_names;	/* interface names from options data kept */
 	struct nfx_sampling_rule *sampling;	/* sampling_rates, longest prefix first */
 	size_t nsampling;
 };

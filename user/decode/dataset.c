@@ -12,6 +12,7 @@
 #include "base/wire.h"
 #include "decode/dataset.h"
 #include "decode/ie.h"
+#include "decode/ifnames.h"
 #include "decode/times.h"
 
 /*
@@ -62,6 +63,18 @@ static void options_record(struct nfx_msg *m, const struct nfx_rec *r)
 	rate = options_rate(r);
 	if (rate)
 		m->dom->sampling_rate = rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
+	if ((r->have & NFX_R_IFINDEX) && (r->have & (NFX_R_IFNAME | NFX_R_IFDESCR))) {
+		/* ifName is the short one dashboards show; ifDescr when it is all there is */
+		int by_name = (r->have & NFX_R_IFNAME) && r->ifname_len && r->ifname[0];
+		struct nfx_addr a;
+
+		memcpy(a.b, m->dom->key.addr, sizeof(a.b));
+		if (nfx_ifnames_set(m->ifn, &a, r->opt_ifindex, by_name ? r->ifname : r->ifdescr,
+				    by_name ? r->ifname_len : r->ifdescr_len, m->now_ms))
+			m->st->if_name_limit++;
+		else
+			m->dom->has_ifnames = 1;
+	}
 	if (r->have & NFX_R_EXPORTER) {
 		m->dom->export_addr = r->export_addr;
 		m->dom->has_export_addr = 1;
@@ -154,6 +167,13 @@ static void reverse_record(const struct nfx_rec *r, const struct nfx_flow *f,
 	rv->dst_as = f->src_as;
 	rv->in_if = f->out_if;
 	rv->out_if = f->in_if;
+	memcpy(rv->in_if_name, f->out_if_name, sizeof(rv->in_if_name));
+	memcpy(rv->out_if_name, f->in_if_name, sizeof(rv->out_if_name));
+	rv->present2 &= ~(NFX_F2_IN_IF_NAME | NFX_F2_OUT_IF_NAME);
+	if (f->present2 & NFX_F2_IN_IF_NAME)
+		rv->present2 |= NFX_F2_OUT_IF_NAME;
+	if (f->present2 & NFX_F2_OUT_IF_NAME)
+		rv->present2 |= NFX_F2_IN_IF_NAME;
 	for (unsigned int i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		rv->present &= ~(pairs[i][0] | pairs[i][1]);
 		if (f->present & pairs[i][0])
@@ -169,6 +189,29 @@ static void reverse_record(const struct nfx_rec *r, const struct nfx_flow *f,
 	rv->present &= ~NFX_F_ICMP;
 	rv->present2 &= ~(NFX_F2_NAT_SRC | NFX_F2_NAT_DST | NFX_F2_NAT_SRC_PORT |
 			  NFX_F2_NAT_DST_PORT);
+}
+
+/* Copy @name (NUL-terminated, shorter than NFX_IFNAME_LEN) into @dst; 1 when there was one. */
+static int if_name_copy(char dst[NFX_IFNAME_LEN], const char *name)
+{
+	if (!name || !name[0])
+		return 0;
+	memcpy(dst, name, strlen(name) + 1);
+	return 1;
+}
+
+/* The names the exporter's options data gave the record's interfaces. */
+static void if_names(const struct nfx_msg *m, struct nfx_flow *f)
+{
+	struct nfx_addr a;
+
+	memcpy(a.b, m->dom->key.addr, sizeof(a.b));
+	if ((f->present & NFX_F_IN_IF) &&
+	    if_name_copy(f->in_if_name, nfx_ifnames_get(m->ifn, &a, f->in_if)))
+		f->present2 |= NFX_F2_IN_IF_NAME;
+	if ((f->present & NFX_F_OUT_IF) &&
+	    if_name_copy(f->out_if_name, nfx_ifnames_get(m->ifn, &a, f->out_if)))
+		f->present2 |= NFX_F2_OUT_IF_NAME;
 }
 
 /* A finished flow record out, with the configured sampling rate. */
@@ -192,6 +235,8 @@ static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_
 		flow_times(m, r);
 	if (nfx_times_settle(&r->f, m->export_ms, boot_ms(m, r)))
 		m->st->time_fallback++;
+	if (m->dom && m->dom->has_ifnames)
+		if_names(m, &r->f);
 	if ((r->have & NFX_R_REV) && m->pol->biflow_reverse && (r->rev_bytes || r->rev_packets)) {
 		struct nfx_flow rv;
 

@@ -21,6 +21,7 @@ struct nfx_msg {
 	const struct nfx_sink *out;
 	const struct nfx_dec_policy *pol;
 	const struct nfx_sampling_rule *rule;	/* the exporter's, or NULL */
+	struct nfx_ifnames *ifn;		/* interface names (ifnames.h) */
 	struct nfx_dom *dom;		/* may be NULL (domain table full) */
 	struct nfx_flow base;		/* copied into every record */
 	uint64_t export_ms;

@@ -63,7 +63,8 @@
 	X(sflow_header_unsupported, "sFlow sampled headers not read: not Ethernet, IPv4, IPv6") \
 	X(sflow_counter_limit, "sFlow interface counters refused: the counter store is full") \
 	X(time_fallback, "Flow records whose start or end was absent, 0, unreadable or before the exporter's boot: taken from the other time or the message's export time") \
-	X(biflow_reverse_records, "Reverse-direction records made from RFC 5103 biflows (biflow_reverse_records)")
+	X(biflow_reverse_records, "Reverse-direction records made from RFC 5103 biflows (biflow_reverse_records)") \
+	X(if_name_limit, "Interface names from options data refused: the name table is full")
 
 #define NFX_DEC_COUNTERS(X)							\
 	NFX_DEC_COUNTERS_HEAD_(X)						\

@@ -30,6 +30,7 @@ struct nfx_tmpl_cache;
 struct nfx_pending;
 struct nfx_seq_table;
 struct nfx_sflow_ctr;
+struct nfx_ifnames;
 
 struct nfx_decoder_opts {
 	uint32_t max_templates;		/* whole cache; 0 = default */
@@ -49,6 +50,8 @@ struct nfx_decoder_opts {
 	int pending_off;		/* do not hold them at all */
 	/* sFlow interface counters kept (sflow_ctr.h); 0 = default */
 	uint32_t max_sflow_interfaces;
+	/* interface names from options data kept (ifnames.h); 0 = default */
+	uint32_t max_interface_names;
 };
 
 struct nfx_decoder {
@@ -57,6 +60,7 @@ struct nfx_decoder {
 	struct nfx_pending *pend;	/* v9 + IPFIX data sets waiting for a template */
 	struct nfx_seq_table *seq;	/* legacy and sFlow per-exporter sessions */
 	struct nfx_sflow_ctr *sfctr;	/* sFlow interface counters, per agent and ifIndex */
+	struct nfx_ifnames *ifn;	/* v9/IPFIX interface names, per exporter and ifIndex */
 	struct nfx_decoder_opts opts;
 	const struct nfx_fieldmap *maps;	/* additional-field mappings, all listeners' */
 	unsigned int nmaps;
@@ -69,8 +73,8 @@ struct nfx_decoder {
 struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts);
 void nfx_decoder_free(struct nfx_decoder *d);
 /*
- * Drop templates, options state, sessions and sFlow interface counters
- * unused for ttl_ms, and held data sets past their age.
+ * Drop templates, options state, sessions, sFlow interface counters and
+ * interface names unused for ttl_ms, and held data sets past their age.
  */
 void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms);
 /*

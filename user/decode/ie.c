@@ -59,6 +59,8 @@ static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
 	IE(79,  MPLS_1 + 9,    MPLS_1 + 9,     0, "mplsLabelStackSection10"),
 	IE(80,  DST_MAC,       DST_MAC,        0, "destinationMacAddress"),
 	IE(81,  SRC_MAC,       SRC_MAC,        1, "postSourceMacAddress"),
+	IEO(82, OPT_IFNAME,    IFNAME,            "interfaceName"),
+	IEO(83, OPT_IFDESCR,   IFDESCR,           "interfaceDescription"),
 	IE(85,  BYTES,         BYTES,          1, "octetTotalCount"),
 	IE(86,  PACKETS,       PACKETS,        1, "packetTotalCount"),
 	IEO(130, EXPORTER_V4,   EXPORTER,          "exporterIPv4Address"),
@@ -165,6 +167,9 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 		return len == 8;	/* a float32 would need its own decoding */
 	case NFX_XF_MPLS_1 ... NFX_XF_MPLS_10:
 		return len >= 3 && len <= 8;	/* the entry is 3 bytes (RFC 7012) */
+	case NFX_XF_OPT_IFNAME:
+	case NFX_XF_OPT_IFDESCR:
+		return len >= 1;	/* strings, cut when kept */
 	case NFX_XF_START_NTP_US:
 	case NFX_XF_END_NTP_US:
 	case NFX_XF_START_NTP_NS:

@@ -91,6 +91,10 @@ enum nfx_xf {
 	/* options data only: the exporter's own address (IE 130/131) */
 	NFX_XF_EXPORTER_V4,
 	NFX_XF_EXPORTER_V6,
+	/* options data only: an interface and its name (ifnames.h) */
+	NFX_XF_OPT_IFINDEX,	/* IE 10/14, scope or not; v9 scope type 2 */
+	NFX_XF_OPT_IFNAME,	/* IE 82 */
+	NFX_XF_OPT_IFDESCR,	/* IE 83 */
 	NFX_XF_MAX,
 	/* NFX_XF_EXTRA + i: keep the bytes for additional-field mapping i */
 	NFX_XF_EXTRA = 128,
@@ -111,7 +115,7 @@ enum nfx_target {
 	NFX_T_NAT_EVENT, NFX_T_FW_EVENT,
 	NFX_T_REV_BYTES, NFX_T_REV_PACKETS, NFX_T_REV_TCP_FLAGS, NFX_T_REV_TOS,
 	NFX_T_MPLS_1, NFX_T_MPLS_10 = NFX_T_MPLS_1 + NFX_MPLS_MAX - 1,
-	NFX_T_EXPORTER,
+	NFX_T_EXPORTER, NFX_T_IFNAME, NFX_T_IFDESCR,
 	NFX_T_MAX,
 };
 
@@ -170,6 +174,9 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len);
 #define NFX_R_SAMP_PROB		(1u << 11)
 #define NFX_R_REV		(1u << 12)	/* a reverse counter, flags or ToS */
 #define NFX_R_EXPORTER		(1u << 13)	/* export_addr */
+#define NFX_R_IFINDEX		(1u << 14)
+#define NFX_R_IFNAME		(1u << 15)
+#define NFX_R_IFDESCR		(1u << 16)
 
 /* One record being decoded: the flow plus what the flow cannot hold yet. */
 struct nfx_rec {
@@ -185,6 +192,9 @@ struct nfx_rec {
 	uint64_t rev_bytes, rev_packets;
 	uint8_t rev_tcp_flags, rev_tos;
 	struct nfx_addr export_addr;	/* IE 130/131 of options data */
+	uint32_t opt_ifindex;
+	const uint8_t *ifname, *ifdescr;	/* into the message, for its decode only */
+	uint16_t ifname_len, ifdescr_len;
 };
 
 /* Reduced-size big-endian unsigned read, 1..8 bytes. */
@@ -518,6 +528,20 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 	case NFX_XF_EXPORTER_V6:
 		nfx_addr_set_v6(&r->export_addr, p);
 		r->have |= NFX_R_EXPORTER;
+		break;
+	case NFX_XF_OPT_IFINDEX:
+		r->opt_ifindex = (uint32_t)nfx_ie_uint(p, len);
+		r->have |= NFX_R_IFINDEX;
+		break;
+	case NFX_XF_OPT_IFNAME:
+		r->ifname = p;
+		r->ifname_len = (uint16_t)len;
+		r->have |= NFX_R_IFNAME;
+		break;
+	case NFX_XF_OPT_IFDESCR:
+		r->ifdescr = p;
+		r->ifdescr_len = (uint16_t)len;
+		r->have |= NFX_R_IFDESCR;
 		break;
 	case NFX_XF_MPLS_1 ... NFX_XF_MPLS_10:
 		/* 3 bytes; a longer field's first three are the entry */

@@ -221,7 +221,8 @@ int nfx_pending_add(struct nfx_pending *p, struct nfx_tmpl_cache *c, struct nfx_
 static int pend_decode(struct nfx_msg *m, const struct nfx_tmpl *t, const struct nfx_pend *e)
 {
 	struct nfx_msg pm = {
-		.st = m->st, .out = m->out, .pol = m->pol, .rule = m->rule, .dom = m->dom,
+		.st = m->st, .out = m->out, .pol = m->pol, .rule = m->rule, .ifn = m->ifn,
+		.dom = m->dom,
 		.export_ms = e->export_ms, .now_ms = m->now_ms, .sys_uptime = e->sys_uptime,
 		.proto = m->proto,
 	};

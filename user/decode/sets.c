@@ -17,6 +17,7 @@ void nfx_msg_begin(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_sr
 	m->st = &d->stats;
 	m->out = out;
 	m->pol = &d->pol;
+	m->ifn = d->ifn;
 	m->now_ms = src->now_ms;
 	nfx_tmpl_key(d->tmpl, &dk, m->proto, src, domain, 0);
 	m->dom = nfx_tmpl_domain(d->tmpl, &dk, m->now_ms);

@@ -26,6 +26,8 @@
 /* Sequence counts packets: beyond these steps it is an exporter restart. */
 #define V9_MAX_GAP	(1u << 20)
 #define V9_MAX_BACK	64
+/* Options scope field types (RFC 3954 6.1): 1 system, 2 interface, ... */
+#define V9_SCOPE_INTERFACE	2
 
 /* 65535 is IPFIX's varlen marker; in v9 it is a length no record fits. */
 static int has_varlen(const struct nfx_field_spec *fs, unsigned int n)
@@ -115,6 +117,9 @@ static void options_template_set(struct nfx_decoder *d, struct nfx_msg *m,
 			fs[i].id = nfx_get16(p + q + 6 + i * 4);
 			fs[i].len = nfx_get16(p + q + 8 + i * 4);
 			fs[i].pen = 0;
+			/* v9 scope type 2 (Interface) is the ifIndex: IPFIX's ingressInterface */
+			if (i < slen / 4u && fs[i].id == V9_SCOPE_INTERFACE)
+				fs[i].id = 10;
 		}
 		v9_template(d, m, src, domain, tid, &(struct nfx_tmpl_rec){ fs, n, slen / 4, 1 });
 		q += need;

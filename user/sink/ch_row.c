@@ -80,6 +80,16 @@ static void put_nat_fw(struct wbuf *w, const struct nfx_flow *f)
 		PUT_NUM(w, "firewall_event", f->fw_event);
 	if (f->present2 & NFX_F2_MPLS)
 		put_mpls(w, f);	/* the same keys as the NDJSON line */
+	if (f->present2 & NFX_F2_IN_IF_NAME) {
+		put_lit(w, ",\"in_if_name\":\"");
+		put_text(w, (const uint8_t *)f->in_if_name, NFX_IFNAME_LEN);
+		put_lit(w, "\"");
+	}
+	if (f->present2 & NFX_F2_OUT_IF_NAME) {
+		put_lit(w, ",\"out_if_name\":\"");
+		put_text(w, (const uint8_t *)f->out_if_name, NFX_IFNAME_LEN);
+		put_lit(w, "\"");
+	}
 }
 
 /* DateTime is 32-bit: clamp what a broken exporter could send */

@@ -66,6 +66,8 @@ const struct nfx_ch_column nfx_ch_columns[] = {
 	{ "firewall_event", "UInt8", "IANA firewallEvent (IE 233, NSEL 40005)" },
 	{ "mpls_top_label", "UInt32", "top MPLS label (IE 70, sFlow header)" },
 	{ "mpls_labels", "Array(UInt32)", "MPLS label stack, top first (IE 70..79)" },
+	{ "in_if_name", "String", "ingress.interface.name (options data ifName/ifDescr)" },
+	{ "out_if_name", "String", "egress.interface.name" },
 };
 const size_t nfx_ch_ncolumns = sizeof(nfx_ch_columns) / sizeof(nfx_ch_columns[0]);
 

@@ -116,6 +116,14 @@ static void put_nat_side(struct wbuf *w, const struct nfx_flow *f, int src)
 	put_lit(w, "}");
 }
 
+/* ,"name":"..." of an interface, as its exporter announced it (escaped) */
+static void put_if_name(struct wbuf *w, const char name[NFX_IFNAME_LEN])
+{
+	put_lit(w, ",\"name\":\"");
+	put_text(w, (const uint8_t *)name, NFX_IFNAME_LEN);
+	put_lit(w, "\"");
+}
+
 /* Post-NAT endpoints, NAT and firewall events, MPLS labels (design §4). */
 static void put_nat_fw(struct wbuf *w, const struct nfx_flow *f)
 {
@@ -218,8 +226,12 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	put_endpoint(w, f, 0, x ? x->dst_name : NULL);
 	put_lit(w, ",\"ingress\":{\"interface\":{\"index\":");
 	put_u64(w, f->in_if);
+	if (f->present2 & NFX_F2_IN_IF_NAME)
+		put_if_name(w, f->in_if_name);
 	put_lit(w, "}},\"egress\":{\"interface\":{\"index\":");
 	put_u64(w, f->out_if);
+	if (f->present2 & NFX_F2_OUT_IF_NAME)
+		put_if_name(w, f->out_if_name);
 	put_lit(w, "}},\"host\":\"");
 	put_mem(w, host, cx->host_len);
 	put_lit(w, "\"");
