@@ -190,7 +190,7 @@ def if_names_of(opt, names):
     idx = other.get("cflow.scope_interface") or other.get("cflow.inputint")
     name = other.get("cflow.if_name") or other.get("cflow.if_descr")
     if idx is not None and name:
-        names[(opt["exporter"], int(idx))] = name[:47]
+        names[(opt["exporter"], int(idx))] = name[:31]
 
 
 def with_if_names(ref, names):

@@ -122,7 +122,7 @@ const char *nfx_proto_name(uint8_t proto);
 #define NFX_F2_OUT_IF_NAME	(1u << 8)
 
 /* Interface names kept, NUL included: longer ones are cut. */
-#define NFX_IFNAME_LEN		48
+#define NFX_IFNAME_LEN		32
 
 /* MPLS label stack entries kept: IPFIX/v9 elements 70..79. */
 #define NFX_MPLS_MAX		10

@@ -49,6 +49,29 @@ static uint64_t options_rate(const struct nfx_rec *r)
 	return 0;
 }
 
+/* ifName is the short one dashboards show; ifDescr when it is all there is. */
+static void if_name_learn(struct nfx_msg *m, const struct nfx_rec *r)
+{
+	const uint8_t *name = NULL;
+	unsigned int len = 0;
+	struct nfx_addr a;
+
+	if ((r->have & NFX_R_IFNAME) && r->ifname_len && r->ifname[0]) {
+		name = r->ifname;
+		len = r->ifname_len;
+	} else if ((r->have & NFX_R_IFDESCR) && r->ifdescr_len && r->ifdescr[0]) {
+		name = r->ifdescr;
+		len = r->ifdescr_len;
+	}
+	if (!name)
+		return;		/* no name, or only empty ones */
+	memcpy(a.b, m->dom->key.addr, sizeof(a.b));
+	if (nfx_ifnames_set(m->ifn, &a, r->opt_ifindex, name, len, m->now_ms))
+		m->st->if_name_limit++;
+	else
+		m->dom->has_ifnames = 1;
+}
+
 static void options_record(struct nfx_msg *m, const struct nfx_rec *r)
 {
 	uint64_t rate;
@@ -63,18 +86,8 @@ static void options_record(struct nfx_msg *m, const struct nfx_rec *r)
 	rate = options_rate(r);
 	if (rate)
 		m->dom->sampling_rate = rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
-	if ((r->have & NFX_R_IFINDEX) && (r->have & (NFX_R_IFNAME | NFX_R_IFDESCR))) {
-		/* ifName is the short one dashboards show; ifDescr when it is all there is */
-		int by_name = (r->have & NFX_R_IFNAME) && r->ifname_len && r->ifname[0];
-		struct nfx_addr a;
-
-		memcpy(a.b, m->dom->key.addr, sizeof(a.b));
-		if (nfx_ifnames_set(m->ifn, &a, r->opt_ifindex, by_name ? r->ifname : r->ifdescr,
-				    by_name ? r->ifname_len : r->ifdescr_len, m->now_ms))
-			m->st->if_name_limit++;
-		else
-			m->dom->has_ifnames = 1;
-	}
+	if (r->have & NFX_R_IFINDEX)
+		if_name_learn(m, r);
 	if (r->have & NFX_R_EXPORTER) {
 		m->dom->export_addr = r->export_addr;
 		m->dom->has_export_addr = 1;
