@@ -78,6 +78,15 @@ if lines 2 && [ "$(field 2 sampling_rate)" = 1 ] && [ "$(field 2 bytes)" = 2000 
 else
 	fail "second record: $(sed -n 2p "$OUT")"
 fi
+# a reload of something else keeps the policy (it points into the new configuration)
+config '"sampling_rates": [{"exporter": "127.0.0.1", "rate": 200, "override": true}], "sampling_renormalize": true, "template_ttl": 600'
+for _ in $(seq 1 100); do grep -q "configuration changed: templates" "$tmp/err" && break; sleep 0.1; done
+send 3
+if lines 3 && [ "$(field 3 bytes)" = 2000 ]; then
+	ok "an unrelated reload keeps the policy"
+else
+	fail "third record: $(sed -n 3p "$OUT") $(tail -c 300 "$tmp/err")"
+fi
 if /usr/bin/python3 tests/tools/schema_check.py doc/flow.schema.json "$OUT" >/dev/null; then
 	ok "records valid against the schema"
 else

@@ -138,8 +138,11 @@ static void apply_config_locked(struct nfx_run *r, struct nfx_config *next)
 		nfx_sinks_open_rdns(r);	/* a new cache; on failure the running one stays */
 	if (diff & NFX_CFG_CH_TEMPLATES)
 		nfx_apply_templates(r);
-	if (diff & NFX_CFG_CH_DECODE)
-		nfx_apply_decoder_policy(r);
+	/*
+	 * Always, not only on a decoder change: the policy points into the
+	 * configuration (sampling_rates), and the old one is freed below.
+	 */
+	nfx_apply_decoder_policy(r);
 	if (diff & NFX_CFG_CH_MAPPING) {
 		/*
 		 * Plans hold mapping indices: forget the templates so that the
