@@ -74,15 +74,15 @@ start() {
 }
 
 # 131072 contexts a namespace: 19 MiB of index and tracker backed at once,
-# ~67 MiB once every context is held; the bound (230 MiB) holds three of them
-SMALL='"aggregator_max_contexts": 131072, "aggregator_max_memory": 241172480'
+# ~85 MiB once every context is held; the bound (300 MiB) holds three of them
+SMALL='"aggregator_max_contexts": 131072, "aggregator_max_memory": 314572800'
 
 # ---- 1. refused at start, with the figure, before the output is made ----
 config "$(listeners a)" '"aggregator_max_memory": 104857600'
 start
 if timeout 10 tail --pid="$pid" -f /dev/null; then
 	wait "$pid"; rc=$?; pid=
-	if [ "$rc" -ne 0 ] && grep -q 'would need 53[0-9]\.[0-9] MiB .*aggregator_max_memory 100\.0 MiB' "$tmp/err"; then
+	if [ "$rc" -ne 0 ] && grep -q 'would need 67[0-9]\.[0-9] MiB .*aggregator_max_memory 100\.0 MiB' "$tmp/err"; then
 		ok "start refused: $(grep -o 'would need [0-9.]* MiB' "$tmp/err"), more than 100 MiB"
 	else
 		fail "start: exit $rc, message: $(head -c 400 "$tmp/err")"
@@ -90,7 +90,7 @@ if timeout 10 tail --pid="$pid" -f /dev/null; then
 	[ -e "$tmp/out.ndjson" ] && fail "the refused start made its output file" ||
 		ok "no output file made by the refused start"
 else
-	fail "a configuration needing 531 MiB started under a 100 MiB bound"
+	fail "a configuration needing 675 MiB started under a 100 MiB bound"
 	kill "$pid"; wait "$pid"; pid=
 fi
 
@@ -125,7 +125,7 @@ rss3=$(rss_kb)
 # ---- 4. a reload that would need more is refused; the running one stays ----
 config "$(listeners a b c)" "$SMALL"', "aggregator_port_rollup_threshold": 255'
 if wait_for reloads rejected 1; then
-	ok "reload to threshold 255 (3 x 313 MiB) refused"
+	ok "reload to threshold 255 (3 x 331 MiB) refused"
 else
 	fail "reload over the bound: rejected=$(dstat 'nfx_config_reloads_total{result="rejected"}')"
 fi

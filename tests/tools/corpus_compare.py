@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare `nfxdp decode --ms-times` output with a tshark reference decode.
 
-usage: corpus_compare.py REF.ref.ndjson PKTS.pkts.ndjson|- OURS.ndjson
+usage: corpus_compare.py [--biflow] REF.ref.ndjson PKTS.pkts.ndjson|- OURS.ndjson
 
 PKTS (the per-packet headers) is needed for uptime-relative times and sFlow
 reception times only; "-" compares every other field.
@@ -13,6 +13,11 @@ used for systemInitTimeMilliseconds.  sFlow references (proto_family
 "sflow") have one line per sample: each flow sample is one record of ours,
 counter samples are none.  Every field both sides carry is compared; the
 first difference is named.  Exit 0 when all agree.
+
+--biflow: ours was made with --biflow-reverse: after each RFC 5103 biflow
+whose reverse octets or packets are not zero comes its reverse record
+(endpoints, ports, masks, AS numbers, MACs and interfaces swapped, the
+rev_* counters, flags and ToS, the biflow's times; design §3).
 """
 import json
 import sys
@@ -135,15 +140,73 @@ def expectations(ref, pkt, sysinit):
     add("src_mac", mac, lambda o: o["source"]["mac"])
     mac = other.get("cflow.dstmac") or other.get("cflow.post_dstmac")
     add("dst_mac", mac, lambda o: o["destination"]["mac"])
+    add("in_if_name", ref.get("in_if_name"),
+        lambda o: o["ingress"]["interface"].get("name", ""))
+    add("out_if_name", ref.get("out_if_name"),
+        lambda o: o["egress"]["interface"].get("name", ""))
+    if "mpls_labels" in ref:	# added by mpls_ref_add.py
+        add("mpls_labels", ref["mpls_labels"], lambda o: o.get("mpls_labels", []))
+        add("mpls_top_label", ref["mpls_labels"][0] if ref["mpls_labels"] else None,
+            lambda o: o.get("mpls_top_label"))
     if sflow:
         sflow_expectations(ref, pkt, add)
     return checks
 
 
-def compare(refs, pkts, ours):
+SWAP = [("src_addr", "dst_addr"), ("src_port", "dst_port"), ("in_if", "out_if"),
+        ("in_if_name", "out_if_name"),
+        ("src_mask", "dst_mask"), ("src_as", "dst_as")]
+
+
+def reverse_ref(ref):
+    """The reverse record of biflow @ref, as the reference would show it."""
+    rv = {k: v for k, v in ref.items() if not k.startswith("rev_") and
+          k not in ("icmp_type", "icmp_code")}
+    for a, b in SWAP:
+        rv.pop(a, None)
+        rv.pop(b, None)
+        if a in ref:
+            rv[b] = ref[a]
+        if b in ref:
+            rv[a] = ref[b]
+    for k in ("bytes", "packets", "tcp_flags", "tos"):
+        rv.pop(k, None)
+        if "rev_" + k in ref:
+            rv[k] = ref["rev_" + k]
+    other = dict(ref.get("other", {}))
+    for a, b in (("cflow.srcmac", "cflow.dstmac"), ("cflow.post_srcmac", "cflow.post_dstmac")):
+        x, y = other.pop(a, None), other.pop(b, None)
+        if x is not None:
+            other[b] = x
+        if y is not None:
+            other[a] = y
+    rv["other"] = other
+    return rv
+
+
+def if_names_of(opt, names):
+    """An options record naming an interface (scope interface + ifName/ifDescr) into @names."""
+    other = opt.get("other", {})
+    idx = other.get("cflow.scope_interface") or other.get("cflow.inputint")
+    name = other.get("cflow.if_name") or other.get("cflow.if_descr")
+    if idx is not None and name:
+        names[(opt["exporter"], int(idx))] = name[:31]
+
+
+def with_if_names(ref, names):
+    """@ref with the interface names its exporter announced before it ("" = none)."""
+    out = dict(ref)
+    for key in ("in_if", "out_if"):
+        if key in ref:
+            out[key + "_name"] = names.get((ref["exporter"], ref[key]), "")
+    return out
+
+
+def compare(refs, pkts, ours, biflow=False):
     """Number of fields compared, or a message naming the first difference."""
     pkt_by_frame = {p["frame"]: p for p in pkts}
     sysinit = {}
+    names = {}
     flows = []
     for r in refs:
         if r["kind"] == "counters":
@@ -152,8 +215,13 @@ def compare(refs, pkts, ours):
             t = r.get("other", {}).get("cflow.sys_init_time")
             if t:
                 sysinit[r["exporter"]] = tshark_time_ms(t)
+            if_names_of(r, names)
             continue
+        if r.get("proto_family") != "sflow":
+            r = with_if_names(r, names)
         flows.append((r, sysinit.get(r["exporter"])))
+        if biflow and (r.get("rev_bytes") or r.get("rev_packets")):
+            flows.append((reverse_ref(r), sysinit.get(r["exporter"])))
     if len(flows) != len(ours):
         return f"record count: reference {len(flows)}, nfxdp {len(ours)}"
     fields = 0
@@ -177,10 +245,14 @@ def compare(refs, pkts, ours):
 
 
 def main():
-    if len(sys.argv) != 4:
+    args = sys.argv[1:]
+    biflow = bool(args) and args[0] == "--biflow"
+    if biflow:
+        args = args[1:]
+    if len(args) != 3:
         sys.exit(__doc__)
-    refs, pkts, ours = (load(p) for p in sys.argv[1:])
-    n = compare(refs, pkts, ours)
+    refs, pkts, ours = (load(p) for p in args)
+    n = compare(refs, pkts, ours, biflow)
     if isinstance(n, str):
         print(n)
         sys.exit(1)

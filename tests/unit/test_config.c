@@ -980,6 +980,53 @@ static void test_overrides_yaml(void)
 	unlink(path);
 }
 
+/* "sampling_rates": longest prefix first, checked, a change is a decoder change. */
+static void test_sampling_rates(void)
+{
+	struct nfx_config *c = parse("{\"sampling_rates\": [{\"exporter\": \"10.0.0.0/8\", "
+				     "\"rate\": 100}, {\"exporter\": \"10.1.2.3\", \"rate\": 512, "
+				     "\"override\": true}, {\"exporter\": \"2001:db8::/32\", "
+				     "\"rate\": 8}], \"sampling_renormalize\": true}");
+	struct nfx_config *d = parse("{\"sampling_rates\": [{\"exporter\": \"10.0.0.0/8\", "
+				     "\"rate\": 100}], \"sampling_renormalize\": true}");
+	struct nfx_config *e = NULL;
+	char err[256];
+	struct nfx_addr a;
+
+	if (!c || !d)
+		return;
+	CHECK_EQ(c->nsampling, 3);
+	CHECK(c->sampling_renormalize, "renormalize");
+	CHECK_EQ(c->sampling[0].exporter.prefixlen, 128);	/* the host first */
+	CHECK_EQ(c->sampling[0].rate, 512);
+	CHECK_EQ(c->sampling[0].override, 1);
+	CHECK_EQ(c->sampling[1].rate, 100);	/* /8 is /104 in the 16-byte form */
+	CHECK_EQ(c->sampling[2].rate, 8);
+	nfx_addr_parse(&a, "10.1.2.3");
+	CHECK_EQ(nfx_policy_rule(&(struct nfx_dec_policy){ .rules = c->sampling,
+			.nrules = (unsigned int)c->nsampling }, &a)->rate, 512);
+	nfx_addr_parse(&a, "10.9.9.9");
+	CHECK_EQ(nfx_policy_rule(&(struct nfx_dec_policy){ .rules = c->sampling,
+			.nrules = (unsigned int)c->nsampling }, &a)->rate, 100);
+	CHECK_EQ(nfx_config_diff(c, d), NFX_CFG_CH_DECODE);
+	CHECK_EQ(nfx_config_diff(c, c), 0);
+	/* refused: no rate, a rate of 0, a duplicate prefix */
+	for (int i = 0; i < 3; i++) {
+		static const char *const bad[] = {
+			"{\"sampling_rates\": [{\"exporter\": \"10.0.0.1\"}]}",
+			"{\"sampling_rates\": [{\"exporter\": \"10.0.0.1\", \"rate\": 0}]}",
+			"{\"sampling_rates\": [{\"exporter\": \"10.0.0.1\", \"rate\": 2}, "
+			"{\"exporter\": \"10.0.0.1/32\", \"rate\": 3}]}",
+		};
+
+		CHECK(nfx_config_parse("c.json", bad[i], strlen(bad[i]), &e, err, sizeof(err)) ==
+		      -EINVAL && !e, "case %d accepted: %s", i, err);
+	}
+	CHECK(strstr(err, "twice") != NULL, "duplicate: %s", err);
+	nfx_config_free(c);
+	nfx_config_free(d);
+}
+
 static void test_diff(void)
 {
 	static const struct { const char *key; unsigned int bits; } scalar[] = {
@@ -994,6 +1041,9 @@ static void test_diff(void)
 		{ "\"output\": {\"raw\": true}", NFX_CFG_CH_RAW | NFX_CFG_CH_RESTART },
 		{ "\"max_exporters\": 10", NFX_CFG_CH_LIMITS | NFX_CFG_CH_RESTART },
 		{ "\"enabled\": false", NFX_CFG_CH_PORTS },
+		{ "\"biflow_reverse_records\": true", NFX_CFG_CH_DECODE },
+		{ "\"sampling_renormalize\": true", NFX_CFG_CH_DECODE },
+		{ "\"exporter_address_from_export\": true", NFX_CFG_CH_DECODE },
 		{ "\"exporter_allowlist\": [\"::1\"]", NFX_CFG_CH_ALLOW },
 	};
 	struct nfx_config *base = parse(base_json), *d = nfx_config_default();
@@ -1447,6 +1497,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_overrides);
 	RUN_TEST(test_overrides_yaml);
 	RUN_TEST(test_diff);
+	RUN_TEST(test_sampling_rates);
 	if (geteuid()) {
 		printf("skip test_reconcile: needs root\n");
 		printf("skip test_reconcile_no_gap: needs root\n");

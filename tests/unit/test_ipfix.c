@@ -10,7 +10,10 @@
 
 #include "check.h"
 #include "decode/decode.h"
+#include "decode/ifnames.h"
 #include "decode/pending.h"
+#include "decode/plan.h"
+#include "decode/times.h"
 #include "decode/tmpl_cache.h"
 #include "dectest.h"
 #include "msgbuild.h"
@@ -123,12 +126,14 @@ static void test_ipfix_template_then_data(void)
 	struct nfx_src s = src4(45669);
 	const struct nfx_flow *f;
 
-	/* without IE 160 the sysUpTime times have no anchor */
+	/* without IE 160 the sysUpTime times have no anchor: export time, counted */
 	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 0);
 	tmpl_v4(1024);
 	data_v4(1024, 1, 827);
 	CHECK_EQ(run(d, &s), 1);
-	CHECK_EQ(sink.f[0].present & (NFX_F_START | NFX_F_END), 0);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS);
+	CHECK_EQ(d->stats.time_fallback, 1);
 
 	mb_ipfix_hdr(&msg, EXPORT_SECS, 1, 0);
 	opt_softflowd(256, EXPORT_MS - 60000, 1, 3);
@@ -592,6 +597,390 @@ static void test_ipfix_times(void)
 	nfx_decoder_free(d);
 }
 
+/* One data record of template 300: src, dst, then a start and an end element. */
+static void one_timed(uint16_t sid, uint16_t eid, uint16_t len, const uint8_t *sv,
+		      const uint8_t *ev)
+{
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 300, 4);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, sid, len);
+	mb_field(&msg, eid, len);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 300);
+	mb_ip4(&msg, 1, 1, 1, 1);
+	mb_ip4(&msg, 2, 2, 2, 2);
+	mb_bytes(&msg, sv, len);
+	mb_bytes(&msg, ev, len);
+	mb_set_end(&msg);
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/*
+ * No record leaves with a time of 0 or before the exporter's boot: absent,
+ * zero, unreadable (NTP before 1970, a timeval with 10^6 µs) and too early
+ * times are replaced by the other time or the export time, and counted;
+ * pmacct's 16-byte timeval form of IE 154/155 is read.
+ */
+static void test_ipfix_time_fallbacks(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(41051);
+	uint8_t a[16] = { 0 }, b[16] = { 0 };
+	uint64_t end = EXPORT_MS - 2001;
+
+	/* flowStartSeconds 0: start takes the end */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 37);
+	be64(b, end);
+	one_timed(152, 153, 8, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, end);
+	CHECK_EQ(sink.f[0].end_ms, end);
+	CHECK_EQ(d->stats.time_fallback, 1);
+
+	/* NTP seconds before 1970 (an exporter writing Unix seconds): export time */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 1, 37);
+	be64(a, (uint64_t)(EXPORT_SECS - 5) << 32);
+	be64(b, (uint64_t)(EXPORT_SECS - 1) << 32);
+	one_timed(154, 155, 8, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS);
+	CHECK_EQ(d->stats.time_fallback, 2);
+
+	/* pmacct nfprobe_tstamp_usec: 16 bytes, Unix seconds then µs */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 2, 37);
+	be64(a, EXPORT_SECS - 3);
+	be64(a + 8, 901434);
+	be64(b, EXPORT_SECS - 1);
+	be64(b + 8, 999999);
+	one_timed(154, 155, 16, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS - 3000 + 901);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS - 1000 + 999);
+	CHECK_EQ(d->stats.time_fallback, 2);
+
+	/* a timespec (156/157 in the same form) whose ns are out of range is unreadable */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 3, 37);
+	be64(a + 8, 1000000000);
+	be64(b, EXPORT_SECS - 1);
+	be64(b + 8, 250000000);
+	one_timed(156, 157, 16, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS - 750);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS - 750);
+	CHECK_EQ(d->stats.time_fallback, 3);
+
+	/* a delta beyond the export time itself */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 4, 37);
+	be64(a, EXPORT_MS * 1000 + 1);
+	be64(b, 1000);
+	one_timed(158, 159, 8, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS - 1);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS - 1);
+	CHECK_EQ(d->stats.time_fallback, 4);
+
+	/* an export time of 0 is the reception time */
+	mb_ipfix_hdr(&msg, 0, 5, 37);
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	one_timed(150, 151, 4, a, b);
+	s.now_ms = EXPORT_MS + 7;
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS + 7);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS + 7);
+	CHECK_EQ(d->stats.time_fallback, 5);
+	s.now_ms = EXPORT_MS;
+
+	/* boot known from IE 160: a start before it (beyond the slack) goes */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 6, 37);
+	opt_softflowd(256, EXPORT_MS - 60000, 1, 3);
+	be64(a, EXPORT_MS - 60000 - NFX_BOOT_SLACK_MS - 1);
+	be64(b, EXPORT_MS - 60000 - NFX_BOOT_SLACK_MS);
+	one_timed(152, 153, 8, a, b);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].start_ms, EXPORT_MS - 60000 - NFX_BOOT_SLACK_MS);
+	CHECK_EQ(sink.f[0].end_ms, EXPORT_MS - 60000 - NFX_BOOT_SLACK_MS);
+	CHECK_EQ(d->stats.time_fallback, 6);
+	for (unsigned int i = 0; i < sink.n; i++)
+		CHECK(sink.f[i].present & NFX_F_START && sink.f[i].present & NFX_F_END,
+		      "record %u present", i);
+	nfx_decoder_free(d);
+}
+
+/* Post-NAT endpoints (225-228, 281/282), natEvent 230 and firewallEvent 233: built-in fields. */
+static void test_ipfix_nat_firewall(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(41052);
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x99 };
+	const struct nfx_flow *f;
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 38);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 310, 8);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 225, 4);
+	mb_field(&msg, 226, 4);
+	mb_field(&msg, 227, 2);
+	mb_field(&msg, 228, 2);
+	mb_field(&msg, 230, 1);
+	mb_field(&msg, 233, 1);
+	mb_tmpl(&msg, 311, 3);
+	mb_field(&msg, 27, 16);
+	mb_field(&msg, 281, 16);
+	mb_field(&msg, 282, 16);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 310);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_ip4(&msg, 198, 51, 100, 7);
+	mb_ip4(&msg, 203, 0, 113, 5);
+	mb_ip4(&msg, 198, 51, 100, 8);
+	mb_u16(&msg, 61000);
+	mb_u16(&msg, 8443);
+	mb_u8(&msg, 1);		/* natEvent: create */
+	mb_u8(&msg, 3);		/* firewallEvent: flow denied */
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 311);
+	mb_bytes(&msg, v6, 16);
+	mb_bytes(&msg, v6, 16);
+	mb_bytes(&msg, v6, 16);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 2);
+	f = &sink.f[0];
+	CHECK_EQ(f->present2, NFX_F2_NAT_SRC | NFX_F2_NAT_DST | NFX_F2_NAT_SRC_PORT |
+		 NFX_F2_NAT_DST_PORT | NFX_F2_NAT_EVENT | NFX_F2_FW_EVENT);
+	CHECK(nfx_addr_is_v4(&f->nat_src) && f->nat_src.b[12] == 203 && f->nat_src.b[15] == 5,
+	      "post-NAT source");
+	CHECK(nfx_addr_is_v4(&f->nat_dst) && f->nat_dst.b[15] == 8, "post-NAT destination");
+	CHECK_EQ(f->nat_src_port, 61000);
+	CHECK_EQ(f->nat_dst_port, 8443);
+	CHECK_EQ(f->nat_event, 1);
+	CHECK_EQ(f->fw_event, 3);
+	f = &sink.f[1];
+	CHECK_EQ(f->present2, NFX_F2_NAT_SRC | NFX_F2_NAT_DST);
+	CHECK(!memcmp(f->nat_src.b, v6, 16) && !memcmp(f->nat_dst.b, v6, 16), "post-NAT IPv6");
+	/* a post-NAT address of the wrong size is skipped, not misread */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 1, 38);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 312, 2);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 225, 16);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 312);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_bytes(&msg, v6, 16);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].present2, 0);
+	nfx_decoder_free(d);
+}
+
+/*
+ * RFC 5103 biflow (softflowd -b's layout): reverse elements (PEN 29305)
+ * read; the reverse record, endpoints swapped, only with the policy on and
+ * reverse counters that are not zero.
+ */
+static void test_ipfix_biflow(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(41053);
+	struct nfx_dec_policy pol = { .biflow_reverse = 0 };
+	const struct nfx_flow *f, *r;
+
+	for (int on = 0; on < 2; on++) {
+		pol.biflow_reverse = on;
+		nfx_decoder_set_policy(d, &pol);
+		mb_ipfix_hdr(&msg, EXPORT_SECS, (uint32_t)on, 39);
+		mb_set_begin(&msg, 2);
+		mb_tmpl(&msg, 320, 13);
+		mb_field(&msg, 8, 4);
+		mb_field(&msg, 12, 4);
+		mb_field(&msg, 7, 2);
+		mb_field(&msg, 11, 2);
+		mb_field(&msg, 10, 4);
+		mb_field(&msg, 14, 4);
+		mb_field(&msg, 152, 8);
+		mb_field(&msg, 1, 4);
+		mb_field_pen(&msg, 1, 4, 29305);
+		mb_field(&msg, 2, 4);
+		mb_field_pen(&msg, 2, 4, 29305);
+		mb_field(&msg, 6, 1);
+		mb_field_pen(&msg, 6, 1, 29305);
+		mb_set_end(&msg);
+		mb_set_begin(&msg, 320);
+		for (int i = 0; i < 2; i++) {
+			mb_ip4(&msg, 10, 0, 0, 1);
+			mb_ip4(&msg, 10, 0, 0, 2);
+			mb_u16(&msg, 40000);
+			mb_u16(&msg, 443);
+			mb_u32(&msg, 3);
+			mb_u32(&msg, 4);
+			mb_u64(&msg, EXPORT_MS - 500);
+			mb_u32(&msg, 100);
+			mb_u32(&msg, i ? 0 : 900);	/* the second: nothing came back */
+			mb_u32(&msg, 2);
+			mb_u32(&msg, i ? 0 : 3);
+			mb_u8(&msg, 0x02);
+			mb_u8(&msg, 0x12);
+		}
+		mb_set_end(&msg);
+		CHECK_EQ(run(d, &s), on ? 3 : 2);
+		f = &sink.f[0];
+		CHECK(f->bytes == 100 && f->packets == 2 && f->tcp_flags == 0x02 &&
+		      f->src.b[15] == 1 && f->src_port == 40000 && f->in_if == 3, "forward record");
+		CHECK_EQ(d->stats.biflow_reverse_records, on ? 1u : 0u);
+		if (!on)
+			continue;
+		r = &sink.f[1];
+		CHECK(r->bytes == 900 && r->packets == 3 && r->tcp_flags == 0x12, "reverse counters");
+		CHECK(r->src.b[15] == 2 && r->dst.b[15] == 1 && r->src_port == 443 &&
+		      r->dst_port == 40000, "reverse endpoints");
+		CHECK(r->in_if == 4 && r->out_if == 3, "reverse interfaces");
+		CHECK_EQ(r->start_ms, EXPORT_MS - 500);
+		CHECK_EQ(r->present & (NFX_F_SRC_PORT | NFX_F_DST_PORT | NFX_F_IN_IF | NFX_F_OUT_IF),
+			 NFX_F_SRC_PORT | NFX_F_DST_PORT | NFX_F_IN_IF | NFX_F_OUT_IF);
+		CHECK_EQ(sink.f[2].bytes, 100);
+	}
+	nfx_decoder_free(d);
+}
+
+/*
+ * MPLS label stack entries (IE 70..79, 3 bytes each): kept top first, up to
+ * the last entry that is not all zero; all zero (pmacct's "no label") is
+ * no stack at all.
+ */
+static void test_ipfix_mpls(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(41054);
+	static const uint32_t stack[4] = { 16001u << 4 | 5u << 1, 2002u << 4, 300u << 4 | 1, 0 };
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 40);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 330, 5);
+	mb_field(&msg, 8, 4);
+	for (int i = 0; i < 4; i++)
+		mb_field(&msg, (uint16_t)(70 + i), 3);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 330);
+	for (int r = 0; r < 2; r++) {
+		mb_ip4(&msg, 10, 7, 0, (uint8_t)r);
+		for (int i = 0; i < 4; i++) {
+			uint32_t e = r ? 0 : stack[i];
+
+			mb_u8(&msg, (uint8_t)(e >> 16));
+			mb_u8(&msg, (uint8_t)(e >> 8));
+			mb_u8(&msg, (uint8_t)e);
+		}
+	}
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 2);
+	CHECK(sink.f[0].present2 & NFX_F2_MPLS, "stack kept");
+	CHECK_EQ(sink.f[0].mpls_depth, 3);
+	for (int i = 0; i < 3; i++)
+		CHECK(sink.f[0].mpls[i] == stack[i], "entry %d: %#x", i, sink.f[0].mpls[i]);
+	CHECK_EQ(sink.f[1].present2 & NFX_F2_MPLS, 0);
+	CHECK_EQ(sink.f[1].mpls_depth, 0);
+	nfx_decoder_free(d);
+}
+
+/* Options record: scope ingressInterface @ifindex, ifName (16 bytes), ifDescription (varlen). */
+static void opt_ifname(uint16_t tid, uint32_t ifindex, const char *name, const char *descr)
+{
+	char n[16] = { 0 };
+
+	mb_set_begin(&msg, 3);
+	mb_ipfix_opt_tmpl(&msg, tid, 3, 1);
+	mb_field(&msg, 10, 4);
+	mb_field(&msg, 82, 16);
+	mb_field(&msg, 83, NFX_VARLEN);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, tid);
+	mb_u32(&msg, ifindex);
+	memcpy(n, name, strlen(name) < 16 ? strlen(name) : 16);
+	mb_bytes(&msg, n, 16);
+	mb_varlen(&msg, descr, strlen(descr));
+	mb_set_end(&msg);
+}
+
+/*
+ * Interface names from options data (Cisco's layout: scope ingressInterface,
+ * ifName, ifDescription): kept per exporter and ifIndex, given to the
+ * records' ingress/egress; ifDescription when ifName is empty; bounded
+ * (if_name_limit) and forgotten by the sweep.
+ */
+static void test_ipfix_interface_names(void)
+{
+	struct nfx_decoder_opts o = { .max_interface_names = 2 };
+	struct nfx_decoder *d = nfx_decoder_new(&o);
+	struct nfx_src s = src4(41055), other = src4(41055);
+	const struct nfx_flow *f;
+
+	other.addr.b[15] = 2;		/* another exporter, same indexes */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 41);
+	opt_ifname(400, 3, "Gi0/0/3", "uplink to core");
+	opt_ifname(401, 7, "", "customer \"A\"");
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 402, 4);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 10, 4);
+	mb_field(&msg, 14, 4);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 402);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_ip4(&msg, 10, 0, 0, 2);
+	mb_u32(&msg, 3);
+	mb_u32(&msg, 7);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_ip4(&msg, 10, 0, 0, 2);
+	mb_u32(&msg, 9);		/* never named */
+	mb_u32(&msg, 3);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 2);
+	f = &sink.f[0];
+	CHECK(f->present2 & NFX_F2_IN_IF_NAME && !strcmp(f->in_if_name, "Gi0/0/3"), "in %s",
+	      f->in_if_name);
+	CHECK(f->present2 & NFX_F2_OUT_IF_NAME && !strcmp(f->out_if_name, "customer \"A\""),
+	      "out (ifDescr) %s", f->out_if_name);
+	CHECK(!(sink.f[1].present2 & NFX_F2_IN_IF_NAME), "unnamed interface");
+	CHECK(!strcmp(sink.f[1].out_if_name, "Gi0/0/3"), "second record out");
+	/* the table holds 2: a third interface is refused and counted */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 1, 41);
+	opt_ifname(400, 4, "Gi0/0/4", "");
+	CHECK_EQ(run(d, &s), 0);
+	CHECK_EQ(d->stats.if_name_limit, 1);
+	/* another exporter's index 3 has no name */
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 0, 41);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 402, 3);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 10, 4);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 402);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_ip4(&msg, 10, 0, 0, 2);
+	mb_u32(&msg, 3);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &other), 1);
+	CHECK(!(sink.f[0].present2 & NFX_F2_IN_IF_NAME), "other exporter");
+	/* not announced again within the TTL: forgotten */
+	CHECK_EQ(nfx_ifnames_count(d->ifn), 2);
+	nfx_decoder_sweep(d, EXPORT_MS + 10000, 5000);
+	CHECK_EQ(nfx_ifnames_count(d->ifn), 0);
+	nfx_decoder_free(d);
+}
+
 /* One options record with the given elements (4-byte values) and a flow after it. */
 static uint32_t rate_of(const uint16_t *ids, const uint32_t *vals, int n)
 {
@@ -955,6 +1344,11 @@ int main(void)
 	RUN_TEST(test_ipfix_short_messages);
 	RUN_TEST(test_ipfix_huge_fields);
 	RUN_TEST(test_ipfix_times);
+	RUN_TEST(test_ipfix_time_fallbacks);
+	RUN_TEST(test_ipfix_nat_firewall);
+	RUN_TEST(test_ipfix_biflow);
+	RUN_TEST(test_ipfix_mpls);
+	RUN_TEST(test_ipfix_interface_names);
 	RUN_TEST(test_ipfix_sampling);
 	RUN_TEST(test_ipfix_domain_scope);
 	RUN_TEST(test_ipfix_sequence);

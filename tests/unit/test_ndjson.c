@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* test_ndjson.c - the NDJSON record format (design §4), checked with json-c. */
 #include <json-c/json.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -160,6 +161,89 @@ static void test_rolled_up_port(void)
  * table) and the bounds-checked path: a buffer of exactly the record's size
  * gives the same bytes as the fast path, one byte less is refused.
  */
+/* Post-NAT endpoints and NAT/firewall events: written only as far as the record has them. */
+static void test_nat_firewall(void)
+{
+	struct nfx_flow f = v4_flow();
+	struct json_object *o, *side, *v;
+
+	nfx_addr_parse(&f.nat_src, "203.0.113.5");
+	nfx_addr_parse(&f.nat_dst, "2001:db8::99");
+	f.nat_src_port = 61000;
+	f.nat_dst_port = 8443;
+	f.nat_event = 1;
+	f.fw_event = 3;
+	f.present2 = NFX_F2_NAT_SRC | NFX_F2_NAT_SRC_PORT | NFX_F2_NAT_DST_PORT | NFX_F2_NAT_EVENT |
+		     NFX_F2_FW_EVENT;
+	o = format(&f, "prod", "c");
+	CHECK(o, "valid JSON");
+	if (!o)
+		return;
+	CHECK(!strcmp(str_at(o, "nat_source", "ip"), "203.0.113.5"), "nat source ip");
+	CHECK(json_object_object_get_ex(o, "nat_source", &side) &&
+	      json_object_object_get_ex(side, "port", &v) && json_object_is_type(v, json_type_int) &&
+	      json_object_get_int(v) == 61000, "nat source port is a number");
+	CHECK(!str_at(o, "nat_destination", "ip"), "absent nat destination ip omitted");
+	CHECK(!strcmp(str_at(o, "nat_destination", "port"), "8443"), "nat destination port");
+	CHECK(!strcmp(str_at(o, "nat_event", NULL), "1"), "nat_event");
+	CHECK(!strcmp(str_at(o, "firewall_event", NULL), "3"), "firewall_event");
+	json_object_put(o);
+	f.present2 = NFX_F2_NAT_DST;
+	o = format(&f, "prod", "c");
+	CHECK(o && !strcmp(str_at(o, "nat_destination", "ip"), "2001:db8::99") &&
+	      !str_at(o, "nat_source", NULL) && !str_at(o, "nat_event", NULL) &&
+	      !str_at(o, "firewall_event", NULL), "only the destination address");
+	json_object_put(o);
+	f.present2 = 0;
+	o = format(&f, "prod", "c");
+	CHECK(o && !str_at(o, "nat_destination", NULL) && !str_at(o, "firewall_event", NULL) &&
+	      !str_at(o, "mpls_labels", NULL), "none without present2");
+	json_object_put(o);
+	/* interface names, escaped: a quote and a control byte */
+	strcpy(f.in_if_name, "Gi0/1 \"core\"\x01");
+	strcpy(f.out_if_name, "eth1");
+	f.present2 = NFX_F2_IN_IF_NAME | NFX_F2_OUT_IF_NAME;
+	o = format(&f, "prod", "c");
+	CHECK(o, "names: valid JSON");
+	if (o) {
+		struct json_object *ing, *itf, *nm;
+
+		CHECK(json_object_object_get_ex(o, "ingress", &ing) &&
+		      json_object_object_get_ex(ing, "interface", &itf) &&
+		      json_object_object_get_ex(itf, "name", &nm) &&
+		      !strcmp(json_object_get_string(nm), "Gi0/1 \"core\"\x01"), "ingress name");
+		CHECK(json_object_object_get_ex(o, "egress", &ing) &&
+		      json_object_object_get_ex(ing, "interface", &itf) &&
+		      json_object_object_get_ex(itf, "name", &nm) &&
+		      !strcmp(json_object_get_string(nm), "eth1"), "egress name");
+		json_object_put(o);
+	}
+	f.present2 = 0;
+	/* MPLS: the top label and the stack, labels only */
+	nfx_flow_set_mpls(&f, 0, 16001u << 4 | 5u << 1);
+	nfx_flow_set_mpls(&f, 1, 300u << 4 | 1);
+	o = format(&f, "prod", "c");
+	CHECK(o && !strcmp(str_at(o, "mpls_top_label", NULL), "16001") &&
+	      !strcmp(str_at(o, "mpls_labels", NULL), "[ 16001, 300 ]"), "mpls %s",
+	      o ? str_at(o, "mpls_labels", NULL) : "-");
+	json_object_put(o);
+}
+
+/* An IPv4 exporter seen by a dual-stack socket (::ffff:a.b.c.d) is written as IPv4. */
+static void test_mapped_exporter(void)
+{
+	struct nfx_flow f = v4_flow();
+	struct in6_addr a6;
+	struct json_object *o;
+
+	inet_pton(AF_INET6, "::ffff:192.0.2.9", &a6);
+	memcpy(f.exporter.b, &a6, 16);
+	o = format(&f, "prod", "c");
+	CHECK(o && !strcmp(str_at(o, "exporter", "ip"), "192.0.2.9"), "exporter %s",
+	      o ? str_at(o, "exporter", "ip") : "-");
+	json_object_put(o);
+}
+
 static void test_numbers_and_exact_buffers(void)
 {
 	static char fast[4096], exact[4096];
@@ -208,5 +292,7 @@ int main(void)
 	RUN_TEST(test_unknown_protocol_and_small_buffer);
 	RUN_TEST(test_rolled_up_port);
 	RUN_TEST(test_numbers_and_exact_buffers);
+	RUN_TEST(test_nat_firewall);
+	RUN_TEST(test_mapped_exporter);
 	CHECK_EXIT();
 }

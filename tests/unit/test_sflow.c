@@ -986,6 +986,11 @@ static void test_sflow_mpls(void)
 	CHECK_EQ(f.ip_version, 4);
 	CHECK_EQ(f.tos, 0x10);
 	CHECK_EQ(f.src_port, 22);
+	/* the stack is kept, entries without their TTL byte */
+	CHECK(f.present2 & NFX_F2_MPLS, "labels kept");
+	CHECK_EQ(f.mpls_depth, 2);
+	CHECK_EQ(f.mpls[0], 0x00100);
+	CHECK_EQ(f.mpls[1], 0x00201);
 	/* one label, IPv6 */
 	p_eth(&p, 0x8847);
 	p_u16(&p, 0x0003);
@@ -1003,6 +1008,7 @@ static void test_sflow_mpls(void)
 	}
 	p_ipv4(&p, 6, 0, 0, 0);
 	CHECK_EQ(parse(&p, p.len, NFX_PKTHDR_ETHER, &f), NFX_PKTHDR_L2);
+	CHECK_EQ(f.mpls_depth, NFX_MPLS_MAX);	/* the first ten of the stack */
 	p_eth(&p, 0x8847);
 	p_u16(&p, 0x0001);
 	p_u16(&p, 0x00ff);

@@ -645,6 +645,24 @@ static void test_bad_options(void)
 }
 
 /* Every key of a formatted row is a column, with a value of its type. */
+/* Every key of row @o names a column of the table; @return the key count. */
+static int keys_are_columns(struct json_object *o)
+{
+	int keys = 0;
+
+	json_object_object_foreach(o, key, val) {
+		size_t i;
+
+		(void)val;
+		keys++;
+		for (i = 0; i < nfx_ch_ncolumns; i++)
+			if (!strcmp(nfx_ch_columns[i].name, key))
+				break;
+		CHECK(i < nfx_ch_ncolumns, "key %s is not a column", key);
+	}
+	return keys;
+}
+
 static void test_row_format(void)
 {
 	struct nfx_flow f = { 0 };
@@ -685,16 +703,7 @@ static void test_row_format(void)
 	CHECK(o, "not JSON: %s", buf);
 	if (!o)
 		return;
-	json_object_object_foreach(o, key, val) {
-		size_t i;
-
-		(void)val;
-		keys++;
-		for (i = 0; i < nfx_ch_ncolumns; i++)
-			if (!strcmp(nfx_ch_columns[i].name, key))
-				break;
-		CHECK(i < nfx_ch_ncolumns, "key %s is not a column", key);
-	}
+	keys = keys_are_columns(o);
 	CHECK(keys >= 26, "%d keys", keys);
 #define STR(k, want)                                                                  \
 	CHECK(json_object_object_get_ex(o, k, &v) && !strcmp(json_object_get_string(v), want), \
@@ -727,7 +736,43 @@ static void test_row_format(void)
 	CHECK(json_object_object_get_ex(o, "tcp_flags", &v) && json_object_array_length(v) == 2,
 	      "tcp_flags");
 	CHECK(!json_object_object_get_ex(o, "bgp_next_hop", NULL), "absent field written");
+	CHECK(!json_object_object_get_ex(o, "nat_src_ip", NULL) &&
+	      !json_object_object_get_ex(o, "firewall_event", NULL), "absent NAT fields written");
 	json_object_put(o);
+	/* post-NAT endpoints and events: columns of their own, each key a column */
+	nfx_addr_set_v4(&f.nat_src, e);
+	nfx_addr_set_v4(&f.nat_dst, b);
+	f.nat_src_port = 61000;
+	f.nat_dst_port = 8443;
+	f.nat_event = 2;
+	f.fw_event = 3;
+	f.present2 = NFX_F2_NAT_SRC | NFX_F2_NAT_DST | NFX_F2_NAT_SRC_PORT | NFX_F2_NAT_DST_PORT |
+		     NFX_F2_NAT_EVENT | NFX_F2_FW_EVENT;
+	strcpy(f.in_if_name, "Gi0/1");
+	f.present2 |= NFX_F2_IN_IF_NAME;
+	nfx_flow_set_mpls(&f, 0, 24007u << 4);
+	nfx_flow_set_mpls(&f, 1, 999u << 4 | 1);
+	n = nfx_ch_format(buf, sizeof(buf), &f, 1700000010000ull, "d", "h", NULL);
+	CHECK(n > 0, "format: %d", n);
+	buf[n > 0 ? n : 0] = 0;
+	o = json_tokener_parse(buf);
+	CHECK(o, "not JSON: %s", buf);
+	if (!o)
+		return;
+	keys_are_columns(o);
+	STR("nat_src_ip", "172.16.0.9");
+	STR("nat_dst_ip", "192.168.7.200");
+	NUM("nat_src_port", 61000);
+	NUM("nat_dst_port", 8443);
+	NUM("nat_event", 2);
+	NUM("firewall_event", 3);
+	NUM("mpls_top_label", 24007);
+	STR("in_if_name", "Gi0/1");
+	CHECK(json_object_object_get_ex(o, "mpls_labels", &v) && json_object_array_length(v) == 2 &&
+	      json_object_get_int(json_object_array_get_idx(v, 1)) == 999, "mpls_labels");
+	json_object_put(o);
+	f.mpls_depth = 0;
+	f.present2 = 0;
 	/* a DateTime out of 32 bits is clamped, not rejected by the server */
 	f.start_ms = UINT64_MAX;
 	n = nfx_ch_format(buf, sizeof(buf), &f, 1700000010000ull, "d", "h", NULL);

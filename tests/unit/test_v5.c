@@ -128,6 +128,60 @@ static void test_v5_uptime_wrap(void)
 	CHECK_EQ(flows[0].end_ms, 1700000000500ull - 500);
 }
 
+/*
+ * A header without a clock (unix_secs 0) is taken at its reception time;
+ * an age beyond the export time gives no time of 0: both times are then
+ * the export time, counted.
+ */
+static void test_v5_time_fallback(void)
+{
+	struct legacy_msg m;
+	uint64_t before = dec->stats.time_fallback;
+
+	msg_init(&m, 5, 1, 100000, 0, 50);
+	put32(m.buf + 12, 0);
+	fill_rec(msg_rec(&m, 0), 90000, 99000, 1);
+	CHECK_EQ(decode(&m), 1);
+	CHECK_EQ(flows[0].start_ms, src.now_ms - 10000);
+	CHECK_EQ(flows[0].end_ms, src.now_ms - 1000);
+	CHECK_EQ(dec->stats.time_fallback, before);
+	/* exported at 1970-01-01T00:00:01, the flow 90 s old */
+	msg_init(&m, 5, 1, 100000, 1, 51);
+	put32(m.buf + 12, 0);
+	fill_rec(msg_rec(&m, 0), 10000, 10000, 1);
+	CHECK_EQ(decode(&m), 1);
+	CHECK_EQ(flows[0].start_ms, 1000);
+	CHECK_EQ(flows[0].end_ms, 1000);
+	CHECK_EQ(dec->stats.time_fallback, before + 1);
+}
+
+/* The configuration's rate overrides the header's; renormalisation on every record. */
+static void test_v5_configured_sampling(void)
+{
+	struct nfx_sampling_rule rule = { .rate = 1000, .override = 1 };
+	struct nfx_dec_policy pol = { .rules = &rule, .nrules = 1, .renormalize = 1 };
+	struct legacy_msg m;
+
+	nfx_addr_parse(&rule.exporter.addr, "::");
+	rule.exporter.prefixlen = 0;		/* every exporter */
+	nfx_decoder_set_policy(dec, &pol);
+	msg_init(&m, 5, 2, 100000, 1700000000, 60);
+	put16(m.buf + 22, 0x4000 | 64);		/* the header says 1 in 64 */
+	fill_rec(msg_rec(&m, 0), 90000, 99000, 7);
+	fill_rec(msg_rec(&m, 1), 90000, 99000, 9);
+	CHECK_EQ(decode(&m), 2);
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(flows[i].sampling_rate, 1);
+		CHECK_EQ(flows[i].packets, 5 * 1000);
+	}
+	CHECK_EQ(flows[1].bytes, 9 * 1000);
+	pol.nrules = 0;
+	pol.renormalize = 0;
+	nfx_decoder_set_policy(dec, &pol);
+	CHECK_EQ(decode(&m), 2);
+	CHECK_EQ(flows[0].sampling_rate, 64);
+}
+
 static void test_v5_bounds(void)
 {
 	struct legacy_msg m;
@@ -253,6 +307,8 @@ int main(void)
 	}
 	RUN_TEST(test_v5_fields);
 	RUN_TEST(test_v5_uptime_wrap);
+	RUN_TEST(test_v5_time_fallback);
+	RUN_TEST(test_v5_configured_sampling);
 	RUN_TEST(test_v5_bounds);
 	RUN_TEST(test_v1_v6_v7_layouts);
 	RUN_TEST(test_v5_sequence);

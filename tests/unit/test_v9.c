@@ -10,6 +10,7 @@
 #include "check.h"
 #include "decode/decode.h"
 #include "decode/pending.h"
+#include "decode/times.h"
 #include "decode/tmpl_cache.h"
 #include "dectest.h"
 #include "msgbuild.h"
@@ -254,7 +255,10 @@ static void test_v9_redefinition(void)
 	CHECK_EQ(sink.f[0].bytes, 777);
 	CHECK_EQ(sink.f[1].bytes, 778);
 	CHECK_EQ(sink.f[1].dst.b[15], 8);
-	CHECK_EQ(sink.f[0].present & NFX_F_START, 0);
+	/* no time element: both times are the export time, counted */
+	CHECK_EQ(sink.f[0].start_ms, (uint64_t)UNIX_SECS * 1000);
+	CHECK_EQ(sink.f[0].end_ms, (uint64_t)UNIX_SECS * 1000);
+	CHECK_EQ(d->stats.time_fallback, 2);
 	CHECK_EQ(d->stats.templates_learned, 2);
 	CHECK_EQ(nfx_tmpl_count(d->tmpl), 1);
 	nfx_decoder_free(d);
@@ -335,19 +339,25 @@ static void opt_tmpl_sampling(uint16_t tid)
 	mb_set_end(&msg);		/* unpadded, as softflowd sends it */
 }
 
+/* softflowd's options template and record: interface 3 is sampled 1 in 4. */
+static void opt_sampling(uint16_t tid)
+{
+	opt_tmpl_sampling(tid);
+	mb_set_begin(&msg, tid);
+	mb_u32(&msg, 3);
+	mb_u32(&msg, 4);
+	mb_u8(&msg, 1);
+	mb_bytes(&msg, "cbv-p0", 7);
+	mb_set_end(&msg);		/* unpadded: 4 + 16 = 20 bytes */
+}
+
 static void test_v9_options_sampling(void)
 {
 	struct nfx_decoder *d = dec_new(0, 0);
 	struct nfx_src s = src4(40003), other = src4(40004);
 
 	mb_v9_hdr(&msg, 1, UPTIME, UNIX_SECS, 1, 0);
-	opt_tmpl_sampling(256);
-	mb_set_begin(&msg, 256);
-	mb_u32(&msg, 3);
-	mb_u32(&msg, 4);
-	mb_u8(&msg, 1);
-	mb_bytes(&msg, "cbv-p0", 7);
-	mb_set_end(&msg);		/* unpadded: 4 + 16 = 20 bytes */
+	opt_sampling(256);
 	tmpl_v4(1024);
 	data_v4(1024, 2, 10);
 	CHECK_EQ(run(d, &s), 2);
@@ -386,6 +396,101 @@ static void test_v9_options_sampling(void)
 	CHECK_EQ(run(d, &s), 1);
 	CHECK_EQ(sink.f[0].sampling_rate, 10);
 	CHECK_EQ(d->stats.options_records, 2);
+	nfx_decoder_free(d);
+}
+
+/*
+ * The configuration's sampling rates: a default for an exporter that
+ * announces none, an override for one that announces a wrong one, the most
+ * specific prefix first; renormalisation multiplies bytes and packets.
+ */
+/* @nrec records of template 1024 (sent along) under policy @pol. */
+static int run_policy(struct nfx_decoder *d, const struct nfx_src *s,
+		      const struct nfx_dec_policy *pol, uint32_t seq, uint32_t source_id, int nrec)
+{
+	nfx_decoder_set_policy(d, pol);
+	mb_v9_hdr(&msg, 1, UPTIME, UNIX_SECS, seq, source_id);
+	tmpl_v4(1024);
+	data_v4(1024, nrec, 10);
+	return run(d, s);
+}
+
+static void test_v9_configured_sampling(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(40014);
+	struct nfx_sampling_rule rules[2] = {
+		{ .rate = 512, .override = 1 },		/* 10.201.9.1 itself */
+		{ .rate = 100 },			/* 10.0.0.0/8 */
+	};
+	struct nfx_dec_policy pol = { .rules = rules + 1, .nrules = 1 };
+
+	CHECK_EQ(nfx_prefix_parse("10.201.9.1", &rules[0].exporter), 0);
+	CHECK_EQ(nfx_prefix_parse("10.0.0.0/8", &rules[1].exporter), 0);
+	/* announces none: the default of its /8 (the host rule set aside) */
+	CHECK_EQ(run_policy(d, &s, &pol, 1, 0, 1), 1);
+	CHECK_EQ(sink.f[0].sampling_rate, 100);
+	CHECK_EQ(sink.f[0].bytes, 10);
+	/* announces 4 (options): a default leaves it, an override replaces it */
+	mb_v9_hdr(&msg, 1, UPTIME, UNIX_SECS, 2, 0);
+	opt_sampling(256);
+	data_v4(1024, 1, 10);
+	CHECK_EQ(run(d, &s), 1);
+	CHECK_EQ(sink.f[0].sampling_rate, 4);
+	pol.rules = rules;
+	pol.nrules = 2;
+	CHECK_EQ(run_policy(d, &s, &pol, 3, 0, 1), 1);
+	CHECK_EQ(sink.f[0].sampling_rate, 512);
+	/* renormalised: volumes times the rate, which becomes 1 */
+	pol.renormalize = 1;
+	CHECK_EQ(run_policy(d, &s, &pol, 4, 0, 2), 2);
+	CHECK_EQ(sink.f[0].sampling_rate, 1);
+	CHECK_EQ(sink.f[0].bytes, 10 * 512);
+	CHECK_EQ(sink.f[0].packets, 7 * 512);
+	CHECK_EQ(sink.f[1].bytes, 11 * 512);
+	/* no rule, no rate: left alone, nothing multiplied */
+	pol.nrules = 0;
+	CHECK_EQ(run_policy(d, &s, &pol, 5, 1, 1), 1);
+	CHECK_EQ(sink.f[0].sampling_rate, 0);
+	CHECK_EQ(sink.f[0].bytes, 10);
+	nfx_decoder_free(d);
+}
+
+/*
+ * exporter_address_from_export: pmacct's options record (scope system, IE
+ * 130) states the exporter's own address; with the policy on, the records
+ * of the domain carry it (those after it in the same message, the next
+ * messages, held data sets), otherwise the packet's source.
+ */
+static void test_v9_exporter_from_export(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(40015);
+	struct nfx_dec_policy pol = { .exporter_from_export = 0 };
+
+	for (int on = 0; on < 2; on++) {
+		pol.exporter_from_export = on;
+		nfx_decoder_set_policy(d, &pol);
+		mb_v9_hdr(&msg, 3, UPTIME, UNIX_SECS, (uint32_t)on * 2 + 1, (uint32_t)on);
+		mb_set_begin(&msg, 1);
+		mb_v9_opt_tmpl(&msg, 4099, 4, 4);
+		mb_field(&msg, 1, 4);		/* scope: system */
+		mb_field(&msg, 130, 4);
+		mb_set_end(&msg);
+		mb_set_begin(&msg, 4099);
+		mb_u32(&msg, 0x0ac90901);
+		mb_ip4(&msg, 192, 0, 2, 77);
+		mb_set_end(&msg);
+		tmpl_v4(1024);
+		data_v4(1024, 1, 10);
+		CHECK_EQ(run(d, &s), 1);
+		CHECK(sink.f[0].exporter.b[12] == (on ? 192 : 10) &&
+		      sink.f[0].exporter.b[15] == (on ? 77 : 1), "same message, policy %d", on);
+		mb_v9_hdr(&msg, 1, UPTIME, UNIX_SECS, (uint32_t)on * 2 + 2, (uint32_t)on);
+		data_v4(1024, 1, 10);
+		CHECK_EQ(run(d, &s), 1);
+		CHECK(sink.f[0].exporter.b[15] == (on ? 77 : 1), "next message, policy %d", on);
+	}
 	nfx_decoder_free(d);
 }
 
@@ -712,6 +817,114 @@ static void test_v9_uptime_wrap(void)
 	nfx_decoder_free(d);
 }
 
+/*
+ * v9's boot is the export time less the header uptime: an absolute time
+ * before it is replaced (and counted), unless the record's uptime times
+ * show the 32-bit uptime wrapped, when the boot is unknown.  pmacct's
+ * 16-byte timeval form of IE 154/155 is read in v9 as in IPFIX.
+ */
+static void test_v9_time_fallbacks(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(40012);
+	uint64_t boot = (uint64_t)UNIX_SECS * 1000 - 3000;
+
+	mb_v9_hdr(&msg, 2, 3000, UNIX_SECS, 1, 0);
+	mb_set_begin(&msg, 0);
+	mb_tmpl(&msg, 256, 4);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 152, 8);
+	mb_field(&msg, 153, 8);
+	mb_tmpl(&msg, 257, 3);
+	mb_field(&msg, 152, 8);
+	mb_field(&msg, 21, 4);
+	mb_field(&msg, 8, 4);
+	mb_tmpl(&msg, 258, 3);
+	mb_field(&msg, 154, 16);
+	mb_field(&msg, 155, 16);
+	mb_field(&msg, 8, 4);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 256);
+	mb_ip4(&msg, 1, 2, 3, 4);
+	mb_ip4(&msg, 5, 6, 7, 8);
+	mb_u64(&msg, boot - NFX_BOOT_SLACK_MS - 1);	/* before the boot */
+	mb_u64(&msg, boot + 500);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 257);
+	mb_u64(&msg, boot - 4000);
+	mb_u32(&msg, 0xffffffffu - 999);	/* wrapped: the boot is unknown */
+	mb_ip4(&msg, 1, 2, 3, 5);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 258);
+	mb_u64(&msg, UNIX_SECS - 2);		/* timeval start, end */
+	mb_u64(&msg, 5000);
+	mb_u64(&msg, UNIX_SECS - 1);
+	mb_u64(&msg, 250000);
+	mb_ip4(&msg, 1, 2, 3, 6);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 3);
+	CHECK_EQ(sink.f[0].start_ms, boot + 500);
+	CHECK_EQ(sink.f[0].end_ms, boot + 500);
+	CHECK_EQ(sink.f[1].start_ms, boot - 4000);
+	CHECK_EQ(sink.f[1].end_ms, boot - 1000);
+	CHECK_EQ(sink.f[2].start_ms, (uint64_t)UNIX_SECS * 1000 - 1995);
+	CHECK_EQ(sink.f[2].end_ms, (uint64_t)UNIX_SECS * 1000 - 750);
+	CHECK_EQ(d->stats.time_fallback, 1);
+	nfx_decoder_free(d);
+}
+
+/*
+ * Cisco ASA NSEL: NF_F_XLATE_* (40001-40004) are the post-NAT endpoints and
+ * NF_F_FW_EVENT (40005) the firewall event; 233, when both come, wins.
+ */
+static void test_v9_nsel(void)
+{
+	struct nfx_decoder *d = dec_new(0, 0);
+	struct nfx_src s = src4(40013);
+	const struct nfx_flow *f;
+
+	mb_v9_hdr(&msg, 3, UPTIME, UNIX_SECS, 1, 0);
+	mb_set_begin(&msg, 0);
+	mb_tmpl(&msg, 263, 7);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 12, 4);
+	mb_field(&msg, 40001, 4);
+	mb_field(&msg, 40002, 4);
+	mb_field(&msg, 40003, 2);
+	mb_field(&msg, 40004, 2);
+	mb_field(&msg, 40005, 1);
+	mb_tmpl(&msg, 264, 3);
+	mb_field(&msg, 8, 4);
+	mb_field(&msg, 40005, 1);
+	mb_field(&msg, 233, 1);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 263);
+	mb_ip4(&msg, 10, 0, 0, 1);
+	mb_ip4(&msg, 198, 51, 100, 7);
+	mb_ip4(&msg, 203, 0, 113, 5);
+	mb_ip4(&msg, 198, 51, 100, 7);
+	mb_u16(&msg, 1025);
+	mb_u16(&msg, 443);
+	mb_u8(&msg, 2);
+	mb_set_end(&msg);
+	mb_set_begin(&msg, 264);
+	mb_ip4(&msg, 10, 0, 0, 2);
+	mb_u8(&msg, 4);
+	mb_u8(&msg, 5);
+	mb_set_end(&msg);
+	CHECK_EQ(run(d, &s), 2);
+	f = &sink.f[0];
+	CHECK(f->nat_src.b[12] == 203 && f->nat_src.b[15] == 5, "NSEL xlate source");
+	CHECK(f->nat_dst.b[12] == 198 && f->nat_dst.b[15] == 7, "NSEL xlate destination");
+	CHECK_EQ(f->nat_src_port, 1025);
+	CHECK_EQ(f->nat_dst_port, 443);
+	CHECK_EQ(f->fw_event, 2);
+	CHECK_EQ(f->present2 & NFX_F2_NAT_EVENT, 0);
+	CHECK_EQ(sink.f[1].fw_event, 5);
+	nfx_decoder_free(d);
+}
+
 /* pmacct sends IPFIX absolute times (152/153) in v9; IPv6, MACs, VLAN, ICMPv6. */
 static void test_v9_ipv6_macs_abs_times(void)
 {
@@ -950,6 +1163,10 @@ int main(void)
 	RUN_TEST(test_v9_high_field_ids);
 	RUN_TEST(test_v9_reduced_size);
 	RUN_TEST(test_v9_uptime_wrap);
+	RUN_TEST(test_v9_time_fallbacks);
+	RUN_TEST(test_v9_nsel);
+	RUN_TEST(test_v9_configured_sampling);
+	RUN_TEST(test_v9_exporter_from_export);
 	RUN_TEST(test_v9_ipv6_macs_abs_times);
 	RUN_TEST(test_v9_template_limit);
 	RUN_TEST(test_v9_sequence);

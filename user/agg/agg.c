@@ -778,7 +778,7 @@ static inline uint32_t rt_slot_of(const struct nfx_agg *a, uint64_t pair,
 static inline void ctx_prefetch(const struct agg_ctx *c)
 {
 	/*
-	 * A context is 288 bytes, not line-aligned, so each field's line is
+	 * A context is 440 bytes, not line-aligned, so each field's line is
 	 * asked for (asking twice for a line costs nothing): held, the stamp
 	 * and the counters; present and in_if; ports, proto, tos and the
 	 * addresses; the exporter.

@@ -152,6 +152,26 @@ struct nfx_xvals {
 #define NFX_X_TUN_PROTO		(1u << 31)	/* tun_proto */
 
 /*
+ * nfx_flow.present2: the second word of presence bits, for the fields added
+ * after the first word was full (NAT and firewall, ...).
+ */
+#define NFX_F2_NAT_SRC		(1u << 0)	/* post-NAT source address */
+#define NFX_F2_NAT_DST		(1u << 1)
+#define NFX_F2_NAT_SRC_PORT	(1u << 2)	/* post-NAPT source port */
+#define NFX_F2_NAT_DST_PORT	(1u << 3)
+#define NFX_F2_NAT_EVENT	(1u << 4)
+#define NFX_F2_FW_EVENT		(1u << 5)
+#define NFX_F2_MPLS		(1u << 6)	/* mpls[0 .. mpls_depth - 1] */
+#define NFX_F2_IN_IF_NAME	(1u << 7)	/* in_if_name: announced in options data */
+#define NFX_F2_OUT_IF_NAME	(1u << 8)
+
+/* Interface names kept, NUL included: longer ones are cut. */
+#define NFX_IFNAME_LEN		32
+
+/* MPLS label stack entries kept: IPFIX/v9 elements 70..79. */
+#define NFX_MPLS_MAX		10
+
+/*
  * Additional (mapped) fields: which mapping, and where its bytes are in
  * extra_data.  Kept inside the record, by value, because the aggregator
  * holds records long after the packet buffer is reused.
@@ -202,6 +222,20 @@ struct nfx_flow {
 	uint8_t nextra;
 	struct nfx_extra extra[NFX_EXTRA_MAX];
 	uint8_t extra_data[NFX_EXTRA_BYTES];
+	/* NAT and firewall (IPFIX 225-228, 230, 233, 281-282; NSEL 40001-40005) */
+	uint32_t present2;		/* NFX_F2_* */
+	struct nfx_addr nat_src;
+	struct nfx_addr nat_dst;
+	uint16_t nat_src_port;
+	uint16_t nat_dst_port;
+	uint8_t nat_event;		/* IANA natEvent */
+	uint8_t fw_event;		/* IANA firewallEvent (NSEL NF_F_FW_EVENT: same codes) */
+	uint8_t mpls_depth;		/* entries in mpls[], top first */
+	/* label stack entries as sent, 24 bits: label << 4 | traffic class << 1 | bottom */
+	uint32_t mpls[NFX_MPLS_MAX];
+	/* as the exporter's options data named in_if / out_if (decode/ifnames.h) */
+	char in_if_name[NFX_IFNAME_LEN];
+	char out_if_name[NFX_IFNAME_LEN];
 	/*
 	 * From here on, each field is meaningful only under its xpresent bit:
 	 * the v9/IPFIX decoder does not copy this tail from record to record.
@@ -244,6 +278,23 @@ static inline void nfx_xfield_set(struct nfx_flow *f, unsigned int i, uint64_t v
 		return;
 	}
 	f->xpresent |= 1u << i;
+}
+
+/*
+ * Stack entry @i (0 = top) of @f.  An all-zero entry is "no label" (what
+ * exporters send for the unused positions of their templates): the stack
+ * ends before it unless a deeper entry is set.
+ */
+static inline void nfx_flow_set_mpls(struct nfx_flow *f, unsigned int i, uint32_t entry)
+{
+	if (i >= NFX_MPLS_MAX || !entry)
+		return;
+	f->mpls[i] = entry & 0xffffff;
+	for (unsigned int j = f->mpls_depth; j < i; j++)
+		f->mpls[j] = 0;
+	if (i >= f->mpls_depth)
+		f->mpls_depth = (uint8_t)(i + 1);
+	f->present2 |= NFX_F2_MPLS;
 }
 
 /* Keep a mapped field's bytes; what does not fit is cut (strings) or left out. */

@@ -17,7 +17,10 @@
 #ifndef NFX_OAHT_H
 #define NFX_OAHT_H
 
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define NFX_OAHT_INLINE	static inline __attribute__((always_inline))
 
@@ -76,6 +79,27 @@ NFX_OAHT_INLINE uint32_t nfx_oaht_slots(uint64_t n)
 	while (p < n)
 		p <<= 1;
 	return (uint32_t)p;
+}
+
+/*
+ * The zeroed slots of a table for at most @max entries at a load factor of
+ * at most 1/2 (short probe chains), *mask set; NULL with errno when @max
+ * is above @limit or memory is short.
+ */
+static inline void *nfx_oaht_calloc(uint32_t max, uint32_t limit, size_t slot_size,
+				    uint32_t *mask)
+{
+	uint32_t cap = nfx_oaht_slots((uint64_t)max * 2);
+	void *slots;
+
+	if (max > limit) {
+		errno = EINVAL;
+		return NULL;
+	}
+	slots = calloc(cap, slot_size);
+	if (slots)
+		*mask = cap - 1;
+	return slots;
 }
 
 /*

@@ -106,8 +106,7 @@ static void put_hex(struct wbuf *w, const uint8_t *p, unsigned int len)
 	put_mem(w, tmp, 2 * (size_t)len);
 }
 
-/* Exporter-supplied text: up to the first NUL, anything unprintable escaped. */
-static void put_text(struct wbuf *w, const uint8_t *p, unsigned int len)
+void put_text(struct wbuf *w, const uint8_t *p, unsigned int len)
 {
 	for (unsigned int i = 0; i < len && p[i]; i++) {
 		char c = (char)p[i];

@@ -192,6 +192,25 @@ WINLINE void put_tcp_flags(struct wbuf *w, uint8_t flags)
 	put_lit(w, "]");
 }
 
+/* Exporter-supplied text: up to the first NUL, anything unprintable escaped. */
+void put_text(struct wbuf *w, const uint8_t *p, unsigned int len);
+
+/* ,"mpls_top_label":L,"mpls_labels":[L,...]: the labels (20 bits), top first */
+static inline void put_mpls(struct wbuf *w, const struct nfx_flow *f)
+{
+	unsigned int n = f->mpls_depth < NFX_MPLS_MAX ? f->mpls_depth : NFX_MPLS_MAX;
+
+	put_lit(w, ",\"mpls_top_label\":");
+	put_u64(w, f->mpls[0] >> 4);
+	put_lit(w, ",\"mpls_labels\":[");
+	for (unsigned int i = 0; i < n; i++) {
+		if (i)
+			put_lit(w, ",");
+		put_u64(w, f->mpls[i] >> 4);
+	}
+	put_lit(w, "]");
+}
+
 /*
  * ,"key":N for each NFX_FLOW_XFIELDS field the record carries: the NDJSON
  * key and the ClickHouse column are the same name.

@@ -29,6 +29,8 @@ static inline uint64_t nfx_get64(const uint8_t *p)
  * Uptime-relative time to epoch ms.  Both uptimes are 32-bit ms counters
  * that wrap every ~49.7 days; the unsigned difference is right across the
  * wrap as long as the flow started less than one wrap before the export.
+ * An age beyond the export time itself (a header without a clock) gives 0,
+ * which the decoders replace (decode/times.h).
  */
 static inline uint64_t nfx_uptime_to_epoch_ms(uint64_t export_ms, uint32_t sys_uptime,
 					      uint32_t t)
@@ -38,7 +40,7 @@ static inline uint64_t nfx_uptime_to_epoch_ms(uint64_t export_ms, uint32_t sys_u
 	/* Some exporters stamp flows a little after the header: treat as 0 age. */
 	if (age > 0x80000000u)
 		return export_ms + (uint32_t)(t - sys_uptime);
-	return export_ms - age;
+	return age > export_ms ? 0 : export_ms - age;
 }
 
 #endif /* NFX_WIRE_H */

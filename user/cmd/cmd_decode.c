@@ -24,6 +24,7 @@ struct decode_opts {
 	int nports;
 	int any_port;
 	int stats;			/* 1 table, 2 JSON, on stderr */
+	struct nfx_dec_policy pol;
 	struct nfx_ndjson_opts out;
 };
 
@@ -37,7 +38,8 @@ static void decode_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nfxdp decode [-p PORT]... [--any-port] [-o FILE|-] [--namespace NS]\n"
-		"                    [--host NAME] [--stats|--stats-json] [--ms-times] FILE.pcap\n\n"
+		"                    [--host NAME] [--stats|--stats-json] [--ms-times]\n"
+		"                    [--biflow-reverse] FILE.pcap\n\n"
 		"Decodes the NetFlow/IPFIX and sFlow export packets of a capture (Ethernet,\n"
 		"raw IP or Linux cooked) and writes one NDJSON record per flow (per sFlow\n"
 		"flow sample).  The exporter is each packet's source address (sFlow: the\n"
@@ -50,7 +52,9 @@ static void decode_usage(FILE *f)
 		"      --host NAME     host of the records (default this host's name)\n"
 		"      --stats         print decoder counters to stderr at the end\n"
 		"      --stats-json    the same as one JSON object\n"
-		"      --ms-times      add start_ms/end_ms (exact times) to each record\n");
+		"      --ms-times      add start_ms/end_ms (exact times) to each record\n"
+		"      --biflow-reverse  a second record for the reverse direction of RFC 5103\n"
+		"                      biflows with reverse counters (key biflow_reverse_records)\n");
 }
 
 static int parse_port(const char *s, uint16_t *port)
@@ -75,6 +79,7 @@ static int decode_parse_args(int argc, char **argv, struct decode_opts *o)
 		{ "stats", no_argument, NULL, 's' },
 		{ "stats-json", no_argument, NULL, 'j' },
 		{ "ms-times", no_argument, NULL, 'm' },
+		{ "biflow-reverse", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -96,6 +101,7 @@ static int decode_parse_args(int argc, char **argv, struct decode_opts *o)
 		case 's': o->stats = 1; break;
 		case 'j': o->stats = 2; break;
 		case 'm': o->out.flags |= NFX_NDJSON_MS_TIMES; break;
+		case 'b': o->pol.biflow_reverse = 1; break;
 		case 'h': decode_usage(stdout); exit(0);
 		default: decode_usage(stderr); return -EINVAL;
 		}
@@ -192,6 +198,8 @@ int nfx_cmd_decode(int argc, char **argv)
 		goto out;
 	}
 	dec = nfx_decoder_new(NULL);
+	if (dec)
+		nfx_decoder_set_policy(dec, &o.pol);
 	ra = nfx_reasm_new();
 	w = nfx_ndjson_open(&o.out);
 	if (!dec || !w || !ra) {

@@ -170,6 +170,9 @@ static unsigned int diff_allow(const void *a, const void *b);
 static int parse_rdns_prefixes(struct pctx *p, const struct opt *o, json_object *v, void *base,
 			       const char *where);
 static unsigned int diff_rdns_prefixes(const void *a, const void *b);
+static int parse_sampling(struct pctx *p, const struct opt *o, json_object *v, void *base,
+			  const char *where);
+static unsigned int diff_sampling(const void *a, const void *b);
 
 static const struct opt output_opts[] = {
 	{ .name = "path", .type = OPT_STR, .min = 1, .max = 4095, .def_str = "-",
@@ -297,6 +300,32 @@ static const struct opt top_opts[] = {
 	/* templates and sequences kept across restarts; "" = the default, "none" = off */
 	{ .name = "state_dir", .type = OPT_STR, .flags = NFX_CFG_RESTART, .min = 0, .max = 4000,
 	  .def_str = "", .off = CFG_OFF(state_dir), .change = NFX_CFG_CH_LIMITS },
+	{ .name = "biflow_reverse_records", .type = OPT_BOOL, .off = CFG_OFF(biflow_reverse),
+	  .change = NFX_CFG_CH_DECODE },
+	{ .name = "sampling_rates", .type = OPT_LIST, .parse = parse_sampling,
+	  .diff = diff_sampling },
+	{ .name = "sampling_renormalize", .type = OPT_BOOL, .off = CFG_OFF(sampling_renormalize),
+	  .change = NFX_CFG_CH_DECODE },
+	{ .name = "exporter_address_from_export", .type = OPT_BOOL,
+	  .off = CFG_OFF(exporter_from_export), .change = NFX_CFG_CH_DECODE },
+	{ .name = "max_interface_names", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	  .max = 1u << 20, .def = 16384, .off = CFG_OFF(max_interface_names),
+	  .change = NFX_CFG_CH_LIMITS },
+};
+
+/* A "sampling_rates" entry as written; "exporter" becomes a prefix after. */
+struct sampling_entry {
+	char *exporter;
+	uint32_t rate;
+	bool override;
+};
+
+static const struct opt sampling_opts[] = {
+	{ .name = "exporter", .type = OPT_STR, .flags = OPT_REQUIRED, .min = 1, .max = 64,
+	  .off = offsetof(struct sampling_entry, exporter) },
+	{ .name = "rate", .type = OPT_U32, .flags = OPT_REQUIRED, .min = 1, .max = UINT32_MAX,
+	  .off = offsetof(struct sampling_entry, rate) },
+	{ .name = "override", .type = OPT_BOOL, .off = offsetof(struct sampling_entry, override) },
 };
 
 /* Listener and mapping objects, relative to their own structs. */
@@ -1032,6 +1061,89 @@ static unsigned int diff_allow(const void *a, const void *b)
 	return 0;
 }
 
+/* Longest prefix first, so that the first rule that matches is the most specific. */
+static int sampling_qcmp(const void *a, const void *b)
+{
+	const struct nfx_sampling_rule *x = a, *y = b;
+
+	if (x->exporter.prefixlen != y->exporter.prefixlen)
+		return x->exporter.prefixlen > y->exporter.prefixlen ? -1 : 1;
+	return memcmp(x->exporter.addr.b, y->exporter.addr.b, sizeof(x->exporter.addr.b));
+}
+
+/* One "sampling_rates" entry: {"exporter": "PREFIX", "rate": N, "override": bool}. */
+static int parse_sampling_entry(struct pctx *p, json_object *e, struct nfx_sampling_rule *r,
+				const char *where)
+{
+	struct sampling_entry se = { 0 };
+	int err;
+
+	if (!json_object_is_type(e, json_type_object))
+		return perr(p, -EINVAL, where, "expected an object, got %s", json_type_word(e));
+	warn_unknown(p, sampling_opts, ARRAY_LEN(sampling_opts), e, where, NULL);
+	err = parse_table(p, sampling_opts, ARRAY_LEN(sampling_opts), e, &se, where);
+	if (!err)
+		err = parse_prefix(p, se.exporter, &r->exporter, where);
+	r->rate = se.rate;
+	r->override = se.override;
+	free(se.exporter);
+	return err;
+}
+
+static int parse_sampling(struct pctx *p, const struct opt *o, json_object *v, void *base,
+			  const char *where)
+{
+	struct nfx_config *c = base;
+	struct nfx_sampling_rule *a;
+	size_t n;
+	int err = 0;
+
+	if (!json_object_is_type(v, json_type_array))
+		return perr(p, -EINVAL, where, "expected an array of objects, got %s",
+			    json_type_word(v));
+	n = json_object_array_length(v);
+	if (n > NFX_MAX_SAMPLING_RULES)
+		return perr(p, -E2BIG, where, "%zu entries (at most %u)", n,
+			    NFX_MAX_SAMPLING_RULES);
+	a = calloc(n ? n : 1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++) {
+		char w[64];
+
+		fmt_where(w, sizeof(w), "%s[%zu]", where, i);
+		err = parse_sampling_entry(p, json_object_array_get_idx(v, i), &a[i], w);
+	}
+	if (err) {
+		free(a);
+		return err;
+	}
+	qsort(a, n, sizeof(*a), sampling_qcmp);
+	for (size_t i = 1; i < n; i++)
+		if (!sampling_qcmp(&a[i - 1], &a[i])) {
+			free(a);
+			return perr(p, -EINVAL, where, "an exporter prefix is listed twice");
+		}
+	free(c->sampling);
+	c->sampling = a;
+	c->nsampling = n;
+	return 0;
+}
+
+static unsigned int diff_sampling(const void *a, const void *b)
+{
+	const struct nfx_config *x = a, *y = b;
+
+	if (x->nsampling != y->nsampling)
+		return NFX_CFG_CH_DECODE;
+	for (size_t i = 0; i < x->nsampling; i++)
+		if (sampling_qcmp(&x->sampling[i], &y->sampling[i]) ||
+		    x->sampling[i].rate != y->sampling[i].rate ||
+		    x->sampling[i].override != y->sampling[i].override)
+			return NFX_CFG_CH_DECODE;
+	return 0;
+}
+
 /* "reverse_dns_prefixes": ["default", "100.64.0.0/10", "!10.99.0.0/16"] (rdns.h). */
 static int parse_rdns_prefixes(struct pctx *p, const struct opt *o, json_object *v, void *base,
 			       const char *where)
@@ -1111,6 +1223,7 @@ void nfx_config_free(struct nfx_config *c)
 	for (size_t i = 0; i < c->nrdns_prefixes; i++)
 		free(c->rdns_prefixes[i]);
 	free(c->rdns_prefixes);
+	free(c->sampling);
 	free(c);
 }
 
@@ -1756,6 +1869,7 @@ const char *nfx_config_diff_str(unsigned int mask, char *buf, size_t len)
 		{ NFX_CFG_CH_TEMPLATES, "templates" }, { NFX_CFG_CH_MAPPING, "mapping" },
 		{ NFX_CFG_CH_NAMESPACE, "namespace" }, { NFX_CFG_CH_LIMITS, "limits" },
 		{ NFX_CFG_CH_RAW, "raw" },	       { NFX_CFG_CH_RDNS, "reverse-dns" },
+		{ NFX_CFG_CH_DECODE, "decoder" },
 		{ NFX_CFG_CH_RESTART, "restart-needed" },
 	};
 	size_t used = 0;

@@ -17,6 +17,7 @@
 
 #include "base/fieldmap.h"
 #include "base/flow.h"
+#include "decode/policy.h"
 #include "io/xdp_maps.h"
 
 enum nfx_listen_type {
@@ -110,6 +111,13 @@ struct nfx_config {
 
 	/* state file directory: "" = the default (daemon/persist.c), "none" = no state file */
 	char *state_dir;
+	/* decoder policy (decode/policy.h), applied on reload */
+	bool biflow_reverse;		/* biflow_reverse_records */
+	bool sampling_renormalize;
+	bool exporter_from_export;	/* exporter_address_from_export */
+	uint32_t max_interface_names;	/* interface names from options data kept */
+	struct nfx_sampling_rule *sampling;	/* sampling_rates, longest prefix first */
+	size_t nsampling;
 };
 
 /* nfx_config_diff() bits. */
@@ -123,7 +131,8 @@ struct nfx_config {
 #define NFX_CFG_CH_LIMITS	(1u << 7)	/* max_* table sizes */
 #define NFX_CFG_CH_RAW		(1u << 8)	/* output.raw (aggregation on/off) */
 #define NFX_CFG_CH_RDNS		(1u << 9)	/* reverse DNS settings */
-#define NFX_CFG_CH_ALL		0x3ffu		/* every change bit above */
+#define NFX_CFG_CH_DECODE	(1u << 10)	/* decoder policy (biflow, ...) */
+#define NFX_CFG_CH_ALL		0x7ffu		/* every change bit above */
 #define NFX_CFG_CH_RESTART	(1u << 31)	/* some changed option needs a restart */
 
 /**

@@ -95,6 +95,20 @@ void nfx_apply_templates(struct nfx_run *r)
 	r->ttl_ms = r->cfg->template_ttl * 1000ull;
 }
 
+void nfx_apply_decoder_policy(struct nfx_run *r)
+{
+	const struct nfx_dec_policy pol = {
+		.biflow_reverse = r->cfg->biflow_reverse,
+		.renormalize = r->cfg->sampling_renormalize,
+		.exporter_from_export = r->cfg->exporter_from_export,
+		.rules = r->cfg->sampling,
+		.nrules = (unsigned int)r->cfg->nsampling,
+	};
+
+	for (int i = 0; i < r->nw; i++)
+		nfx_decoder_set_policy(r->w[i].dec, &pol);
+}
+
 int nfx_apply_maps(struct nfx_run *r, const struct nfx_config *old)
 {
 	struct nfx_reconcile_maps maps = {
@@ -132,6 +146,11 @@ static void apply_config_locked(struct nfx_run *r, struct nfx_config *next)
 		nfx_sinks_open_rdns(r);	/* a new cache; on failure the running one stays */
 	if (diff & NFX_CFG_CH_TEMPLATES)
 		nfx_apply_templates(r);
+	/*
+	 * Always, not only on a decoder change: the policy points into the
+	 * configuration (sampling_rates), and the old one is freed below.
+	 */
+	nfx_apply_decoder_policy(r);
 	if (diff & NFX_CFG_CH_MAPPING) {
 		/*
 		 * Plans hold mapping indices: forget the templates so that the

@@ -15,5 +15,11 @@ int nfx_apply_maps(struct nfx_run *r, const struct nfx_config *old);
 int nfx_apply_sync_udp(struct nfx_run *r);
 /* Template TTL and sweep interval from r->cfg. */
 void nfx_apply_templates(struct nfx_run *r);
+/*
+ * The decoder policy (biflow reverse records, sampling rates, ...) from
+ * r->cfg, to every worker's decoder; it points into r->cfg, so it is set
+ * again whenever r->cfg is replaced.
+ */
+void nfx_apply_decoder_policy(struct nfx_run *r);
 
 #endif /* NFX_DAEMON_APPLY_H */

@@ -136,6 +136,7 @@ static int open_decoders(struct nfx_run *r)
 		.evict_idle_ms = c->eviction_min_idle * 1000u,
 		.max_sessions = nfx_worker_share(r, c->max_sessions),
 		.max_sflow_interfaces = nfx_worker_share(r, c->max_sflow_interfaces),
+		.max_interface_names = nfx_worker_share(r, c->max_interface_names),
 		.pending_bytes_per_exporter = c->pending_bytes_per_exporter,
 		.pending_sets_per_exporter = c->pending_sets_per_exporter,
 		.pending_total_bytes = nfx_worker_share(r, c->pending_total_bytes),
@@ -152,6 +153,7 @@ static int open_decoders(struct nfx_run *r)
 		nfx_route_attach(w);
 	}
 	nfx_apply_templates(r);
+	nfx_apply_decoder_policy(r);
 	return 0;
 }
 

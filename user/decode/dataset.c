@@ -14,6 +14,8 @@
 #include "decode/dataset.h"
 #include "decode/ie.h"
 #include "decode/pkthdr.h"
+#include "decode/ifnames.h"
+#include "decode/times.h"
 
 /*
  * Sampling rate from an options record.  IE 305/306 (RFC 5477 systematic
@@ -78,6 +80,29 @@ static uint32_t clamp_rate(uint64_t rate)
 	return rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
 }
 
+/* ifName is the short one dashboards show; ifDescr when it is all there is. */
+static void if_name_learn(struct nfx_msg *m, const struct nfx_rec *r)
+{
+	const uint8_t *name = NULL;
+	unsigned int len = 0;
+	struct nfx_addr a;
+
+	if ((r->have & NFX_R_IFNAME) && r->ifname_len && r->ifname[0]) {
+		name = r->ifname;
+		len = r->ifname_len;
+	} else if ((r->have & NFX_R_IFDESCR) && r->ifdescr_len && r->ifdescr[0]) {
+		name = r->ifdescr;
+		len = r->ifdescr_len;
+	}
+	if (!name)
+		return;		/* no name, or only empty ones */
+	memcpy(a.b, m->dom->key.addr, sizeof(a.b));
+	if (nfx_ifnames_set(m->ifn, &a, r->opt_ifindex, name, len, m->now_ms))
+		m->st->if_name_limit++;
+	else
+		m->dom->has_ifnames = 1;
+}
+
 /*
  * Options data: the boot time and the sampling rate of the domain.  A rate
  * that names its sampler (flowSamplerId, selectorId) is kept for records
@@ -96,11 +121,20 @@ static void options_record(struct nfx_msg *m, const struct nfx_rec *r)
 		m->dom->has_sysinit = 1;
 	}
 	rate = options_rate(r);
-	if (!rate)
-		return;
-	if (r->have & NFX_R_SAMPLER)
-		sampler_set(m, r->sampler_id, clamp_rate(rate));
-	m->dom->sampling_rate = clamp_rate(rate);
+	if (rate) {
+		if (r->have & NFX_R_SAMPLER)
+			sampler_set(m, r->sampler_id, clamp_rate(rate));
+		m->dom->sampling_rate = clamp_rate(rate);
+	}
+	if (r->have & NFX_R_IFINDEX)
+		if_name_learn(m, r);
+	if (r->have & NFX_R_EXPORTER) {
+		m->dom->export_addr = r->export_addr;
+		m->dom->has_export_addr = 1;
+		/* the records after it in this message are the exporter's too */
+		if (m->pol->exporter_from_export)
+			m->base.exporter = r->export_addr;
+	}
 }
 
 /*
@@ -121,7 +155,37 @@ static void record_sampling(const struct nfx_msg *m, struct nfx_rec *r)
 	r->f.sampling_rate = sampler_rate(m->dom, r->sampler_id);
 }
 
-/* Times that need the message: uptime-relative and export-relative ones. */
+/*
+ * The exporter's boot for the check of times.h: systemInitTime (IE 160)
+ * of the record, else (IPFIX) of the domain's options data; v9 the export time less the header
+ * uptime, unless a time of the record is later on the uptime clock than
+ * the header, which means the 32-bit uptime wrapped (or the exporter
+ * stamped the flow after the header) and the boot is not known.
+ */
+static uint64_t boot_ms(const struct nfx_msg *m, const struct nfx_rec *r)
+{
+	if (r->have & NFX_R_SYSINIT)
+		return r->sysinit_ms;	/* the record's own (Huawei), as flow_times() */
+	if (m->proto != NFX_PROTO_V9)
+		return m->dom && m->dom->has_sysinit ? m->dom->sysinit_ms : 0;
+	if (((r->have & NFX_R_START_UP) && r->up_start > m->sys_uptime) ||
+	    ((r->have & NFX_R_END_UP) && r->up_end > m->sys_uptime) ||
+	    m->sys_uptime > m->export_ms)
+		return 0;
+	return m->export_ms - m->sys_uptime;
+}
+
+/* µs before the export time; 0 (unreadable) when that is before the epoch. */
+static uint64_t delta_ms(const struct nfx_msg *m, uint64_t dus)
+{
+	return dus / 1000 >= m->export_ms ? 0 : m->export_ms - dus / 1000;
+}
+
+/*
+ * Times that need the message: uptime-relative and export-relative ones.
+ * IPFIX sysUpTime elements count from IE 160 (RFC 7011); without it they
+ * have no anchor and stay absent.
+ */
 static void flow_times(const struct nfx_msg *m, struct nfx_rec *r)
 {
 	struct nfx_flow *f = &r->f;
@@ -162,11 +226,11 @@ static void flow_times(const struct nfx_msg *m, struct nfx_rec *r)
 		}
 	}
 	if (r->have & NFX_R_START_DUS) {
-		f->start_ms = m->export_ms - r->dus_start / 1000;
+		f->start_ms = delta_ms(m, r->dus_start);
 		f->present |= NFX_F_START;
 	}
 	if (r->have & NFX_R_END_DUS) {
-		f->end_ms = m->export_ms - r->dus_end / 1000;
+		f->end_ms = delta_ms(m, r->dus_end);
 		f->present |= NFX_F_END;
 	}
 }
@@ -366,6 +430,90 @@ static void record_fill(struct nfx_rec *r)
 			 NFX_R_SAMP_PKT_SPACE | NFX_R_SAMP_SIZE | NFX_R_SAMP_POP | \
 			 NFX_R_SAMP_PROB | NFX_R_SAMPLER)
 
+
+/*
+ * RFC 5103: the reverse direction of biflow @f as a record of its own, the
+ * endpoints (addresses, ports, masks, MACs, AS numbers, interfaces)
+ * swapped, the reverse counters, TCP flags and ToS.  Reverse time elements
+ * are not read: it keeps the biflow's times.
+ */
+static void reverse_record(const struct nfx_rec *r, const struct nfx_flow *f,
+			   struct nfx_flow *rv)
+{
+	static const uint32_t pairs[][2] = {
+		{ NFX_F_SRC_ADDR, NFX_F_DST_ADDR }, { NFX_F_SRC_PORT, NFX_F_DST_PORT },
+		{ NFX_F_SRC_MASK, NFX_F_DST_MASK }, { NFX_F_SRC_MAC, NFX_F_DST_MAC },
+		{ NFX_F_SRC_AS, NFX_F_DST_AS }, { NFX_F_IN_IF, NFX_F_OUT_IF },
+	};
+
+	*rv = *f;
+	rv->src = f->dst;
+	rv->dst = f->src;
+	rv->src_port = f->dst_port;
+	rv->dst_port = f->src_port;
+	rv->src_mask = f->dst_mask;
+	rv->dst_mask = f->src_mask;
+	memcpy(rv->src_mac, f->dst_mac, 6);
+	memcpy(rv->dst_mac, f->src_mac, 6);
+	rv->src_as = f->dst_as;
+	rv->dst_as = f->src_as;
+	rv->in_if = f->out_if;
+	rv->out_if = f->in_if;
+	memcpy(rv->in_if_name, f->out_if_name, sizeof(rv->in_if_name));
+	memcpy(rv->out_if_name, f->in_if_name, sizeof(rv->out_if_name));
+	rv->present2 &= ~(NFX_F2_IN_IF_NAME | NFX_F2_OUT_IF_NAME);
+	if (f->present2 & NFX_F2_IN_IF_NAME)
+		rv->present2 |= NFX_F2_OUT_IF_NAME;
+	if (f->present2 & NFX_F2_OUT_IF_NAME)
+		rv->present2 |= NFX_F2_IN_IF_NAME;
+	for (unsigned int i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		rv->present &= ~(pairs[i][0] | pairs[i][1]);
+		if (f->present & pairs[i][0])
+			rv->present |= pairs[i][1];
+		if (f->present & pairs[i][1])
+			rv->present |= pairs[i][0];
+	}
+	rv->bytes = r->rev_bytes;
+	rv->packets = r->rev_packets;
+	rv->tcp_flags = r->rev_tcp_flags;
+	rv->tos = r->rev_tos;
+	/* the biflow's ICMP type and NAT translation belong to its forward direction */
+	rv->present &= ~NFX_F_ICMP;
+	rv->present2 &= ~(NFX_F2_NAT_SRC | NFX_F2_NAT_DST | NFX_F2_NAT_SRC_PORT |
+			  NFX_F2_NAT_DST_PORT);
+}
+
+/* Copy @name (NUL-terminated, shorter than NFX_IFNAME_LEN) into @dst; 1 when there was one. */
+static int if_name_copy(char dst[NFX_IFNAME_LEN], const char *name)
+{
+	if (!name || !name[0])
+		return 0;
+	memcpy(dst, name, strlen(name) + 1);
+	return 1;
+}
+
+/* The names the exporter's options data gave the record's interfaces. */
+static void if_names(const struct nfx_msg *m, struct nfx_flow *f)
+{
+	struct nfx_addr a;
+
+	memcpy(a.b, m->dom->key.addr, sizeof(a.b));
+	if ((f->present & NFX_F_IN_IF) &&
+	    if_name_copy(f->in_if_name, nfx_ifnames_get(m->ifn, &a, f->in_if)))
+		f->present2 |= NFX_F2_IN_IF_NAME;
+	if ((f->present & NFX_F_OUT_IF) &&
+	    if_name_copy(f->out_if_name, nfx_ifnames_get(m->ifn, &a, f->out_if)))
+		f->present2 |= NFX_F2_OUT_IF_NAME;
+}
+
+/* A finished flow record out, with the configured sampling rate. */
+static void emit(struct nfx_msg *m, struct nfx_flow *f)
+{
+	nfx_policy_sampling(m->pol, m->rule, f);
+	m->out->emit(m->out->ctx, f);
+	m->emitted++;
+}
+
 static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_rec *r)
 {
 	m->data_records++;
@@ -388,8 +536,20 @@ static void record_done(struct nfx_msg *m, const struct nfx_tmpl *t, struct nfx_
 		r->f.vlan = r->f.xv.x_POST_VLAN;
 		r->f.present |= NFX_F_VLAN;
 	}
-	m->out->emit(m->out->ctx, &r->f);
-	m->emitted++;
+	if (nfx_times_settle(&r->f, m->export_ms, boot_ms(m, r)))
+		m->st->time_fallback++;
+	if (m->dom && m->dom->has_ifnames)
+		if_names(m, &r->f);
+	if ((r->have & NFX_R_REV) && m->pol->biflow_reverse && (r->rev_bytes || r->rev_packets)) {
+		struct nfx_flow rv;
+
+		reverse_record(r, &r->f, &rv);	/* from the counters as sent */
+		emit(m, &r->f);
+		emit(m, &rv);
+		m->st->biflow_reverse_records++;
+		return;
+	}
+	emit(m, &r->f);
 }
 
 /*
@@ -403,6 +563,8 @@ static inline void rec_begin(struct nfx_rec *r, const struct nfx_msg *m)
 	r->f.xpresent = 0;
 	r->have = 0;
 	r->fam_last = 0;
+	r->rev_bytes = r->rev_packets = 0;	/* 0 unless sent */
+	r->rev_tcp_flags = r->rev_tos = 0;
 }
 
 static int data_set_fixed(struct nfx_msg *m, const struct nfx_tmpl *t, const uint8_t *p,

@@ -12,12 +12,16 @@
 
 #include "base/flow.h"
 #include "decode/dec_stats.h"
+#include "decode/policy.h"
 #include "decode/tmpl_cache.h"
 
 /* What every record of one export message shares. */
 struct nfx_msg {
 	struct nfx_dec_stats *st;
 	const struct nfx_sink *out;
+	const struct nfx_dec_policy *pol;
+	const struct nfx_sampling_rule *rule;	/* the exporter's, or NULL */
+	struct nfx_ifnames *ifn;		/* interface names (ifnames.h) */
 	struct nfx_dom *dom;		/* may be NULL (domain table full) */
 	struct nfx_flow base;		/* copied into every record */
 	uint64_t export_ms;

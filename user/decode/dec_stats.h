@@ -69,7 +69,10 @@
 	X(state_writes, "State files written") \
 	X(state_write_errors, "State files not written: the state directory failed") \
 	X(v9_varlen_fields, "v9 template fields of length 65535 read as IPFIX variable length (a tolerated deviation)") \
-	X(sampler_limit, "Sampler rates not kept: the exporter-domain announced more samplers than it has slots for")
+	X(sampler_limit, "Sampler rates not kept: the exporter-domain announced more samplers than it has slots for") \
+	X(time_fallback, "Flow records whose start or end was absent, 0, unreadable or before the exporter's boot: taken from the other time or the message's export time") \
+	X(biflow_reverse_records, "Reverse-direction records made from RFC 5103 biflows (biflow_reverse_records)") \
+	X(if_name_limit, "Interface names from options data refused: the name table is full")
 
 #define NFX_DEC_COUNTERS(X)							\
 	NFX_DEC_COUNTERS_HEAD_(X)						\

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "decode/decode.h"
+#include "decode/ifnames.h"
 #include "decode/pending.h"
 #include "decode/seq.h"
 #include "decode/sflow_ctr.h"
@@ -65,8 +66,15 @@ struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts)
 	d->sfctr = nfx_sflow_ctr_new(d->opts.max_sflow_interfaces);
 	if (!d->sfctr)
 		goto err_seq;
+	d->ifn = nfx_ifnames_new(d->opts.max_interface_names);
+	if (!d->ifn)
+		goto err_sfctr;
 	return d;
 
+err_sfctr:
+	err = errno;
+	nfx_sflow_ctr_free(d->sfctr);
+	errno = err;
 err_seq:
 	err = errno;
 	nfx_seq_table_free(d->seq);
@@ -90,6 +98,7 @@ void nfx_decoder_free(struct nfx_decoder *d)
 {
 	if (!d)
 		return;
+	nfx_ifnames_free(d->ifn);
 	nfx_sflow_ctr_free(d->sfctr);
 	nfx_seq_table_free(d->seq);
 	nfx_pending_free(d->pend);
@@ -104,6 +113,11 @@ void nfx_decoder_set_fieldmaps(struct nfx_decoder *d, const struct nfx_fieldmap 
 	d->nmaps = n;
 }
 
+void nfx_decoder_set_policy(struct nfx_decoder *d, const struct nfx_dec_policy *pol)
+{
+	d->pol = *pol;
+}
+
 void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms)
 {
 	nfx_pending_expire(d->pend, d->tmpl, &d->stats, now_ms);
@@ -112,6 +126,7 @@ void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms)
 	nfx_pending_expire(d->pend, d->tmpl, &d->stats, now_ms);
 	nfx_seq_sweep(d->seq, now_ms, ttl_ms);
 	nfx_sflow_ctr_sweep(d->sfctr, now_ms, ttl_ms);
+	nfx_ifnames_sweep(d->ifn, now_ms, ttl_ms);
 }
 
 int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,

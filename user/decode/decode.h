@@ -20,6 +20,7 @@
 #include "base/flow.h"
 #include "base/wire.h"
 #include "decode/dec_stats.h"
+#include "decode/policy.h"
 #include "nfx/shared.h"
 
 /* Exporter allow-list for input the kernel did not check: non-zero = allowed. */
@@ -29,6 +30,7 @@ struct nfx_tmpl_cache;
 struct nfx_pending;
 struct nfx_seq_table;
 struct nfx_sflow_ctr;
+struct nfx_ifnames;
 
 struct nfx_decoder_opts {
 	uint32_t max_templates;		/* whole cache; 0 = default */
@@ -48,6 +50,8 @@ struct nfx_decoder_opts {
 	int pending_off;		/* do not hold them at all */
 	/* sFlow interface counters kept (sflow_ctr.h); 0 = default */
 	uint32_t max_sflow_interfaces;
+	/* interface names from options data kept (ifnames.h); 0 = default */
+	uint32_t max_interface_names;
 };
 
 struct nfx_decoder {
@@ -56,19 +60,21 @@ struct nfx_decoder {
 	struct nfx_pending *pend;	/* v9 + IPFIX data sets waiting for a template */
 	struct nfx_seq_table *seq;	/* legacy and sFlow per-exporter sessions */
 	struct nfx_sflow_ctr *sfctr;	/* sFlow interface counters, per agent and ifIndex */
+	struct nfx_ifnames *ifn;	/* v9/IPFIX interface names, per exporter and ifIndex */
 	struct nfx_decoder_opts opts;
 	const struct nfx_fieldmap *maps;	/* additional-field mappings, all listeners' */
 	unsigned int nmaps;
 	nfx_allow_fn allow;		/* NULL: every exporter is allowed */
 	void *allow_ctx;
+	struct nfx_dec_policy pol;	/* nfx_decoder_set_policy() */
 };
 
 /* Returns NULL with errno set on failure. */
 struct nfx_decoder *nfx_decoder_new(const struct nfx_decoder_opts *opts);
 void nfx_decoder_free(struct nfx_decoder *d);
 /*
- * Drop templates, options state, sessions and sFlow interface counters
- * unused for ttl_ms, and held data sets past their age.
+ * Drop templates, options state, sessions, sFlow interface counters and
+ * interface names unused for ttl_ms, and held data sets past their age.
  */
 void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms);
 /*
@@ -79,6 +85,9 @@ void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms);
  */
 void nfx_decoder_set_fieldmaps(struct nfx_decoder *d, const struct nfx_fieldmap *maps,
 			       unsigned int n);
+
+/* Takes effect with the next message; templates stay. */
+void nfx_decoder_set_policy(struct nfx_decoder *d, const struct nfx_dec_policy *pol);
 
 /**
  * nfx_decode() - decode one UDP payload, whatever its version.

@@ -61,13 +61,27 @@ static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
 	IE(61,  DIRECTION,     DIRECTION,      0, "flowDirection"),
 	IE(62,  NH_V6,         NH6,            0, "ipNextHopIPv6Address"),
 	IE(63,  BGP_NH_V6,     BGP_NH6,        0, "bgpNextHopIPv6Address"),
+	IE(70,  MPLS_1,        MPLS_1,         0, "mplsTopLabelStackSection"),
+	IE(71,  MPLS_1 + 1,    MPLS_1 + 1,     0, "mplsLabelStackSection2"),
+	IE(72,  MPLS_1 + 2,    MPLS_1 + 2,     0, "mplsLabelStackSection3"),
+	IE(73,  MPLS_1 + 3,    MPLS_1 + 3,     0, "mplsLabelStackSection4"),
+	IE(74,  MPLS_1 + 4,    MPLS_1 + 4,     0, "mplsLabelStackSection5"),
+	IE(75,  MPLS_1 + 5,    MPLS_1 + 5,     0, "mplsLabelStackSection6"),
+	IE(76,  MPLS_1 + 6,    MPLS_1 + 6,     0, "mplsLabelStackSection7"),
+	IE(77,  MPLS_1 + 7,    MPLS_1 + 7,     0, "mplsLabelStackSection8"),
+	IE(78,  MPLS_1 + 8,    MPLS_1 + 8,     0, "mplsLabelStackSection9"),
+	IE(79,  MPLS_1 + 9,    MPLS_1 + 9,     0, "mplsLabelStackSection10"),
 	IE(80,  DST_MAC,       DST_MAC,        0, "destinationMacAddress"),
 	IE(81,  SRC_MAC,       SRC_MAC,        1, "postSourceMacAddress"),
+	IEO(82, OPT_IFNAME,    IFNAME,            "interfaceName"),
+	IEO(83, OPT_IFDESCR,   IFDESCR,           "interfaceDescription"),
 	IE(85,  BYTES,         BYTES,          1, "octetTotalCount"),
 	IE(86,  PACKETS,       PACKETS,        1, "packetTotalCount"),
 	IEX(89, FWD_STATUS,                    0, "forwardingStatus"),
 	IEX(95, APP_ID,                        0, "applicationId"),
 	IE(104, RAW_L2,        RAW_L2,         1, "layer2packetSectionData"),
+	IEO(130, EXPORTER_V4,   EXPORTER,          "exporterIPv4Address"),
+	IEO(131, EXPORTER_V6,   EXPORTER,          "exporterIPv6Address"),
 	IEX(136, END_REASON,                   0, "flowEndReason"),
 	IE(139, ICMP_TC6,      ICMP_TC6,       0, "icmpTypeCodeIPv6"),
 	IEX(148, CONN_ID,                      0, "flowId"),
@@ -91,14 +105,22 @@ static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
 	IE(182, SRC_PORT,      SRC_PORT,       1, "tcpSourcePort"),
 	IE(183, DST_PORT,      DST_PORT,       1, "tcpDestinationPort"),
 	IEX(192, TTL,                          0, "ipTTL"),
+	IE(225, NAT_SRC_V4,    NAT_SRC,        0, "postNATSourceIPv4Address"),
+	IE(226, NAT_DST_V4,    NAT_DST,        0, "postNATDestinationIPv4Address"),
+	IE(227, NAT_SRC_PORT,  NAT_SRC_PORT,   0, "postNAPTSourceTransportPort"),
+	IE(228, NAT_DST_PORT,  NAT_DST_PORT,   0, "postNAPTDestinationTransportPort"),
+	IE(230, NAT_EVENT,     NAT_EVENT,      0, "natEvent"),
 	/* firewall (NSEL) counters: the flow's bytes/packets when no delta counter is sent */
 	IE(231, BYTES,         BYTES,          3, "initiatorOctets"),
+	IE(233, FW_EVENT,      FW_EVENT,       0, "firewallEvent"),
 	IEX(234, INGRESS_VRF,                  0, "ingressVRFID"),
 	IEX(235, EGRESS_VRF,                   0, "egressVRFID"),
 	IE(243, VLAN,          VLAN,           1, "dot1qVlanId"),
 	IEX(252, IN_PHYS_IF,                   0, "ingressPhysicalInterface"),
 	IEX(253, OUT_PHYS_IF,                  0, "egressPhysicalInterface"),
 	IEX(254, POST_VLAN,                    1, "postDot1qVlanId"),
+	IE(281, NAT_SRC_V6,    NAT_SRC,        0, "postNATSourceIPv6Address"),
+	IE(282, NAT_DST_V6,    NAT_DST,        0, "postNATDestinationIPv6Address"),
 	IE(298, PACKETS,       PACKETS,        3, "initiatorPackets"),
 	IES(302,                               1, "selectorId"),
 	IEB(305, SAMP_PKT_INT,  SAMP_PKT_INT,   0, "samplingPacketInterval"),
@@ -134,10 +156,39 @@ unsigned int nfx_xf_tunnel(unsigned int xf)
 	}
 }
 
+/* RFC 5103 reverse elements, indexed by the forward id; preferences as forward. */
+static const struct nfx_ie nfx_rev_map[NFX_IE_REV_MAX_ID + 1] = {
+	IE(1,  REV_BYTES,     REV_BYTES,     0, "reverseOctetDeltaCount"),
+	IE(2,  REV_PACKETS,   REV_PACKETS,   0, "reversePacketDeltaCount"),
+	IE(5,  REV_TOS,       REV_TOS,       0, "reverseIpClassOfService"),
+	IE(6,  REV_TCP_FLAGS, REV_TCP_FLAGS, 0, "reverseTcpControlBits"),
+	IE(23, REV_BYTES,     REV_BYTES,     2, "reversePostOctetDeltaCount"),
+	IE(24, REV_PACKETS,   REV_PACKETS,   2, "reversePostPacketDeltaCount"),
+	IE(85, REV_BYTES,     REV_BYTES,     1, "reverseOctetTotalCount"),
+	IE(86, REV_PACKETS,   REV_PACKETS,   1, "reversePacketTotalCount"),
+};
+
+/* NSEL, indexed by type - NFX_NSEL_FIRST; the IANA elements of the same meaning win. */
+#define NSEL(i, x, t, n) [i - NFX_NSEL_FIRST] = { .id = i, .xf = NFX_XF_##x, .target = NFX_T_##t, .prio = 1, .name = n }
+
+static const struct nfx_ie nfx_nsel_map[NFX_NSEL_LAST - NFX_NSEL_FIRST + 1] = {
+	NSEL(40001, NAT_SRC_V4,   NAT_SRC,      "NF_F_XLATE_SRC_ADDR_IPV4"),
+	NSEL(40002, NAT_DST_V4,   NAT_DST,      "NF_F_XLATE_DST_ADDR_IPV4"),
+	NSEL(40003, NAT_SRC_PORT, NAT_SRC_PORT, "NF_F_XLATE_SRC_PORT"),
+	NSEL(40004, NAT_DST_PORT, NAT_DST_PORT, "NF_F_XLATE_DST_PORT"),
+	NSEL(40005, FW_EVENT,     FW_EVENT,     "NF_F_FW_EVENT"),
+};
+
 const struct nfx_ie *nfx_ie_get(uint16_t id, uint32_t pen)
 {
 	const struct nfx_ie *ie;
 
+	if (!pen && id >= NFX_NSEL_FIRST && id <= NFX_NSEL_LAST)
+		return &nfx_nsel_map[id - NFX_NSEL_FIRST];
+	if (pen == NFX_PEN_REVERSE) {
+		ie = id <= NFX_IE_REV_MAX_ID ? &nfx_rev_map[id] : NULL;
+		return ie && ie->xf ? ie : NULL;
+	}
 	if (pen || id > NFX_IE_MAX_ID)
 		return NULL;
 	ie = &nfx_ie_map[id];
@@ -158,6 +209,9 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 	case NFX_XF_TUN_SRC_V4:
 	case NFX_XF_TUN_DST_V4:
 	case NFX_XF_STA_V4:
+	case NFX_XF_NAT_SRC_V4:
+	case NFX_XF_NAT_DST_V4:
+	case NFX_XF_EXPORTER_V4:
 		return len == 4;
 	case NFX_XF_SRC_V6:
 	case NFX_XF_DST_V6:
@@ -165,6 +219,9 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 	case NFX_XF_BGP_NH_V6:
 	case NFX_XF_TUN_SRC_V6:
 	case NFX_XF_TUN_DST_V6:
+	case NFX_XF_NAT_SRC_V6:
+	case NFX_XF_NAT_DST_V6:
+	case NFX_XF_EXPORTER_V6:
 		return len == 16;
 	case NFX_XF_SRC_MAC:
 	case NFX_XF_DST_MAC:
@@ -175,6 +232,16 @@ int nfx_ie_len_ok(unsigned int xf, unsigned int len)
 	case NFX_XF_RAW_L2:
 	case NFX_XF_RAW_IP:
 		return len >= 1;	/* whatever the exporter cut: pkthdr.c reads what is there */
+	case NFX_XF_MPLS_1 ... NFX_XF_MPLS_10:
+		return len >= 3 && len <= 8;	/* the entry is 3 bytes (RFC 7012) */
+	case NFX_XF_OPT_IFNAME:
+	case NFX_XF_OPT_IFDESCR:
+		return len >= 1;	/* strings, cut when kept */
+	case NFX_XF_START_NTP_US:
+	case NFX_XF_END_NTP_US:
+	case NFX_XF_START_NTP_NS:
+	case NFX_XF_END_NTP_NS:
+		return len == 8 || len == 16;	/* NTP, or a timeval (ie.h) */
 	default:
 		if (xf >= NFX_XF_EXTRA)
 			return 1;	/* mapped fields are kept as they are, any length */

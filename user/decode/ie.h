@@ -67,7 +67,8 @@ enum nfx_xf {
 	NFX_XF_END_S,
 	NFX_XF_START_MS,
 	NFX_XF_END_MS,
-	NFX_XF_START_NTP_US,	/* NTP 64-bit timestamp, µs resolution (IE 154/155) */
+	/* NTP 64-bit timestamp, µs resolution (IE 154/155); 16 bytes: see nfx_timeval_to_ms() */
+	NFX_XF_START_NTP_US,
 	NFX_XF_END_NTP_US,
 	NFX_XF_START_NTP_NS,	/* NTP 64-bit timestamp, ns resolution (IE 156/157) */
 	NFX_XF_END_NTP_NS,
@@ -105,11 +106,35 @@ enum nfx_xf {
 	/* the family elements of a template listing both: NFX_XF_SRC_V4 .. ICMP_CODE6 */
 	NFX_XF_DUAL_FIRST,
 	NFX_XF_DUAL_LAST = NFX_XF_DUAL_FIRST + NFX_XF_ICMP_CODE6 - NFX_XF_SRC_V4,
+	/* NAT and firewall */
+	NFX_XF_NAT_SRC_V4,
+	NFX_XF_NAT_DST_V4,
+	NFX_XF_NAT_SRC_V6,
+	NFX_XF_NAT_DST_V6,
+	NFX_XF_NAT_SRC_PORT,
+	NFX_XF_NAT_DST_PORT,
+	NFX_XF_NAT_EVENT,
+	NFX_XF_FW_EVENT,
+	/* RFC 5103 reverse elements (PEN 29305) */
+	NFX_XF_REV_BYTES,
+	NFX_XF_REV_PACKETS,
+	NFX_XF_REV_TCP_FLAGS,
+	NFX_XF_REV_TOS,
+	/* MPLS label stack entries 1..10 (IE 70..79), consecutive */
+	NFX_XF_MPLS_1,
+	NFX_XF_MPLS_10 = NFX_XF_MPLS_1 + NFX_MPLS_MAX - 1,
+	/* options data only: the exporter's own address (IE 130/131) */
+	NFX_XF_EXPORTER_V4,
+	NFX_XF_EXPORTER_V6,
+	/* options data only: an interface and its name (ifnames.h) */
+	NFX_XF_OPT_IFINDEX,	/* IE 10/14, scope or not; v9 scope type 2 */
+	NFX_XF_OPT_IFNAME,	/* IE 82 */
+	NFX_XF_OPT_IFDESCR,	/* IE 83 */
 	NFX_XF_MAX,
 	/* NFX_XF_XFIELD + i: nfx_flow.xv[i] (NFX_FLOW_XFIELDS) */
-	NFX_XF_XFIELD = 112,
+	NFX_XF_XFIELD = 144,
 	/* NFX_XF_EXTRA + i: keep the bytes for additional-field mapping i */
-	NFX_XF_EXTRA = 128,
+	NFX_XF_EXTRA = 160,
 };
 
 _Static_assert(NFX_XF_MAX <= NFX_XF_XFIELD && NFX_XF_XFIELD + NFX_X_MAX <= NFX_XF_EXTRA,
@@ -129,6 +154,11 @@ enum nfx_target {
 	NFX_T_SYSINIT, NFX_T_SAMP_INTERVAL, NFX_T_SAMP_RANDOM, NFX_T_SAMP_PKT_INT,
 	NFX_T_SAMP_PKT_SPACE, NFX_T_SAMP_SIZE, NFX_T_SAMP_POP, NFX_T_SAMP_PROB,
 	NFX_T_SAMPLER_ID, NFX_T_RAW_L2, NFX_T_RAW_IP, NFX_T_STA_MAC, NFX_T_STA_V4,
+	NFX_T_NAT_SRC, NFX_T_NAT_DST, NFX_T_NAT_SRC_PORT, NFX_T_NAT_DST_PORT,
+	NFX_T_NAT_EVENT, NFX_T_FW_EVENT,
+	NFX_T_REV_BYTES, NFX_T_REV_PACKETS, NFX_T_REV_TCP_FLAGS, NFX_T_REV_TOS,
+	NFX_T_MPLS_1, NFX_T_MPLS_10 = NFX_T_MPLS_1 + NFX_MPLS_MAX - 1,
+	NFX_T_EXPORTER, NFX_T_IFNAME, NFX_T_IFDESCR,
 	NFX_T_XFIELD,			/* + NFX_X_*: one target per extra field */
 	NFX_T_MAX = NFX_T_XFIELD + NFX_X_MAX,
 };
@@ -150,12 +180,25 @@ struct nfx_ie {
 	const char *name;	/* IANA name, also the NDJSON key for extras */
 };
 
-/* Highest element id in the table (enterprise elements are never mapped). */
+/* Highest IANA element id in the table (of enterprise elements only RFC 5103's are). */
 #define NFX_IE_MAX_ID 366
+
+/*
+ * Cisco ASA's NSEL field types (NetFlow v9 only: in IPFIX these numbers
+ * would have the enterprise bit set): NF_F_XLATE_SRC/DST_ADDR_IPV4,
+ * NF_F_XLATE_SRC/DST_PORT, NF_F_FW_EVENT.
+ */
+/* RFC 5103: element N of this enterprise is element N for the reverse direction. */
+#define NFX_PEN_REVERSE 29305
+/* Highest reverse element id that feeds something. */
+#define NFX_IE_REV_MAX_ID 86
+
+#define NFX_NSEL_FIRST 40001
+#define NFX_NSEL_LAST 40005
 
 /**
  * nfx_ie_get() - look up an element.
- * @pen: private enterprise number, 0 for IANA elements
+ * @pen: private enterprise number, 0 for IANA elements (and v9 types)
  * @return the table entry, or NULL when the element is not mapped.
  */
 const struct nfx_ie *nfx_ie_get(uint16_t id, uint32_t pen);
@@ -211,6 +254,11 @@ unsigned int nfx_xf_tunnel(unsigned int xf);
 #define NFX_R_RAW		(1u << 17)
 #define NFX_R_STA_MAC		(1u << 18)
 #define NFX_R_STA_V4		(1u << 19)
+#define NFX_R_REV		(1u << 20)	/* a reverse counter, flags or ToS */
+#define NFX_R_EXPORTER		(1u << 21)	/* export_addr */
+#define NFX_R_IFINDEX		(1u << 22)
+#define NFX_R_IFNAME		(1u << 23)
+#define NFX_R_IFDESCR		(1u << 24)
 
 /*
  * One address family's fields of a record.  A template may list both
@@ -244,6 +292,13 @@ struct nfx_rec {
 	uint64_t sampler_id;
 	uint8_t sta_mac[6];		/* staMacAddress */
 	uint8_t sta_v4[4];		/* staIPv4Address */
+	/* RFC 5103 reverse direction, valid with NFX_R_REV (0 when not sent) */
+	uint64_t rev_bytes, rev_packets;
+	uint8_t rev_tcp_flags, rev_tos;
+	struct nfx_addr export_addr;	/* IE 130/131 of options data */
+	uint32_t opt_ifindex;
+	const uint8_t *ifname, *ifdescr;	/* into the message, for its decode only */
+	uint16_t ifname_len, ifdescr_len;
 };
 
 /* Reduced-size big-endian unsigned read, 1..8 bytes. */
@@ -526,6 +581,30 @@ static inline void nfx_ie_apply_dual(struct nfx_rec *r, unsigned int xf, const u
 }
 
 /*
+ * A 16-byte dateTimeMicroseconds/Nanoseconds (not RFC 7011: it is 8): the
+ * C struct timeval/timespec as two 64-bit big-endian numbers, seconds since
+ * the Unix epoch then µs (ns).  pmacct's nfprobe sends IE 154/155 so with
+ * nfprobe_tstamp_usec, in v9 and IPFIX alike.  Sub-second parts out of
+ * range make the time unreadable (0).
+ */
+static inline uint64_t nfx_timeval_to_ms(const uint8_t *p, uint64_t per_sec)
+{
+	uint64_t sec = nfx_ie_uint(p, 8), sub = nfx_ie_uint(p + 8, 8);
+
+	if (sub >= per_sec || sec > UINT64_MAX / 1000 - 1)
+		return 0;
+	return sec * 1000 + sub / (per_sec / 1000);
+}
+
+/* IE 154..157 as sent: the RFC's 8-byte NTP form, or 16-byte timeval/timespec. */
+static inline uint64_t nfx_abs_time_ms(const uint8_t *p, unsigned int len, uint64_t per_sec)
+{
+	if (len == 16)
+		return nfx_timeval_to_ms(p, per_sec);
+	return nfx_ntp_to_ms(nfx_ie_uint(p, len), per_sec);
+}
+
+/*
  * nfx_ie_apply() - move one field value into the record.  @len has been
  * checked with nfx_ie_len_ok() (at template compile time for fixed fields).
  */
@@ -698,19 +777,19 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 		f->present |= NFX_F_END;
 		break;
 	case NFX_XF_START_NTP_US:
-		f->start_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000);
+		f->start_ms = nfx_abs_time_ms(p, len, 1000000);
 		f->present |= NFX_F_START;
 		break;
 	case NFX_XF_END_NTP_US:
-		f->end_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000);
+		f->end_ms = nfx_abs_time_ms(p, len, 1000000);
 		f->present |= NFX_F_END;
 		break;
 	case NFX_XF_START_NTP_NS:
-		f->start_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000000);
+		f->start_ms = nfx_abs_time_ms(p, len, 1000000000);
 		f->present |= NFX_F_START;
 		break;
 	case NFX_XF_END_NTP_NS:
-		f->end_ms = nfx_ntp_to_ms(nfx_ie_uint(p, len), 1000000000);
+		f->end_ms = nfx_abs_time_ms(p, len, 1000000000);
 		f->present |= NFX_F_END;
 		break;
 	case NFX_XF_START_DUS:
@@ -720,6 +799,80 @@ static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_
 	case NFX_XF_END_DUS:
 		r->dus_end = nfx_ie_uint(p, len);
 		r->have |= NFX_R_END_DUS;
+		break;
+	case NFX_XF_NAT_SRC_V4:
+		nfx_addr_set_v4(&f->nat_src, p);
+		f->present2 |= NFX_F2_NAT_SRC;
+		break;
+	case NFX_XF_NAT_DST_V4:
+		nfx_addr_set_v4(&f->nat_dst, p);
+		f->present2 |= NFX_F2_NAT_DST;
+		break;
+	case NFX_XF_NAT_SRC_V6:
+		nfx_addr_set_v6(&f->nat_src, p);
+		f->present2 |= NFX_F2_NAT_SRC;
+		break;
+	case NFX_XF_NAT_DST_V6:
+		nfx_addr_set_v6(&f->nat_dst, p);
+		f->present2 |= NFX_F2_NAT_DST;
+		break;
+	case NFX_XF_NAT_SRC_PORT:
+		f->nat_src_port = (uint16_t)nfx_ie_uint(p, len);
+		f->present2 |= NFX_F2_NAT_SRC_PORT;
+		break;
+	case NFX_XF_NAT_DST_PORT:
+		f->nat_dst_port = (uint16_t)nfx_ie_uint(p, len);
+		f->present2 |= NFX_F2_NAT_DST_PORT;
+		break;
+	case NFX_XF_NAT_EVENT:
+		f->nat_event = (uint8_t)nfx_ie_uint(p, len);
+		f->present2 |= NFX_F2_NAT_EVENT;
+		break;
+	case NFX_XF_FW_EVENT:
+		f->fw_event = (uint8_t)nfx_ie_uint(p, len);
+		f->present2 |= NFX_F2_FW_EVENT;
+		break;
+	case NFX_XF_REV_BYTES:
+		r->rev_bytes = nfx_ie_uint(p, len);
+		r->have |= NFX_R_REV;
+		break;
+	case NFX_XF_REV_PACKETS:
+		r->rev_packets = nfx_ie_uint(p, len);
+		r->have |= NFX_R_REV;
+		break;
+	case NFX_XF_REV_TCP_FLAGS:
+		r->rev_tcp_flags = (uint8_t)nfx_ie_uint(p, len);
+		r->have |= NFX_R_REV;
+		break;
+	case NFX_XF_REV_TOS:
+		r->rev_tos = (uint8_t)nfx_ie_uint(p, len);
+		r->have |= NFX_R_REV;
+		break;
+	case NFX_XF_EXPORTER_V4:
+		nfx_addr_set_v4(&r->export_addr, p);
+		r->have |= NFX_R_EXPORTER;
+		break;
+	case NFX_XF_EXPORTER_V6:
+		nfx_addr_set_v6(&r->export_addr, p);
+		r->have |= NFX_R_EXPORTER;
+		break;
+	case NFX_XF_OPT_IFINDEX:
+		r->opt_ifindex = (uint32_t)nfx_ie_uint(p, len);
+		r->have |= NFX_R_IFINDEX;
+		break;
+	case NFX_XF_OPT_IFNAME:
+		r->ifname = p;
+		r->ifname_len = (uint16_t)len;
+		r->have |= NFX_R_IFNAME;
+		break;
+	case NFX_XF_OPT_IFDESCR:
+		r->ifdescr = p;
+		r->ifdescr_len = (uint16_t)len;
+		r->have |= NFX_R_IFDESCR;
+		break;
+	case NFX_XF_MPLS_1 ... NFX_XF_MPLS_10:
+		/* 3 bytes; a longer field's first three are the entry */
+		nfx_flow_set_mpls(f, xf - NFX_XF_MPLS_1, nfx_ie_uint(p, 3));
 		break;
 	default:
 		if (xf >= NFX_XF_EXTRA) {

@@ -17,6 +17,7 @@
 #include "decode/decode.h"
 #include "decode/seq.h"
 #include "decode/sets.h"
+#include "decode/times.h"
 
 #define IPFIX_HDR_LEN	16
 #define IPFIX_SET_HDR_LEN	4
@@ -138,7 +139,7 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 		d->stats.length_mismatch++;
 		goto drop;
 	}
-	m.export_ms = (uint64_t)nfx_get32(buf + 4) * 1000;
+	m.export_ms = nfx_export_ms((uint64_t)nfx_get32(buf + 4) * 1000, src->now_ms);
 	seq = nfx_get32(buf + 8);
 	domain = nfx_get32(buf + 12);
 	nfx_msg_begin(d, &m, src, out, NFX_TYPE_IPFIX, domain, seq);

@@ -12,6 +12,7 @@
 
 #include "decode/decode.h"
 #include "decode/seq.h"
+#include "decode/times.h"
 
 struct v5_layout {
 	uint8_t slot;
@@ -111,6 +112,7 @@ static void v5_header(const struct v5_layout *l, const uint8_t *buf, struct v5_h
 int nfx_decode_v5(struct nfx_decoder *d, const struct nfx_src *src,
 		  const uint8_t *buf, size_t len, const struct nfx_sink *out)
 {
+	const struct nfx_sampling_rule *rule;
 	const struct v5_layout *l;
 	struct v5_hdr h;
 	struct nfx_flow f;
@@ -130,6 +132,7 @@ int nfx_decode_v5(struct nfx_decoder *d, const struct nfx_src *src,
 		return -EINVAL;
 	}
 	v5_header(l, buf, &h);
+	h.export_ms = nfx_export_ms(h.export_ms, src->now_ms);
 	if (l->has_seq) {
 		struct nfx_seq_key key = { .addr = src->addr, .domain = h.engine,
 					   .version = (uint8_t)version };
@@ -147,9 +150,15 @@ int nfx_decode_v5(struct nfx_decoder *d, const struct nfx_src *src,
 	f.exporter = src->addr;
 	f.exporter_port = src->port;
 	f.sequence = h.sequence;
-	f.sampling_rate = h.sampling_rate;
+	rule = nfx_policy_rule(&d->pol, &src->addr);
 	for (uint16_t i = 0; i < count; i++) {
+		f.sampling_rate = h.sampling_rate;	/* the policy may have changed it */
 		v5_record(l, &h, buf + l->hdr_len + (size_t)i * l->rec_len, &f);
+		/* uptime-relative times cannot precede the boot they count from:
+		 * only 0 (an age beyond the export time) is left to replace */
+		if (nfx_times_settle(&f, h.export_ms, 0))
+			d->stats.time_fallback++;
+		nfx_policy_sampling(&d->pol, rule, &f);
 		out->emit(out->ctx, &f);
 	}
 	d->stats.records[l->slot] += count;

@@ -221,7 +221,8 @@ int nfx_pending_add(struct nfx_pending *p, struct nfx_tmpl_cache *c, struct nfx_
 static int pend_decode(struct nfx_msg *m, const struct nfx_tmpl *t, const struct nfx_pend *e)
 {
 	struct nfx_msg pm = {
-		.st = m->st, .out = m->out, .dom = m->dom,
+		.st = m->st, .out = m->out, .pol = m->pol, .rule = m->rule, .ifn = m->ifn,
+		.dom = m->dom,
 		.export_ms = e->export_ms, .now_ms = m->now_ms, .sys_uptime = e->sys_uptime,
 		.proto = m->proto,
 	};
@@ -229,6 +230,8 @@ static int pend_decode(struct nfx_msg *m, const struct nfx_tmpl *t, const struct
 
 	pm.base.type = m->proto == NFX_PROTO_V9 ? NFX_TYPE_NETFLOW9 : NFX_TYPE_IPFIX;
 	memcpy(pm.base.exporter.b, m->dom->key.addr, sizeof(pm.base.exporter.b));
+	if (m->pol->exporter_from_export && m->dom->has_export_addr)
+		pm.base.exporter = m->dom->export_addr;
 	pm.base.exporter_port = e->port;
 	pm.base.domain_id = m->dom->key.domain;
 	pm.base.sequence = e->seq;

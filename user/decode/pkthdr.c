@@ -190,14 +190,19 @@ static enum nfx_pkthdr_depth ether_cut(const uint8_t *p, size_t len, struct nfx_
 	return NFX_PKTHDR_NONE;
 }
 
-/* The label stack from @*off on; the ethertype its bottom label's payload looks like, or 0. */
-static uint16_t mpls_skip(const uint8_t *p, size_t len, size_t *off)
+/*
+ * The label stack from @*off on, its first NFX_MPLS_MAX entries kept in @f;
+ * the ethertype its bottom label's payload looks like, or 0.
+ */
+static uint16_t mpls_skip(const uint8_t *p, size_t len, size_t *off, struct nfx_flow *f)
 {
 	for (int i = 0; i < NFX_PKTHDR_MAX_LABELS; i++) {
 		int bottom;
 
 		if (len - *off < 4)
 			return 0;
+		nfx_flow_set_mpls(f, (unsigned int)i, (uint32_t)p[*off] << 16 |
+				  (uint32_t)p[*off + 1] << 8 | p[*off + 2]);
 		bottom = p[*off + 2] & 1;
 		*off += 4;
 		if (!bottom)
@@ -240,7 +245,7 @@ static enum nfx_pkthdr_depth ether(const uint8_t *p, size_t len, struct nfx_flow
 		off += 4;
 	}
 	if (et == ETH_P_MPLS_UC || et == ETH_P_MPLS_MC)
-		et = mpls_skip(p, len, &off);
+		et = mpls_skip(p, len, &off, f);
 	switch (et) {
 	case ETH_P_IPV4: return ipv4(p + off, len - off, f);
 	case ETH_P_IPV6: return ipv6(p + off, len - off, f);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pkthdr.h - the first bytes of a sampled packet (sFlow's raw packet
- * header record) read into a flow record: MACs, VLAN, addresses, protocol,
- * ToS, ports, TCP flags, ICMP type and code.
+ * header record) read into a flow record: MACs, VLAN, MPLS labels,
+ * addresses, protocol, ToS, ports, TCP flags, ICMP type and code.
  *
  * The header is whatever the agent's snap length left of the packet, so
  * any field may be missing: each is taken only when all of its bytes are

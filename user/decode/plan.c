@@ -38,6 +38,9 @@ static unsigned int field_xf(const struct nfx_plan_maps *m, const struct nfx_fie
 
 	*iep = NULL;
 	*forced = 0;
+	/* the interface options data names: as a scope (Cisco) or a field */
+	if (options && !fs->pen && (fs->id == 10 || fs->id == 14) && fs->len >= 1 && fs->len <= 8)
+		return NFX_XF_OPT_IFINDEX;
 	if (!scope && map && !map->builtin4) {
 		if (map - m->v >= 255 - NFX_XF_EXTRA)
 			return NFX_XF_SKIP;

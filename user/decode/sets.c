@@ -16,6 +16,8 @@ void nfx_msg_begin(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_sr
 
 	m->st = &d->stats;
 	m->out = out;
+	m->pol = &d->pol;
+	m->ifn = d->ifn;
 	m->now_ms = src->now_ms;
 	nfx_tmpl_key(d->tmpl, &dk, m->proto, src, domain, 0);
 	m->dom = nfx_tmpl_domain(d->tmpl, &dk, m->now_ms);
@@ -27,6 +29,9 @@ void nfx_msg_begin(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_sr
 	m->base.domain_id = domain;
 	m->base.sequence = seq;
 	m->base.present = NFX_F_DOMAIN;
+	if (m->pol->exporter_from_export && m->dom && m->dom->has_export_addr)
+		m->base.exporter = m->dom->export_addr;
+	m->rule = nfx_policy_rule(m->pol, &m->base.exporter);
 }
 
 int nfx_sets_store(struct nfx_decoder *d, const struct nfx_tkey *k,

@@ -373,7 +373,8 @@ static uint32_t if_expanded(uint32_t format, uint32_t value)
 
 /* A flow sample (@x: expanded) of @len bytes at @s: one flow record, or none when malformed. */
 static int flow_sample(struct nfx_decoder *d, const uint8_t *s, size_t len, int x,
-		       const struct nfx_flow *base, const struct nfx_sink *out)
+		       const struct nfx_flow *base, const struct nfx_sampling_rule *rule,
+		       const struct nfx_sink *out)
 {
 	size_t fixed = x ? SF_FLOW_X_LEN : SF_FLOW_LEN;
 	struct sf_sample ss = { 0 };
@@ -406,6 +407,7 @@ static int flow_sample(struct nfx_decoder *d, const uint8_t *s, size_t len, int 
 		f.vlan = ss.switch_vlan;
 		f.present |= NFX_F_VLAN;
 	}
+	nfx_policy_sampling(&d->pol, rule, &f);
 	out->emit(out->ctx, &f);
 	return 1;
 bad:
@@ -538,6 +540,7 @@ int nfx_decode_sflow(struct nfx_decoder *d, const struct nfx_src *src,
 {
 	const uint8_t *p, *end = buf + len;
 	struct nfx_seq_key key = { .version = NFX_SFLOW_VERSION };
+	const struct nfx_sampling_rule *rule;
 	struct nfx_flow base;
 	struct sf_dgram h;
 	uint32_t i;
@@ -564,6 +567,7 @@ int nfx_decode_sflow(struct nfx_decoder *d, const struct nfx_src *src,
 	base.packets = 1;
 	base.start_ms = base.end_ms = src->now_ms;
 	base.present = NFX_F_START | NFX_F_END | NFX_F_IN_IF | NFX_F_OUT_IF;
+	rule = nfx_policy_rule(&d->pol, &h.agent);
 	p = buf + h.hdr_len;
 	for (i = 0; i < h.nsamples; i++) {
 		const uint8_t *s = p + SF_REC_HDR;
@@ -580,8 +584,8 @@ int nfx_decode_sflow(struct nfx_decoder *d, const struct nfx_src *src,
 		fmt = nfx_get32(p);
 		p = s + slen;
 		switch (fmt) {
-		case SF_FLOW_SAMPLE: n += flow_sample(d, s, slen, 0, &base, out); break;
-		case SF_FLOW_SAMPLE_X: n += flow_sample(d, s, slen, 1, &base, out); break;
+		case SF_FLOW_SAMPLE: n += flow_sample(d, s, slen, 0, &base, rule, out); break;
+		case SF_FLOW_SAMPLE_X: n += flow_sample(d, s, slen, 1, &base, rule, out); break;
 		case SF_COUNTER_SAMPLE: counter_sample(d, &h, s, slen, 0, src->now_ms); break;
 		case SF_COUNTER_SAMPLE_X: counter_sample(d, &h, s, slen, 1, src->now_ms); break;
 		default:

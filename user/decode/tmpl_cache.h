@@ -173,6 +173,10 @@ struct nfx_dom {
 	uint64_t seq_lost;
 	uint64_t seq_resets;
 	struct nfx_sampler samplers[NFX_DOM_SAMPLERS];
+	/* exporterIPv4/IPv6Address (IE 130/131) of its options data, valid if has_export_addr */
+	struct nfx_addr export_addr;
+	uint8_t has_export_addr;
+	uint8_t has_ifnames;	/* its options data named interfaces: look them up */
 };
 
 /* Note that @dm's exporter defined or withdrew @tid: no more holding for it. */

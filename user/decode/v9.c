@@ -18,12 +18,15 @@
 #include "decode/decode.h"
 #include "decode/seq.h"
 #include "decode/sets.h"
+#include "decode/times.h"
 
 #define V9_HDR_LEN	20
 #define V9_SET_HDR_LEN	4
 /* Sequence counts packets: beyond these steps it is an exporter restart. */
 #define V9_MAX_GAP	(1u << 20)
 #define V9_MAX_BACK	64
+/* Options scope field types (RFC 3954 6.1): 1 system, 2 interface, ... */
+#define V9_SCOPE_INTERFACE	2
 
 /*
  * 65535 is IPFIX's variable-length marker (RFC 7011 section 7); RFC 3954
@@ -116,6 +119,9 @@ static void options_template_set(struct nfx_decoder *d, struct nfx_msg *m,
 			fs[i].id = nfx_get16(p + q + 6 + i * 4);
 			fs[i].len = nfx_get16(p + q + 8 + i * 4);
 			fs[i].pen = 0;
+			/* v9 scope type 2 (Interface) is the ifIndex: IPFIX's ingressInterface */
+			if (i < slen / 4u && fs[i].id == V9_SCOPE_INTERFACE)
+				fs[i].id = 10;
 		}
 		v9_template(d, m, src, domain, tid, &(struct nfx_tmpl_rec){ fs, n, slen / 4, 1 });
 		q += need;
@@ -145,7 +151,7 @@ int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
 		goto drop;
 	}
 	m.sys_uptime = nfx_get32(buf + 4);
-	m.export_ms = (uint64_t)nfx_get32(buf + 8) * 1000;
+	m.export_ms = nfx_export_ms((uint64_t)nfx_get32(buf + 8) * 1000, src->now_ms);
 	seq = nfx_get32(buf + 12);
 	domain = nfx_get32(buf + 16);
 	nfx_msg_begin(d, &m, src, out, NFX_TYPE_NETFLOW9, domain, seq);

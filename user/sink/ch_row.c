@@ -81,6 +81,35 @@ static void put_tunnel(struct wbuf *w, const struct nfx_flow *f)
 	}
 }
 
+/* Post-NAT endpoints, NAT and firewall events, MPLS labels: only what the record has. */
+static void put_nat_fw(struct wbuf *w, const struct nfx_flow *f)
+{
+	if (f->present2 & NFX_F2_NAT_SRC)
+		PUT_ADDR(w, "nat_src_ip", &f->nat_src);
+	if (f->present2 & NFX_F2_NAT_SRC_PORT)
+		PUT_NUM(w, "nat_src_port", f->nat_src_port);
+	if (f->present2 & NFX_F2_NAT_DST)
+		PUT_ADDR(w, "nat_dst_ip", &f->nat_dst);
+	if (f->present2 & NFX_F2_NAT_DST_PORT)
+		PUT_NUM(w, "nat_dst_port", f->nat_dst_port);
+	if (f->present2 & NFX_F2_NAT_EVENT)
+		PUT_NUM(w, "nat_event", f->nat_event);
+	if (f->present2 & NFX_F2_FW_EVENT)
+		PUT_NUM(w, "firewall_event", f->fw_event);
+	if (f->present2 & NFX_F2_MPLS)
+		put_mpls(w, f);	/* the same keys as the NDJSON line */
+	if (f->present2 & NFX_F2_IN_IF_NAME) {
+		put_lit(w, ",\"in_if_name\":\"");
+		put_text(w, (const uint8_t *)f->in_if_name, NFX_IFNAME_LEN);
+		put_lit(w, "\"");
+	}
+	if (f->present2 & NFX_F2_OUT_IF_NAME) {
+		put_lit(w, ",\"out_if_name\":\"");
+		put_text(w, (const uint8_t *)f->out_if_name, NFX_IFNAME_LEN);
+		put_lit(w, "\"");
+	}
+}
+
 /* DateTime is 32-bit: clamp what a broken exporter could send */
 static uint64_t secs(uint64_t ms)
 {
@@ -189,6 +218,8 @@ int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flu
 		PUT_ADDR(&w, "bgp_next_hop", &f->bgp_next_hop);
 	put_xfields(&w, f);
 	put_tunnel(&w, f);
+	if (f->present2)
+		put_nat_fw(&w, f);
 	if (x)
 		put_enriched(&w, f, x);
 	put_lit(&w, "}");

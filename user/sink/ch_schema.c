@@ -67,6 +67,16 @@ const struct nfx_ch_column nfx_ch_columns[] = {
 	{ "tun_src_port", "UInt16", "tunnel.source.port" },
 	{ "tun_dst_port", "UInt16", "tunnel.destination.port" },
 	{ "tun_ip_protocol", "String", "tunnel.ip_protocol" },
+	{ "nat_src_ip", "String", "nat_source.ip (post-NAT, empty when absent)" },
+	{ "nat_src_port", "UInt16", "nat_source.port (post-NAPT)" },
+	{ "nat_dst_ip", "String", "nat_destination.ip" },
+	{ "nat_dst_port", "UInt16", "nat_destination.port" },
+	{ "nat_event", "UInt8", "IANA natEvent (IE 230)" },
+	{ "firewall_event", "UInt8", "IANA firewallEvent (IE 233, NSEL 40005)" },
+	{ "mpls_top_label", "UInt32", "top MPLS label (IE 70, sFlow header)" },
+	{ "mpls_labels", "Array(UInt32)", "MPLS label stack, top first (IE 70..79)" },
+	{ "in_if_name", "String", "ingress.interface.name (options data ifName/ifDescr)" },
+	{ "out_if_name", "String", "egress.interface.name" },
 };
 const size_t nfx_ch_ncolumns = sizeof(nfx_ch_columns) / sizeof(nfx_ch_columns[0]);
 

@@ -95,6 +95,48 @@ WINLINE void put_endpoint(struct wbuf *w, const struct nfx_flow *f, int src, con
 		put_u64(w, v);				\
 	} while (0)
 
+/* ,"nat_source":{"ip":"A","port":N}: either member only when the exporter sent it */
+static void put_nat_side(struct wbuf *w, const struct nfx_flow *f, int src)
+{
+	int has_ip = f->present2 & (src ? NFX_F2_NAT_SRC : NFX_F2_NAT_DST);
+	int has_port = f->present2 & (src ? NFX_F2_NAT_SRC_PORT : NFX_F2_NAT_DST_PORT);
+
+	if (!has_ip && !has_port)
+		return;
+	put_str(w, src ? ",\"nat_source\":{" : ",\"nat_destination\":{");
+	if (has_ip) {
+		put_lit(w, "\"ip\":\"");
+		put_ip(w, src ? &f->nat_src : &f->nat_dst);
+		put_lit(w, "\"");
+	}
+	if (has_port) {
+		put_str(w, has_ip ? ",\"port\":" : "\"port\":");
+		put_u64(w, src ? f->nat_src_port : f->nat_dst_port);
+	}
+	put_lit(w, "}");
+}
+
+/* ,"name":"..." of an interface, as its exporter announced it (escaped) */
+static void put_if_name(struct wbuf *w, const char name[NFX_IFNAME_LEN])
+{
+	put_lit(w, ",\"name\":\"");
+	put_text(w, (const uint8_t *)name, NFX_IFNAME_LEN);
+	put_lit(w, "\"");
+}
+
+/* Post-NAT endpoints, NAT and firewall events, MPLS labels (design §4). */
+static void put_nat_fw(struct wbuf *w, const struct nfx_flow *f)
+{
+	put_nat_side(w, f, 1);
+	put_nat_side(w, f, 0);
+	if (f->present2 & NFX_F2_NAT_EVENT)
+		put_key_u64(w, "nat_event", f->nat_event);
+	if (f->present2 & NFX_F2_FW_EVENT)
+		put_key_u64(w, "firewall_event", f->fw_event);
+	if (f->present2 & NFX_F2_MPLS)
+		put_mpls(w, f);
+}
+
 WINLINE void put_extras(struct wbuf *w, const struct nfx_flow *f)
 {
 	if (f->present & NFX_F_TOS)
@@ -117,6 +159,8 @@ WINLINE void put_extras(struct wbuf *w, const struct nfx_flow *f)
 		put_lit(w, "\"}");
 	}
 	put_xfields(w, f);
+	if (f->present2)
+		put_nat_fw(w, f);
 }
 
 /* One side of the tunnel: {"ip":...,"port":...}, each only when known. */
@@ -215,8 +259,12 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	put_endpoint(w, f, 0, x ? x->dst_name : NULL);
 	put_lit(w, ",\"ingress\":{\"interface\":{\"index\":");
 	put_u64(w, f->in_if);
+	if (f->present2 & NFX_F2_IN_IF_NAME)
+		put_if_name(w, f->in_if_name);
 	put_lit(w, "}},\"egress\":{\"interface\":{\"index\":");
 	put_u64(w, f->out_if);
+	if (f->present2 & NFX_F2_OUT_IF_NAME)
+		put_if_name(w, f->out_if_name);
 	put_lit(w, "}},\"host\":\"");
 	put_mem(w, host, cx->host_len);
 	put_lit(w, "\"");
@@ -240,10 +288,11 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 /*
  * Longest record without reverse DNS names and mapped fields, less the
  * namespace and host: every key, 20-digit numbers, IPv6 text everywhere
- * (tunnel too) and all eight TCP flags stay well below this (about 2200
+ * (tunnel too), all eight TCP flags, NAT endpoints, ten MPLS labels and
+ * two interface names escaped to \u00XX stay well below this (about 2900
  * bytes).
  */
-#define FAST_MAX	3072
+#define FAST_MAX	4096
 
 static int format_ctx(char *buf, size_t size, const struct nfx_flow *f, uint64_t flush_ms,
 		      const struct fmt_ctx *cx)
