@@ -598,6 +598,51 @@ static void test_nsel_counters(void)
 	nfx_decoder_free(d);
 }
 
+/*
+ * The responder's counters (232/299) are the reverse direction: with
+ * biflow_reverse_records a second record, endpoints swapped, carries them;
+ * without it, the initiator's record alone, as before.
+ */
+static void test_nsel_responder(void)
+{
+	for (int on = 0; on < 2; on++) {
+		struct nfx_dec_policy pol = { .biflow_reverse = on };
+		struct nfx_decoder *d = dec_new(0, 0);
+		struct nfx_src s = src4(50006);
+
+		nfx_decoder_set_policy(d, &pol);
+		mb_v9_hdr(&msg, 2, UPTIME, EXPORT_SECS, 1, 0);
+		mb_set_begin(&msg, 0);
+		mb_tmpl(&msg, 266, 6);
+		mb_field(&msg, 8, 4);
+		mb_field(&msg, 12, 4);
+		mb_field(&msg, 231, 4);
+		mb_field(&msg, 232, 4);
+		mb_field(&msg, 298, 4);
+		mb_field(&msg, 299, 4);
+		mb_set_end(&msg);
+		mb_set_begin(&msg, 266);
+		mb_ip4(&msg, 10, 0, 0, 1);
+		mb_ip4(&msg, 192, 0, 2, 7);
+		mb_u32(&msg, 1500);
+		mb_u32(&msg, 64000);
+		mb_u32(&msg, 10);
+		mb_u32(&msg, 50);
+		mb_set_end(&msg);
+		CHECK_EQ(run(d, &s), on ? 2 : 1);
+		CHECK_EQ(sink.f[0].bytes, 1500);
+		CHECK_EQ(sink.f[0].packets, 10);
+		if (on) {
+			CHECK_EQ(sink.f[1].bytes, 64000);
+			CHECK_EQ(sink.f[1].packets, 50);
+			CHECK(!memcmp(&sink.f[1].src, &sink.f[0].dst, sizeof(sink.f[1].src)) &&
+			      !memcmp(&sink.f[1].dst, &sink.f[0].src, sizeof(sink.f[1].dst)),
+			      "reverse record: endpoints swapped");
+		}
+		nfx_decoder_free(d);
+	}
+}
+
 /* Ethernet, 802.1Q VLAN 42, IPv4 TCP 198.51.100.1:1234 -> 198.51.100.2:80 SYN */
 static const uint8_t frame[] = {
 	0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa, 0x81, 0x00, 0x00, 42, 0x08, 0x00,
@@ -839,6 +884,7 @@ int main(void)
 	RUN_TEST(test_sampling_per_sampler);
 	RUN_TEST(test_sysinit_per_record);
 	RUN_TEST(test_nsel_counters);
+	RUN_TEST(test_nsel_responder);
 	RUN_TEST(test_raw_sections);
 	RUN_TEST(test_wlc_station);
 	RUN_TEST(test_v9_varlen_tolerated);

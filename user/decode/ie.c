@@ -112,6 +112,9 @@ static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
 	IE(230, NAT_EVENT,     NAT_EVENT,      0, "natEvent"),
 	/* firewall (NSEL) counters: the flow's bytes/packets when no delta counter is sent */
 	IE(231, BYTES,         BYTES,          3, "initiatorOctets"),
+	/* ... and the responder's: the reverse direction, a record of its own with
+	 * biflow_reverse_records, as RFC 5103's reverse counters */
+	IE(232, REV_BYTES,     REV_BYTES,      3, "responderOctets"),
 	IE(233, FW_EVENT,      FW_EVENT,       0, "firewallEvent"),
 	IEX(234, INGRESS_VRF,                  0, "ingressVRFID"),
 	IEX(235, EGRESS_VRF,                   0, "egressVRFID"),
@@ -122,6 +125,7 @@ static const struct nfx_ie nfx_ie_map[NFX_IE_MAX_ID + 1] = {
 	IE(281, NAT_SRC_V6,    NAT_SRC,        0, "postNATSourceIPv6Address"),
 	IE(282, NAT_DST_V6,    NAT_DST,        0, "postNATDestinationIPv6Address"),
 	IE(298, PACKETS,       PACKETS,        3, "initiatorPackets"),
+	IE(299, REV_PACKETS,   REV_PACKETS,    3, "responderPackets"),
 	IES(302,                               1, "selectorId"),
 	IEB(305, SAMP_PKT_INT,  SAMP_PKT_INT,   0, "samplingPacketInterval"),
 	IEB(306, SAMP_PKT_SPACE, SAMP_PKT_SPACE, 0, "samplingPacketSpace"),
