@@ -10,7 +10,8 @@
  * Input:
  *   byte 0   bit 0 options template, bit 1 IPFIX (else v9), bit 2 learn
  *            the template a second time (redefinition), bit 3 ignore the
- *            exporter port in keys
+ *            exporter port in keys, bits 4-6 the decoder policy: biflow
+ *            reverse records, renormalisation, exporter from the export
  *   byte 1   scope field count (options templates)
  *   byte 2-3 field count, big endian, low 10 bits
  *   fields   4 bytes each (id, length); IPFIX ids with bit 15 set carry a
@@ -24,6 +25,8 @@
 
 #include "base/wire.h"
 #include "decode/dataset.h"
+#include "decode/ifnames.h"
+#include "decode/policy.h"
 #include "decode/plan.h"
 #include "decode/tmpl_cache.h"
 
@@ -108,6 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *p, *q, *end = data + size;
 	uint32_t emitted = 0;
 	struct nfx_sink sink = { sink_emit, &emitted };
+	static struct nfx_ifnames *ifn;
+	static struct nfx_dec_policy pol;
 	struct nfx_msg m;
 	size_t used;
 	int ipfix, err;
@@ -144,6 +149,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&m, 0, sizeof(m));
 	m.st = &st;
 	m.out = &sink;
+	/* interface names outlive the input, as in a decoder: a small table, made once */
+	if (!ifn && !(ifn = nfx_ifnames_new(64)))
+		abort();
+	pol = (struct nfx_dec_policy){ .biflow_reverse = !!(flags & 16),
+				       .renormalize = !!(flags & 32),
+				       .exporter_from_export = !!(flags & 64) };
+	m.pol = &pol;
+	m.ifn = ifn;
 	nfx_tmpl_key(c, &dk, k.proto, &src, 7, 0);
 	m.dom = nfx_tmpl_domain(c, &dk, src.now_ms);
 	m.export_ms = src.now_ms;
