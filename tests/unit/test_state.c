@@ -196,8 +196,25 @@ static void same_domain(void *ctx, const struct nfx_dom *dm)
 	if (!e || e->sampling_rate != dm->sampling_rate || e->sysinit_ms != dm->sysinit_ms ||
 	    e->has_sysinit != dm->has_sysinit || e->last_seq != dm->last_seq ||
 	    e->last_adv != dm->last_adv || e->seq_valid != dm->seq_valid ||
-	    memcmp(e->seen_tids, dm->seen_tids, sizeof(dm->seen_tids)))
+	    memcmp(e->seen_tids, dm->seen_tids, sizeof(dm->seen_tids)) ||
+	    memcmp(e->samplers, dm->samplers, sizeof(dm->samplers)))
 		c->bad++;
+}
+
+/* Samplers as options data would leave them (issue 19's per-sampler rates): two of eight slots. */
+static void give_samplers(void *ctx, const struct nfx_dom *dm)
+{
+	struct nfx_dom *w = (struct nfx_dom *)dm;
+
+	(void)ctx;
+	w->samplers[1] = (struct nfx_sampler){ .id = 7, .rate = 100 };
+	w->samplers[5] = (struct nfx_sampler){ .id = 0x1122334455667788ull, .rate = 4096 };
+}
+
+static void no_template(void *ctx, const struct nfx_tmpl *t)
+{
+	(void)ctx;
+	(void)t;
 }
 
 static void test_state_round_trip(void)
@@ -207,8 +224,10 @@ static void test_state_round_trip(void)
 	struct nfx_state_loaded got;
 	struct cmp c = { 0 };
 	uint8_t *img;
-	size_t len = image(&a, 1, NOW, &img);
+	size_t len;
 
+	nfx_tmpl_foreach(a->tmpl, no_template, give_samplers, NULL);
+	len = image(&a, 1, NOW, &img);
 	v4.dst_port = 2055;
 	CHECK_EQ(load(b, img, len, NOW + 1000, &got), 0);
 	CHECK_EQ(got.templates, 4);

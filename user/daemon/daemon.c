@@ -26,17 +26,21 @@
 #include "daemon/summary.h"
 #include "daemon/worker.h"
 
+/*
+ * Bound to their queues, not yet in the XSKMAP: until start_inputs() puts
+ * them there, the program passes their datagrams to the UDP sockets, which
+ * a daemon we take over from still reads (a socket in the map that nobody
+ * reads yet would drop what overflows its ring).
+ */
 static int open_xsks(struct nfx_run *r)
 {
-	int xsks_fd = nfx_loader_xsks_fd(r->ldr);
-
 	r->xsks = calloc((size_t)r->nqueues, sizeof(*r->xsks));
 	if (!r->xsks)
 		return -ENOMEM;
 	for (int q = 0; q < r->nqueues; q++) {
 		struct nfx_worker *w = &r->w[q % r->nw];
 
-		r->xsks[q] = nfx_xsk_new(r->o->ifname, (uint32_t)q, xsks_fd, NULL);
+		r->xsks[q] = nfx_xsk_new(r->o->ifname, (uint32_t)q, -1, NULL);
 		if (!r->xsks[q])
 			return -errno;
 		w->xsks[w->nxsk++] = r->xsks[q];
@@ -82,10 +86,16 @@ static int open_inputs(struct nfx_run *r)
 /* Last: until now the program passed our ports to the stack. */
 static int start_inputs(struct nfx_run *r)
 {
-	int err;
+	int xsks_fd, err;
 
 	if (r->o->udp_only)
 		return 0;
+	xsks_fd = nfx_loader_xsks_fd(r->ldr);
+	for (int q = 0; q < r->nxsk; q++) {
+		err = nfx_xsk_map(r->xsks[q], xsks_fd);
+		if (err)
+			return err;
+	}
 	err = nfx_apply_maps(r, NULL);
 	if (err)
 		pr_warn("cannot set the listener ports and allow-list: %s\n", strerror(-err));

@@ -25,7 +25,8 @@
 #define REC_SESSION	'S'
 #define TMPL_FIXED_LEN	40
 #define FIELD_LEN	8
-#define DOMAIN_LEN	84
+#define DOMAIN_LEN	84	/* then, since issue 13: a sampler count and the samplers */
+#define SAMPLER_LEN	12
 #define SESSION_LEN	33
 
 #define DOM_SYSINIT	1
@@ -139,9 +140,19 @@ static void write_template(void *ctx, const struct nfx_tmpl *t)
 	}
 }
 
+static unsigned int samplers_held(const struct nfx_dom *dm)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < NFX_DOM_SAMPLERS; i++)
+		n += dm->samplers[i].rate != 0;
+	return n;
+}
+
 static void write_domain(void *ctx, const struct nfx_dom *dm)
 {
-	uint8_t *p = rec_begin(ctx, REC_DOMAIN, DOMAIN_LEN);
+	unsigned int ns = samplers_held(dm);
+	uint8_t *p = rec_begin(ctx, REC_DOMAIN, DOMAIN_LEN + 1 + (size_t)ns * SAMPLER_LEN);
 
 	if (!p)
 		return;
@@ -156,6 +167,13 @@ static void write_domain(void *ctx, const struct nfx_dom *dm)
 			      (dm->seq_quirk ? DOM_SEQ_QUIRK : 0)));
 	for (int i = 0; i < 4; i++)
 		p = put64(p, dm->seen_tids[i]);
+	p = put8(p, (uint8_t)ns);
+	for (int i = 0; i < NFX_DOM_SAMPLERS; i++) {
+		if (!dm->samplers[i].rate)
+			continue;
+		p = put64(p, dm->samplers[i].id);
+		p = put32(p, dm->samplers[i].rate);
+	}
 }
 
 static void write_session(void *ctx, const struct nfx_seq_saved *s)
@@ -229,6 +247,8 @@ struct rec {
 	uint32_t rate, last_seq, last_adv;
 	uint8_t flags;
 	uint64_t seen[4];
+	unsigned int nsamplers;
+	struct nfx_sampler samplers[NFX_DOM_SAMPLERS];
 	/* S */
 	uint32_t next;
 };
@@ -290,10 +310,33 @@ static const char *read_template(const uint8_t *p, size_t len, struct rec *r)
 	return valid_fields(r) ? NULL : "template field v9 cannot carry";
 }
 
+/* A file written before samplers were kept has none: its records end at DOMAIN_LEN. */
+static const char *read_samplers(const uint8_t *p, size_t len, struct rec *r)
+{
+	r->nsamplers = len > DOMAIN_LEN ? p[DOMAIN_LEN] : 0;
+	if (r->nsamplers > NFX_DOM_SAMPLERS)
+		return "domain record sampler count out of range";
+	if (len != DOMAIN_LEN + (len > DOMAIN_LEN) + (size_t)r->nsamplers * SAMPLER_LEN)
+		return "domain record length";
+	p += DOMAIN_LEN + 1;
+	for (unsigned int i = 0; i < r->nsamplers; i++, p += SAMPLER_LEN) {
+		r->samplers[i].id = nfx_get64(p);
+		r->samplers[i].rate = nfx_get32(p + 8);
+		if (!r->samplers[i].rate)
+			return "domain record sampler without a rate";
+	}
+	return NULL;
+}
+
 static const char *read_domain(const uint8_t *p, size_t len, struct rec *r)
 {
-	if (len != DOMAIN_LEN)
+	const char *why;
+
+	if (len < DOMAIN_LEN)
 		return "domain record length";
+	why = read_samplers(p, len, r);
+	if (why)
+		return why;
 	p = get_scope(p, r);
 	r->last_ms = nfx_get64(p);
 	r->sysinit_ms = nfx_get64(p + 8);
@@ -467,6 +510,8 @@ static void load_domain(struct load *l, const struct rec *r, uint64_t last_ms)
 	dm->seq_quirk = !!(r->flags & DOM_SEQ_QUIRK);
 	for (int i = 0; i < 4; i++)
 		dm->seen_tids[i] |= r->seen[i];
+	memset(dm->samplers, 0, sizeof(dm->samplers));
+	memcpy(dm->samplers, r->samplers, r->nsamplers * sizeof(r->samplers[0]));
 	if (first)
 		l->out->exporters++;
 }

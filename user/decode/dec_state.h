@@ -21,7 +21,9 @@
  *                          last_ms u64, sysinit_ms u64, sampling rate u32,
  *                          last sequence u32, its advance u32, flags u8
  *                          (1 sysinit known, 2 sequence valid, 4 quirk),
- *                          template ids seen 4 x u64
+ *                          template ids seen 4 x u64, then samplers u8
+ *                          (at most 8; absent in files of earlier builds)
+ *                          and that many (sampler id u64, rate u32, not 0)
  *            S (session)   version u8, addr[16], domain u32, last_seen_ms u64,
  *                          next sequence u32
  * Templates are kept as the exporter sent them, never as compiled plans:

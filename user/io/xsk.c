@@ -221,12 +221,9 @@ struct nfx_xsk *nfx_xsk_new(const char *ifname, uint32_t queue, int xsks_map_fd,
 		x->stack[x->nstack++] = (uint64_t)(x->frames - 1 - i) * x->frame_size;
 	refill(x);
 
-	err = xsk_socket__update_xskmap(x->xsk, xsks_map_fd);
-	if (err) {
-		pr_warn("%s queue %u: cannot register the socket in the XSKMAP: %s\n", ifname,
-			queue, strerror(-err));
+	err = xsks_map_fd >= 0 ? nfx_xsk_map(x, xsks_map_fd) : 0;
+	if (err)
 		goto out_socket;
-	}
 	pr_debug("%s queue %u: AF_XDP socket in %s mode\n", ifname, queue, nfx_xsk_mode(x));
 	return x;
 
@@ -241,6 +238,16 @@ out_free:
 	free(x);
 	errno = -err;
 	return NULL;
+}
+
+int nfx_xsk_map(struct nfx_xsk *x, int xsks_map_fd)
+{
+	int err = xsk_socket__update_xskmap(x->xsk, xsks_map_fd);
+
+	if (err)
+		pr_warn("queue %u: cannot register the AF_XDP socket in the XSKMAP: %s\n",
+			x->queue, strerror(-err));
+	return err;
 }
 
 int nfx_xsk_unmap(struct nfx_xsk *x, int xsks_map_fd)

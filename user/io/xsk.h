@@ -33,10 +33,15 @@ struct nfx_xsk_stats {
 /* Number of RX queues of @ifname (ethtool channels, else sysfs); >= 1 or -errno. */
 int nfx_xsk_queue_count(const char *ifname);
 
-/* Socket on @queue of @ifname, put in @xsks_map_fd.  NULL with errno set. */
+/*
+ * Socket on @queue of @ifname, put in @xsks_map_fd unless it is -1 (then
+ * nfx_xsk_map() puts it there once its reader is ready).  NULL with errno set.
+ */
 struct nfx_xsk *nfx_xsk_new(const char *ifname, uint32_t queue, int xsks_map_fd,
 			    const struct nfx_xsk_opts *opts);
 void nfx_xsk_free(struct nfx_xsk *x);
+/* nfx_xsk_map() - the program redirects @x's queue to @x from now on.  0 or -errno (logged). */
+int nfx_xsk_map(struct nfx_xsk *x, int xsks_map_fd);
 /*
  * nfx_xsk_unmap() - take @x out of the XSKMAP (a hand-over: the program
  * stops redirecting to it, what is in its ring stays to be read).  0 or -errno.
