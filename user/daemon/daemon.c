@@ -34,13 +34,16 @@
  */
 static int open_xsks(struct nfx_run *r)
 {
+	/* the daemon we take over from closed its sockets; the kernel frees the queues after */
+	struct nfx_xsk_opts xo = { .busy_wait_ms = r->o->takeover ? 2000 : 0 };
+
 	r->xsks = calloc((size_t)r->nqueues, sizeof(*r->xsks));
 	if (!r->xsks)
 		return -ENOMEM;
 	for (int q = 0; q < r->nqueues; q++) {
 		struct nfx_worker *w = &r->w[q % r->nw];
 
-		r->xsks[q] = nfx_xsk_new(r->o->ifname, (uint32_t)q, -1, NULL);
+		r->xsks[q] = nfx_xsk_new(r->o->ifname, (uint32_t)q, -1, &xo);
 		if (!r->xsks[q])
 			return -errno;
 		w->xsks[w->nxsk++] = r->xsks[q];

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -146,6 +147,18 @@ static int socket_create(struct nfx_xsk *x, const char *ifname, __u16 mode_flag)
 	return err;
 }
 
+/* Zero-copy where the driver has it, else copy mode. */
+static int socket_create_any(struct nfx_xsk *x, const char *ifname,
+			     const struct nfx_xsk_opts *opts)
+{
+	int err = opts && opts->force_copy ? -EOPNOTSUPP : socket_create(x, ifname, XDP_ZEROCOPY);
+
+	x->zerocopy = !err;
+	if (err)
+		err = socket_create(x, ifname, XDP_COPY);
+	return err;
+}
+
 /* Gives back as many stacked frames as the fill ring has room for. */
 static void refill(struct nfx_xsk *x)
 {
@@ -202,10 +215,12 @@ struct nfx_xsk *nfx_xsk_new(const char *ifname, uint32_t queue, int xsks_map_fd,
 		goto out_stack;
 	}
 
-	err = opts && opts->force_copy ? -EOPNOTSUPP : socket_create(x, ifname, XDP_ZEROCOPY);
-	x->zerocopy = !err;
-	if (err)
-		err = socket_create(x, ifname, XDP_COPY);
+	err = socket_create_any(x, ifname, opts);
+	/* a queue just given up is freed by the kernel a little later */
+	for (uint32_t ms = 0; err == -EBUSY && opts && ms < opts->busy_wait_ms; ms += 10) {
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
+		err = socket_create_any(x, ifname, opts);
+	}
 	if (err == -ENOBUFS)
 		pr_warn("%s queue %u: cannot create AF_XDP socket: its %zu KiB UMEM exceed "
 			"RLIMIT_MEMLOCK: grant CAP_IPC_LOCK or raise the limit (systemd "

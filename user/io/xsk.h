@@ -18,6 +18,7 @@ struct nfx_xsk_opts {
 	uint32_t frames;	/* UMEM frames, power of two; 0 = 4096 */
 	uint32_t frame_size;	/* 2048 or 4096; 0 = 2048 */
 	int force_copy;		/* skip the zero-copy attempt */
+	uint32_t busy_wait_ms;	/* a queue still bound (EBUSY): try again this long */
 };
 
 /* Our counters plus the kernel's XDP_STATISTICS for the socket. */
