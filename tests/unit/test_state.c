@@ -188,6 +188,17 @@ static void same_template(void *ctx, const struct nfx_tmpl *t)
 		c->bad++;
 }
 
+/* The @i-th sampler with a rate (any slot): its id (@rate 0) or rate; 0 when there is none. */
+static uint64_t samplers_at(const struct nfx_dom *dm, int i, int rate)
+{
+	for (int k = 0; k < NFX_DOM_SAMPLERS; k++) {
+		if (!dm->samplers[k].rate || i--)
+			continue;
+		return rate ? dm->samplers[k].rate : dm->samplers[k].id;
+	}
+	return 0;
+}
+
 static void same_domain(void *ctx, const struct nfx_dom *dm)
 {
 	struct cmp *c = ctx;
@@ -196,9 +207,11 @@ static void same_domain(void *ctx, const struct nfx_dom *dm)
 	if (!e || e->sampling_rate != dm->sampling_rate || e->sysinit_ms != dm->sysinit_ms ||
 	    e->has_sysinit != dm->has_sysinit || e->last_seq != dm->last_seq ||
 	    e->last_adv != dm->last_adv || e->seq_valid != dm->seq_valid ||
-	    memcmp(e->seen_tids, dm->seen_tids, sizeof(dm->seen_tids)) ||
-	    memcmp(e->samplers, dm->samplers, sizeof(dm->samplers)))
+	    memcmp(e->seen_tids, dm->seen_tids, sizeof(dm->seen_tids)))
 		c->bad++;
+	for (int i = 0; e && i < NFX_DOM_SAMPLERS; i++)
+		c->bad += samplers_at(dm, i, 0) != samplers_at(e, i, 0) ||
+			  samplers_at(dm, i, 1) != samplers_at(e, i, 1);
 }
 
 /* Samplers as options data would leave them (issue 19's per-sampler rates): two of eight slots. */
