@@ -3,7 +3,7 @@
 # bench/handover.sh - the live hand-over under load (`make bench`, README
 # "Restarts"): bench/nfgen sends IPFIX at $BENCH_HO_RATE records/s (1 M) from
 # $EXPORTERS exporters across a 2-queue veth while nfxdp (--raw, output to
-# a file) hands the interface over to a successor $BENCH_HO_ROUNDS times.
+# /dev/null or a file) hands the interface over to a successor $BENCH_HO_ROUNDS times.
 # Per round: the time from the successor's start to the old daemon's exit,
 # the CPU seconds both spent in that time; in all: records sent (nfgen's
 # own count) against records written by every daemon (their summaries'
@@ -61,6 +61,13 @@ trap 'exit 1' INT TERM
 mount -t bpf bpf /sys/fs/bpf || { echo "bench: cannot mount bpffs"; exit 1; }
 setup_net || { echo "bench: netns setup failed"; exit 1; }
 
+# Where daemon K writes: /dev/null by default, since on this VM raw records into
+# new page-cache pages lose 10-20 % at 1 M/s with no hand-over at all (the
+# summaries' output_records count either way); BENCH_HO_OUTPUT=file for files.
+out_of() {
+	[ "${BENCH_HO_OUTPUT:-null}" = file ] && echo "$W/out.$1" || echo /dev/null
+}
+
 # start K [ARGS]: daemon K on the collector CPU; its pid in PIDS[K]
 PIDS=()
 start() {
@@ -69,7 +76,7 @@ start() {
 	shift
 	# nsenter and taskset exec: $! is nfxdp itself, whose /proc/PID/stat we read
 	nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$NFXDP" run --raw -i "$IF_C" --pin-dir "$PIN_DIR" \
-		--state-dir "$W/state" -o "$W/out.$k" --stats-file "$W/s.$k" "$@" 2>"$W/err.$k" &
+		--state-dir "$W/state" -o "$(out_of "$k")" --stats-file "$W/s.$k" "$@" 2>"$W/err.$k" &
 	PIDS[$k]=$!
 	for i in $(seq 1 200); do
 		[ -e "$W/s.$k" ] && return 0
