@@ -177,7 +177,7 @@ summary_field() {	# NAME: its value in nfxdp's exit summary
 
 e2e_run() {
 	local kind=$1 rep=$2 c0 c1 sp0 sp1 s0 s1 g last cur same i rows dec
-	local -a args=(run --udp --bind 127.0.0.1 -p "$PORT" --raw --stats-file none)
+	local -a args=(run --udp --bind 127.0.0.1 -p "$PORT" --raw --stats-file none --state-dir "$W/state")
 	if [ "$kind" = clickhouse ]; then
 		fresh_table || { echo "bench-ch: schema not accepted"; return 1; }
 		args+=(--clickhouse "$URL" --clickhouse-table "$TABLE" -o /dev/null)

@@ -192,7 +192,7 @@ one_mode() {
 	# nsenter and taskset exec: $! is nfxdp itself (a shell function here
 	# would put a subshell in between, and signals would miss the daemon)
 	nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" -c "$cfg" $raw \
-		-p "$PORT" -o /dev/null --stats-file "$d/stats.prom" >/dev/null 2>"$d/err" &
+		-p "$PORT" -o /dev/null --state-dir "$d/state" --stats-file "$d/stats.prom" >/dev/null 2>"$d/err" &
 	COL_PID=$!
 	if ! wait_log "collecting on" "$d/err"; then
 		echo "memory: $mode: nfxdp did not start"; sed 's/^/#   /' "$d/err" | tail -5

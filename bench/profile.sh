@@ -46,7 +46,7 @@ setup_net || exit 1
 
 [ $# -eq 0 ] && set -- --workers 1
 nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$B/nfxdp" run -i "$IF_C" \
-	--pin-dir "$PIN_DIR" -p 2055 -o /dev/null "$@" 2>"$OUT/err" &
+	--pin-dir "$PIN_DIR" --state-dir "$OUT/state" -p 2055 -o /dev/null "$@" 2>"$OUT/err" &
 PID=$!
 for _ in $(seq 1 100); do grep -q "collecting on" "$OUT/err" && break; sleep 0.1; done
 grep -q "collecting on" "$OUT/err" || { cat "$OUT/err"; exit 1; }

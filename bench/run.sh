@@ -205,12 +205,12 @@ start_collector() {
 		local raw= out=$d/out.ndjson
 		[ "$c" = nfxdp-xdp-raw ] && raw=--raw && out=${BENCH_RAW_OUT:-$out}
 		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$NFXDP" run -i "$IF_C" --pin-dir "$PIN_DIR" $raw \
-			-p "$(nfx_port "$proto")" -o "$out" 2>"$d/err" &
+			--state-dir "$d/state" -p "$(nfx_port "$proto")" -o "$out" 2>"$d/err" &
 		COL_PID=$!
 		wait_log "collecting on" ;;
 	nfxdp-udp-agg)
 		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$NFXDP" run --udp -p "$(nfx_port "$proto")" \
-			-o "$d/out.ndjson" 2>"$d/err" &
+			--state-dir "$d/state" -o "$d/out.ndjson" 2>"$d/err" &
 		COL_PID=$!
 		wait_log "collecting on" ;;
 	nfacctd|sfacctd)
@@ -374,7 +374,7 @@ scaling_run() {
 	[ "$nw" -gt 1 ] && cpus=$COL_CPU,$GEN_CPU
 	rm -rf "$d"; mkdir -p "$d"
 	nsenter --net="/run/netns/$NS_C" taskset -c "$cpus" "$NFXDP" run -i "$IF_C" \
-		--pin-dir "$PIN_DIR" --workers "$nw" -p "$PORT" -o "$d/out.ndjson" 2>"$d/err" &
+		--pin-dir "$PIN_DIR" --state-dir "$d/state" --workers "$nw" -p "$PORT" -o "$d/out.ndjson" 2>"$d/err" &
 	COL_PID=$!
 	if ! wait_log "collecting on"; then
 		echo "bench: nfxdp --workers $nw did not start"; tail -5 "$d/err"

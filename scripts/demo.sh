@@ -54,7 +54,7 @@ ip -n "$NS_C" link set "${P}a" up && ip -n "$NS_E" link set "${P}b" up || exit 1
 echo "== nfxdp run -i ${P}a (collector netns $NS_C)"
 # NetFlow v1-v9 on 2055, IPFIX on 4739, sFlow v5 on 6343
 nsenter --net="/run/netns/$NS_C" "$NFXDP" run -i "${P}a" --pin-dir "/sys/fs/bpf/$P" \
-	-p 2055 -p 4739 -p 6343/sflow -o "$WORK/out.ndjson" 2>"$WORK/err" &
+	--state-dir "$WORK/state" -p 2055 -p 4739 -p 6343/sflow -o "$WORK/out.ndjson" 2>"$WORK/err" &
 PID=$!
 for _ in $(seq 1 100); do grep -q "collecting on" "$WORK/err" && break; sleep 0.1; done
 sed 's/^/   /' "$WORK/err"
