@@ -34,8 +34,12 @@
  */
 static int open_xsks(struct nfx_run *r)
 {
-	/* the daemon we take over from closed its sockets; the kernel frees the queues after */
-	struct nfx_xsk_opts xo = { .busy_wait_ms = r->o->takeover ? 2000 : 0 };
+	/*
+	 * A daemon that just stopped (a --takeover's predecessor, or a restart
+	 * right after a stop) closed its sockets; the kernel frees the queues
+	 * a little after.
+	 */
+	struct nfx_xsk_opts xo = { .busy_wait_ms = 2000 };
 
 	r->xsks = calloc((size_t)r->nqueues, sizeof(*r->xsks));
 	if (!r->xsks)
@@ -96,8 +100,11 @@ static int start_inputs(struct nfx_run *r)
 	xsks_fd = nfx_loader_xsks_fd(r->ldr);
 	for (int q = 0; q < r->nxsk; q++) {
 		err = nfx_xsk_map(r->xsks[q], xsks_fd);
-		if (err)
+		if (err) {
+			pr_warn("%s queue %d: cannot put the AF_XDP socket in the XSKMAP: %s\n",
+				r->o->ifname, q, strerror(-err));
 			return err;
+		}
 	}
 	err = nfx_apply_maps(r, NULL);
 	if (err)

@@ -237,8 +237,11 @@ struct nfx_xsk *nfx_xsk_new(const char *ifname, uint32_t queue, int xsks_map_fd,
 	refill(x);
 
 	err = xsks_map_fd >= 0 ? nfx_xsk_map(x, xsks_map_fd) : 0;
-	if (err)
+	if (err) {
+		pr_warn("%s queue %u: cannot put the AF_XDP socket in the XSKMAP: %s\n", ifname,
+			queue, strerror(-err));
 		goto out_socket;
+	}
 	pr_debug("%s queue %u: AF_XDP socket in %s mode\n", ifname, queue, nfx_xsk_mode(x));
 	return x;
 
@@ -257,12 +260,7 @@ out_free:
 
 int nfx_xsk_map(struct nfx_xsk *x, int xsks_map_fd)
 {
-	int err = xsk_socket__update_xskmap(x->xsk, xsks_map_fd);
-
-	if (err)
-		pr_warn("queue %u: cannot register the AF_XDP socket in the XSKMAP: %s\n",
-			x->queue, strerror(-err));
-	return err;
+	return xsk_socket__update_xskmap(x->xsk, xsks_map_fd);
 }
 
 int nfx_xsk_unmap(struct nfx_xsk *x, int xsks_map_fd)

@@ -41,7 +41,7 @@ int nfx_xsk_queue_count(const char *ifname);
 struct nfx_xsk *nfx_xsk_new(const char *ifname, uint32_t queue, int xsks_map_fd,
 			    const struct nfx_xsk_opts *opts);
 void nfx_xsk_free(struct nfx_xsk *x);
-/* nfx_xsk_map() - the program redirects @x's queue to @x from now on.  0 or -errno (logged). */
+/* nfx_xsk_map() - the program redirects @x's queue to @x from now on.  0 or -errno. */
 int nfx_xsk_map(struct nfx_xsk *x, int xsks_map_fd);
 /*
  * nfx_xsk_unmap() - take @x out of the XSKMAP (a hand-over: the program
