@@ -13,8 +13,10 @@
  * reproduces from its one file.  (A new decoder per input would be cleaner
  * but costs most of the run time: its tables are allocated up front.)
  * Selector: bits 0-1 pick one of four exporters, bit 2 makes the messages
- * alternate between two exporters, bits 4-7 all set sweep the caches
- * between messages (the TTL path).
+ * alternate between two exporters, bit 3 makes them alternate between two
+ * decoders (two workers), bits 4-7 all set sweep the caches between
+ * messages (the TTL path).  A message one decoder would share (templates,
+ * options data) is replayed into the other (nfx_decode_replay()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +49,8 @@ static const uint8_t *next_sep(const uint8_t *p, const uint8_t *end)
 	return q ? q : end;
 }
 
-static void decode_one(struct nfx_decoder *dec, const struct nfx_src *src,
-		       const uint8_t *p, size_t len)
+static void decode_one(struct nfx_decoder *dec, struct nfx_decoder *peer,
+		       const struct nfx_src *src, const uint8_t *p, size_t len)
 {
 	const struct nfx_sink sink = { sink_emit, NULL };
 	/* an exact-size heap copy lets ASan catch a read one past the end */
@@ -70,6 +72,8 @@ static void decode_one(struct nfx_decoder *dec, const struct nfx_src *src,
 	/* the contract in decode.h: records emitted, or -EINVAL */
 	if (ret >= 0 && ret != sink_count)
 		abort();
+	if (dec->control_seen)
+		nfx_decode_replay(peer, src, msg, len, &sink);
 	free(msg);
 }
 
@@ -89,23 +93,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct nfx_src src = { .port = 2055, .now_ms = 1700000000000ull };
 	const uint8_t *p, *q, *end = data + size;
-	static struct nfx_decoder *dec;
+	static struct nfx_decoder *dec, *peer;
 	unsigned int sel, i;
 
 	if (size < 1)
 		return 0;
 	sel = data[0];
-	if (!dec)
+	if (!dec) {
 		dec = nfx_decoder_new(&o);
-	if (!dec)
+		peer = nfx_decoder_new(&o);
+	}
+	if (!dec || !peer)
 		abort();
 	src.now_ms += sel;
 	for (p = data + 1, i = 0; p <= end; p = q + FUZZ_SEP_LEN, i++) {
 		q = next_sep(p, end);
 		src.addr.b[15] = (sel + ((sel & 4) ? i : 0)) & 3;
-		decode_one(dec, &src, p, q - p);
-		if ((sel & 0xf0) == 0xf0)
+		if ((sel & 8) && i % 2)
+			decode_one(peer, dec, &src, p, q - p);
+		else
+			decode_one(dec, peer, &src, p, q - p);
+		if ((sel & 0xf0) == 0xf0) {
 			nfx_decoder_sweep(dec, src.now_ms + 3600000, 60000);
+			nfx_decoder_sweep(peer, src.now_ms + 3600000, 60000);
+		}
 		src.now_ms += 1000;
 		if (q == end)
 			break;
@@ -113,5 +124,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nfx_sflow_ctr_foreach(dec->sfctr, ctr_read, &sink_sum);
 	/* forget everything: idle for ten days, TTL 0 */
 	nfx_decoder_sweep(dec, src.now_ms + 864000000ull, 0);
+	nfx_decoder_sweep(peer, src.now_ms + 864000000ull, 0);
 	return 0;
 }

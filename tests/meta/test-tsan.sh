@@ -4,7 +4,8 @@
 # tests that run nfxdp on a 2-queue veth (a worker thread per queue, the
 # main thread reading their counters for /metrics, reloading the
 # configuration and moving listeners under them, SIGHUP reopening the
-# shared output, five live hand-overs between daemons with worker threads)
+# shared output, five live hand-overs between daemons with worker threads,
+# templates replayed from one worker to the other)
 # run again with build-tsan/nfxdp (make tsan).  Each must
 # pass, and ThreadSanitizer must report nothing.
 set -u
@@ -17,7 +18,7 @@ LOGS=$(mktemp -d /tmp/nfxt-tsan.XXXXXX)
 trap 'rm -rf "$LOGS"' EXIT
 failed=0
 
-for t in xsk metrics reconcile aggregate handover; do
+for t in xsk metrics reconcile aggregate handover template-share; do
 	out=$(NFXDP=$BIN TSAN_OPTIONS="log_path=$LOGS/$t second_deadlock_stack=1" \
 		bash "tests/netns/test-$t.sh" 2>&1)
 	bad=$(grep -c '^FAIL' <<<"$out")

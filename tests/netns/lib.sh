@@ -92,7 +92,7 @@ nfxt_cleanup() {
 	if [ "${DEBUG_TESTENV:-0}" = 1 ] || [ "$NFXT_FAILED" = 1 ]; then
 		[ -s "$ERR" ] && sed 's/^/# /' "$ERR" | tail -n 40
 	fi
-	rm -rf "$WORK"
+	[ -n "${NFXT_KEEP:-}" ] && cp -a "$WORK" "$NFXT_KEEP"; rm -rf "$WORK"
 	exit "$rc"
 }
 trap nfxt_cleanup EXIT

@@ -277,6 +277,25 @@ static void test_pending_off(void)
 }
 
 /* v9 options data before its options template still sets the sampling rate. */
+/* v9 options template 500: scope system (1, 4 bytes), sampling interval (34, 4 bytes). */
+static void v9_opt_tmpl_sampling(void)
+{
+	mb_set_begin(&msg, 1);
+	mb_v9_opt_tmpl(&msg, 500, 4, 4);
+	mb_field(&msg, 1, 4);
+	mb_field(&msg, 34, 4);
+	mb_set_end(&msg);
+}
+
+/* Options data of template 500: sampling interval @rate. */
+static void v9_opt_sampling(uint32_t rate)
+{
+	mb_set_begin(&msg, 500);
+	mb_u32(&msg, 1);	/* scope: system 1 */
+	mb_u32(&msg, rate);
+	mb_set_end(&msg);
+}
+
 static void test_pending_v9_options(void)
 {
 	struct nfx_decoder_opts o = { 0 };
@@ -284,17 +303,10 @@ static void test_pending_v9_options(void)
 	struct nfx_src s = src_n(8, 5000, T0_MS);
 
 	mb_v9_hdr(&msg, 1, 100000, EXPORT_SECS, 1, 3);
-	mb_set_begin(&msg, 500);
-	mb_u32(&msg, 1);	/* scope: system 1 */
-	mb_u32(&msg, 64);	/* sampling interval */
-	mb_set_end(&msg);
+	v9_opt_sampling(64);
 	run(d, &s);
 	mb_v9_hdr(&msg, 2, 100000, EXPORT_SECS, 2, 3);
-	mb_set_begin(&msg, 1);
-	mb_v9_opt_tmpl(&msg, 500, 4, 4);
-	mb_field(&msg, 1, 4);
-	mb_field(&msg, 34, 4);
-	mb_set_end(&msg);
+	v9_opt_tmpl_sampling();
 	mb_set_begin(&msg, 0);
 	mb_tmpl(&msg, 256, 3);
 	mb_field(&msg, 8, 4);
@@ -912,6 +924,130 @@ static void test_evict_sessions(void)
 	nfx_seq_table_free(t);
 }
 
+/* Replays a message @a decoded into @b, as another worker does (nfx_decode_replay()). */
+static void replay(struct nfx_decoder *a, struct nfx_decoder *b, const struct nfx_src *s)
+{
+	size_t len = mb_finish(&msg);
+
+	sink.n = sink.total = 0;
+	nfx_decode(a, s, msg.b, len, &out);
+	CHECK(a->control_seen, "the message is one to share");
+	sink.n = sink.total = 0;
+	nfx_decode_replay(b, s, msg.b, len, &out);
+}
+
+/*
+ * A message with templates, options data and flows that another decoder
+ * received: this one learns the templates and the sampling rate, emits
+ * none of its flows and counts nothing of it but the replay; data that
+ * follows here decodes at once, and its sequence is this decoder's own.
+ */
+static void test_replay_learns_only(void)
+{
+	struct nfx_decoder *a = nfx_decoder_new(NULL), *b = nfx_decoder_new(NULL);
+	struct nfx_src s = src_n(9, 5000, T0_MS);
+	struct nfx_dec_stats before;
+
+	mb_v9_hdr(&msg, 3, 100000, EXPORT_SECS, 40, 3);
+	v9_opt_tmpl_sampling();
+	v9_tmpl(256);
+	v9_opt_sampling(64);
+	v9_data(256, 2, 10);
+	before = b->stats;
+	replay(a, b, &s);
+	CHECK_EQ(a->stats.records[NFX_SLOT_V9], 2);
+	CHECK_EQ(sink.n, 0);
+	before.templates_replayed = 1;
+	CHECK(!memcmp(&before, &b->stats, sizeof(before)), "a replay counts only itself");
+	/* data only, here: decoded at once with the replayed sampling rate */
+	mb_v9_hdr(&msg, 1, 100000, EXPORT_SECS, 41, 3);
+	v9_data(256, 3, 20);
+	CHECK_EQ(run(b, &s), 3);
+	CHECK_EQ(sink.f[0].sampling_rate, 64);
+	CHECK_EQ(sink.f[2].bytes, 22);	/* scaled at the output, by sampling_rate */
+	CHECK_EQ(b->stats.template_not_found, 0);
+	CHECK_EQ(b->stats.seq_lost + b->stats.seq_resets, 0);
+	/* data-only messages are not shared, and a replay of one does nothing */
+	mb_v9_hdr(&msg, 1, 100000, EXPORT_SECS, 42, 3);
+	v9_data(256, 1, 30);
+	CHECK_EQ(run(a, &s), 1);
+	CHECK(!a->control_seen, "flows alone are not shared");
+	before = b->stats;
+	sink.n = sink.total = 0;
+	nfx_decode_replay(b, &s, msg.b, mb_finish(&msg), &out);
+	CHECK_EQ(sink.n, 0);
+	before.templates_replayed++;
+	CHECK(!memcmp(&before, &b->stats, sizeof(before)), "nothing but the replay counted");
+	nfx_decoder_free(a);
+	nfx_decoder_free(b);
+}
+
+/* Data this decoder held for want of a template: the replayed template releases it here. */
+static void test_replay_releases_held(void)
+{
+	struct nfx_decoder *a = nfx_decoder_new(NULL), *b = nfx_decoder_new(NULL);
+	struct nfx_src s = src_n(10, 5000, T0_MS);
+
+	mb_ipfix_hdr(&msg, EXPORT_SECS, 100, 7);
+	data_small(300, 2, 1000);
+	CHECK_EQ(run(b, &s), 0);
+	CHECK_EQ(b->stats.pending_buffered, 1);
+	mb_ipfix_hdr(&msg, EXPORT_SECS + 1, 200, 7);
+	tmpl_small(300);
+	data_small(300, 1, 9000);	/* a's own flow: emitted by a, not again by b */
+	replay(a, b, &s);
+	CHECK_EQ(sink.n, 2);
+	CHECK_EQ(sink.f[0].bytes, 1000);
+	CHECK_EQ(sink.f[1].bytes, 1001);
+	CHECK_EQ(sink.f[0].sequence, 100);
+	CHECK_EQ(b->stats.pending_decoded, 1);
+	CHECK_EQ(b->stats.pending_records_decoded, 2);
+	CHECK_EQ(b->stats.records[NFX_SLOT_IPFIX], 2);
+	CHECK_EQ(b->stats.packets[NFX_SLOT_IPFIX], 1);	/* its own message only */
+	CHECK_EQ(b->stats.templates_learned, 0);
+	CHECK_EQ(b->stats.templates_replayed, 1);
+	/* a withdrawal replays too */
+	mb_ipfix_hdr(&msg, EXPORT_SECS + 2, 201, 7);
+	mb_set_begin(&msg, 2);
+	mb_tmpl(&msg, 300, 0);
+	mb_set_end(&msg);
+	replay(a, b, &s);
+	mb_ipfix_hdr(&msg, EXPORT_SECS + 3, 201, 7);
+	data_small(300, 1, 5000);
+	CHECK_EQ(run(b, &s), 0);
+	nfx_decoder_free(a);
+	nfx_decoder_free(b);
+}
+
+/* Random bytes behind a v9 or IPFIX header: a replay never crashes and emits nothing new. */
+static void test_replay_garbage(void)
+{
+	struct nfx_decoder *b = nfx_decoder_new(NULL);
+	struct nfx_src s = src_n(11, 5000, T0_MS);
+	uint8_t buf[512];
+
+	srand(7);
+	for (int i = 0; i < 20000; i++) {
+		size_t len = (size_t)(rand() % (int)sizeof(buf));
+
+		for (size_t j = 0; j < len; j++)
+			buf[j] = (uint8_t)rand();
+		if (len >= 4) {
+			buf[0] = 0;
+			buf[1] = i % 2 ? 9 : 10;
+			if (i % 2 == 0 && i % 4) {
+				buf[2] = (uint8_t)(len >> 8);
+				buf[3] = (uint8_t)len;
+			}
+		}
+		sink.n = sink.total = 0;
+		nfx_decode_replay(b, &s, buf, len, &out);
+		CHECK_EQ(sink.n, 0);
+	}
+	CHECK_EQ(b->stats.records[NFX_SLOT_V9] + b->stats.records[NFX_SLOT_IPFIX], 0);
+	nfx_decoder_free(b);
+}
+
 int main(void)
 {
 	RUN_TEST(test_pending_order_and_header);
@@ -933,5 +1069,8 @@ int main(void)
 	RUN_TEST(test_evict_spares_recent);
 	RUN_TEST(test_evict_templates);
 	RUN_TEST(test_evict_sessions);
+	RUN_TEST(test_replay_learns_only);
+	RUN_TEST(test_replay_releases_held);
+	RUN_TEST(test_replay_garbage);
 	CHECK_EXIT();
 }

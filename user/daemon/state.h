@@ -25,6 +25,7 @@
 #include "control/daemon_metrics.h"
 #include "control/metrics.h"
 #include "daemon/opts.h"
+#include "daemon/share.h"
 #include "decode/decode.h"
 #include "enrich/enrich.h"
 #include "io/loader.h"
@@ -53,8 +54,9 @@ struct route_ns {
  * A worker: the AF_XDP sockets of some RX queues (worker 0 also the UDP
  * sockets) with a decoder, aggregators, enricher and output buffer of its
  * own.  The NIC's RSS keeps one transport session on one queue, so
- * templates and sequence sessions need no sharing.  One worker runs on the
- * main thread; several run one thread each.
+ * sequence sessions need no sharing; templates are replayed to every
+ * worker (share.h), for the datagrams that take another path.  One worker
+ * runs on the main thread; several run one thread each.
  */
 struct nfx_worker {
 	struct nfx_run *r;
@@ -82,8 +84,9 @@ struct nfx_worker {
 	int started;
 	pthread_mutex_t lock;
 	int pfds_stale;			/* the UDP sockets changed under it */
-	struct pollfd *pfds;		/* its sockets, in drain order */
+	struct pollfd *pfds;		/* its sockets, in drain order, then share.efd */
 	int npfd;
+	struct nfx_share share;		/* templates the other workers received (threads only) */
 };
 
 struct nfx_run {

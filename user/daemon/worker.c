@@ -61,6 +61,13 @@ int nfx_workers_alloc(struct nfx_run *r, int nqueues)
 		w->pfds_stale = 1;
 		w->now = r->now;
 		pthread_mutex_init(&w->lock, NULL);
+		w->share.efd = -1;
+		if (r->threaded) {
+			int err = nfx_share_init(&w->share);
+
+			if (err)
+				return err;
+		}
 		w->xsks = calloc((size_t)nqueues / (size_t)r->nw + 1, sizeof(*w->xsks));
 		if (!w->xsks)
 			return -ENOMEM;
@@ -73,6 +80,7 @@ void nfx_workers_free(struct nfx_run *r)
 	for (int i = 0; i < r->nw; i++) {
 		free(r->w[i].xsks);
 		free(r->w[i].pfds);
+		nfx_share_free(&r->w[i].share);
 		pthread_mutex_destroy(&r->w[i].lock);
 	}
 	free(r->w);
@@ -84,7 +92,7 @@ void nfx_workers_free(struct nfx_run *r)
 static int worker_pollfds(struct nfx_worker *w)
 {
 	int nudp = w->has_udp ? w->r->nudp : 0, n = w->nxsk + nudp, i = 0;
-	struct pollfd *p = realloc(w->pfds, (size_t)(n ? n : 1) * sizeof(*p));
+	struct pollfd *p = realloc(w->pfds, (size_t)(n + 1) * sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
@@ -93,6 +101,8 @@ static int worker_pollfds(struct nfx_worker *w)
 		p[i++] = (struct pollfd){ .fd = nfx_xsk_fd(w->xsks[q]), .events = POLLIN };
 	for (int u = 0; u < nudp; u++)
 		p[i++] = (struct pollfd){ .fd = nfx_udp_fd(w->r->udps[u]), .events = POLLIN };
+	if (w->share.buf)	/* last: drain() reads the sockets by their index */
+		p[n++] = (struct pollfd){ .fd = w->share.efd, .events = POLLIN };
 	w->npfd = n;
 	w->pfds_stale = 0;
 	return 0;
@@ -119,6 +129,8 @@ static void on_dgram(void *ctx, const struct nfx_src *src, const uint8_t *p, siz
 
 	w->cur_port = src->dst_port;	/* the route of its records */
 	nfx_decode(w->dec, src, p, len, &w->sink);
+	if (w->dec->control_seen && w->share.buf)
+		nfx_share_post(w->r, w->id, src, p, len);
 }
 
 /* Reads what is ready; @pfds are the worker's sockets; @all ignores revents (the final drain). */
@@ -129,6 +141,7 @@ void nfx_worker_drain(struct nfx_worker *w, const struct pollfd *pfds, uint64_t 
 
 	w->now = now;
 	nfx_ndjson_set_now(w->out, now);
+	nfx_share_replay(w);	/* templates first: the data may follow on our sockets */
 	for (int q = 0; q < w->nxsk; q++, i++)
 		if (all || pfds[i].revents)
 			nfx_xsk_rx(w->xsks[q], on_dgram, w, now, all ? UINT32_MAX : RX_BUDGET);

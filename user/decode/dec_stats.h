@@ -72,7 +72,14 @@
 	X(sampler_limit, "Sampler rates not kept: the exporter-domain announced more samplers than it has slots for") \
 	X(time_fallback, "Flow records whose start or end was absent, 0, unreadable or before the exporter's boot: taken from the other time or the message's export time") \
 	X(biflow_reverse_records, "Reverse-direction records made from RFC 5103 biflows (biflow_reverse_records)") \
-	X(if_name_limit, "Interface names from options data refused: the name table is full")
+	X(if_name_limit, "Interface names from options data refused: the name table is full") \
+	X(templates_replayed, "v9/IPFIX messages with templates or options data that another worker received, replayed here for them") \
+	X(templates_replay_dropped, "Such messages not replayed: the worker's replay buffer was full")
+
+/* What a replayed message (nfx_decode_replay()) does to the data this decoder held. */
+#define NFX_DEC_REPLAY_KEPT(X)							\
+	X(pending_decoded) X(pending_records_decoded) X(pending_dropped)	\
+	X(record_overrun) X(record_truncated) X(time_fallback) X(biflow_reverse_records)
 
 #define NFX_DEC_COUNTERS(X)							\
 	NFX_DEC_COUNTERS_HEAD_(X)						\

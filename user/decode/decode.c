@@ -132,6 +132,7 @@ void nfx_decoder_sweep(struct nfx_decoder *d, uint64_t now_ms, uint64_t ttl_ms)
 int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 	       const uint8_t *buf, size_t len, const struct nfx_sink *out)
 {
+	d->control_seen = 0;
 	/* counted as the XDP program counts them (design §2, steps 1 and 4) */
 	if (d->allow && !src->allow_checked && !d->allow(d->allow_ctx, &src->addr)) {
 		d->stats.not_allowed++;
@@ -166,4 +167,25 @@ int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 		d->stats.dropped[NFX_SLOT_OTHER]++;
 		return -EINVAL;
 	}
+}
+
+void nfx_decode_replay(struct nfx_decoder *d, const struct nfx_src *src,
+		       const uint8_t *buf, size_t len, const struct nfx_sink *out)
+{
+	struct nfx_dec_stats before = d->stats, *s = &d->stats;
+
+	if (len < NFX_DEC_MIN_LEN || (nfx_get16(buf) != 9 && nfx_get16(buf) != 10))
+		return;
+	d->replaying = 1;
+	nfx_decode(d, src, buf, len, out);
+	d->replaying = 0;
+	/* the message counted where it arrived; what it released here counts here */
+	before.records[NFX_SLOT_V9] += s->records[NFX_SLOT_V9] - before.records[NFX_SLOT_V9];
+	before.records[NFX_SLOT_IPFIX] +=
+		s->records[NFX_SLOT_IPFIX] - before.records[NFX_SLOT_IPFIX];
+#define KEEP_(name) before.name += s->name - before.name;
+	NFX_DEC_REPLAY_KEPT(KEEP_)
+#undef KEEP_
+	*s = before;
+	s->templates_replayed++;
 }

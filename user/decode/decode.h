@@ -67,6 +67,9 @@ struct nfx_decoder {
 	nfx_allow_fn allow;		/* NULL: every exporter is allowed */
 	void *allow_ctx;
 	struct nfx_dec_policy pol;	/* nfx_decoder_set_policy() */
+	/* the last message held template sets or options data (nfx_decode_replay()) */
+	uint8_t control_seen;
+	uint8_t replaying;
 };
 
 /* Returns NULL with errno set on failure. */
@@ -98,6 +101,17 @@ int nfx_decode(struct nfx_decoder *d, const struct nfx_src *src,
 	       const uint8_t *buf, size_t len, const struct nfx_sink *out);
 
 /* Per-version entry points, same contract as nfx_decode(). */
+/**
+ * nfx_decode_replay() - a v9/IPFIX message that another decoder decoded
+ * and that set its control_seen (templates, withdrawals, options data):
+ * @d learns what it says, because the exporter's data may reach @d by
+ * another path (a UDP socket, another RX queue).  Its flow records are
+ * not emitted again and it counts nowhere; only data sets @d held for
+ * one of its templates are decoded into @out and counted.
+ */
+void nfx_decode_replay(struct nfx_decoder *d, const struct nfx_src *src,
+		       const uint8_t *buf, size_t len, const struct nfx_sink *out);
+
 int nfx_decode_v5(struct nfx_decoder *d, const struct nfx_src *src,
 		  const uint8_t *buf, size_t len, const struct nfx_sink *out);
 int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,

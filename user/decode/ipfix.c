@@ -154,8 +154,10 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 				goto drop;
 			break;
 		}
-		if (id == 2 || id == 3)
+		if (id == 2 || id == 3) {
+			d->control_seen = 1;
 			template_set(d, &m, src, domain, id, body, slen - 4u);
+		}
 		else if (id >= 256)
 			nfx_sets_data(d, &m, src, domain, id, body, slen - 4u);
 		else
@@ -164,8 +166,9 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 	}
 	if (pos < len && len - pos < IPFIX_SET_HDR_LEN)
 		d->stats.length_mismatch++;	/* bytes after the last set */
-	nfx_seq_domain_account(m.dom, &d->stats, seq, m.data_records, IPFIX_MAX_GAP,
-			       IPFIX_MAX_BACK);
+	if (!d->replaying)	/* the sequence is the receiving decoder's */
+		nfx_seq_domain_account(m.dom, &d->stats, seq, m.data_records, IPFIX_MAX_GAP,
+				       IPFIX_MAX_BACK);
 	d->stats.records[NFX_SLOT_IPFIX] += m.emitted;
 	if (m.dom)
 		m.dom->records += m.emitted;

@@ -80,7 +80,16 @@ void nfx_sets_data(struct nfx_decoder *d, struct nfx_msg *m, const struct nfx_sr
 	struct nfx_tkey k;
 
 	nfx_tmpl_key(d->tmpl, &k, m->proto, src, domain, tid);
+	if (d->replaying) {
+		/* only the options data: the receiving decoder emitted the flows */
+		t = nfx_tmpl_peek(d->tmpl, &k);
+		if (t && t->options)
+			nfx_dataset_decode(m, t, p, len);
+		return;
+	}
 	t = nfx_tmpl_find(d->tmpl, &k, m->now_ms);
+	if (t && t->options)
+		d->control_seen = 1;
 	if (!t) {
 		m->st->template_not_found++;
 		if (m->dom)

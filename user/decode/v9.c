@@ -166,6 +166,8 @@ int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
 				goto drop;
 			break;
 		}
+		if (id <= 1)
+			d->control_seen = 1;
 		if (id == 0)
 			template_set(d, &m, src, domain, body, slen - 4u);
 		else if (id == 1)
@@ -178,7 +180,8 @@ int nfx_decode_v9(struct nfx_decoder *d, const struct nfx_src *src,
 	}
 	if (pos < len && len - pos < V9_SET_HDR_LEN)
 		d->stats.length_mismatch++;	/* bytes after the last flowset */
-	nfx_seq_domain_account(m.dom, &d->stats, seq, 1, V9_MAX_GAP, V9_MAX_BACK);
+	if (!d->replaying)	/* the sequence is the receiving decoder's */
+		nfx_seq_domain_account(m.dom, &d->stats, seq, 1, V9_MAX_GAP, V9_MAX_BACK);
 	d->stats.records[NFX_SLOT_V9] += m.emitted;
 	if (m.dom)
 		m.dom->records += m.emitted;
