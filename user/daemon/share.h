@@ -11,8 +11,6 @@
 #ifndef NFX_DAEMON_SHARE_H
 #define NFX_DAEMON_SHARE_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,16 +18,7 @@
 
 struct nfx_run;
 struct nfx_worker;
-
-/* A worker's replay buffer, filled by the others and drained by it. */
-struct nfx_share {
-	pthread_mutex_t lock;
-	int efd;			/* eventfd: wakes the worker's poll */
-	uint8_t *buf;
-	size_t used, size;
-	uint64_t dropped;		/* messages that did not fit, not yet counted */
-	atomic_int posted;		/* something to replay: the reader's check without a syscall */
-};
+struct nfx_share;		/* in state.h, a part of every worker */
 
 /* 0 or -errno; @s is left safe to free either way. */
 int nfx_share_init(struct nfx_share *s);

@@ -25,7 +25,6 @@
 #include "control/daemon_metrics.h"
 #include "control/metrics.h"
 #include "daemon/opts.h"
-#include "daemon/share.h"
 #include "decode/decode.h"
 #include "enrich/enrich.h"
 #include "io/loader.h"
@@ -48,6 +47,16 @@ struct route_ns {
 	struct nfx_agg *agg;
 	struct nfx_worker *w;
 	struct nfx_sink flush;		/* the aggregator's output: enrichment, then the sinks */
+};
+
+/* A worker's replay buffer (share.h), filled by the others and drained by it. */
+struct nfx_share {
+	pthread_mutex_t lock;
+	int efd;			/* eventfd: wakes the worker's poll */
+	uint8_t *buf;
+	size_t used, size;
+	uint64_t dropped;		/* messages that did not fit, not yet counted */
+	atomic_int posted;		/* something to replay: the reader's check without a syscall */
 };
 
 /*
@@ -131,6 +140,8 @@ struct nfx_run {
 	/* live hand-over (handover.h) */
 	int ho_fd;			/* listening for a successor, -1 = not */
 	int ho_conn;			/* to the daemon we take over from, -1 = none */
+	int ho_metrics_fd;		/* its metrics listener, until ours is open */
+	int ho_owner;			/* it had attached the program: now we detach it */
 	char ho_path[PATH_MAX];
 	int io_paused;			/* our sockets were released to a successor */
 	int handed_over;		/* it said GO: leave the program attached, exit */

@@ -17,6 +17,7 @@
 
 #include "base/log.h"
 #include "daemon/route.h"
+#include "daemon/share.h"
 #include "daemon/worker.h"
 
 /* CPUs this process may run on (taskset, cpuset), else those online. */
