@@ -75,11 +75,16 @@ t0=$SECONDS
 wait $s1 $s2
 info "exporters done $((SECONDS - t0)) s after the last hand-over"
 sleep 0.5
-kill -TERM "${PIDS[$ROUNDS]}"
-wait "${PIDS[$ROUNDS]}"
-
 [ "$(nfxt_prog_id)" = "$prog" ] && ok "the XDP program kept its id ($prog) through $ROUNDS hand-overs" ||
 	fail "program id $prog -> $(nfxt_prog_id)"
+kill -TERM "${PIDS[$ROUNDS]}"
+wait "${PIDS[$ROUNDS]}"
+# the first daemon attached the program: the last one detaches it, as the first would have
+if [ "$(nfxt_prog_id)" = none ] && [ -z "$(ls -A "$PIN_DIR" 2>/dev/null)" ]; then
+	ok "the last daemon's stop detached the program and removed the pins"
+else
+	fail "after the last daemon's stop: program $(nfxt_prog_id), pins: $(ls "$PIN_DIR" 2>/dev/null | paste -sd ' ')"
+fi
 cat "$WORK"/out.* >"$OUT"
 sent=$((2 * MSGS * RECS))
 written=$(wc -l <"$OUT")

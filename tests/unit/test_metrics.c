@@ -37,7 +37,7 @@ static int http_get(uint16_t port, const char *path, char *out, size_t size)
 
 static void test_page_served(void)
 {
-	struct nfx_metrics *m = nfx_metrics_new("127.0.0.1:0");
+	struct nfx_metrics *m = nfx_metrics_new("127.0.0.1:0", -1);
 	struct nfx_prom p = { 0 };
 	char resp[8192];
 
@@ -71,14 +71,14 @@ static void test_page_served(void)
 
 static void test_bad_listen(void)
 {
-	CHECK(!nfx_metrics_new("nonsense:port") && errno == EINVAL, "bad address refused");
-	CHECK(!nfx_metrics_new("127.0.0.1:99999") && errno == EINVAL, "bad port refused");
+	CHECK(!nfx_metrics_new("nonsense:port", -1) && errno == EINVAL, "bad address refused");
+	CHECK(!nfx_metrics_new("127.0.0.1:99999", -1) && errno == EINVAL, "bad port refused");
 }
 
 /* An IPv6 address is given in brackets, as a URL needs it. */
 static void test_v6_addr(void)
 {
-	struct nfx_metrics *m = nfx_metrics_new("[::1]:0");
+	struct nfx_metrics *m = nfx_metrics_new("[::1]:0", -1);
 	char want[64];
 
 	if (!m) {
@@ -104,11 +104,49 @@ static void test_large_page(void)
 	nfx_prom_free(&p);
 }
 
+/*
+ * A hand-over: the successor serves on the old daemon's listening socket
+ * (the port is never free in between), and the old one, quiesced and
+ * stopped, leaves it working.  A socket bound elsewhere is not used.
+ */
+static void test_listener_handed_over(void)
+{
+	struct nfx_metrics *old = nfx_metrics_new("127.0.0.1:0", -1), *succ, *other;
+	struct nfx_prom p = { 0 };
+	char listen[32], resp[4096];
+	uint16_t port;
+
+	CHECK(old, "old server: %s", strerror(errno));
+	if (!old)
+		return;
+	port = nfx_metrics_port(old);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	succ = nfx_metrics_new(listen, dup(nfx_metrics_listen_fd(old)));
+	CHECK(succ && nfx_metrics_port(succ) == port, "successor on the same port %u while the old "
+	      "one listens: %s", port, succ ? "ok" : strerror(errno));
+	nfx_metrics_quiesce(old);
+	nfx_metrics_free(old);
+	if (!succ)
+		return;
+	nfx_prom_sample(&p, "nfx_successor", NULL, 1);
+	nfx_metrics_publish(succ, &p);
+	CHECK(http_get(port, "/metrics", resp, sizeof(resp)) > 0 && strstr(resp, "nfx_successor 1\n"),
+	      "the successor serves after the old one stopped: %.60s", resp);
+	/* asked for another address: the handed-over socket is closed, a new one bound */
+	other = nfx_metrics_new("127.0.0.2:0", dup(nfx_metrics_listen_fd(succ)));
+	CHECK(other && !strncmp(nfx_metrics_addr(other), "127.0.0.2:", 10),
+	      "another address: a socket of its own (%s)", other ? nfx_metrics_addr(other) : "none");
+	nfx_metrics_free(other);
+	nfx_metrics_free(succ);
+	nfx_prom_free(&p);
+}
+
 int main(void)
 {
 	RUN_TEST(test_page_served);
 	RUN_TEST(test_bad_listen);
 	RUN_TEST(test_v6_addr);
 	RUN_TEST(test_large_page);
+	RUN_TEST(test_listener_handed_over);
 	CHECK_EXIT();
 }

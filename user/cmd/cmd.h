@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 int nfx_cmd_run(int argc, char **argv);		/* run.c */
+int nfx_cmd_reload(int argc, char **argv);	/* cmd_reload.c */
 int nfx_cmd_attach(int argc, char **argv);	/* cmd_xdp.c */
 int nfx_cmd_detach(int argc, char **argv);	/* cmd_xdp.c */
 int nfx_cmd_stats(int argc, char **argv);	/* cmd_xdp.c */

@@ -13,6 +13,8 @@ static const struct {
 	const char *help;
 } cmds[] = {
 	{ "run", nfx_cmd_run, "collect flows from an interface (XDP + AF_XDP) or UDP sockets" },
+	{ "reload", nfx_cmd_reload,
+	  "reload a running daemon's configuration, or hand it over to new code" },
 	{ "decode", nfx_cmd_decode, "decode the export packets of a pcap file to NDJSON" },
 	{ "attach", nfx_cmd_attach, "attach the XDP program to an interface and pin its maps" },
 	{ "detach", nfx_cmd_detach, "detach the XDP program and remove its pins" },

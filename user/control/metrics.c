@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "control/metrics.h"
@@ -282,41 +283,104 @@ static void free_metrics(struct nfx_metrics *m)
 	free(m);
 }
 
-struct nfx_metrics *nfx_metrics_new(const char *listen)
+/*
+ * A listening socket handed over by the daemon we succeed serves when it is
+ * bound where @asked says (port 0: any port); else it is not ours to use.
+ */
+static int usable_listener(int fd, const struct sockaddr_storage *asked)
 {
 	struct sockaddr_storage ss;
-	struct nfx_metrics *m;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	socklen_t len = sizeof(ss);
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) || ss.ss_family != asked->ss_family)
+		return 0;
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)asked, *b = (const void *)&ss;
+
+		return !memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) &&
+		       (!a->sin6_port || a->sin6_port == b->sin6_port);
+	}
+	const struct sockaddr_in *a = (const void *)asked, *b = (const void *)&ss;
+
+	return a->sin_addr.s_addr == b->sin_addr.s_addr && (!a->sin_port || a->sin_port == b->sin_port);
+}
+
+/* On @fd when it is >= 0, else on a socket of its own bound to @ss. */
+static struct MHD_Daemon *start_mhd(struct nfx_metrics *m, const struct sockaddr_storage *ss,
+				    int fd)
+{
+	/* ITC: stopping wakes the thread without shutdown(), which would also
+	 * end a listening socket that a successor shares */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* the logger first, as libmicrohttpd asks: it may log while starting;
+	 * a request bigger than the memory limit (headers) is refused */
+	if (fd >= 0)
+		return MHD_start_daemon(flags, 0, NULL, NULL, serve, m,
+					MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
+					MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+					MHD_OPTION_CONNECTION_LIMIT, 16u,
+					MHD_OPTION_PER_IP_CONNECTION_LIMIT, 8u,
+					MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
+					MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	return MHD_start_daemon(flags, 0, NULL, NULL, serve, m,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
+				MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+				MHD_OPTION_CONNECTION_LIMIT, 16u,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, 8u,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
+				MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+}
+
+struct nfx_metrics *nfx_metrics_new(const char *listen, int fd)
+{
+	struct sockaddr_storage ss;
+	struct nfx_metrics *m = NULL;
 	int err = parse_listen(listen, &ss);
 
-	if (err) {
-		errno = -err;
-		return NULL;
+	if (err)
+		goto err_close;
+	if (fd >= 0 && !usable_listener(fd, &ss)) {
+		close(fd);
+		fd = -1;
 	}
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+	err = -ENOMEM;
 	m = calloc(1, sizeof(*m));
 	if (!m)
-		return NULL;
+		goto err_close;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->log_lock, NULL);
-	/* the logger first, as libmicrohttpd asks: it may log while starting */
-	m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, serve, m,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_CONNECTION_LIMIT, 16u,
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, 8u,
-				  /* a request bigger than this (headers) is refused */
-				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	m->mhd = start_mhd(m, &ss, fd);
 	if (!m->mhd) {
-		err = errno ? errno : EADDRINUSE;
+		err = errno ? -errno : -EADDRINUSE;
 		free_metrics(m);
-		errno = err;
-		return NULL;
+		goto err_close;
 	}
 	bound_addr(m, &ss);
 	return m;
+
+err_close:
+	if (fd >= 0)
+		close(fd);
+	errno = -err;
+	return NULL;
+}
+
+int nfx_metrics_listen_fd(const struct nfx_metrics *m)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_LISTEN_FD);
+
+	return info ? info->listen_fd : -1;
+}
+
+void nfx_metrics_quiesce(struct nfx_metrics *m)
+{
+	int fd = m ? MHD_quiesce_daemon(m->mhd) : -1;
+
+	if (fd >= 0)
+		close(fd);
 }
 
 void nfx_metrics_free(struct nfx_metrics *m)

@@ -39,11 +39,17 @@ struct nfx_metrics;
 /**
  * nfx_metrics_new() - serve GET /metrics on @listen ("ADDR:PORT", "[v6]:PORT"
  * or "PORT" = 127.0.0.1:PORT).
+ * @fd: a listening socket the daemon we take over from served on, or -1;
+ *      taken when it is bound where @listen says, else closed.
  * @return the server, or NULL with errno set (EINVAL for a bad address,
  *         EADDRINUSE and the like from the bind).
  */
-struct nfx_metrics *nfx_metrics_new(const char *listen);
+struct nfx_metrics *nfx_metrics_new(const char *listen, int fd);
 void nfx_metrics_free(struct nfx_metrics *m);
+/* The listening socket, for a successor (nfx_metrics_new()'s @fd). */
+int nfx_metrics_listen_fd(const struct nfx_metrics *m);
+/* Stop accepting: a successor serves on the listening socket from now on. */
+void nfx_metrics_quiesce(struct nfx_metrics *m);
 /* Replace the page served from now on with a copy of @p. */
 void nfx_metrics_publish(struct nfx_metrics *m, const struct nfx_prom *p);
 /* The port actually bound (useful with port 0). */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -39,6 +40,14 @@ void nfx_notify_reloading(void)
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 		 (unsigned long long)ts.tv_sec * 1000000ull +
 			 (unsigned long long)ts.tv_nsec / 1000ull);
+	notify(msg);
+}
+
+void nfx_notify_mainpid(void)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "MAINPID=%ld", (long)getpid());
 	notify(msg);
 }
 

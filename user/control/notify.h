@@ -12,6 +12,12 @@
 void nfx_notify_ready(const char *where);
 /* RELOADING=1: the configuration is being reloaded; nfx_notify_ready() ends it. */
 void nfx_notify_reloading(void);
+/*
+ * MAINPID=<ours>: a successor that took over tells systemd the service goes
+ * on in this process (the unit's NotifyAccess=all lets it), before the old
+ * main process exits.
+ */
+void nfx_notify_mainpid(void);
 /* STOPPING=1: shutting down (what the aggregators hold is being written out). */
 void nfx_notify_stopping(void);
 

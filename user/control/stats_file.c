@@ -17,6 +17,22 @@
 #include "control/stats_file.h"
 #include "base/log.h"
 
+const char *nfx_runtime_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("RUNTIME_DIRECTORY");
+	size_t n;
+
+	if (!env || env[0] != '/')
+		return NFX_STATS_DIR;
+	n = strcspn(env, ":");
+	if (n >= sizeof(dir))
+		return NFX_STATS_DIR;
+	memcpy(dir, env, n);
+	dir[n] = 0;
+	return dir;
+}
+
 /* ---- the daemon's side ---- */
 
 void nfx_stats_file_path(char *buf, size_t len, const char *opt, const char *ifname,
@@ -30,12 +46,12 @@ void nfx_stats_file_path(char *buf, size_t len, const char *opt, const char *ifn
 		return;
 	}
 	/* one file per daemon: per interface, or per first UDP port */
-	if (mkdir(NFX_STATS_DIR, 0755) && errno != EEXIST)
+	if (mkdir(nfx_runtime_dir(), 0755) && errno != EEXIST)
 		return;
 	if (ifname)
-		snprintf(buf, len, "%s/%s.prom", NFX_STATS_DIR, ifname);
+		snprintf(buf, len, "%s/%s.prom", nfx_runtime_dir(), ifname);
 	else
-		snprintf(buf, len, "%s/udp-%u.prom", NFX_STATS_DIR, udp_port);
+		snprintf(buf, len, "%s/udp-%u.prom", nfx_runtime_dir(), udp_port);
 }
 
 /*
@@ -130,14 +146,14 @@ int nfx_daemon_stats_print(const char *path, int json)
 		found = !print_file(path, json, 1);
 		goto out;
 	}
-	d = opendir(NFX_STATS_DIR);
+	d = opendir(nfx_runtime_dir());
 	while (d && (e = readdir(d))) {
 		size_t n = strlen(e->d_name);
 		char full[512];
 
 		if (n < 6 || strcmp(e->d_name + n - 5, ".prom"))
 			continue;
-		snprintf(full, sizeof(full), "%s/%s", NFX_STATS_DIR, e->d_name);
+		snprintf(full, sizeof(full), "%s/%s", nfx_runtime_dir(), e->d_name);
 		if (!print_file(full, json, !found))
 			found++;
 	}
@@ -148,6 +164,6 @@ out:
 		printf("}\n");
 	if (!found)
 		pr_warn("no daemon counters in %s: is 'nfxdp run' running (and not with "
-			"--stats-file none)?\n", path ? path : NFX_STATS_DIR);
+			"--stats-file none)?\n", path ? path : nfx_runtime_dir());
 	return found ? 0 : -ENOENT;
 }

@@ -14,9 +14,16 @@
 #define NFX_STATS_DIR	"/run/nfxdp"
 
 /*
+ * The runtime directory (counter files, hand-over sockets): systemd's
+ * $RUNTIME_DIRECTORY (RuntimeDirectory=, the first if several) when set to
+ * an absolute path, else NFX_STATS_DIR.
+ */
+const char *nfx_runtime_dir(void);
+
+/*
  * Where a daemon writes its counters into @buf: @opt (--stats-file; "none"
- * = nowhere, buf ""), else NFX_STATS_DIR/IF.prom with an interface or
- * NFX_STATS_DIR/udp-PORT.prom (buf "" when the directory cannot be made).
+ * = nowhere, buf ""), else RUNTIME/IF.prom with an interface or
+ * RUNTIME/udp-PORT.prom (nfx_runtime_dir(); buf "" when it cannot be made).
  */
 void nfx_stats_file_path(char *buf, size_t len, const char *opt, const char *ifname,
 			 uint16_t udp_port);

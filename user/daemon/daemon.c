@@ -78,6 +78,7 @@ static int open_inputs(struct nfx_run *r)
 		r->ldr = nfx_loader_new(&lo);
 		if (!r->ldr)
 			return -errno;
+
 	}
 	err = nfx_apply_sync_udp(r);
 	if (err || o->udp_only)
@@ -191,7 +192,8 @@ static int open_metrics(struct nfx_run *r)
 			nfx_summary_publish(r);
 		return 0;
 	}
-	r->metrics = nfx_metrics_new(r->o->metrics_listen);
+	r->metrics = nfx_metrics_new(r->o->metrics_listen, r->ho_metrics_fd);
+	r->ho_metrics_fd = -1;	/* taken or closed */
 	if (!r->metrics) {
 		int err = errno;
 
@@ -288,7 +290,8 @@ static void tear_down(struct nfx_run *r)
 
 int nfx_run(const struct nfx_run_opts *o)
 {
-	struct nfx_run r = { .o = o, .sigfd = -1, .timerfd = -1, .ho_fd = -1, .ho_conn = -1 };
+	struct nfx_run r = { .o = o, .sigfd = -1, .timerfd = -1, .ho_fd = -1, .ho_conn = -1,
+				.ho_metrics_fd = -1 };
 	int err;
 
 	r.now = nfx_now_ms();

@@ -17,22 +17,27 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "control/metrics.h"
+#include "control/notify.h"
 #include "control/stats_file.h"
 #include "daemon/handover.h"
 #include "daemon/persist.h"
 #include "daemon/worker.h"
 
 #define MSG_RELEASE	"RELEASE"
+/* then words: "metrics" (the last fd passed is the metrics listener),
+ * "attached" (the old one attached the program: detach it at exit) */
 #define MSG_RELEASED	"RELEASED"
 #define MSG_GO		"GO"
 #define MSG_MAX		64
+#define MAX_FDS		(NFX_MAX_PORTS + 1)	/* the UDP sockets and the metrics listener */
 
 static int path_of(const struct nfx_run *r, struct sockaddr_un *sa)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	if ((size_t)snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s.handover",
-			     NFX_STATS_DIR, r->o->ifname) >= sizeof(sa->sun_path))
+			     nfx_runtime_dir(), r->o->ifname) >= sizeof(sa->sun_path))
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -55,7 +60,7 @@ static int connect_to(const struct sockaddr_un *sa)
 /* One message into @buf (NUL-terminated), fds passed with it into @fds; waits @ms at most. */
 static int recv_msg(int fd, char *buf, int *fds, int *nfds, int ms)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * NFX_MAX_PORTS)];
+	char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
 	struct iovec iov = { buf, MSG_MAX - 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
@@ -78,7 +83,7 @@ static int recv_msg(int fd, char *buf, int *fds, int *nfds, int ms)
 
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
-		if (!fds || k > NFX_MAX_PORTS) {	/* not asked for: not kept */
+		if (!fds || k > MAX_FDS) {	/* not asked for: not kept */
 			for (int i = 0; i < k; i++)
 				close(((int *)CMSG_DATA(c))[i]);
 			continue;
@@ -91,7 +96,7 @@ static int recv_msg(int fd, char *buf, int *fds, int *nfds, int ms)
 
 static int send_msg(int fd, const char *msg, const int *fds, int nfds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * NFX_MAX_PORTS)];
+	char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
 	struct iovec iov = { (void *)msg, strlen(msg) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *c;
@@ -127,7 +132,7 @@ static int listen_on(struct nfx_run *r, int check)
 			r->o->ifname);
 		return -EBUSY;
 	}
-	if (mkdir(NFX_STATS_DIR, 0755) && errno != EEXIST)
+	if (mkdir(nfx_runtime_dir(), 0755) && errno != EEXIST)
 		goto fail;
 	unlink(sa.sun_path);	/* a dead daemon's, or the one we took over from */
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -237,11 +242,16 @@ static void resume_io(struct nfx_run *r)
 	nfx_workers_unlock(r);
 }
 
-static int udp_fds(const struct nfx_run *r, int *fds)
+/* The UDP sockets, then the metrics listener if there is one. */
+static int released_fds(const struct nfx_run *r, int *fds)
 {
+	int n = 0;
+
 	for (int u = 0; u < r->nudp; u++)
-		fds[u] = nfx_udp_fd(r->udps[u]);
-	return r->nudp;
+		fds[n++] = nfx_udp_fd(r->udps[u]);
+	if (r->metrics && nfx_metrics_listen_fd(r->metrics) >= 0)
+		fds[n++] = nfx_metrics_listen_fd(r->metrics);
+	return n;
 }
 
 /*
@@ -279,7 +289,7 @@ static int wait_go(struct nfx_run *r, int c, char *msg)
 static int serve(struct nfx_run *r, int c, const char **why)
 {
 	char msg[MSG_MAX];
-	int fds[NFX_MAX_PORTS], err;
+	int fds[MAX_FDS], nfds, err;
 
 	err = recv_msg(c, msg, NULL, NULL, 5000);
 	if (err || strcmp(msg, MSG_RELEASE)) {
@@ -290,7 +300,10 @@ static int serve(struct nfx_run *r, int c, const char **why)
 		r->o->ifname);
 	pause_io(r);
 	nfx_persist_save(r, 0);	/* what the successor starts from, read at once */
-	err = send_msg(c, MSG_RELEASED, fds, udp_fds(r, fds));
+	nfds = released_fds(r, fds);
+	snprintf(msg, sizeof(msg), "%s%s%s", MSG_RELEASED, nfds > r->nudp ? " metrics" : "",
+		 r->ldr && nfx_loader_attached(r->ldr) ? " attached" : "");
+	err = send_msg(c, msg, fds, nfds);
 	if (!err)
 		err = wait_go(r, c, msg);
 	if (!err && !strcmp(msg, MSG_GO))
@@ -326,6 +339,7 @@ int nfx_handover_serve(struct nfx_run *r)
 	nfx_workers_unlock(r);
 	r->handed_over = 1;
 	nfx_loader_keep(r->ldr);
+	nfx_metrics_quiesce(r->metrics);	/* the successor answers on the port */
 	return 1;
 }
 
@@ -351,7 +365,7 @@ int nfx_handover_take(struct nfx_run *r)
 {
 	struct sockaddr_un sa;
 	char msg[MSG_MAX];
-	int fds[NFX_MAX_PORTS], nfds = 0, err;
+	int fds[MAX_FDS], nfds = 0, err;
 
 	r->ho_conn = -1;
 	err = path_of(r, &sa);
@@ -365,14 +379,24 @@ int nfx_handover_take(struct nfx_run *r)
 	err = send_msg(r->ho_conn, MSG_RELEASE, NULL, 0);
 	if (!err)
 		err = recv_msg(r->ho_conn, msg, fds, &nfds, 10000);
-	if (!err && strcmp(msg, MSG_RELEASED))
+	if (!err && (strncmp(msg, MSG_RELEASED, strlen(MSG_RELEASED)) ||
+		     (msg[strlen(MSG_RELEASED)] && msg[strlen(MSG_RELEASED)] != ' ')))
+		err = -EPROTO;
+	if (!err && strstr(msg, " metrics") && nfds > 0)
+		r->ho_metrics_fd = fds[--nfds];
+	if (!err)
+		r->ho_owner = strstr(msg, " attached") != NULL;
+	if (!err && nfds > NFX_MAX_PORTS)
 		err = -EPROTO;
 	if (err) {
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
 		pr_warn("--takeover: the running daemon did not release %s: %s\n", r->o->ifname,
 			strerror(-err));
 		return err;
 	}
-	pr_info("--takeover: %s released, %d UDP socket(s) taken\n", r->o->ifname, nfds);
+	pr_info("--takeover: %s released, %d UDP socket(s)%s taken\n", r->o->ifname, nfds,
+		r->ho_metrics_fd >= 0 ? " and the metrics listener" : "");
 	return adopt_udp(r, fds, nfds);
 }
 
@@ -382,11 +406,18 @@ void nfx_handover_finish(struct nfx_run *r)
 
 	if (r->ho_conn < 0)
 		return;
+	/* before the old one may exit: its service manager must know who carries on */
+	nfx_notify_mainpid();
 	err = send_msg(r->ho_conn, MSG_GO, NULL, 0);
 	close(r->ho_conn);
 	r->ho_conn = -1;
 	if (err)
 		pr_warn("--takeover: cannot tell the old daemon to go: %s\n", strerror(-err));
+	/* only now: a successor that fails before GO must leave the program alone */
+	if (!err && r->ho_owner && nfx_loader_own(r->ldr))
+		pr_warn("--takeover: the program on %s has no pin of ours: it stays attached "
+			"when this daemon stops ('nfxdp detach -i %s')\n", r->o->ifname,
+			r->o->ifname);
 	/* its socket file becomes ours (the old one still listens there, on its way out) */
 	listen_on(r, 0);
 }
@@ -400,5 +431,7 @@ void nfx_handover_close(struct nfx_run *r)
 	}
 	if (r->ho_conn >= 0)
 		close(r->ho_conn);
-	r->ho_fd = r->ho_conn = -1;
+	if (r->ho_metrics_fd >= 0)	/* handed to us, never used */
+		close(r->ho_metrics_fd);
+	r->ho_fd = r->ho_conn = r->ho_metrics_fd = -1;
 }

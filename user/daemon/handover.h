@@ -2,22 +2,25 @@
 /*
  * handover.h - a live hand-over between two daemons on one interface
  * (`nfxdp run --takeover -i IF`), over a unix socket in the runtime
- * directory (NFX_STATS_DIR/IF.handover, 0600):
+ * directory (nfx_runtime_dir()/IF.handover, 0600):
  *
  *   new                                  old
  *   adopts the attached program, pins
  *   RELEASE  ---------------------------> takes its AF_XDP sockets out of the
  *                                         XSKMAP, drains and closes them, writes
  *                                         its state file
- *            <--------------------------- RELEASED + its UDP sockets (SCM_RIGHTS)
+ *            <--------------------------- RELEASED + its UDP sockets (SCM_RIGHTS),
+ *                                         "RELEASED metrics" when its metrics
+ *                                         listener follows them
  *   takes the state file, opens its own
  *   AF_XDP sockets (into the XSKMAP),
  *   reads the UDP sockets, fills the
  *   port map as usual
+ *   MAINPID= to systemd (sd_notify)
  *   GO       ---------------------------> stops reading the UDP sockets (it read
  *                                         them until now), flushes its
  *                                         aggregators, exits, leaving program
- *                                         and pins attached
+ *                                         and pins attached (no STOPPING=1)
  *
  * Between RELEASE and the new AF_XDP sockets, the program finds no socket
  * on a queue (no_socket) and passes the datagrams to the stack, into the

@@ -172,7 +172,9 @@ int nfx_loop_run(struct nfx_run *r)
 		if (r->pfds[iho].revents && nfx_handover_serve(r))
 			stop = 1;
 	}
-	nfx_notify_stopping();
+	/* after a hand-over the service goes on, in the successor */
+	if (!r->handed_over)
+		nfx_notify_stopping();
 	/* threads drain their rings and flush their aggregators as they stop */
 	nfx_workers_stop(r);
 	if (!r->threaded) {

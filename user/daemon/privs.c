@@ -136,8 +136,8 @@ static uint64_t caps_to_keep(const struct nfx_run *r, char *names, size_t size)
 	uint64_t mask = 0;
 	size_t len = 0;
 
-	/* to detach our own program at exit (design §8) */
-	if (r->ldr && nfx_loader_attached(r->ldr))
+	/* to detach our own program at exit (design §8), or the one we take over */
+	if (r->ldr && (nfx_loader_attached(r->ldr) || r->ho_owner))
 		want[n++] = CAP_NET_ADMIN;
 	if (wants_low_ports(r))
 		want[n++] = CAP_NET_BIND_SERVICE;

@@ -35,7 +35,12 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-enum { PIN_STATS, PIN_PORTS, PIN_XSKS, PIN_ALLOW, PIN_CFG, PIN_MAX };
+/*
+ * The maps, and the program itself: a daemon that dropped CAP_SYS_ADMIN (the
+ * service runs without it) cannot find the attached program by id, but it
+ * can open the pin and compare ids (a successor, a restart after a crash).
+ */
+enum { PIN_STATS, PIN_PORTS, PIN_XSKS, PIN_ALLOW, PIN_CFG, PIN_PROG, PIN_MAX };
 
 static const char *const pin_names[PIN_MAX] = {
 	[PIN_STATS] = nfx_textify(NFX_MAP_STATS),
@@ -43,6 +48,7 @@ static const char *const pin_names[PIN_MAX] = {
 	[PIN_XSKS] = nfx_textify(NFX_MAP_XSKS),
 	[PIN_ALLOW] = nfx_textify(NFX_MAP_ALLOW),
 	[PIN_CFG] = nfx_textify(NFX_MAP_CFG),
+	[PIN_PROG] = "nfx_prog",
 };
 
 /* Where `ip link` (iproute2 + libbpf) and we pin, in the order we look. */
@@ -62,6 +68,7 @@ struct nfx_loader {
 	int attached;			/* we attached the program */
 	int keep;			/* leave it attached and pinned */
 	int fds[PIN_MAX];		/* adopted maps: our own fds, else -1 */
+	int prog_fd;			/* the adopted program, from its pin, or -1 */
 	unsigned int created_pins;	/* bit per PIN_*: pinned by us */
 	int created_dir;
 	int pinless;			/* no bpffs: nothing pinned, maps by id */
@@ -305,7 +312,8 @@ static void unpin_created(struct nfx_loader *l)
 			pr_warn("cannot remove pin %s: %s\n", path, strerror(errno));
 	}
 	l->created_pins = 0;
-	if (l->created_dir && rmdir(l->pin_dir) && errno != ENOTEMPTY)
+	/* (EBUSY: a mount point, as the service's bind mount of it) */
+	if (l->created_dir && rmdir(l->pin_dir) && errno != ENOTEMPTY && errno != EBUSY)
 		pr_warn("cannot remove %s: %s\n", l->pin_dir, strerror(errno));
 	l->created_dir = 0;
 }
@@ -389,6 +397,18 @@ static int make_pin_dir(struct nfx_loader *l, unsigned int *before)
 	return check_stale_stats_pin(l, *before);
 }
 
+static void pin_prog(const struct nfx_loader *l)
+{
+	char path[PATH_MAX];
+
+	if (path_join(path, sizeof(path), l->pin_dir, pin_names[PIN_PROG]))
+		return;
+	unlink(path);		/* a crashed daemon's */
+	if (bpf_obj_pin(xdp_program__fd(l->prog), path))
+		pr_warn("cannot pin the program as %s: %s: a successor without CAP_SYS_ADMIN "
+			"will not find it\n", path, strerror(errno));
+}
+
 static int attach_own(struct nfx_loader *l, int skb_only)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = l->pin_dir);
@@ -432,6 +452,8 @@ static int attach_own(struct nfx_loader *l, int skb_only)
 	}
 	l->attached = 1;
 	if (!l->pinless)
+		pin_prog(l);
+	if (!l->pinless)
 		l->created_pins = existing_pins(l->pin_dir) & ~before;
 	return 0;
 
@@ -447,6 +469,38 @@ out_skel:
 out_dir:
 	unpin_created(l);
 	return err;
+}
+
+/*
+ * The program pinned in @dir when it is the one attached to @l's interface:
+ * its fd (kept in @l) and its map ids; -ENOENT when there is none such.
+ */
+static int pinned_prog_map_ids(struct nfx_loader *l, const char *dir, __u32 *ids, __u32 max,
+			       __u32 *n)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), id = 0;
+	char path[PATH_MAX];
+	__u8 mode;
+	int fd;
+
+	if (path_join(path, sizeof(path), dir, pin_names[PIN_PROG]) ||
+	    attached_prog(l->ifindex, &id, &mode) || !id)
+		return -ENOENT;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -ENOENT;
+	info.nr_map_ids = max;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.id != id) {
+		close(fd);
+		return -ENOENT;
+	}
+	*n = info.nr_map_ids < max ? info.nr_map_ids : max;
+	if (l->prog_fd >= 0)
+		close(l->prog_fd);
+	l->prog_fd = fd;
+	return 0;
 }
 
 /* Map ids used by the program(s) attached to @ifindex. */
@@ -583,17 +637,27 @@ static int check_adopted(struct nfx_loader *l)
 static int adopt(struct nfx_loader *l, const char *pin_dir)
 {
 	__u32 ids[64], n = 0;
-	int err;
+	int err = -ENOENT;
 
-	err = attached_map_ids(l->ifindex, ids, 64, &n);
+	/* first what needs no id lookup (CAP_SYS_ADMIN): our pinned program */
+	if (pin_dir)
+		err = pinned_prog_map_ids(l, pin_dir, ids, 64, &n);
+	for (size_t i = 0; err && !pin_dir && !l->pinless && i < ARRAY_SIZE(pin_search); i++)
+		err = pinned_prog_map_ids(l, pin_search[i], ids, 64, &n);
+	if (err)
+		err = attached_map_ids(l->ifindex, ids, 64, &n);
 	if (err == -ENOENT) {
 		pr_warn("--no-attach: no XDP program on %s: load one with 'ip link set dev %s "
 			"xdp obj nfx_xdp.bpf.o sec xdp' or run without --no-attach\n",
 			l->ifname, l->ifname);
 		return err;
 	}
-	if (err)
+	if (err) {
+		pr_warn("cannot read the XDP program on %s: %s (without CAP_SYS_ADMIN only through "
+			"its pin %s in the pin directory: give it with --pin-dir)\n", l->ifname,
+			strerror(-err), pin_names[PIN_PROG]);
 		return err;
+	}
 	err = -ENOENT;
 	if (pin_dir)
 		err = adopt_from_dir(l, pin_dir, ids, n);
@@ -622,9 +686,15 @@ static int handle_existing(struct nfx_loader *l, const struct nfx_loader_opts *o
 			   __u32 id, __u8 mode, int *adopted)
 {
 	char desc[512] = "";
+	__u32 ids[64], n;
 	int ours, err;
 
-	ours = describe_attached(l->ifindex, desc, sizeof(desc));
+	/* our pin first: libxdp's lookup by id takes CAP_SYS_ADMIN */
+	ours = !l->pinless && !pinned_prog_map_ids(l, l->pin_dir, ids, 64, &n);
+	if (ours)
+		snprintf(desc, sizeof(desc), "program id %u (pinned in %.400s)", id, l->pin_dir);
+	else
+		ours = describe_attached(l->ifindex, desc, sizeof(desc));
 	if (ours < 0)
 		snprintf(desc, sizeof(desc), "program id %u", id);
 	if (ours > 0 && !o->force) {
@@ -676,6 +746,7 @@ struct nfx_loader *nfx_loader_new(const struct nfx_loader_opts *o)
 		return NULL;
 	for (int i = 0; i < PIN_MAX; i++)
 		l->fds[i] = -1;
+	l->prog_fd = -1;
 	err = nfx_loader_check_caps();
 	if (err)
 		goto out_free;
@@ -718,9 +789,27 @@ struct nfx_loader *nfx_loader_new(const struct nfx_loader_opts *o)
 
 out_free:
 	close_fds(l->fds);
+	if (l->prog_fd >= 0)
+		close(l->prog_fd);
 	free(l);
 	errno = -err;
 	return NULL;
+}
+
+int nfx_loader_own(struct nfx_loader *l)
+{
+	__u32 id = 0;
+	__u8 mode = 0;
+
+	if (l->attached)
+		return 0;
+	if (l->prog_fd < 0 || attached_prog(l->ifindex, &id, &mode))
+		return -ENOENT;
+	l->attached = 1;
+	l->mode = mode == XDP_ATTACHED_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	l->created_pins = existing_pins(l->pin_dir);
+	l->created_dir = 1;	/* removed when empty */
+	return 0;
 }
 
 /*
@@ -730,11 +819,13 @@ out_free:
  */
 static int detach_own(struct nfx_loader *l)
 {
-	LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = xdp_program__fd(l->prog));
+	LIBBPF_OPTS(bpf_xdp_attach_opts, ao,
+		    .old_prog_fd = l->prog ? xdp_program__fd(l->prog) : l->prog_fd);
 	__u32 flags = l->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-	int err;
+	int err = -ENOENT;
 
-	err = xdp_program__detach(l->prog, l->ifindex, l->mode, 0);
+	if (l->prog)
+		err = xdp_program__detach(l->prog, l->ifindex, l->mode, 0);
 	if (!err)
 		return 0;
 	/* (libxdp says ENOENT or EPERM when the id lookup is refused) */
@@ -765,6 +856,8 @@ void nfx_loader_free(struct nfx_loader *l)
 	if (!l->keep)
 		unpin_created(l);
 	close_fds(l->fds);
+	if (l->prog_fd >= 0)
+		close(l->prog_fd);
 	free(l);
 }
 

@@ -37,6 +37,12 @@ struct nfx_loader *nfx_loader_new(const struct nfx_loader_opts *opts);
 void nfx_loader_free(struct nfx_loader *l);
 /* Leave the program attached and its maps pinned when freed (nfxdp attach). */
 void nfx_loader_keep(struct nfx_loader *l);
+/*
+ * Make an adopted program ours, as if we had attached it: detached and its
+ * pins removed when freed (a --takeover of a daemon that had attached it).
+ * 0, or -ENOENT when it was not found through its pin.
+ */
+int nfx_loader_own(struct nfx_loader *l);
 
 int nfx_loader_ports_fd(const struct nfx_loader *l);
 int nfx_loader_xsks_fd(const struct nfx_loader *l);
