@@ -17,8 +17,8 @@ source "$(dirname "$0")/lib.sh"
 UNIT=$NFXT_ROOT/dist/nfxdp@.service
 start_line=$(sed -n 's|^ExecStart=/usr/sbin/nfxdp run ||p' "$UNIT")
 reload_line=$(sed -n 's|^ExecReload=/usr/sbin/nfxdp reload --pid \$MAINPID ||p' "$UNIT")
-if [ -n "$start_line" ] && [ "$start_line" = "$reload_line" ] && grep -qx 'NotifyAccess=all' "$UNIT"; then
-	ok "unit: ExecReload is 'nfxdp reload --pid \$MAINPID' with ExecStart's options, NotifyAccess=all"
+if [ -n "$start_line" ] && [ "$start_line" = "$reload_line" ] && grep -qx 'NotifyAccess=exec' "$UNIT"; then
+	ok "unit: ExecReload is 'nfxdp reload --pid \$MAINPID' with ExecStart's options, NotifyAccess=exec"
 else
 	fail "unit: ExecStart '$start_line', ExecReload '$reload_line', $(grep NotifyAccess "$UNIT")"
 	exit 1
@@ -68,13 +68,21 @@ PIDS[0]=$!
 P1=${PIDS[0]}
 # reload BIN PID [FLAGS [RUN-OPTIONS]]: systemctl reload, ExecReload with
 # $MAINPID = PID, BIN the binary on disk then, FLAGS reload's own options
+# (RPID: its pid, the unit's control process; bounded by a watchdog: 90 s)
 reload() {
-	local bin=$1 pid=$2 flags=${3:-}
+	local bin=$1 pid=$2 flags=${3:-} wd rc
 
 	shift 2
 	[ $# -gt 0 ] && shift
-	nsenter --net="/run/netns/$NS_C" timeout 90 "${AS_UNIT[@]}" "$bin" reload --pid "$pid" \
-		$flags $(unit_args "$reload_line" "$*")
+	nsenter --net="/run/netns/$NS_C" "${AS_UNIT[@]}" "$bin" reload --pid "$pid" \
+		$flags $(unit_args "$reload_line" "$*") &
+	RPID=$!
+	{ sleep 90; kill -TERM "$RPID"; } </dev/null >/dev/null 2>&1 &
+	wd=$!
+	wait "$RPID"
+	rc=$?
+	kill "$wd" 2>/dev/null
+	return $rc
 }
 # wait_log PATTERN: until the notify log has a line matching it (10 s at most)
 wait_log() {
@@ -124,13 +132,15 @@ if [ "$rc" = 0 ] && [ -n "${PIDS[1]:-}" ] && kill -0 "$P2" && ! kill -0 "$P1" 2>
 else
 	fail "upgrade: reload exit $rc, main '$P2': $(tail -n 3 "$WORK/err.reload2")"
 fi
-if grep -q "^msg $P2 MAINPID=$P2" "$WORK/notify.log" &&
+# NotifyAccess=exec: systemd hears the main process and the control process only
+unheard=$(awk -v c="$RPID" -v m="$P1" '/^main /{ m = $2 } /^msg / && $2 != m && $2 != c { print }' "$WORK/notify.log")
+if grep -q "^msg $RPID MAINPID=$P2" "$WORK/notify.log" && [ -z "$unheard" ] &&
    [ "$(grep -n "^main $P2\$" "$WORK/notify.log" | cut -d: -f1)" -lt \
      "$(grep -n "^exit $P1\$" "$WORK/notify.log" | cut -d: -f1)" ] &&
    ! grep -q "^main-exit" "$WORK/notify.log" && ! grep -q "^msg $P1 .*STOPPING=1" "$WORK/notify.log"; then
-	ok "the successor named itself the main process before the old one exited; no STOPPING=1"
+	ok "the control process named the successor the main process before the old one exited; every message from the main or the control process; no STOPPING=1"
 else
-	fail "notify protocol: $(paste -sd ' ' "$WORK/notify.log" | tail -c 400)"
+	fail "notify protocol (control process $RPID${unheard:+, unheard: $unheard}): $(paste -sd ' ' "$WORK/notify.log" | tail -c 400)"
 fi
 [ "$(stat -L -c %i "/proc/$P2/exe" 2>/dev/null)" = "$(stat -L -c %i "$NFXDP")" ] &&
 	ok "the successor runs the binary on disk" ||

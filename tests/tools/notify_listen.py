@@ -10,7 +10,7 @@ as systemd dispatches its notify socket before SIGCHLD):
     msg PID READY=1|STATUS=...      a message, its fields joined by |
     exit PID                        a process that sent a message has exited
 
-It follows MAINPID= as systemd does for NotifyAccess=all and writes
+It follows MAINPID= from any sender (the test checks who may send) and writes
 "main PID" each time the main process changes, "main-exit PID" when the
 main process exits while it is the main process (the service would stop).
 Runs SECONDS (default 120) at most, or until SIGTERM."""

@@ -6,26 +6,29 @@
  * replaced (a package upgrade) is taken over live by `nfxdp run RUN-OPTIONS
  * --takeover`, started from here: ExecReload runs in the service's cgroup
  * with the service's capabilities, which the running daemon has dropped
- * and a successor needs.  The successor names itself the service's main
- * process (MAINPID=) before the old one goes; this command waits until the
- * old one has left (exit 0) or the successor has failed (exit 1: the old
- * one keeps collecting, and says why).
+ * and a successor needs.  Before the old one goes, the successor asks us
+ * (over a socket pair) to name it the service's main process: with
+ * NotifyAccess=exec systemd hears the main and the control process only.
+ * We wait until the old one has left (exit 0) or the successor has failed
+ * (exit 1: the old one keeps collecting, and says why).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "cmd/cmd.h"
+#include "control/notify.h"
 
 #define RELOAD_WAIT_MS	60000	/* the successor's set-up and the old one's flush */
 
@@ -90,15 +93,20 @@ static const char *code_replaced(pid_t pid, char *why, size_t size)
 	return why[0] ? why : NULL;
 }
 
-/* `nfxdp [-v...] run RUN-OPTIONS --takeover`, this binary, as our child. */
-static pid_t start_successor(int nopts, char **opts)
+/*
+ * `nfxdp [-v...] run RUN-OPTIONS --takeover`, this binary, as our child,
+ * with @sock (its end of our socket pair) named in NFX_NOTIFY_FD_ENV.
+ */
+static pid_t start_successor(int nopts, char **opts, int sock)
 {
 	char **argv = calloc((size_t)nopts + 8, sizeof(*argv));
+	char env[16];
 	pid_t pid;
 	int n = 0;
 
 	if (!argv)
 		return -ENOMEM;
+	snprintf(env, sizeof(env), "%d", sock);
 	argv[n++] = "nfxdp";
 	for (int v = NFX_LOG_INFO; v < nfx_log_level && v < NFX_LOG_DEBUG + 2; v++)
 		argv[n++] = "-v";
@@ -108,6 +116,8 @@ static pid_t start_successor(int nopts, char **opts)
 	argv[n++] = "--takeover";
 	pid = fork();
 	if (pid == 0) {
+		if (fcntl(sock, F_SETFD, 0) || setenv(NFX_NOTIFY_FD_ENV, env, 1))
+			_exit(127);
 		execv("/proc/self/exe", argv);
 		fprintf(stderr, "nfxdp reload: cannot start the successor: %s\n", strerror(errno));
 		_exit(127);
@@ -121,26 +131,37 @@ static int pidfd_of(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-/* 0 once @old is gone and @succ lives on; -1 when @succ exited first or in time. */
-static int wait_handover(pid_t old, pid_t succ)
+/*
+ * 0 once @old is gone and @succ lives on; -1 when @succ exited first or in
+ * time.  Meanwhile @succ's request on @sock is answered.
+ */
+static int wait_handover(pid_t old, pid_t succ, int sock)
 {
 	int ofd = pidfd_of(old), status, rc = -1;
-	struct pollfd p = { .fd = ofd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = ofd, .events = POLLIN } };
 
+	/* a negative fd is not polled: no pidfd (kill() then), the request answered */
 	for (int waited = 0; waited < RELOAD_WAIT_MS; waited += 50) {
+		if (poll(p, 2, 50) < 0 && errno != EINTR)
+			break;
+		if (p[0].fd >= 0 && p[0].revents) {
+			int err = nfx_notify_serve_takeover(sock, succ);
+
+			if (err)
+				pr_warn("reload: the successor's request: %s\n", strerror(-err));
+			p[0].fd = -1;	/* one request, or none: a closed socket reads 0 */
+		}
 		if (waitpid(succ, &status, WNOHANG) == succ) {
 			pr_warn("reload: the successor %s %d: %ld keeps collecting (its log says why)\n",
 				WIFEXITED(status) ? "exited with status" : "was killed by signal",
 				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), (long)old);
 			goto out;
 		}
-		if (ofd >= 0 ? poll(&p, 1, 50) > 0 : (kill(old, 0) && errno == ESRCH)) {
+		if (ofd >= 0 ? p[1].revents != 0 : (kill(old, 0) && errno == ESRCH)) {
 			pr_info("reload: %ld handed over to %ld and left\n", (long)old, (long)succ);
 			rc = 0;
 			goto out;
 		}
-		if (ofd < 0)
-			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
 	}
 	pr_warn("reload: no hand-over from %ld to %ld within %d s: stopping the successor\n",
 		(long)old, (long)succ, RELOAD_WAIT_MS / 1000);
@@ -156,7 +177,7 @@ int nfx_cmd_reload(int argc, char **argv)
 {
 	char why[PATH_MAX + 32];
 	const char *changed;
-	int i = 1, force = 0;
+	int i = 1, force = 0, sv[2], err;
 	pid_t old = 0, succ;
 	char *end;
 
@@ -197,10 +218,18 @@ int nfx_cmd_reload(int argc, char **argv)
 	else
 		pr_info("reload: %ld runs code no longer on disk (%s): handing over live\n",
 			(long)old, changed);
-	succ = start_successor(argc - i, argv + i);
-	if (succ < 0) {
-		pr_warn("reload: cannot start the successor: %s\n", strerror((int)-succ));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		pr_warn("reload: socketpair: %s\n", strerror(errno));
 		return 1;
 	}
-	return wait_handover(old, succ) ? 1 : 0;
+	succ = start_successor(argc - i, argv + i, sv[1]);
+	close(sv[1]);
+	if (succ < 0) {
+		pr_warn("reload: cannot start the successor: %s\n", strerror((int)-succ));
+		close(sv[0]);
+		return 1;
+	}
+	err = wait_handover(old, succ, sv[0]);
+	close(sv[0]);
+	return err ? 1 : 0;
 }

@@ -4,8 +4,14 @@
  * A failed notification is logged at debug level and otherwise ignored:
  * collecting flows matters more than telling the service manager about it.
  */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,12 +49,58 @@ void nfx_notify_reloading(void)
 	notify(msg);
 }
 
-void nfx_notify_mainpid(void)
+#define TAKEOVER_ASK	"MAINPID?"
+#define TAKEOVER_DONE	"MAINPID"
+
+static void notify_mainpid(pid_t pid)
 {
 	char msg[64];
 
-	snprintf(msg, sizeof(msg), "MAINPID=%ld", (long)getpid());
+	snprintf(msg, sizeof(msg), "MAINPID=%ld", (long)pid);
 	notify(msg);
+}
+
+/* The socket `nfxdp reload` gave us, -1 without one; taken from the environment. */
+static int reload_fd(void)
+{
+	const char *env = getenv(NFX_NOTIFY_FD_ENV);
+	char *end;
+	long fd = env ? strtol(env, &end, 10) : -1;
+	struct stat st;
+
+	unsetenv(NFX_NOTIFY_FD_ENV);	/* not for our children */
+	if (!env || *end || fd < 3 || fd > INT_MAX || fstat((int)fd, &st) || !S_ISSOCK(st.st_mode))
+		return -1;
+	return (int)fd;
+}
+
+void nfx_notify_takeover(void)
+{
+	struct pollfd p = { .fd = reload_fd(), .events = POLLIN };
+	char ack[16];
+	ssize_t n = -1;
+
+	if (p.fd >= 0 && send(p.fd, TAKEOVER_ASK, strlen(TAKEOVER_ASK), MSG_NOSIGNAL) > 0 &&
+	    poll(&p, 1, 5000) > 0)
+		n = recv(p.fd, ack, sizeof(ack) - 1, 0);
+	if (p.fd >= 0)
+		close(p.fd);
+	if (n == (ssize_t)strlen(TAKEOVER_DONE) && !memcmp(ack, TAKEOVER_DONE, (size_t)n))
+		return;
+	notify_mainpid(getpid());
+}
+
+int nfx_notify_serve_takeover(int fd, pid_t succ)
+{
+	char msg[16];
+	ssize_t n = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)strlen(TAKEOVER_ASK) || memcmp(msg, TAKEOVER_ASK, (size_t)n))
+		return -EPROTO;
+	notify_mainpid(succ);
+	return send(fd, TAKEOVER_DONE, strlen(TAKEOVER_DONE), MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
 void nfx_notify_stopping(void)

@@ -13,11 +13,19 @@ void nfx_notify_ready(const char *where);
 /* RELOADING=1: the configuration is being reloaded; nfx_notify_ready() ends it. */
 void nfx_notify_reloading(void);
 /*
- * MAINPID=<ours>: a successor that took over tells systemd the service goes
- * on in this process (the unit's NotifyAccess=all lets it), before the old
- * main process exits.
+ * A successor that took over, before the old main process may exit: the
+ * service goes on in this process.  With NotifyAccess=exec only the main
+ * and the control process are heard, so the successor asks the process
+ * that started it (`nfxdp reload`, the control process: NFX_NOTIFY_FD_ENV
+ * names its socket) to send MAINPID=; started otherwise, it sends it itself.
  */
-void nfx_notify_mainpid(void);
+#define NFX_NOTIFY_FD_ENV	"NFXDP_RELOAD_FD"
+void nfx_notify_takeover(void);
+/*
+ * `nfxdp reload`: answers the successor @succ's request on @fd: MAINPID=@succ,
+ * then an acknowledgement.  0, or -errno (nothing asked: -EAGAIN).
+ */
+int nfx_notify_serve_takeover(int fd, pid_t succ);
 /* STOPPING=1: shutting down (what the aggregators hold is being written out). */
 void nfx_notify_stopping(void);
 

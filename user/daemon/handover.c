@@ -407,7 +407,7 @@ void nfx_handover_finish(struct nfx_run *r)
 	if (r->ho_conn < 0)
 		return;
 	/* before the old one may exit: its service manager must know who carries on */
-	nfx_notify_mainpid();
+	nfx_notify_takeover();
 	err = send_msg(r->ho_conn, MSG_GO, NULL, 0);
 	close(r->ho_conn);
 	r->ho_conn = -1;

@@ -10,13 +10,16 @@
  *                                         XSKMAP, drains and closes them, writes
  *                                         its state file
  *            <--------------------------- RELEASED + its UDP sockets (SCM_RIGHTS),
- *                                         "RELEASED metrics" when its metrics
- *                                         listener follows them
+ *                                         then "metrics" when its metrics
+ *                                         listener follows them, "attached"
+ *                                         when it attached the program
  *   takes the state file, opens its own
  *   AF_XDP sockets (into the XSKMAP),
  *   reads the UDP sockets, fills the
  *   port map as usual
- *   MAINPID= to systemd (sd_notify)
+ *   MAINPID= to systemd (by nfxdp reload,
+ *   the unit's control process, if it
+ *   started us; nfx_notify_takeover())
  *   GO       ---------------------------> stops reading the UDP sockets (it read
  *                                         them until now), flushes its
  *                                         aggregators, exits, leaving program
