@@ -193,8 +193,8 @@ $(OUT)/bench:
 
 # One program per file; micro, aggfeed and ch_driver include nfgen.c (-MMD
 # records it).  nfgen, the load generator, links nothing of ours.
-BENCH_LIBS = $(OUT)/libnfx.a $(LDLIBS)
-$(OUT)/bench/nfgen: BENCH_LIBS =
+BENCH_LIBS = $(OUT)/libnfx.a $(LDLIBS) -lm
+$(OUT)/bench/nfgen: BENCH_LIBS = -lm
 $(OUT)/bench/%: bench/%.c $(OUT)/libnfx.a | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Ibench -o $@ $< $(BENCH_LIBS)

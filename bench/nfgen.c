@@ -45,6 +45,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
@@ -75,6 +76,7 @@ struct opts {
 	const char *src_base;	/* first exporter address, NULL = dst's route */
 	unsigned int hosts;
 	unsigned int flows;
+	double zipf;		/* flows drawn by a Zipf law of this exponent, 0 = uniformly */
 	unsigned int ephemeral;	/* % of flows with an ephemeral client port */
 	unsigned int pool;	/* packets prebuilt */
 	unsigned int batch;
@@ -164,6 +166,50 @@ static uint64_t rnd(void)
 static uint32_t rnd_below(uint32_t n)
 {
 	return (uint32_t)(((rnd() >> 32) * (uint64_t)n) >> 32);
+}
+
+/*
+ * --zipf S: flow j is drawn with a weight of 1 / (j + 1)^S (a few flows
+ * carry most records, as in real traffic), through a table of the
+ * cumulative weights; uniform without it.  The pool is built once, so the
+ * binary search per draw costs nothing while sending.
+ */
+static double *zipf_cdf;
+
+static int zipf_init(unsigned int flows, double s)
+{
+	double sum = 0;
+
+	if (s <= 0)
+		return 0;
+	zipf_cdf = malloc(flows * sizeof(*zipf_cdf));
+	if (!zipf_cdf)
+		return -1;
+	for (unsigned int j = 0; j < flows; j++) {
+		sum += pow(j + 1.0, -s);
+		zipf_cdf[j] = sum;
+	}
+	for (unsigned int j = 0; j < flows; j++)
+		zipf_cdf[j] /= sum;
+	return 0;
+}
+
+static uint32_t pick_flow(uint32_t flows)
+{
+	double u = (double)(rnd() >> 11) * 0x1p-53;
+	uint32_t lo = 0, hi = flows - 1;
+
+	if (!zipf_cdf)
+		return rnd_below(flows);
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (zipf_cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static double now_s(void)
@@ -266,7 +312,7 @@ static size_t v5_build(uint8_t *b, const struct flow *fl, const struct opts *o, 
 	put16(b + 2, (uint16_t)o->rpp);
 	put32(b + 4, SYS_UPTIME);
 	for (unsigned int i = 0; i < o->rpp; i++) {
-		uint32_t j = rnd_below(o->flows);
+		uint32_t j = pick_flow(o->flows);
 		const struct flow *f = &fl[j];
 		struct rec_vals v;
 
@@ -377,7 +423,7 @@ static size_t data_set(uint8_t *p, const struct flow *fl, const struct opts *o, 
 	uint8_t *q = p + 4;
 
 	for (unsigned int r = 0; r < o->rpp; r++) {
-		uint32_t j = rnd_below(o->flows);
+		uint32_t j = pick_flow(o->flows);
 		const struct flow *f = &fl[j];
 		struct rec_vals v;
 
@@ -722,7 +768,7 @@ static size_t sflow_build(uint8_t *b, const struct flow *fl, const struct opts *
 	put32(b + 4, 1);			/* agent address type: IPv4 */
 	while (k < want) {
 		uint8_t s[SF_SAMPLE_MAX];
-		uint32_t j = rnd_below(o->flows), frame;
+		uint32_t j = pick_flow(o->flows), frame;
 		size_t sl = sf_sample(s, fl, j, o, &frame);
 
 		if (n + sl > o->dgram_max)
@@ -813,7 +859,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nfgen --dst IP [--port P] [--proto v5|v9|ipfix|sflow] [--rate RECORDS/S | --pps N]\n"
 		"             [--duration S] [--count RECORDS] [--records-per-packet N]\n"
-		"             [--exporters N] [--src-base IP] [--hosts N] [--flows N]\n"
+		"             [--exporters N] [--src-base IP] [--hosts N] [--flows N] [--zipf S]\n"
 		"             [--ephemeral PCT] [--pool N] [--batch N] [--tmpl-every PKTS] [--seed N]\n"
 		"             [--flow-churn FLOWS/S] [--tmpl-churn S [--domain-churn]]\n"
 		"             sFlow: [--sampling N] [--subagents N] [--v6 PCT] [--sflow-dgram BYTES]\n"
@@ -822,6 +868,8 @@ static void usage(FILE *f)
 		"Sends NetFlow/IPFIX/sFlow at the given rate (0 = flat out) for --duration seconds\n"
 		"(default 10, at most 3600) or --count records (sFlow: flow samples); prints what\n"
 		"it sent as JSON.  --pcap FILE writes a capture instead of sending.\n"
+		"--zipf S draws the pool's records from the --flows population by a Zipf law\n"
+		"(flow j weighs 1/(j+1)^S: a few flows carry most records); uniformly without.\n"
 		"sFlow defaults: port 6343, 1:1000, 2 sub-agents per agent, 20 %% IPv6 flows,\n"
 		"datagrams up to 1400 bytes, agent address = the exporter's source address\n"
 		"(192.0.2.1 + i without --src-base), a pool of 8192 datagrams.\n");
@@ -858,6 +906,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "src-base", required_argument, NULL, 's' },
 		{ "hosts", required_argument, NULL, 'H' },
 		{ "flows", required_argument, NULL, 'F' },
+		{ "zipf", required_argument, NULL, 'z' },
 		{ "ephemeral", required_argument, NULL, 'E' },
 		{ "pool", required_argument, NULL, 'o' },
 		{ "batch", required_argument, NULL, 'b' },
@@ -908,6 +957,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 's': o->src_base = optarg; break;
 		case 'H': o->hosts = (unsigned int)atoi(optarg); break;
 		case 'F': o->flows = (unsigned int)atoi(optarg); break;
+		case 'z': o->zipf = atof(optarg); break;
 		case 'E': o->ephemeral = (unsigned int)atoi(optarg); break;
 		case 'o': o->pool = (unsigned int)atoi(optarg); pool_set = 1; break;
 		case 'b': o->batch = (unsigned int)atoi(optarg); break;
@@ -1083,7 +1133,7 @@ int main(int argc, char **argv)
 	flows = calloc(o.flows, sizeof(*flows));
 	pool = calloc(o.pool, sizeof(*pool));
 	ex = calloc(o.exporters, sizeof(*ex));
-	if (!flows || !pool || !ex)
+	if (!flows || !pool || !ex || zipf_init(o.flows, o.zipf))
 		return 1;
 	make_flows(flows, &o);
 	clock_gettime(CLOCK_REALTIME, &wall);
@@ -1271,7 +1321,8 @@ int main(int argc, char **argv)
 	       "\"bytes\":%llu,\"template_packets\":%llu,\"flow_packets\":%llu,"
 	       "\"flow_bytes\":%llu,\"refused_packets\":%llu,\"refused_records\":%llu,"
 	       "\"errors\":%llu,\"records_per_s\":%.0f,\"flow_churn\":%.0f,"
-	       "\"pool_flows\":%llu,\"flow_keys_est\":%.0f,\"tmpl_churn_s\":%g,\"template_ids_per_exporter\":%llu}\n",
+	       "\"pool_flows\":%llu,\"flow_keys_est\":%.0f,\"tmpl_churn_s\":%g,\"template_ids_per_exporter\":%llu,"
+	       "\"zipf\":%g}\n",
 	       names[o.proto], o.exporters, rpp_max, rpp_avg,
 	       o.proto == P_SFLOW ? o.sampling : 0, o.proto == P_SFLOW ? o.subagents : 0,
 	       pps * rpp_avg, elapsed, (unsigned long long)ct.packets,
@@ -1283,7 +1334,7 @@ int main(int argc, char **argv)
 	       /* each pool flow takes a new identity every flows / churn seconds */
 	       (double)pool_flows * (1 + o.flow_churn * elapsed / o.flows),
 	       o.tmpl_churn, (unsigned long long)(!tmpl ? 0 :
-		o.tmpl_churn > 0 ? (uint64_t)(elapsed / o.tmpl_churn) + 1 : 1));
+		o.tmpl_churn > 0 ? (uint64_t)(elapsed / o.tmpl_churn) + 1 : 1), o.zipf);
 	for (unsigned int i = 0; i < o.exporters; i++)
 		if (ex[i].fd >= 0)
 			close(ex[i].fd);

@@ -36,6 +36,12 @@
 # Also: BENCH_PROTOS, BENCH_COLLECTORS, BENCH_RATES, BENCH_SFLOW_RATES, BENCH_DURATION,
 # BENCH_REPEAT, BENCH_NO_MICRO=1, BENCH_RAW_OUT (where nfxdp-xdp-raw writes,
 # default a file next to the others; /dev/null leaves the page cache out).
+# Then (full mode, or BENCH_ZIPF=S; BENCH_ZIPF=0 skips it) the same NetFlow
+# protocols with the flows drawn by a Zipf law of exponent S (default 1.1; a
+# few flows carry most records, as in real traffic, where the main runs draw
+# them uniformly, the worst case), nfxdp-xdp-agg against nfcapd, at
+# BENCH_ZIPF_RATES (default 1 M/s and flat out), BENCH_ZIPF_REPEAT times
+# (default 1): $BENCH_OUT/zipf/.
 set -u
 
 if [ -z "${NFXB_PRIVATE_MNT:-}" ]; then
@@ -286,10 +292,11 @@ EOF
 	esac
 }
 
+GEN_ZIPF=0	# the Zipf pass sets it
 gen() {	# proto rate seed -> nfgen JSON on stdout
 	ns_e taskset -c "$GEN_CPU" timeout $((DUR + 30)) "$NFGEN" --dst "$IP_C" --port "$(port_of "$1")" \
 		--proto "$1" --rate "$2" --duration "$DUR" --exporters "$EXPORTERS" \
-		--src-base "$SRC_BASE" --seed "$3"
+		--src-base "$SRC_BASE" --seed "$3" --zipf "$GEN_ZIPF"
 }
 
 RES=$W/runs.ndjson
@@ -466,7 +473,31 @@ if [ "${BENCH_NO_MICRO:-0}" != 1 ]; then
 	fi
 fi
 
-$PY "$ROOT/bench/report.py" "$RES" "$OUTDIR" "$MICRO_JSON" "$CG_JSON" \
-	"{\"quick\":$QUICK,\"duration_s\":$DUR,\"repeat\":$REPEAT,\"cpus\":$(nproc),\"kernel\":\"$(uname -r)\",\"gen_cpu\":$GEN_CPU,\"col_cpu\":$COL_CPU,\"exporters\":$EXPORTERS}"
+META="\"quick\":$QUICK,\"duration_s\":$DUR,\"cpus\":$(nproc),\"kernel\":\"$(uname -r)\",\"gen_cpu\":$GEN_CPU,\"col_cpu\":$COL_CPU,\"exporters\":$EXPORTERS"
+$PY "$ROOT/bench/report.py" "$RES" "$OUTDIR" "$MICRO_JSON" "$CG_JSON" "{$META,\"repeat\":$REPEAT}"
+
+# the Zipf stream: the same NetFlow runs with skewed flows, nfxdp against nfcapd
+ZIPF=${BENCH_ZIPF:-$([ "$QUICK" = 1 ] && echo 0 || echo 1.1)}
+if [ "$ZIPF" != 0 ] && [ "$NETFLOW" = 1 ]; then
+	echo "# Zipf stream, exponent $ZIPF"
+	GEN_ZIPF=$ZIPF
+	RES=$W/zipf.ndjson
+	: >"$RES"
+	for rep in $(seq 1 "${BENCH_ZIPF_REPEAT:-1}"); do
+		for proto in $PROTOS; do
+			[ "$proto" = sflow ] && continue
+			for rate in ${BENCH_ZIPF_RATES:-1000000 0}; do
+				baseline "$proto" "$rate" "$rep"
+				for c in nfxdp-xdp-agg nfcapd; do
+					takes "$c" "$proto" && ! skipped "$c" "$proto" || continue
+					one_run "$c" "$proto" "$rate" "$rep"
+				done
+			done
+		done
+	done
+	mkdir -p "$OUTDIR/zipf"
+	$PY "$ROOT/bench/report.py" "$RES" "$OUTDIR/zipf" '{}' '{}' \
+		"{$META,\"repeat\":${BENCH_ZIPF_REPEAT:-1},\"zipf\":$ZIPF}"
+fi
 $PY "$ROOT/bench/plot.py" "$OUTDIR/results.json" "$OUTDIR/bench.png" || echo "bench: no plot"
 echo "# results: $OUTDIR/results.json $OUTDIR/results.md $OUTDIR/bench.png"
