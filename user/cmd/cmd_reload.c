@@ -102,7 +102,7 @@ static pid_t start_successor(int nopts, char **opts, int sock)
 	char **argv = calloc((size_t)nopts + 8, sizeof(*argv));
 	char env[16];
 	pid_t pid;
-	int n = 0;
+	int n = 0, err;
 
 	if (!argv)
 		return -ENOMEM;
@@ -115,6 +115,7 @@ static pid_t start_successor(int nopts, char **opts, int sock)
 		argv[n++] = opts[i];
 	argv[n++] = "--takeover";
 	pid = fork();
+	err = pid < 0 ? -errno : 0;
 	if (pid == 0) {
 		if (fcntl(sock, F_SETFD, 0) || setenv(NFX_NOTIFY_FD_ENV, env, 1))
 			_exit(127);
@@ -123,7 +124,7 @@ static pid_t start_successor(int nopts, char **opts, int sock)
 		_exit(127);
 	}
 	free(argv);
-	return pid < 0 ? -errno : pid;
+	return err ? err : pid;
 }
 
 static int pidfd_of(pid_t pid)
@@ -147,7 +148,7 @@ static int wait_handover(pid_t old, pid_t succ, int sock)
 		if (p[0].fd >= 0 && p[0].revents) {
 			int err = nfx_notify_serve_takeover(sock, succ);
 
-			if (err)
+			if (err && err != -ECONNRESET)	/* (it exited without asking) */
 				pr_warn("reload: the successor's request: %s\n", strerror(-err));
 			p[0].fd = -1;	/* one request, or none: a closed socket reads 0 */
 		}

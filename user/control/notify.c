@@ -95,8 +95,8 @@ int nfx_notify_serve_takeover(int fd, pid_t succ)
 	char msg[16];
 	ssize_t n = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT);
 
-	if (n < 0)
-		return -errno;
+	if (n <= 0)
+		return n ? -errno : -ECONNRESET;
 	if (n != (ssize_t)strlen(TAKEOVER_ASK) || memcmp(msg, TAKEOVER_ASK, (size_t)n))
 		return -EPROTO;
 	notify_mainpid(succ);

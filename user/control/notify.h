@@ -23,7 +23,8 @@ void nfx_notify_reloading(void);
 void nfx_notify_takeover(void);
 /*
  * `nfxdp reload`: answers the successor @succ's request on @fd: MAINPID=@succ,
- * then an acknowledgement.  0, or -errno (nothing asked: -EAGAIN).
+ * then an acknowledgement.  0, or -errno (nothing asked yet: -EAGAIN; the
+ * successor gone without asking: -ECONNRESET).
  */
 int nfx_notify_serve_takeover(int fd, pid_t succ);
 /* STOPPING=1: shutting down (what the aggregators hold is being written out). */
