@@ -406,17 +406,24 @@ setup_net || { echo "bench: netns/veth setup failed"; exit 1; }
 mkdir -p "$OUTDIR"
 echo "# bench: quick=$QUICK duration=${DUR}s repeat=$REPEAT rates=[$RATES] sflow rates=[$SFLOW_RATES] protos=[$PROTOS]"
 echo "# machine: $(nproc) CPUs, $(uname -r), generator on CPU $GEN_CPU, collectors on CPU $COL_CPU"
-for rep in $(seq 1 "$REPEAT"); do
-	for proto in $PROTOS; do
-		for rate in $(rates_of "$proto"); do
-			baseline "$proto" "$rate" "$rep"
-			for c in $COLLECTORS; do
-				takes "$c" "$proto" && ! skipped "$c" "$proto" || continue
-				one_run "$c" "$proto" "$rate" "$rep"
+# matrix REPEAT PROTOS COLLECTORS [RATES]: each rate (RATES, else the
+# protocol's) a generator-only baseline, then a run per collector taking it
+matrix() {
+	local rep proto rate c
+
+	for rep in $(seq 1 "$1"); do
+		for proto in $2; do
+			for rate in ${4:-$(rates_of "$proto")}; do
+				baseline "$proto" "$rate" "$rep"
+				for c in $3; do
+					takes "$c" "$proto" && ! skipped "$c" "$proto" || continue
+					one_run "$c" "$proto" "$rate" "$rep"
+				done
 			done
 		done
 	done
-done
+}
+matrix "$REPEAT" "$PROTOS" "$COLLECTORS"
 
 SCALING_PROTOS=${BENCH_SCALING_PROTOS:-"v5 ipfix"}
 SCALING_RATES=${BENCH_SCALING_RATES:-"1000000 0"}
@@ -483,18 +490,8 @@ if [ "$ZIPF" != 0 ] && [ "$NETFLOW" = 1 ]; then
 	GEN_ZIPF=$ZIPF
 	RES=$W/zipf.ndjson
 	: >"$RES"
-	for rep in $(seq 1 "${BENCH_ZIPF_REPEAT:-1}"); do
-		for proto in $PROTOS; do
-			[ "$proto" = sflow ] && continue
-			for rate in ${BENCH_ZIPF_RATES:-1000000 0}; do
-				baseline "$proto" "$rate" "$rep"
-				for c in nfxdp-xdp-agg nfcapd; do
-					takes "$c" "$proto" && ! skipped "$c" "$proto" || continue
-					one_run "$c" "$proto" "$rate" "$rep"
-				done
-			done
-		done
-	done
+	matrix "${BENCH_ZIPF_REPEAT:-1}" "$(tr ' ' '\n' <<<"$PROTOS" | grep -vx sflow | paste -sd ' ')" \
+		"nfxdp-xdp-agg nfcapd" "${BENCH_ZIPF_RATES:-1000000 0}"
 	mkdir -p "$OUTDIR/zipf"
 	$PY "$ROOT/bench/report.py" "$RES" "$OUTDIR/zipf" '{}' '{}' \
 		"{$META,\"repeat\":${BENCH_ZIPF_REPEAT:-1},\"zipf\":$ZIPF}"

@@ -305,7 +305,10 @@ static int usable_listener(int fd, const struct sockaddr_storage *asked)
 	return a->sin_addr.s_addr == b->sin_addr.s_addr && (!a->sin_port || a->sin_port == b->sin_port);
 }
 
-/* On @fd when it is >= 0, else on a socket of its own bound to @ss. */
+/*
+ * On @fd when it is >= 0, else on a socket of its own bound to @ss: a listen
+ * socket of -1 is libmicrohttpd's own default, "none given".
+ */
 static struct MHD_Daemon *start_mhd(struct nfx_metrics *m, const struct sockaddr_storage *ss,
 				    int fd)
 {
@@ -317,16 +320,9 @@ static struct MHD_Daemon *start_mhd(struct nfx_metrics *m, const struct sockaddr
 		flags |= MHD_USE_IPv6;
 	/* the logger first, as libmicrohttpd asks: it may log while starting;
 	 * a request bigger than the memory limit (headers) is refused */
-	if (fd >= 0)
-		return MHD_start_daemon(flags, 0, NULL, NULL, serve, m,
-					MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
-					MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-					MHD_OPTION_CONNECTION_LIMIT, 16u,
-					MHD_OPTION_PER_IP_CONNECTION_LIMIT, 8u,
-					MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
-					MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	return MHD_start_daemon(flags, 0, NULL, NULL, serve, m,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
+				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
 				MHD_OPTION_CONNECTION_LIMIT, 16u,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, 8u,

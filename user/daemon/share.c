@@ -109,7 +109,9 @@ void nfx_share_replay(struct nfx_worker *w)
 	struct nfx_share *s = &w->share;
 	uint64_t n;
 
-	if (!s->buf || !atomic_exchange_explicit(&s->posted, 0, memory_order_acquire))
+	/* a plain load first: the exchange is a locked instruction, and posts are rare */
+	if (!s->buf || !atomic_load_explicit(&s->posted, memory_order_relaxed) ||
+	    !atomic_exchange_explicit(&s->posted, 0, memory_order_acquire))
 		return;
 	(void)!read(s->efd, &n, sizeof(n));
 	/* the posters wait meanwhile: replays are few and short */

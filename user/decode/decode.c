@@ -180,10 +180,9 @@ void nfx_decode_replay(struct nfx_decoder *d, const struct nfx_src *src,
 	nfx_decode(d, src, buf, len, out);
 	d->replaying = 0;
 	/* the message counted where it arrived; what it released here counts here */
-	before.records[NFX_SLOT_V9] += s->records[NFX_SLOT_V9] - before.records[NFX_SLOT_V9];
-	before.records[NFX_SLOT_IPFIX] +=
-		s->records[NFX_SLOT_IPFIX] - before.records[NFX_SLOT_IPFIX];
-#define KEEP_(name) before.name += s->name - before.name;
+	before.records[NFX_SLOT_V9] = s->records[NFX_SLOT_V9];
+	before.records[NFX_SLOT_IPFIX] = s->records[NFX_SLOT_IPFIX];
+#define KEEP_(name) before.name = s->name;
 	NFX_DEC_REPLAY_KEPT(KEEP_)
 #undef KEEP_
 	*s = before;

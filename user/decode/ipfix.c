@@ -157,8 +157,7 @@ int nfx_decode_ipfix(struct nfx_decoder *d, const struct nfx_src *src,
 		if (id == 2 || id == 3) {
 			d->control_seen = 1;
 			template_set(d, &m, src, domain, id, body, slen - 4u);
-		}
-		else if (id >= 256)
+		} else if (id >= 256)
 			nfx_sets_data(d, &m, src, domain, id, body, slen - 4u);
 		else
 			d->stats.reserved_sets++;	/* 0, 1, 4..255: skipped by length */

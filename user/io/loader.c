@@ -451,10 +451,10 @@ static int attach_own(struct nfx_loader *l, int skb_only)
 		goto out_prog;
 	}
 	l->attached = 1;
-	if (!l->pinless)
+	if (!l->pinless) {
 		pin_prog(l);
-	if (!l->pinless)
 		l->created_pins = existing_pins(l->pin_dir) & ~before;
+	}
 	return 0;
 
 out_prog:
