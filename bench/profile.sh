@@ -7,6 +7,7 @@
 # perf.data in $PROF_OUT.
 # Usage: bench/profile.sh [PROTO [RATE [SECONDS [nfxdp run options...]]]]
 #   default: v5 1000000 3, options: (aggregated, --workers 1)
+#   NFGEN_ARGS: more nfgen options (--flows, --pool, --zipf ...)
 set -u
 if [ -z "${NFXP_PRIVATE_MNT:-}" ]; then
 	[ "$(id -u)" -eq 0 ] || { echo "profile: needs root (netns, XDP)"; exit 1; }
@@ -55,7 +56,7 @@ PERF=$!
 sleep 0.3
 ip netns exec "$NS_E" taskset -c "$GEN_CPU" timeout $((DUR + 30)) "$B/bench/nfgen" \
 	--dst "$IP_C" --port 2055 --proto "$PROTO" --rate "$RATE" --duration "$DUR" \
-	--exporters 8 --src-base $EXP_NET.10 >"$OUT/gen.json"
+	--exporters 8 --src-base $EXP_NET.10 ${NFGEN_ARGS:-} >"$OUT/gen.json"
 wait "$PERF"
 kill -TERM "$PID"; timeout 30 tail --pid="$PID" -f /dev/null; PID=
 grep -o 'summary:.*' "$OUT/err" | cut -c1-300

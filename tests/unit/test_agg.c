@@ -663,6 +663,17 @@ static void test_max_contexts(void)
 	collect_free(&ov);
 }
 
+/* The end of a test whose flows all carry 1000 bytes: every byte comes out. */
+static void flush_all_and_free(struct nfx_agg *a, uint64_t now_ms, struct collect *c)
+{
+	struct nfx_sink out = { .emit = collect_emit, .ctx = c };
+
+	nfx_agg_flush_all(a, now_ms, &out);
+	CHECK_EQ(c->bytes, nfx_agg_stats(a)->flows_added * 1000);
+	collect_free(c);
+	nfx_agg_free(a);
+}
+
 /* Contexts removed in the middle of the array: the rest stay findable. */
 static void test_expiry_keeps_index(void)
 {
@@ -695,10 +706,70 @@ static void test_expiry_keeps_index(void)
 		nfx_agg_add(a, &f, T0 + 201 * S);
 	}
 	CHECK_EQ(nfx_agg_stats(a)->contexts, 1000);
-	nfx_agg_flush_all(a, T0 + 202 * S, &out);
-	CHECK_EQ(c.bytes, nfx_agg_stats(a)->flows_added * 1000);
-	collect_free(&c);
-	nfx_agg_free(a);
+	flush_all_and_free(a, T0 + 202 * S, &c);
+}
+
+/* Flow i of test_index_resizes(): distinct keys over addresses and ports. */
+static struct nfx_flow index_flow(uint32_t i)
+{
+	struct nfx_flow f = mkflow("192.0.2.1", "10.0.0.1", "10.0.0.2", 0, 443);
+
+	nfx_addr_set_v4(&f.src, (const uint8_t[4]){ 10, 1, (uint8_t)(i >> 8), (uint8_t)i });
+	f.src_port = (uint16_t)(1024 + (i >> 16));
+	return f;
+}
+
+/*
+ * The index grows with the contexts and shrinks when they expire, and
+ * every context stays findable across each rebuild.
+ */
+static void test_index_resizes(void)
+{
+	struct nfx_agg_opts o = { .flush_interval_ms = 10 * S, .rollup_disabled = 1 };
+	struct nfx_agg *a = agg_new(&o);
+	const struct nfx_agg_stats *st;
+	struct collect c;
+	struct nfx_sink out = collect_sink(&c, 0);
+	struct nfx_flow f;
+	uint64_t t, start_slots;
+	uint32_t i, n = 100000;
+
+	nfx_agg_tick(a, T0, &out);
+	start_slots = nfx_agg_stats(a)->index_slots;
+	CHECK(start_slots < 2 * n, "index starts at %llu slots", (unsigned long long)start_slots);
+	for (i = 0; i < n; i++) {
+		f = index_flow(i);
+		nfx_agg_add(a, &f, T0);
+	}
+	st = nfx_agg_stats(a);
+	CHECK_EQ(st->contexts, n);
+	CHECK(st->index_slots >= 2 * n && st->index_slots <= 4 * n, "%llu slots for %u contexts",
+	      (unsigned long long)st->index_slots, n);
+	CHECK(st->index_resizes >= 4, "%llu resizes", (unsigned long long)st->index_resizes);
+	for (i = 0; i < n; i++) {
+		f = index_flow(i);
+		nfx_agg_add(a, &f, T0 + S);
+	}
+	CHECK_EQ(nfx_agg_stats(a)->contexts, n);
+	CHECK_EQ(nfx_agg_stats(a)->flows_merged, n);
+	/* Only the first 100 keep sending: the rest expire, and the index shrinks. */
+	for (t = T0 + 10 * S; t <= T0 + 60 * S; t += 10 * S) {
+		for (i = 0; i < 100; i++) {
+			f = index_flow(i);
+			nfx_agg_add(a, &f, t);
+		}
+		nfx_agg_tick(a, t, &out);
+	}
+	st = nfx_agg_stats(a);
+	CHECK_EQ(st->contexts, 100);
+	CHECK_EQ(st->contexts_expired, n - 100);
+	CHECK_EQ(st->index_slots, start_slots);
+	for (i = 0; i < 100; i++) {
+		f = index_flow(i);
+		nfx_agg_add(a, &f, T0 + 61 * S);
+	}
+	CHECK_EQ(nfx_agg_stats(a)->contexts, 100);
+	flush_all_and_free(a, T0 + 62 * S, &c);
 }
 
 static uint64_t rnd_state = 88172645463325252ull;
@@ -896,6 +967,7 @@ int main(void)
 	RUN_TEST(test_sequence_v5_per_exporter);
 	RUN_TEST(test_max_contexts);
 	RUN_TEST(test_expiry_keeps_index);
+	RUN_TEST(test_index_resizes);
 	RUN_TEST(test_flush_all_sums);
 	RUN_TEST(test_sink_callback);
 	RUN_TEST(test_bad_opts);

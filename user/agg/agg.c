@@ -49,6 +49,7 @@
 #define ROLLUP_BITS	(NFX_F_SRC_PORT_ROLLUP | NFX_F_DST_PORT_ROLLUP)
 #define MAX_CONTEXTS	(1u << 30)
 #define RT_PS_MAX	(1u << 16)	/* rt_ps slots at most */
+#define IDX_MIN_SLOTS	(1u << 12)	/* context index slots in use at least */
 #ifndef RT_CLOCK_END
 #define RT_CLOCK_END	UINT32_MAX	/* (tests wind it down) */
 #endif
@@ -145,7 +146,8 @@ struct nfx_agg {
 	struct agg_ctx *ctx;
 	uint32_t nctx;
 	uint64_t *idx;			/* hash << 32 | (ctx index + 1); 0 free */
-	uint32_t idx_mask;
+	uint32_t idx_mask;		/* slots in use - 1, see idx_resize() */
+	uint32_t idx_max_mask;		/* slots allocated - 1 */
 
 	uint8_t *rt_slots;
 	uint8_t *rt_tags;		/* per slot: 0 free, else 0x80 | 7 hash bits */
@@ -738,6 +740,52 @@ static void overflow(struct nfx_agg *a, const struct agg_key *k)
 	a->st.overflow_lost_packets += k->f->packets;
 }
 
+/*
+ * The index is allocated (and backed) for max_contexts, but only its first
+ * slots are used: as many as keep it between a quarter and a half full.
+ * A lookup reads a slot at random, and a population of 40,000 flows spread
+ * over the 16 MB of a 1 M-context index misses the cache where the same
+ * flows in 512 KB would not.  The contexts hold their own hashes, so a
+ * resize rebuilds the index from the dense context array.
+ */
+static void idx_resize(struct nfx_agg *a, uint32_t slots)
+{
+	uint32_t n, i;
+
+	memset(a->idx, 0, (size_t)slots * sizeof(*a->idx));
+	a->idx_mask = slots - 1;
+	for (n = 0; n < a->nctx; n++) {
+		i = a->ctx[n].hash & a->idx_mask;
+		while (a->idx[i])
+			i = nfx_oaht_next(i, a->idx_mask);
+		a->idx[i] = (uint64_t)a->ctx[n].hash << 32 | ((uint64_t)n + 1);
+	}
+	a->st.index_slots = slots;
+	a->st.index_resizes++;
+}
+
+/* The slots the index should use for n contexts: n at most half of them. */
+static uint32_t idx_slots_for(const struct nfx_agg *a, uint64_t n)
+{
+	uint32_t slots = nfx_oaht_slots(n * 2);
+
+	if (slots < IDX_MIN_SLOTS)
+		slots = IDX_MIN_SLOTS;
+	return slots > a->idx_max_mask ? a->idx_max_mask + 1 : slots;
+}
+
+static void idx_fit(struct nfx_agg *a)
+{
+	uint32_t slots = a->idx_mask + 1;
+
+	/* grow past half full; shrink below an eighth, to a quarter */
+	if ((uint64_t)a->nctx * 2 > slots && slots <= a->idx_max_mask)
+		idx_resize(a, slots * 2);
+	else if ((uint64_t)a->nctx * 8 < slots && slots > IDX_MIN_SLOTS &&
+		 idx_slots_for(a, (uint64_t)a->nctx * 2) < slots)
+		idx_resize(a, idx_slots_for(a, (uint64_t)a->nctx * 2));
+}
+
 static struct agg_ctx *ctx_create(struct nfx_agg *a, const struct agg_key *k,
 				  uint32_t hash, uint32_t slot, uint64_t now_ms)
 {
@@ -758,6 +806,8 @@ static struct agg_ctx *ctx_create(struct nfx_agg *a, const struct agg_key *k,
 	a->idx[slot] = (uint64_t)hash << 32 | ((uint64_t)a->nctx + 1);
 	a->nctx++;
 	a->st.contexts = a->nctx;
+	if ((uint64_t)a->nctx * 2 > (uint64_t)a->idx_mask + 1)
+		idx_fit(a);
 	return c;
 }
 
@@ -1197,6 +1247,7 @@ static void run_tick(struct nfx_agg *a, uint64_t now_ms, const struct nfx_sink *
 		}
 		i++;
 	}
+	idx_fit(a);
 	exp_end(a, now_ms);
 	a->st.ticks++;
 }
@@ -1383,7 +1434,9 @@ static int tables_alloc(struct nfx_agg *a)
 	layout_of(&a->o, &l);
 	a->ctx = big_alloc(l.ctx_bytes, 0);
 	a->idx = big_alloc((size_t)l.idx_slots * sizeof(*a->idx), 1);
-	a->idx_mask = l.idx_slots - 1;
+	a->idx_max_mask = l.idx_slots - 1;
+	a->idx_mask = idx_slots_for(a, 0) - 1;
+	a->st.index_slots = a->idx_mask + 1;
 	a->exp = calloc(l.exp_slots, sizeof(*a->exp));
 	a->exp_mask = l.exp_slots - 1;
 	a->touched = calloc(a->o.max_exporters, sizeof(*a->touched));
@@ -1454,7 +1507,7 @@ void nfx_agg_free(struct nfx_agg *a)
 	free(a->rt_ps);
 	free(a->touched);
 	free(a->exp);
-	big_free(a->idx, ((size_t)a->idx_mask + 1) * sizeof(*a->idx));
+	big_free(a->idx, ((size_t)a->idx_max_mask + 1) * sizeof(*a->idx));
 	big_free(a->ctx, (size_t)a->o.max_contexts * sizeof(*a->ctx));
 	free(a);
 }

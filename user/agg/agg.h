@@ -76,6 +76,8 @@ struct nfx_agg_stats {
 	uint64_t exporters;		/* sequence accounting entries */
 	uint64_t exporters_dropped;	/* flushes not accounted: table full */
 	uint64_t ticks;			/* internal flush ticks run */
+	uint64_t index_slots;		/* context index slots in use now */
+	uint64_t index_resizes;		/* times the index was rebuilt at another size */
 	uint64_t memory_bytes;		/* its tables once full: nfx_agg_mem() total */
 };
 

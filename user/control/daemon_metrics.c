@@ -213,6 +213,8 @@ static void agg_metrics(struct nfx_prom *p, const struct nfx_run_view *v)
 	X(rollup_cur_size, "", "gauge", "Port roll-up tracker entries, current generation.")
 	X(rollup_new_size, "", "gauge", "Port roll-up tracker entries, next generation.")
 	X(rollup_dropped, "_total", "counter", "Ports not tracked: roll-up tracker full.")
+	X(index_slots, "", "gauge", "Context index slots in use (the index grows and shrinks with the contexts).")
+	X(index_resizes, "_total", "counter", "Times the context index was rebuilt at another size.")
 	X(memory_bytes, "", "gauge", "Bytes its tables take once full.")
 #undef X
 	nfx_prom_family(p, "nfx_flush_sequence_delta_total", "counter",
