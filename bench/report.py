@@ -58,6 +58,8 @@ def fold(lines):
             "rec_per_proc_cpu_s": rx / r["proc_cpu_s"] if r["proc_cpu_s"] > 0 else None,
             "rec_per_machine_cpu_s": rx / mcpu,
             "vmhwm_kb": r["vmhwm_kb"],
+            "startup_s": r.get("startup_s"), "startup_cpu_s": r.get("startup_cpu_s"),
+            "startup_rss_kb": r.get("startup_rss_kb"),
         })
     summary = []
     for (c, p, rate), xs in sorted(groups.items(),
@@ -178,6 +180,22 @@ for fam, fprotos, ref_c in FAMILIES:
             md.append("* %s, %s: pending: %s" % (c, p, why))
     if any(p in protos for _, p in pending):
         md.append("")
+starts = {}
+for s in summary:
+    if s.get("startup_s") is not None:
+        starts.setdefault((s["collector"], s["proto"]), []).append(s)
+if starts:
+    # medians over every rate's median: start-up does not depend on the rate
+    md.append("Start-up, apart from the runs (launch to ready: nfxdp's \"collecting on\", the "
+              "port bound for the others, nfacctd's settling after it; medians over the rates):")
+    md.append("")
+    md.append("| collector | proto | time to ready | CPU | RSS at ready |")
+    md.append("|---|---|---|---|---|")
+    for (c, p), xs in sorted(starts.items(), key=lambda kv: (ORDER.index(kv[0][0]) if kv[0][0] in ORDER else len(ORDER), kv[0])):
+        md.append("| %s | %s | %.2f s | %.2f s | %d MB |" % (
+            c, p, med([x["startup_s"] for x in xs]), med([x["startup_cpu_s"] for x in xs]),
+            int(med([x["startup_rss_kb"] for x in xs])) // 1024))
+    md.append("")
 if scaling:
     # per worker: records per second of its own thread's CPU, and its share
     md.append("Worker scaling (nfxdp XDP aggregated; 1 worker on one CPU for both RX queues vs a "

@@ -163,14 +163,28 @@ tree_cpu() {
 	echo "$sum"
 }
 
-# peak RSS (kB) over the process tree of $1: the largest VmHWM, summed
-tree_hwm() {
+# a /proc/PID/status figure $2 (kB) summed over the process tree of $1:
+# VmHWM (each process's peak RSS), VmRSS
+tree_status() {
 	local sum=0 p v
 	for p in $(tree_pids "$1"); do
-		v=$(awk '/^VmHWM:/ { print $2 }' /proc/"$p"/status 2>/dev/null)
+		v=$(awk -v k="$2:" '$1 == k { print $2 }' /proc/"$p"/status 2>/dev/null)
 		sum=$((sum + ${v:-0}))
 	done
 	echo "$sum"
+}
+
+# wait until UDP port $1 is bound in the collector's namespace
+wait_bound() {
+	local hex i
+	hex=$(printf ':%04X ' "$1")
+	for i in $(seq 1 500); do
+		ns_c cat /proc/net/udp /proc/net/udp6 2>/dev/null | awk '{ print $2 " " }' |
+			grep -q "$hex" && return 0
+		kill -0 "$COL_PID" 2>/dev/null || return 1
+		sleep 0.02
+	done
+	return 1
 }
 
 # wait until the collector's CPU time stops moving (it has drained its input)
@@ -202,10 +216,19 @@ print_cache_entries[p]: 262139
 EOF
 }
 
+# Start-up, reported apart from the runs (they count CPU from readiness on):
+# launch to ready ("collecting on" for nfxdp, the port bound for the
+# others, nfacctd's settling after it), the CPU and the RSS it took.
+startup_note() {	# t0 (ns) -> sets STARTUP
+	STARTUP="\"startup_s\":$($PY -c "print(($(date +%s%N) - $1) / 1e9)"),\"startup_cpu_s\":$(
+		$PY -c "print($(tree_cpu "$COL_PID") / $HZ)"),\"startup_rss_kb\":$(tree_status "$COL_PID" VmRSS)"
+}
+
 start_collector() {
-	local c=$1 proto=$2 d=$W/run port
+	local c=$1 proto=$2 d=$W/run port t0
 	port=$(port_of "$proto")
 	rm -rf "$d"; mkdir -p "$d"
+	t0=$(date +%s%N)
 	case $c in
 	nfxdp-xdp-agg|nfxdp-xdp-raw)
 		local raw= out=$d/out.ndjson
@@ -226,6 +249,7 @@ start_collector() {
 		# the print plugin clears its 1 GB cache for seconds after it
 		# starts (3.4 s of CPU here), not reading its pipe meanwhile: wait
 		# until that is done, so the run measures collecting only
+		wait_bound "$port"
 		sleep 1
 		settle ;;
 	nfcapd|sfcapd)
@@ -233,17 +257,17 @@ start_collector() {
 		nsenter --net="/run/netns/$NS_C" taskset -c "$COL_CPU" "$c" -w "$d/flows" -p "$port" -t 3600 -B 8388608 \
 			>"$d/err" 2>&1 &
 		COL_PID=$!
-		sleep 1 ;;
+		wait_bound "$port" ;;
 	esac
-	kill -0 "$COL_PID" 2>/dev/null
+	kill -0 "$COL_PID" 2>/dev/null && startup_note "$t0"
 }
 
 wait_log() {
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 500); do
 		grep -q "$1" "$W/run/err" 2>/dev/null && return 0
 		kill -0 "$COL_PID" 2>/dev/null || return 1
-		sleep 0.1
+		sleep 0.02
 	done
 	return 1
 }
@@ -340,14 +364,14 @@ one_run() {
 	settle
 	b1=$(machine_busy)
 	cpu=$(( $(tree_cpu "$COL_PID") - c0 ))
-	hwm=$(tree_hwm "$COL_PID")
+	hwm=$(tree_status "$COL_PID" VmHWM)
 	stop_collector
 	rx=$(received "$c" "$g")
 	if [ "$proto" = sflow ] && [ "${c#nfxdp-}" != "$c" ] && [ "${rx:-0}" = 0 ]; then
 		skip_nfxdp_sflow "$c" "$g"
 		return 0
 	fi
-	echo "{\"kind\":\"run\",\"collector\":\"$c\",\"proto\":\"$proto\",\"rate\":$rate,\"rep\":$rep,\"received\":${rx:-0},\"proc_cpu_s\":$($PY -c "print($cpu / $HZ)"),\"busy_s\":$($PY -c "print(($b1 - $b0) / $HZ)"),\"vmhwm_kb\":$hwm,\"load1\":$(cut -d' ' -f1 /proc/loadavg),\"gen\":$g}" >>"$RES"
+	echo "{\"kind\":\"run\",\"collector\":\"$c\",\"proto\":\"$proto\",\"rate\":$rate,\"rep\":$rep,\"received\":${rx:-0},\"proc_cpu_s\":$($PY -c "print($cpu / $HZ)"),\"busy_s\":$($PY -c "print(($b1 - $b0) / $HZ)"),\"vmhwm_kb\":$hwm,$STARTUP,\"load1\":$(cut -d' ' -f1 /proc/loadavg),\"gen\":$g}" >>"$RES"
 	$PY - "$(tail -1 "$RES")" <<'EOF'
 import json, sys
 r = json.loads(sys.argv[1]); g = r["gen"]
