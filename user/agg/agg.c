@@ -48,7 +48,7 @@
 
 #define ROLLUP_BITS	(NFX_F_SRC_PORT_ROLLUP | NFX_F_DST_PORT_ROLLUP)
 #define MAX_CONTEXTS	(1u << 30)
-#define RT_PS_MAX	(1u << 16)	/* rt_ps slots at most */
+#define RT_PS_MAX	(1u << 13)	/* rt_ps slots at most: 64 KiB, read per flow */
 #define IDX_MIN_SLOTS	(1u << 12)	/* context index slots in use at least */
 #ifndef RT_CLOCK_END
 #define RT_CLOCK_END	UINT32_MAX	/* (tests wind it down) */
