@@ -216,6 +216,10 @@ NFXT_AGG=1 nfxt_start -i "$IF_C" --pin-dir "$PIN_DIR" -c "$CFG" --metrics "127.0
 nfxt_e $NFSEND --dst "$IP_C" --port 2055 --kind v5 --messages 4 --records 2
 wait_for '[ "$(msum nfx_agg_flows_added_total "")" -ge 8 ]' ||
 	fail "aggregated: nfx_agg_flows_added_total never reached 8"
+# the context index in use, per aggregator: its smallest size for a handful of contexts
+slots=$(awk '$1 ~ /^nfx_agg_index_slots[{]/ { print $2 }' "$PAGE" | sort -u | tr '\n' ' ')
+[ "$slots" = "4096 " ] && ok "nfx_agg_index_slots 4096 in each aggregator, $(msum nfx_agg_contexts "") contexts" ||
+	fail "nfx_agg_index_slots: '$slots', not 4096 in each aggregator"
 if why=$(checkfmt); then
 	grep -qF 'namespace="dc\"1\\x"' "$PAGE" && ok "namespace dc\"1\\x escaped in labels ($why)" ||
 		fail "namespace label: $(grep -m1 -o 'namespace="[^}]*}' "$PAGE")"
