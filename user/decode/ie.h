@@ -607,9 +607,12 @@ static inline uint64_t nfx_abs_time_ms(const uint8_t *p, unsigned int len, uint6
 /*
  * nfx_ie_apply() - move one field value into the record.  @len has been
  * checked with nfx_ie_len_ok() (at template compile time for fixed fields).
+ * Always inlined: the compiler keeps a switch this long out of line, and a
+ * call per field then saves and restores registers for a one-line move,
+ * a fifth of a v9/IPFIX record's instructions.
  */
-static inline void nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_t *p,
-				unsigned int len)
+static inline __attribute__((always_inline)) void
+nfx_ie_apply(struct nfx_rec *r, unsigned int xf, const uint8_t *p, unsigned int len)
 {
 	struct nfx_flow *f = &r->f;
 	uint64_t v;
