@@ -31,7 +31,7 @@ struct wbuf {
 	char *p;
 	char *end;
 	/*
-	 * 0 when the caller made sure the record fits (out_ndjson.c's
+	 * 0 when the caller made sure the record fits (sink/ndjson.c's
 	 * FAST_MAX): the helpers are inlined with this constant, so the
 	 * per-field bounds checks compile away on the common path.
 	 */

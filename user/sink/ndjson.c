@@ -116,6 +116,18 @@ static void put_nat_side(struct wbuf *w, const struct nfx_flow *f, int src)
 	put_lit(w, "}");
 }
 
+/*
+ * Calls a helper that is not inlined with a copy of the buffer.  Handing it
+ * @w itself lets @w escape: every later write of the record would then
+ * read w->checked again instead of folding the constant of the fast path.
+ */
+#define put_out_of_line(w, fn, ...)			\
+	do {						\
+		struct wbuf copy_ = *(w);		\
+		fn(&copy_, __VA_ARGS__);		\
+		(w)->p = copy_.p;			\
+	} while (0)
+
 /* ,"name":"..." of an interface, as its exporter announced it (escaped) */
 static void put_if_name(struct wbuf *w, const char name[NFX_IFNAME_LEN])
 {
@@ -160,7 +172,7 @@ WINLINE void put_extras(struct wbuf *w, const struct nfx_flow *f)
 	}
 	put_xfields(w, f);
 	if (f->present2)
-		put_nat_fw(w, f);
+		put_out_of_line(w, put_nat_fw, f);
 }
 
 /* One side of the tunnel: {"ip":...,"port":...}, each only when known. */
@@ -260,11 +272,11 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	put_lit(w, ",\"ingress\":{\"interface\":{\"index\":");
 	put_u64(w, f->in_if);
 	if (f->present2 & NFX_F2_IN_IF_NAME)
-		put_if_name(w, f->in_if_name);
+		put_out_of_line(w, put_if_name, f->in_if_name);
 	put_lit(w, "}},\"egress\":{\"interface\":{\"index\":");
 	put_u64(w, f->out_if);
 	if (f->present2 & NFX_F2_OUT_IF_NAME)
-		put_if_name(w, f->out_if_name);
+		put_out_of_line(w, put_if_name, f->out_if_name);
 	put_lit(w, "}},\"host\":\"");
 	put_mem(w, host, cx->host_len);
 	put_lit(w, "\"");
@@ -277,7 +289,7 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	put_extras(w, f);
 	put_tunnel(w, f);
 	if (x)
-		put_mapped(w, f, x);
+		put_out_of_line(w, put_mapped, f, x);
 	if (cx->flags & NFX_NDJSON_MS_TIMES) {
 		put_key_u64(w, "start_ms", start);
 		put_key_u64(w, "end_ms", end);
