@@ -15,10 +15,17 @@ struct nfx_addr {
 	uint8_t b[16];
 };
 
+/* ::ffff:a.b.c.d; two loads, where a memcmp() against a table stayed a call */
 static inline int nfx_addr_is_v4(const struct nfx_addr *a)
 {
-	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	return memcmp(a->b, pfx, 12) == 0;
+	static const uint8_t ffff[4] = { 0, 0, 0xff, 0xff };
+	uint64_t lo;
+	uint32_t mid, want;
+
+	memcpy(&lo, a->b, sizeof(lo));
+	memcpy(&mid, a->b + 8, sizeof(mid));
+	memcpy(&want, ffff, sizeof(want));
+	return lo == 0 && mid == want;
 }
 
 static inline void nfx_addr_set_v4(struct nfx_addr *a, const uint8_t v4[4])

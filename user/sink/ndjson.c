@@ -250,7 +250,10 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	put_str(w, nfx_flow_type_name(f->type));
 	put_lit(w, "\",\"sampling_rate\":");
 	put_u64(w, f->sampling_rate);
-	put_str(w, f->direction ? ",\"direction\":\"egress\"" : ",\"direction\":\"ingress\"");
+	if (f->direction)
+		put_lit(w, ",\"direction\":\"egress\"");
+	else
+		put_lit(w, ",\"direction\":\"ingress\"");
 	put_key_u64(w, "start", start / 1000);
 	put_key_u64(w, "end", end / 1000);
 	put_key_u64(w, "bytes", f->bytes);
