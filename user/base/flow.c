@@ -32,8 +32,9 @@ int nfx_prefix_parse(const char *text, struct nfx_prefix *p)
 {
 	char addr[NFX_ADDR_STRLEN + 8], *slash, *end;
 	unsigned long plen;
-	unsigned int max, dirty = 0;
-	int v4;
+	unsigned int max;
+	struct nfx_addr masked;
+	int v4, dirty;
 
 	memset(p, 0, sizeof(*p));
 	if (strlen(text) >= sizeof(addr))
@@ -55,10 +56,9 @@ int nfx_prefix_parse(const char *text, struct nfx_prefix *p)
 			return -ERANGE;
 	}
 	p->prefixlen = (uint8_t)(v4 ? plen + 96 : plen);
-	for (unsigned int bit = p->prefixlen; bit < 128; bit++) {
-		dirty |= p->addr.b[bit / 8] & (0x80u >> (bit % 8));
-		p->addr.b[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
-	}
+	masked = nfx_addr_masked(&p->addr, p->prefixlen);
+	dirty = memcmp(&masked, &p->addr, sizeof(masked)) != 0;
+	p->addr = masked;
 	return dirty ? -EDOM : 0;
 }
 

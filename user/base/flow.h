@@ -6,6 +6,7 @@
 #ifndef NFX_FLOW_H
 #define NFX_FLOW_H
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -54,6 +55,27 @@ struct nfx_prefix {
 	struct nfx_addr addr;		/* host bits are zero */
 	uint8_t prefixlen;		/* 0..128 */
 };
+
+/* @a with every bit past the first @prefixlen (0..128) cleared, as two words. */
+static inline struct nfx_addr nfx_addr_masked(const struct nfx_addr *a, unsigned int prefixlen)
+{
+	struct nfx_addr m;
+	uint64_t hi, lo;
+
+	memcpy(&hi, a->b, 8);
+	memcpy(&lo, a->b + 8, 8);
+	hi = be64toh(hi);
+	lo = be64toh(lo);
+	if (prefixlen < 64)
+		hi &= prefixlen ? ~0ull << (64 - prefixlen) : 0;
+	if (prefixlen < 128)
+		lo &= prefixlen > 64 ? ~0ull << (128 - prefixlen) : 0;
+	hi = htobe64(hi);
+	lo = htobe64(lo);
+	memcpy(m.b, &hi, 8);
+	memcpy(m.b + 8, &lo, 8);
+	return m;
+}
 
 /*
  * "ADDR" or "ADDR/LEN"; IPv4 when the text has no ':'.  0, -EINVAL (not an

@@ -10,7 +10,6 @@
 #define NFX_WBUF_H
 
 #include <stddef.h>
-#include <endian.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -153,26 +152,12 @@ WINLINE void put_mac(struct wbuf *w, const uint8_t m[6])
 /* "mask": the address with host bits cleared, as CIDR. */
 WINLINE void put_mask(struct wbuf *w, const struct nfx_addr *a, uint8_t bits, int v4)
 {
+	unsigned int total = v4 ? 32 : 128;
 	struct nfx_addr m;
-	unsigned int total = v4 ? 32 : 128, keep;
-	uint64_t hi, lo;
 
 	if (bits > total)
 		bits = (uint8_t)total;
-	/* the 128-bit address ANDed with a prefix mask of keep bits, as two words */
-	keep = 128 - total + bits;
-	memcpy(&hi, a->b, 8);
-	memcpy(&lo, a->b + 8, 8);
-	hi = be64toh(hi);
-	lo = be64toh(lo);
-	if (keep < 64)
-		hi &= keep ? ~0ull << (64 - keep) : 0;
-	if (keep < 128)
-		lo &= keep > 64 ? ~0ull << (128 - keep) : 0;
-	hi = htobe64(hi);
-	lo = htobe64(lo);
-	memcpy(m.b, &hi, 8);
-	memcpy(m.b + 8, &lo, 8);
+	m = nfx_addr_masked(a, 128 - total + bits);	/* IPv4 counts from bit 96 */
 	put_ip(w, &m);
 	put_lit(w, "/");
 	put_u64(w, bits);
