@@ -6,7 +6,17 @@
 #ifndef NFX_CHECK_H
 #define NFX_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
+
+/* xorshift64: the same sequence on every run, so a failure reproduces. */
+static inline uint64_t check_xorshift(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
 
 static int check_failed_total;
 static int check_failed_now;

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "check.h"
+
 struct mb {
 	uint8_t b[65600];
 	size_t len;
@@ -216,13 +218,9 @@ static inline size_t mb_unhex(uint8_t *out, size_t cap, const char *hex)
 	return n;
 }
 
-/* xorshift: the same sequence on every run, so a failure reproduces. */
 static inline uint32_t mb_rnd(uint64_t *state)
 {
-	*state ^= *state << 13;
-	*state ^= *state >> 7;
-	*state ^= *state << 17;
-	return (uint32_t)(*state >> 16);
+	return (uint32_t)(check_xorshift(state) >> 16);
 }
 
 /*

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/flow.h"
 
@@ -87,4 +88,24 @@ const char *nfx_flow_type_name(unsigned int type)
 const char *nfx_proto_name(uint8_t proto)
 {
 	return proto_names[proto];
+}
+
+struct nfx_name16 nfx_type_names16[NFX_TYPE_MAX + 1];
+struct nfx_name16 nfx_proto_names16[256];
+
+static void name16_set(struct nfx_name16 *n, const char *s)
+{
+	n->len = (uint8_t)strnlen(s, sizeof(n->s));
+	memcpy(n->s, s, n->len);
+}
+
+/* Blocks built from the tables above, which stay the one list of names. */
+__attribute__((constructor)) static void names16_init(void)
+{
+	_Static_assert(sizeof(struct nfx_name16) == 16, "a name block is copied as 16 bytes");
+	for (unsigned int t = 0; t <= NFX_TYPE_MAX; t++)
+		name16_set(&nfx_type_names16[t], nfx_flow_type_name(t));
+	for (unsigned int p = 0; p < 256; p++)
+		if (proto_names[p])
+			name16_set(&nfx_proto_names16[p], proto_names[p]);
 }

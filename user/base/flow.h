@@ -109,6 +109,23 @@ const char *nfx_flow_type_name(unsigned int type);
 /* IANA protocol keyword ("TCP", "IPv6-ICMP"), or NULL when it has none. */
 const char *nfx_proto_name(uint8_t proto);
 
+/*
+ * The same names, each in a 16-byte block with its length (0: no name),
+ * so that the record writers copy a block whole: no strlen() and no
+ * memcpy() call of a variable length per record.
+ */
+struct nfx_name16 {
+	char s[15];
+	uint8_t len;
+};
+extern struct nfx_name16 nfx_type_names16[NFX_TYPE_MAX + 1];	/* last: "unknown" */
+extern struct nfx_name16 nfx_proto_names16[256];
+
+static inline const struct nfx_name16 *nfx_flow_type_name16(unsigned int type)
+{
+	return &nfx_type_names16[type < NFX_TYPE_MAX ? type : NFX_TYPE_MAX];
+}
+
 /* nfx_flow.present: which optional fields the record carries. */
 #define NFX_F_SRC_MAC		(1u << 0)
 #define NFX_F_DST_MAC		(1u << 1)

@@ -169,7 +169,7 @@ int nfx_ch_format(char *buf, size_t size, const struct nfx_flow *f, uint64_t flu
 	put_u64(&w, secs(flush_ms));
 	PUT_NUM(&w, "flush_timestamp", flush_ms);
 	put_lit(&w, ",\"type\":\"");
-	put_str(&w, nfx_flow_type_name(f->type));
+	put_name16(&w, nfx_flow_type_name16(f->type));
 	put_lit(&w, "\"");
 	PUT_NUM(&w, "sampling_rate", f->sampling_rate);
 	if (f->direction)

@@ -247,7 +247,7 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	put_lit(w, "{\"flush_timestamp\":");
 	put_u64(w, flush_ms);
 	put_lit(w, ",\"type\":\"");
-	put_str(w, nfx_flow_type_name(f->type));
+	put_name16(w, nfx_flow_type_name16(f->type));
 	put_lit(w, "\",\"sampling_rate\":");
 	put_u64(w, f->sampling_rate);
 	if (f->direction)
