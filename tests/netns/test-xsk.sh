@@ -8,7 +8,8 @@
 # program and its pins must be gone.  With 2 CPUs each queue has a worker
 # thread and both must have decoded records, with reverse DNS on (one
 # resolver shared by both workers; no server answers, so lookups only miss);
-# then the same with --workers 1 (one thread serving both queues).
+# then the same with --workers 1 (one thread serving both queues), then with
+# --busy-poll.
 source "$(dirname "$0")/lib.sh"
 
 nfxt_setup || { fail "netns/veth setup"; exit 1; }
@@ -90,6 +91,38 @@ if why=$(nfxt_check_records netflow5 0 120) && why=$(nfxt_check_records ipfix 0 
 	ok "--workers 1: one thread serves both queues, all 248 records"
 else
 	fail "--workers 1: rc=$rc ${why:-} worker 0: ${w0:-none} records, worker 1: ${w1:-none}"
+fi
+
+# busy polling: the sockets get the options (read back from the kernel), a
+# worker thread serves both queues and every record arrives; idle, the
+# worker sleeps in poll() instead of spinning
+nfxt_start -i "$IF_C" --pin-dir "$PIN_DIR" --workers 1 --busy-poll 50 ||
+	{ fail "--busy-poll did not start"; exit 1; }
+nfxt_e $NFSEND --dst "$IP_C" --port 2055 --kind v5 --messages 40 --records 3 \
+	--sockets 16 --sport 46000
+nfxt_wait_records 120 10
+nfxt_wait_dstat 'nfx_worker_records_total{*' 120 5
+us=$(nfxt_dstat 'nfx_xsk_busy_poll_usecs{*')
+prefer=$(nfxt_dstat 'nfx_xsk_prefer_busy_poll{*')
+wtid=$(grep -l '^nfxdp-w0$' /proc/"$NFXDP_PID"/task/*/comm 2>/dev/null | head -1 | cut -d/ -f5)
+asleep=0
+for _ in $(seq 1 20); do
+	[ -n "$wtid" ] && [ "$(awk '{ print $3 }' /proc/"$NFXDP_PID"/task/"$wtid"/stat)" = S ] &&
+		asleep=$((asleep + 1))
+	sleep 0.05
+done
+nfxt_stop; rc=$?
+if why=$(nfxt_check_records netflow5 0 120) && [ "$rc" -eq 0 ] && [ "${us:-0}" -eq 100 ] &&
+	[ "${prefer:-0}" -eq 2 ] && grep -q "busy polling, 50 us, 64 packets per poll" "$ERR"; then
+	ok "--busy-poll 50: SO_BUSY_POLL 50 us and SO_PREFER_BUSY_POLL on both sockets, all 120 records"
+else
+	fail "--busy-poll: rc=$rc ${why:-} usecs summed over 2 queues ${us:-none} (want 100)," \
+		"prefer_busy_poll ${prefer:-none} (want 2), log: $(grep -i busy "$ERR")"
+fi
+if [ -n "$wtid" ] && [ "$asleep" -gt 0 ]; then
+	ok "--busy-poll: the idle worker thread sleeps ($asleep of 20 samples)"
+else
+	fail "--busy-poll: worker thread ${wtid:-not found}, asleep in $asleep of 20 samples while idle"
 fi
 
 if nfxt_c ip link show dev "$IF_C" | grep -q "prog/xdp"; then

@@ -67,6 +67,9 @@ static void usage(FILE *f)
 		"                        program, pins, UDP sockets and state; it exits\n"
 		"      --workers N       threads for the RX queues (default: one per queue,\n"
 		"                        at most one per CPU) [workers]\n"
+		"      --busy-poll USECS workers poll their AF_XDP sockets' NAPI themselves,\n"
+		"                        spinning while packets come, for dedicated cores\n"
+		"                        (SO_PREFER_BUSY_POLL; 0 = off) [busy_poll_usecs]\n"
 		"      --user NAME       after setup, run as NAME with only the capabilities\n"
 		"                        left to use (root only) [user]\n"
 		"      --state-dir DIR   templates, sampling rates and sequences kept across\n"
@@ -102,6 +105,7 @@ enum {
 	OPT_BIND, OPT_MS, OPT_METRICS, OPT_STATS_FILE, OPT_GZIP, OPT_ROT_SIZE, OPT_ROT_SECS, OPT_RDNS,
 	OPT_RDNS_SERVER, OPT_CH, OPT_CH_TABLE, OPT_CH_SPOOL, OPT_CH_SPOOL_MAX, OPT_CH_ROWS,
 	OPT_CH_MS, OPT_WORKERS, OPT_OUT_MODE, OPT_USER, OPT_STATE_DIR, OPT_TAKEOVER,
+	OPT_BUSY_POLL,
 };
 
 /* Flags that set configuration keys: the value is the argument, or the one given here. */
@@ -119,6 +123,7 @@ static const struct {
 	{ OPT_MS, "output.ms_times", "true" },
 	{ OPT_NS, "namespace", NULL },
 	{ OPT_WORKERS, "workers", NULL },
+	{ OPT_BUSY_POLL, "busy_poll_usecs", NULL },
 	{ OPT_USER, "user", NULL },
 	{ OPT_RDNS, "reverse_dns_enrichment_enabled", "true" },
 	{ OPT_RDNS_SERVER, "reverse_dns_enrichment_enabled", "true" },
@@ -230,6 +235,7 @@ int nfx_run_parse(int argc, char **argv, struct nfx_run_opts *o)
 		{ "clickhouse-batch-rows", required_argument, NULL, OPT_CH_ROWS },
 		{ "clickhouse-batch-ms", required_argument, NULL, OPT_CH_MS },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "takeover", no_argument, NULL, OPT_TAKEOVER },

@@ -277,6 +277,12 @@ static const struct opt top_opts[] = {
 	/* 0: one per RX queue, at most one per usable CPU */
 	{ .name = "workers", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 0, .max = 64,
 	  .off = CFG_OFF(workers), .change = NFX_CFG_CH_LIMITS },
+	/* AF_XDP sockets polled by their workers, not woken by interrupts; 0 = off */
+	{ .name = "busy_poll_usecs", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 0,
+	  .max = 100000, .off = CFG_OFF(busy_poll_usecs), .change = NFX_CFG_CH_LIMITS },
+	{ .name = "busy_poll_budget", .type = OPT_U32, .flags = NFX_CFG_RESTART, .min = 1,
+	  .max = 65535, .def = 64, .off = CFG_OFF(busy_poll_budget),
+	  .change = NFX_CFG_CH_LIMITS },
 	{ .name = "exporter_allowlist", .type = OPT_LIST, .parse = parse_allow,
 	  .diff = diff_allow },
 	{ .name = "output", .type = OPT_OBJECT, .sub = output_opts,

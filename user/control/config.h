@@ -91,6 +91,8 @@ struct nfx_config {
 	uint32_t pending_max_age;		/* s */
 	uint32_t max_sflow_interfaces;		/* sFlow agents' interfaces with counters kept */
 	uint32_t workers;			/* worker threads, 0 = one per RX queue */
+	uint32_t busy_poll_usecs;		/* AF_XDP busy polling (SO_BUSY_POLL), 0 = off */
+	uint32_t busy_poll_budget;		/* packets per busy poll (SO_BUSY_POLL_BUDGET) */
 	char *user;				/* run as this user after setup; "" = stay */
 
 	struct nfx_prefix *allow;	/* sorted, no duplicates; empty = all allowed */

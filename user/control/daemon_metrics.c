@@ -56,6 +56,15 @@ static void xsk_metrics(struct nfx_prom *p, struct nfx_xsk *const *xsks, int n)
 	X(rx_ring_full, "XDP_STATISTICS rx_ring_full.")
 	X(rx_fill_ring_empty_descs, "XDP_STATISTICS rx_fill_ring_empty_descs.")
 #undef X
+#define X(field, help)                                                         \
+	nfx_prom_family(p, "nfx_xsk_" #field, "gauge", help);                  \
+	for (int q = 0; q < n; q++) {                                          \
+		snprintf(lbl, sizeof(lbl), "queue=\"%d\"", q);                 \
+		nfx_prom_sample(p, "nfx_xsk_" #field, lbl, st[q].field);       \
+	}
+	X(busy_poll_usecs, "SO_BUSY_POLL of the socket as the kernel holds it (0: no busy polling).")
+	X(prefer_busy_poll, "SO_PREFER_BUSY_POLL of the socket as the kernel holds it.")
+#undef X
 }
 
 static void udp_metrics(struct nfx_prom *p, struct nfx_udp *const *udps, int n)

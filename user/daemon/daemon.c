@@ -9,6 +9,7 @@
  * stderr.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +27,42 @@
 #include "daemon/summary.h"
 #include "daemon/worker.h"
 
+static long sysfs_net_long(const char *ifname, const char *name)
+{
+	char path[96], buf[32];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/*
+ * Without napi_defer_hard_irqs and gro_flush_timeout the interface's
+ * interrupts keep running the queues between the workers' polls: busy
+ * polling then only adds to the softirq's work.  Those are the
+ * interface's settings, for every socket on it; they are the operator's
+ * to make (nfxdp(8)), so this only says so.
+ */
+static void busy_poll_report(const char *ifname, const struct nfx_xsk_opts *xo)
+{
+	long defer = sysfs_net_long(ifname, "napi_defer_hard_irqs");
+	long flush = sysfs_net_long(ifname, "gro_flush_timeout");
+
+	pr_info("%s: busy polling, %u us, %u packets per poll\n", ifname, xo->busy_poll_usecs,
+		xo->busy_poll_budget);
+	if (defer == 0 || flush == 0)
+		pr_warn("%s: napi_defer_hard_irqs %ld, gro_flush_timeout %ld: interrupts still run "
+			"the queues between busy polls (set both in /sys/class/net/%s/)\n",
+			ifname, defer, flush, ifname);
+}
+
 /*
  * Bound to their queues, not yet in the XSKMAP: until start_inputs() puts
  * them there, the program passes their datagrams to the UDP sockets, which
@@ -39,7 +76,7 @@ static int open_xsks(struct nfx_run *r)
 	 * right after a stop) closed its sockets; the kernel frees the queues
 	 * a little after.
 	 */
-	struct nfx_xsk_opts xo = { .busy_wait_ms = 2000 };
+	struct nfx_xsk_opts xo = nfx_workers_xsk_opts(r, 2000);
 
 	r->xsks = calloc((size_t)r->nqueues, sizeof(*r->xsks));
 	if (!r->xsks)
@@ -55,6 +92,8 @@ static int open_xsks(struct nfx_run *r)
 	}
 	pr_info("%s: %d AF_XDP socket(s), %s mode, %d worker%s\n", r->o->ifname, r->nxsk,
 		nfx_xsk_mode(r->xsks[0]), r->nw, r->nw > 1 ? " threads" : "");
+	if (r->busy_poll_usecs)
+		busy_poll_report(r->o->ifname, &xo);
 	return 0;
 }
 

@@ -224,12 +224,13 @@ static void pause_io(struct nfx_run *r)
 static void resume_io(struct nfx_run *r)
 {
 	int xsks_fd = nfx_loader_xsks_fd(r->ldr);
+	struct nfx_xsk_opts xo = nfx_workers_xsk_opts(r, 0);
 
 	nfx_workers_lock(r);
 	for (int q = 0; q < r->nqueues; q++) {
 		struct nfx_worker *w = &r->w[q % r->nw];
 
-		r->xsks[q] = nfx_xsk_new(r->o->ifname, (uint32_t)q, xsks_fd, NULL);
+		r->xsks[q] = nfx_xsk_new(r->o->ifname, (uint32_t)q, xsks_fd, &xo);
 		if (!r->xsks[q])
 			break;	/* logged; the UDP sockets take that queue's datagrams */
 		w->xsks[w->nxsk++] = r->xsks[q];

@@ -88,6 +88,7 @@ struct nfx_worker {
 	uint64_t now;
 	uint64_t next_tick;
 	uint64_t last_sweep;
+	uint64_t spin_since_us;		/* busy polling: since when nothing came, 0 = something did */
 	/* a thread of its own */
 	pthread_t thread;
 	int started;
@@ -110,7 +111,8 @@ struct nfx_run {
 	int nudp;
 	struct nfx_worker *w;
 	int nw;
-	int threaded;			/* nw > 1: every worker is a thread */
+	int threaded;			/* nw > 1 or busy polling: every worker is a thread */
+	uint32_t busy_poll_usecs;	/* AF_XDP busy polling as set up (0 = off), fixed until restart */
 	atomic_int stop;
 	struct nfx_ndjson *out;		/* owns the output file */
 	struct nfx_ch *ch;		/* ClickHouse sink, NULL when off (locks itself) */

@@ -48,7 +48,9 @@ static int count_workers(const struct nfx_run *r, int nqueues)
 int nfx_workers_alloc(struct nfx_run *r, int nqueues)
 {
 	r->nw = count_workers(r, nqueues);
-	r->threaded = r->nw > 1;
+	/* a busy-polling worker spins: signals, timers and reloads stay in the main thread */
+	r->busy_poll_usecs = r->o->udp_only ? 0 : r->cfg->busy_poll_usecs;
+	r->threaded = r->nw > 1 || r->busy_poll_usecs;
 	r->w = calloc((size_t)r->nw, sizeof(*r->w));
 	if (!r->w)
 		return -ENOMEM;
@@ -172,6 +174,51 @@ void nfx_worker_tick(struct nfx_worker *w, uint64_t now)
 	}
 }
 
+struct nfx_xsk_opts nfx_workers_xsk_opts(const struct nfx_run *r, uint32_t busy_wait_ms)
+{
+	return (struct nfx_xsk_opts){
+		.busy_wait_ms = busy_wait_ms,
+		.busy_poll_usecs = r->busy_poll_usecs,
+		.busy_poll_budget = r->cfg->busy_poll_budget,
+	};
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * Busy polling: run the queues' NAPI here, then look at every socket
+ * without sleeping, and so on while datagrams come.  After
+ * busy_poll_usecs without any the worker sleeps in poll() (interrupts or
+ * the kernel's gro_flush_timeout timer run the queues again), so an idle
+ * collector does not keep a core at 100 %.
+ */
+static int worker_busy_poll(struct nfx_worker *w)
+{
+	uint64_t now;
+	int n;
+
+	for (int q = 0; q < w->nxsk; q++)
+		nfx_xsk_busy_poll(w->xsks[q]);
+	n = poll(w->pfds, (nfds_t)w->npfd, 0);
+	if (n) {
+		w->spin_since_us = 0;
+		return n;
+	}
+	now = now_us();
+	if (!w->spin_since_us)
+		w->spin_since_us = now;
+	if (now - w->spin_since_us < w->r->busy_poll_usecs)
+		return 0;
+	w->spin_since_us = 0;
+	return poll(w->pfds, (nfds_t)w->npfd, TICK_MS);
+}
+
 /*
  * A worker thread: poll its sockets (100 ms at most, for the tick and to
  * see the stop flag), then work on what is ready with its lock held.
@@ -190,7 +237,10 @@ static void *worker_main(void *arg)
 		if (w->pfds_stale && worker_pollfds(w))
 			break;
 		pthread_mutex_unlock(&w->lock);
-		n = poll(w->pfds, (nfds_t)w->npfd, TICK_MS);
+		if (r->busy_poll_usecs)
+			n = worker_busy_poll(w);
+		else
+			n = poll(w->pfds, (nfds_t)w->npfd, TICK_MS);
 		now = nfx_now_ms();
 		pthread_mutex_lock(&w->lock);
 		if (n > 0 && !w->pfds_stale)	/* else revents belong to the old set */

@@ -15,6 +15,8 @@
 
 /* r->w[]: the workers for @nqueues RX queues, not started.  0 or -ENOMEM. */
 int nfx_workers_alloc(struct nfx_run *r, int nqueues);
+/* How the workers' AF_XDP sockets are opened (busy polling); @busy_wait_ms for EBUSY. */
+struct nfx_xsk_opts nfx_workers_xsk_opts(const struct nfx_run *r, uint32_t busy_wait_ms);
 void nfx_workers_free(struct nfx_run *r);
 /* With threads: start them (named nfxdp-wN), stop and join them (they drain and flush). */
 int nfx_workers_start(struct nfx_run *r);

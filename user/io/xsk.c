@@ -52,6 +52,7 @@ struct nfx_xsk {
 	uint32_t frame_size;
 	uint32_t queue;
 	int zerocopy;
+	int busy_poll;
 	struct nfx_xsk_stats st;
 };
 
@@ -178,6 +179,31 @@ static void refill(struct nfx_xsk *x)
 		recvfrom(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
+/*
+ * Busy polling: the worker runs the queue's NAPI from nfx_xsk_busy_poll(),
+ * and SO_PREFER_BUSY_POLL keeps the softirq off it while it does (with the
+ * interface's napi_defer_hard_irqs and gro_flush_timeout set, interrupts
+ * stay masked between polls).  Needs CAP_NET_ADMIN, so at setup.
+ */
+static int busy_poll_set(struct nfx_xsk *x, const struct nfx_xsk_opts *o)
+{
+	int fd = xsk_socket__fd(x->xsk), on = 1, usecs = (int)o->busy_poll_usecs;
+	int budget = (int)o->busy_poll_budget;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &on, sizeof(on)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof(usecs)) ||
+	    (budget && setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget))))
+		return -errno;
+	x->busy_poll = 1;
+	return 0;
+}
+
+void nfx_xsk_busy_poll(struct nfx_xsk *x)
+{
+	if (x->busy_poll)
+		recvfrom(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+}
+
 static int check_opts(const struct nfx_xsk_opts *o, uint32_t *frames, uint32_t *fsize)
 {
 	*frames = o && o->frames ? o->frames : 4096;
@@ -230,6 +256,13 @@ struct nfx_xsk *nfx_xsk_new(const char *ifname, uint32_t queue, int xsks_map_fd,
 			strerror(-err));
 	if (err)
 		goto out_unmap;
+
+	err = opts && opts->busy_poll_usecs ? busy_poll_set(x, opts) : 0;
+	if (err) {
+		pr_warn("%s queue %u: cannot set AF_XDP busy polling: %s\n", ifname, queue,
+			strerror(-err));
+		goto out_socket;
+	}
 
 	/* every frame starts in the fill ring */
 	for (uint32_t i = 0; i < x->frames; i++)
@@ -337,6 +370,22 @@ int nfx_xsk_rx(struct nfx_xsk *x, nfx_dgram_fn on_dgram, void *ctx, uint64_t now
 	return (int)done;
 }
 
+/*
+ * Read back from the kernel: the metrics show what the socket has.  (The
+ * budget cannot be read back: SO_BUSY_POLL_BUDGET is set-only.)
+ */
+static void busy_poll_get(const struct nfx_xsk *x, struct nfx_xsk_stats *st)
+{
+	int fd = xsk_socket__fd(x->xsk), usecs = 0, prefer = 0;
+	socklen_t len = sizeof(int);
+
+	if (!getsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &usecs, &len))
+		st->busy_poll_usecs = (uint32_t)usecs;
+	len = sizeof(int);
+	if (!getsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &prefer, &len))
+		st->prefer_busy_poll = (uint32_t)prefer;
+}
+
 int nfx_xsk_stats(const struct nfx_xsk *x, struct nfx_xsk_stats *st)
 {
 	struct xdp_statistics xs = {};
@@ -349,5 +398,7 @@ int nfx_xsk_stats(const struct nfx_xsk *x, struct nfx_xsk_stats *st)
 	st->rx_invalid_descs = xs.rx_invalid_descs;
 	st->rx_ring_full = xs.rx_ring_full;
 	st->rx_fill_ring_empty_descs = xs.rx_fill_ring_empty_descs;
+	if (x->busy_poll)
+		busy_poll_get(x, st);
 	return 0;
 }

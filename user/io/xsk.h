@@ -19,6 +19,8 @@ struct nfx_xsk_opts {
 	uint32_t frame_size;	/* 2048 or 4096; 0 = 2048 */
 	int force_copy;		/* skip the zero-copy attempt */
 	uint32_t busy_wait_ms;	/* a queue still bound (EBUSY): try again this long */
+	uint32_t busy_poll_usecs;	/* SO_BUSY_POLL + SO_PREFER_BUSY_POLL; 0 = off */
+	uint32_t busy_poll_budget;	/* SO_BUSY_POLL_BUDGET; 0 = the kernel's (8) */
 };
 
 /* Our counters plus the kernel's XDP_STATISTICS for the socket. */
@@ -29,6 +31,9 @@ struct nfx_xsk_stats {
 	uint64_t rx_invalid_descs;
 	uint64_t rx_ring_full;
 	uint64_t rx_fill_ring_empty_descs;
+	/* busy polling as the kernel holds it for the socket, 0 = off (or unreadable) */
+	uint32_t busy_poll_usecs;	/* SO_BUSY_POLL */
+	uint32_t prefer_busy_poll;	/* SO_PREFER_BUSY_POLL */
 };
 
 /* Number of RX queues of @ifname (ethtool channels, else sysfs); >= 1 or -errno. */
@@ -50,6 +55,13 @@ int nfx_xsk_map(struct nfx_xsk *x, int xsks_map_fd);
 int nfx_xsk_unmap(struct nfx_xsk *x, int xsks_map_fd);
 
 int nfx_xsk_fd(const struct nfx_xsk *x);
+
+/*
+ * nfx_xsk_busy_poll() - run the queue's NAPI now, in this thread (a socket
+ * opened with busy_poll_usecs): the XDP program and the copy into the ring
+ * happen here instead of in a softirq.  No-op on a socket without.
+ */
+void nfx_xsk_busy_poll(struct nfx_xsk *x);
 /* "zerocopy" or "copy". */
 const char *nfx_xsk_mode(const struct nfx_xsk *x);
 
