@@ -50,6 +50,8 @@ int nfx_workers_alloc(struct nfx_run *r, int nqueues)
 	r->nw = count_workers(r, nqueues);
 	/* a busy-polling worker spins: signals, timers and reloads stay in the main thread */
 	r->busy_poll_usecs = r->o->udp_only ? 0 : r->cfg->busy_poll_usecs;
+	if (r->o->udp_only && r->cfg->busy_poll_usecs)
+		pr_info("busy_poll_usecs: for AF_XDP sockets, not used with --udp\n");
 	r->threaded = r->nw > 1 || r->busy_poll_usecs;
 	r->w = calloc((size_t)r->nw, sizeof(*r->w));
 	if (!r->w)
