@@ -139,6 +139,43 @@ static void test_reopen_after_move(void)
 	CHECK_EQ(lines, 17);
 }
 
+/*
+ * The writer converts a flush time once for the records that share it:
+ * each line must still carry its own, whatever the order, the value 0
+ * and times too long to keep as text.
+ */
+static void test_flush_time_text(void)
+{
+	static const uint64_t ms[] = { 1700000000123ull, 1700000000123ull, 0, 1700000000124ull,
+				       UINT64_MAX, 123456789012345678ull, 1700000000124ull, 7 };
+	static const struct nfx_enriched none;
+	char path[128], want[64], line[4096];
+	struct nfx_ndjson *w;
+	size_t i = 0;
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/flush.ndjson", dir);
+	w = nfx_ndjson_open(&(struct nfx_ndjson_opts){ .path = path, .host = "h" });
+	if (!w)
+		return;
+	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		struct nfx_flow f = some_flow(i);
+		struct nfx_record r = { .flow = &f, .flush_ms = ms[i], .x = &none };
+
+		nfx_ndjson_write_record(w, &r);
+	}
+	nfx_ndjson_close(w);
+	in = fopen(path, "r");
+	CHECK(in != NULL, "cannot read %s", path);
+	for (i = 0; in && fgets(line, sizeof(line), in); i++) {
+		snprintf(want, sizeof(want), "{\"flush_timestamp\":%llu,", (unsigned long long)ms[i]);
+		CHECK(!strncmp(line, want, strlen(want)), "line %zu: %.60s, want %s", i, line, want);
+	}
+	CHECK_EQ(i, sizeof(ms) / sizeof(ms[0]));
+	if (in)
+		fclose(in);
+}
+
 /* A pipe nobody reads: the writer must neither block nor lose silently. */
 static void test_backed_up_sink(void)
 {
@@ -454,6 +491,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	RUN_TEST(test_rotate_by_size);
+	RUN_TEST(test_flush_time_text);
 	RUN_TEST(test_gzip_rotation);
 	RUN_TEST(test_reopen_after_move);
 	RUN_TEST(test_backed_up_sink);

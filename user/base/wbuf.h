@@ -156,6 +156,13 @@ static inline char *put_dec8_full(char *p, uint32_t x)
  * number touches at most 20 bytes and at most 7 past its last digit.  A
  * checked buffer with less room left takes the exact path.
  */
+/* @x < 100 from the pair table: two bytes stored, one or two kept. */
+static inline char *put_dec2_trim(char *p, uint32_t x)
+{
+	memcpy(p, nfx_digits2 + 2 * x + (x < 10), 2);
+	return p + 1 + (x >= 10);
+}
+
 WINLINE void put_u64(struct wbuf *w, uint64_t v)
 {
 	char *p = w->p;
@@ -164,9 +171,9 @@ WINLINE void put_u64(struct wbuf *w, uint64_t v)
 		put_u64_exact(w, v);
 		return;
 	}
-	if (v < 10) {		/* zeros and flags: most fields of many records */
-		*p = (char)('0' + v);
-		w->p = p + 1;
+	/* zeros, flags, packet counts, prefix lengths: most fields of many records */
+	if (v < 100) {
+		w->p = put_dec2_trim(p, (uint32_t)v);
 		return;
 	}
 	if (v < 100000000) {
@@ -177,6 +184,8 @@ WINLINE void put_u64(struct wbuf *w, uint64_t v)
 		p = put_dec8_trim(p, (uint32_t)(v / 10000000000000000ull));
 		v %= 10000000000000000ull;
 		p = put_dec8_full(p, (uint32_t)(v / 100000000));
+	} else if (v < 10000000000ull) {	/* times in seconds */
+		p = put_dec2_trim(p, (uint32_t)(v / 100000000));
 	} else {
 		p = put_dec8_trim(p, (uint32_t)(v / 100000000));
 	}

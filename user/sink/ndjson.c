@@ -62,6 +62,9 @@ struct nfx_ndjson {
 	char host[512];			/* host name, already JSON-escaped */
 	size_t ns_len;
 	size_t host_len;
+	/* the flush time's text, converted once for the records that share it */
+	uint64_t flush_txt_ms;
+	struct nfx_name16 flush_txt;	/* len 0: not converted yet */
 	char buf[OUT_BUF_SIZE];
 };
 
@@ -220,6 +223,7 @@ struct fmt_ctx {
 	size_t host_len;
 	unsigned int flags;		/* NFX_NDJSON_* */
 	const struct nfx_enriched *x;	/* names and mapped-field keys */
+	const struct nfx_name16 *flush_txt;	/* flush_ms as text, or NULL */
 };
 
 static void put_mapped(struct wbuf *w, const struct nfx_flow *f, const struct nfx_enriched *x)
@@ -245,7 +249,10 @@ WINLINE void put_record(struct wbuf *w, const struct nfx_flow *f, uint64_t flush
 	uint64_t end = f->present & NFX_F_END ? f->end_ms : start;
 
 	put_lit(w, "{\"flush_timestamp\":");
-	put_u64(w, flush_ms);
+	if (cx->flush_txt)
+		put_name16(w, cx->flush_txt);
+	else
+		put_u64(w, flush_ms);
 	put_lit(w, ",\"type\":\"");
 	put_name16(w, nfx_flow_type_name16(f->type));
 	put_lit(w, "\",\"sampling_rate\":");
@@ -622,11 +629,30 @@ void nfx_ndjson_set_now(struct nfx_ndjson *w, uint64_t now_ms)
 	w->now_ms = now_ms;
 }
 
+/* All records of a flush (or of a batch, raw) share their flush time: its text once. */
+static const struct nfx_name16 *flush_text(struct nfx_ndjson *w, uint64_t flush_ms)
+{
+	if (flush_ms != w->flush_txt_ms || !w->flush_txt.len) {
+		char tmp[32];
+		struct wbuf t = { tmp, tmp + sizeof(tmp), 1 };
+		size_t n;
+
+		put_u64(&t, flush_ms);
+		n = (size_t)(t.p - tmp);
+		/* 16 digits and more (not a time in ms) are not kept */
+		w->flush_txt.len = (uint8_t)(n <= sizeof(w->flush_txt.s) ? n : 0);
+		memcpy(w->flush_txt.s, tmp, w->flush_txt.len);
+		w->flush_txt_ms = flush_ms;
+	}
+	return w->flush_txt.len ? &w->flush_txt : NULL;
+}
+
 static int write_one(struct nfx_ndjson *w, const struct nfx_flow *f, uint64_t flush_ms,
 		     const struct nfx_enriched *x)
 {
 	const struct fmt_ctx cx = { .ns = w->ns, .host = w->host, .ns_len = w->ns_len,
-				    .host_len = w->host_len, .flags = w->flags, .x = x };
+				    .host_len = w->host_len, .flags = w->flags, .x = x,
+				    .flush_txt = flush_text(w, flush_ms) };
 	int n;
 
 	if (OUT_BUF_SIZE - w->used < REC_MAX) {
