@@ -3,8 +3,10 @@
  * test_wbuf.c - wbuf.h's number text against snprintf("%llu"): every
  * value up to 10^6, each digit count's edges, random values of every
  * length, in all three paths (fast path without checks, checked with
- * room, checked near the end of the buffer) and the overflow mark.
+ * room, checked near the end of the buffer) and the overflow mark; IPv4
+ * text against inet_ntop().
  */
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +142,30 @@ static void test_u64_after_overflow(void)
 		CHECK(buf[i] == '#', "wrote byte %zu after the overflow mark", i);
 }
 
+/* IPv4 text against inet_ntop(): every octet value in every position, then random addresses. */
+static void test_v4_text(void)
+{
+	uint64_t state = 0x2545f4914f6cdd1dull;
+
+	for (uint32_t i = 0; i < 4 * 256 + 1000000; i++) {
+		struct nfx_addr a = { 0 };
+		char buf[64], want[INET_ADDRSTRLEN];
+		struct wbuf w = { buf, buf + sizeof(buf), 1 };
+		uint32_t v4 = (uint32_t)check_xorshift(&state);
+
+		if (i < 4 * 256)
+			v4 = (i & 255u) << (8 * (i >> 8)) | 0x01010101u * (i % 3);
+		memcpy(a.b + 12, &v4, 4);
+		a.b[10] = a.b[11] = 0xff;
+		put_ip(&w, &a);
+		inet_ntop(AF_INET, a.b + 12, want, sizeof(want));
+		if ((size_t)(w.p - buf) != strlen(want) || memcmp(buf, want, strlen(want))) {
+			CHECK(0, "%s written as \"%.*s\"", want, (int)(w.p - buf), buf);
+			return;
+		}
+	}
+}
+
 int main(void)
 {
 	RUN_TEST(test_u64_small);
@@ -147,5 +173,6 @@ int main(void)
 	RUN_TEST(test_u64_random);
 	RUN_TEST(test_u64_exact_room);
 	RUN_TEST(test_u64_after_overflow);
+	RUN_TEST(test_v4_text);
 	CHECK_EXIT();
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* wbuf.c - the tables behind wbuf.h's number and address text. */
 #include <stdint.h>
+#include <string.h>
 
 #include "base/wbuf.h"
 
@@ -24,21 +25,22 @@ const char *const nfx_tcp_flag_names[8] = {
 	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
 };
 
-/* Dotted-quad text of each octet, NUL-padded to 4 bytes, and its length. */
-char nfx_octet_txt[256][4];
-uint8_t nfx_octet_len[256];
+uint64_t nfx_octet_dot[256];
 
 __attribute__((constructor)) static void octet_init(void)
 {
 	for (int o = 0; o < 256; o++) {
-		char *p = nfx_octet_txt[o];
+		char txt[4] = { 0 }, *p = txt;
+		uint32_t lo;
 
 		if (o >= 100)
 			*p++ = (char)('0' + o / 100);
 		if (o >= 10)
 			*p++ = (char)('0' + o / 10 % 10);
 		*p++ = (char)('0' + o % 10);
-		nfx_octet_len[o] = (uint8_t)(p - nfx_octet_txt[o]);
+		*p++ = '.';
+		memcpy(&lo, txt, 4);
+		nfx_octet_dot[o] = lo | (uint64_t)(p - txt) << 56;
 	}
 }
 

@@ -16,11 +16,14 @@
 #include "base/fieldmap.h"
 #include "base/flow.h"
 
-/* "00" .. "99", 10^0 .. 10^19, each octet's dotted-quad text (NUL-padded to 4) and length */
+/* "00" .. "99", 10^0 .. 10^19 */
 extern const char nfx_digits2[200];
 extern const uint64_t nfx_pow10[20];
-extern char nfx_octet_txt[256][4];
-extern uint8_t nfx_octet_len[256];
+/*
+ * Each octet's dotted-quad text with its dot ("7.", "10.", "255."), in
+ * the low 4 bytes in memory order, and that length in the top byte.
+ */
+extern uint64_t nfx_octet_dot[256];
 /* TCP flag names by bit, FIN (0x01) to CWR (0x80) */
 extern const char *const nfx_tcp_flag_names[8];
 
@@ -203,14 +206,21 @@ WINLINE void put_name16(struct wbuf *w, const struct nfx_name16 *n)
 	w->p += n->len;
 }
 
+static inline char *put_octet_dot(char *p, uint8_t o)
+{
+	uint64_t e = nfx_octet_dot[o];
+
+	memcpy(p, &e, 4);
+	return p + (e >> 56);
+}
+
+/* Stores 4 bytes per octet: 16 at most for 15 of text. */
 static inline char *put_v4_raw(char *p, const uint8_t *b)
 {
-	for (int i = 0; i < 4; i++) {
-		memcpy(p, nfx_octet_txt[b[i]], 4);	/* the buffer has room for 4 per octet */
-		p += nfx_octet_len[b[i]];
-		*p++ = '.';
-	}
-	return p - 1;
+	p = put_octet_dot(p, b[0]);
+	p = put_octet_dot(p, b[1]);
+	p = put_octet_dot(p, b[2]);
+	return put_octet_dot(p, b[3]) - 1;	/* no dot after the last */
 }
 
 /* By hand, not inet_ntop() (that was a large share of the record cost), in place. */
